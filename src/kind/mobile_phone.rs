@@ -1,0 +1,127 @@
+//! PRC mobile phone number.
+
+use crate::error::{Error, Invalid, Result};
+use crate::kind::{Kind, check_len, fold_ascii, text_kind};
+use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::secret::SecretString;
+
+const KIND: Kind = Kind::MobilePhone;
+const MAX_INPUT: usize = 96;
+
+/// A PRC mobile number, stored as 11 digits `1[3-9]xxxxxxxxx`.
+///
+/// Parsing accepts the `+86`, `0086` and `86` country prefixes, spaces,
+/// dashes, parentheses and full-width digits.
+///
+/// ```
+/// use desensitize::{MaskLevel, MobilePhone, Sensitive};
+///
+/// for input in ["+86 138-0013-8000", "0086 13800138000", "１３８００１３８０００"] {
+///     let phone: MobilePhone = input.parse()?;
+///     assert_eq!(phone.expose(), "13800138000");
+/// }
+/// let phone: MobilePhone = "13800138000".parse()?;
+/// assert_eq!(phone.mask(MaskLevel::Strict), "*******8000");
+/// assert!("12800138000".parse::<MobilePhone>().is_err()); // no 12x segment
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct MobilePhone(SecretString);
+
+impl MobilePhone {
+    fn parse(input: &str) -> Result<MobilePhone> {
+        check_len(KIND, input, MAX_INPUT)?;
+        let folded = SecretString::new(
+            fold_ascii(input, |c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')'))
+                .ok_or(Error::invalid(KIND, Invalid::Character))?
+                .replace(['(', ')'], ""),
+        );
+        let s = folded.as_str();
+        if s.is_empty() {
+            return Err(Error::invalid(KIND, Invalid::Empty));
+        }
+        let national = if let Some(rest) = s.strip_prefix("+86") {
+            rest
+        } else if let Some(rest) = s.strip_prefix("0086") {
+            rest
+        } else if s.len() == 13 && s.starts_with("86") {
+            &s[2..]
+        } else {
+            s
+        };
+        let b = national.as_bytes();
+        if !b.iter().all(u8::is_ascii_digit) {
+            return Err(Error::invalid(KIND, Invalid::Character));
+        }
+        if b.len() != 11 {
+            return Err(Error::invalid(KIND, Invalid::Length));
+        }
+        if b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
+            return Err(Error::invalid(KIND, Invalid::Prefix));
+        }
+        Ok(MobilePhone(SecretString::new(national.to_owned())))
+    }
+
+    /// The 11-digit national number. Exposes the plaintext.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    fn mask_at(&self, level: MaskLevel) -> String {
+        match level {
+            MaskLevel::Strict => keep_ends_ascii(self.expose(), 0, 4),
+            MaskLevel::Standard | MaskLevel::Relaxed => keep_ends_ascii(self.expose(), 3, 4),
+        }
+    }
+}
+
+text_kind!(MobilePhone, KIND);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Sensitive;
+
+    fn reason(input: &str) -> Invalid {
+        match input.parse::<MobilePhone>() {
+            Err(Error::Invalid { kind: Kind::MobilePhone, reason }) => reason,
+            other => panic!("expected an error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn normalizes() {
+        for ok in [
+            "13800138000",
+            "+86 138-0013-8000",
+            "0086 13800138000",
+            "8613800138000",
+            "+86(138)00138000",
+            "１３８００１３８０００",
+            "\u{3000}138 0013 8000",
+        ] {
+            assert_eq!(ok.parse::<MobilePhone>().unwrap().expose(), "13800138000", "{ok}");
+        }
+    }
+
+    #[test]
+    fn every_documented_error() {
+        assert_eq!(reason(""), Invalid::Empty);
+        assert_eq!(reason("1380013800"), Invalid::Length);
+        assert_eq!(reason("138001380000"), Invalid::Length);
+        assert_eq!(reason("12800138000"), Invalid::Prefix);
+        assert_eq!(reason("23800138000"), Invalid::Prefix);
+        assert_eq!(reason("1380013800a"), Invalid::Character);
+        assert_eq!(reason("+1 13800138000"), Invalid::Character);
+        assert!(matches!(reason(&"1".repeat(500)), Invalid::TooLong { .. }));
+    }
+
+    #[test]
+    fn masks() {
+        let p: MobilePhone = "13800138000".parse().unwrap();
+        assert_eq!(p.mask(MaskLevel::Strict), "*******8000");
+        assert_eq!(p.mask(MaskLevel::Standard), "138****8000");
+        assert_eq!(p.mask(MaskLevel::Relaxed), "138****8000");
+        assert_eq!(format!("{p:?}"), "MobilePhone([REDACTED])");
+    }
+}

@@ -1,0 +1,403 @@
+//! The kinds of personal data: one validated type each.
+//!
+//! Every kind implements [`Sensitive`]: it knows its [`Kind`] identifier and
+//! [`Category`], masks itself at any [`MaskLevel`], prints only its
+//! `Standard` mask through `Display`, and prints no character of its value
+//! through `Debug`. The plaintext is reached only through a method named
+//! `expose` (grep for it in review).
+//!
+//! ```
+//! use desensitize::{IdNumber, Sensitive, Category};
+//!
+//! let id: IdNumber = "11010519491231002X".parse()?;
+//! assert_eq!(format!("{id}"), "110************02X");
+//! assert_eq!(format!("{id:?}"), "IdNumber([REDACTED])");
+//! assert_eq!(id.category(), Category::Sensitive);
+//! assert_eq!(id.expose(), "11010519491231002X");
+//! # Ok::<(), desensitize::Error>(())
+//! ```
+
+use core::fmt;
+
+use crate::error::{Error, Invalid, Result};
+use crate::mask::MaskLevel;
+
+mod id_number;
+mod mobile_phone;
+
+pub use id_number::{Gender, IdNumber};
+pub use mobile_phone::MobilePhone;
+
+/// Stable identifier of a kind of personal data.
+///
+/// The string form (`cn.id_number`) and the numeric code are part of the
+/// wire format: they are bound into sealed envelopes and token domains, so
+/// they never change once published (see `SPEC.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    /// PRC resident identity number.
+    IdNumber,
+    /// PRC mobile number.
+    MobilePhone,
+    /// PRC fixed-line number.
+    Landline,
+    /// Payment card or bank account number.
+    BankCard,
+    /// Precise location.
+    GeoPoint,
+    /// E-mail address.
+    Email,
+    /// Personal name.
+    PersonName,
+    /// Postal address.
+    Address,
+    /// IPv4 or IPv6 address.
+    IpAddress,
+    /// Device hardware (MAC) address.
+    MacAddress,
+    /// Mobile device identifier.
+    Imei,
+    /// Passport number.
+    Passport,
+    /// PRC vehicle licence plate.
+    LicensePlate,
+    /// PRC unified social credit code.
+    CreditCode,
+    /// Account password (hashed, never stored).
+    Password,
+    /// Face or fingerprint template.
+    Biometric,
+}
+
+impl Kind {
+    /// Every kind, in code order.
+    pub const ALL: [Kind; 16] = [
+        Kind::IdNumber,
+        Kind::MobilePhone,
+        Kind::Landline,
+        Kind::BankCard,
+        Kind::GeoPoint,
+        Kind::Email,
+        Kind::PersonName,
+        Kind::Address,
+        Kind::IpAddress,
+        Kind::MacAddress,
+        Kind::Imei,
+        Kind::Passport,
+        Kind::LicensePlate,
+        Kind::CreditCode,
+        Kind::Password,
+        Kind::Biometric,
+    ];
+
+    /// The stable string identifier, e.g. `cn.id_number`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Kind::IdNumber => "cn.id_number",
+            Kind::MobilePhone => "cn.mobile_phone",
+            Kind::Landline => "cn.landline",
+            Kind::BankCard => "bank_card",
+            Kind::GeoPoint => "geo_point",
+            Kind::Email => "email",
+            Kind::PersonName => "person_name",
+            Kind::Address => "address",
+            Kind::IpAddress => "ip_address",
+            Kind::MacAddress => "mac_address",
+            Kind::Imei => "imei",
+            Kind::Passport => "passport",
+            Kind::LicensePlate => "cn.license_plate",
+            Kind::CreditCode => "cn.credit_code",
+            Kind::Password => "password",
+            Kind::Biometric => "biometric",
+        }
+    }
+
+    /// The stable numeric code used in binary envelopes (1-based).
+    pub const fn code(self) -> u16 {
+        match self {
+            Kind::IdNumber => 1,
+            Kind::MobilePhone => 2,
+            Kind::Landline => 3,
+            Kind::BankCard => 4,
+            Kind::GeoPoint => 5,
+            Kind::Email => 6,
+            Kind::PersonName => 7,
+            Kind::Address => 8,
+            Kind::IpAddress => 9,
+            Kind::MacAddress => 10,
+            Kind::Imei => 11,
+            Kind::Passport => 12,
+            Kind::LicensePlate => 13,
+            Kind::CreditCode => 14,
+            Kind::Password => 15,
+            Kind::Biometric => 16,
+        }
+    }
+
+    /// The kind with this numeric code.
+    pub fn from_code(code: u16) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// PIPL Art. 28 / GB/T 35273 Annex B classification of this kind.
+    pub const fn category(self) -> Category {
+        match self {
+            Kind::IdNumber
+            | Kind::BankCard
+            | Kind::GeoPoint
+            | Kind::Passport
+            | Kind::Password
+            | Kind::Biometric => Category::Sensitive,
+            _ => Category::General,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl core::str::FromStr for Kind {
+    type Err = Error;
+
+    /// Accepts the stable identifier (`cn.id_number`) or the identifier
+    /// without its `cn.` prefix (`id_number`), with `-` for `_`.
+    fn from_str(s: &str) -> Result<Kind> {
+        let s = s.trim().to_ascii_lowercase().replace('-', "_");
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s || k.as_str().strip_prefix("cn.") == Some(s.as_str()))
+            .ok_or(Error::InvalidRule("unknown kind"))
+    }
+}
+
+/// Whether a kind is *sensitive* personal information.
+///
+/// PIPL Art. 28 and GB/T 35273-2020 Annex B name identity document numbers,
+/// financial accounts, precise location, biometrics, credentials and data of
+/// children under 14 as sensitive: processing them needs separate consent and
+/// stricter protection. Everything else is general personal information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// General personal information (GB/T 35273 Annex A).
+    General,
+    /// Sensitive personal information (PIPL Art. 28, GB/T 35273 Annex B).
+    Sensitive,
+}
+
+pub(crate) mod private {
+    /// Seals [`Sensitive`](super::Sensitive) against outside implementations,
+    /// which could not uphold the no-leak guarantees.
+    pub trait Sealed {}
+
+    /// Access to the canonical plaintext bytes, for sealing and keyed
+    /// pseudonyms. Crate-private: outside code uses the named `expose`.
+    pub trait Canonical: Sized {
+        fn canonical_bytes(&self) -> &[u8];
+        fn from_canonical_bytes(bytes: &[u8]) -> crate::Result<Self>;
+    }
+}
+
+/// A validated value of one kind of personal data.
+///
+/// Implemented by every kind in this crate (and only by them). It gives the
+/// kind's identity and its masks; the other transformations build on it.
+///
+/// ```
+/// use desensitize::{MaskLevel, MobilePhone, Sensitive, Kind};
+///
+/// fn log_line<T: Sensitive>(v: &T) -> String {
+///     format!("{}={}", T::KIND, v.mask(MaskLevel::Strict))
+/// }
+/// let phone: MobilePhone = "+86 138-0013-8000".parse()?;
+/// assert_eq!(log_line(&phone), "cn.mobile_phone=*******8000");
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub trait Sensitive:
+    fmt::Debug + fmt::Display + Clone + Eq + core::hash::Hash + Send + Sync + 'static + private::Sealed
+{
+    /// The stable kind identifier.
+    const KIND: Kind;
+
+    /// PIPL / GB/T 35273 classification.
+    fn category(&self) -> Category {
+        Self::KIND.category()
+    }
+
+    /// The value masked at `level`. Never fails: a value that a level cannot
+    /// be applied to is masked more, never less.
+    fn mask(&self, level: MaskLevel) -> String;
+}
+
+/// A kind whose value can be stored: sealed, or turned into keyed tokens.
+///
+/// Every kind except [`Password`] (which is only ever hashed).
+pub trait Sealable: Sensitive + private::Canonical {}
+
+/// Trim, drop common separators and fold full-width digits and letters to
+/// ASCII. Returns `None` on any other character. The output is what digit
+/// kinds validate.
+pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<String> {
+    let mut out = String::with_capacity(input.len().min(64));
+    for c in input.trim().chars() {
+        let c = match c {
+            // Full-width forms U+FF01..U+FF5E map onto ASCII 0x21..0x7E.
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0)?,
+            '\u{3000}' => ' ',
+            _ => c,
+        };
+        if matches!(c, ' ' | '-' | '\t') {
+            continue;
+        }
+        if !keep(c) {
+            return None;
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+/// Reject input over `max` bytes before doing any work on it.
+pub(crate) fn check_len(kind: Kind, input: &str, max: usize) -> Result<()> {
+    if input.len() > max {
+        return Err(Error::invalid(kind, Invalid::TooLong { max }));
+    }
+    Ok(())
+}
+
+/// The Luhn (ISO/IEC 7812-1 mod 10) check over ASCII digits.
+pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, &d) in digits.iter().rev().enumerate() {
+        let mut v = u32::from(d - b'0');
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+/// The Luhn check digit to append to `payload` (ASCII digits).
+pub(crate) fn luhn_digit(payload: &[u8]) -> u8 {
+    let mut sum = 0u32;
+    for (i, &d) in payload.iter().rev().enumerate() {
+        let mut v = u32::from(d - b'0');
+        if i % 2 == 0 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    b'0' + u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
+}
+
+/// Implements the shared surface of a kind whose value is a `SecretString`
+/// in field `.0` and that has `fn parse(&str) -> Result<Self>` and
+/// `fn mask_at(&self, MaskLevel) -> String`: `Debug`, `Display`, `FromStr`,
+/// `TryFrom<&str>`, `TryFrom<String>`, `Sensitive`, and canonical bytes.
+macro_rules! text_kind {
+    ($ty:ident, $kind:expr) => {
+        impl ::core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(concat!(stringify!($ty), "([REDACTED])"))
+            }
+        }
+
+        impl ::core::fmt::Display for $ty {
+            /// Prints the `Standard` mask.
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.pad(&$crate::Sensitive::mask(self, $crate::MaskLevel::Standard))
+            }
+        }
+
+        impl ::core::str::FromStr for $ty {
+            type Err = $crate::Error;
+            fn from_str(s: &str) -> $crate::Result<Self> {
+                Self::parse(s)
+            }
+        }
+
+        impl ::core::convert::TryFrom<&str> for $ty {
+            type Error = $crate::Error;
+            fn try_from(s: &str) -> $crate::Result<Self> {
+                Self::parse(s)
+            }
+        }
+
+        impl ::core::convert::TryFrom<String> for $ty {
+            type Error = $crate::Error;
+            /// Parses and then wipes the caller's buffer.
+            fn try_from(mut s: String) -> $crate::Result<Self> {
+                let parsed = Self::parse(&s);
+                ::zeroize::Zeroize::zeroize(&mut s);
+                parsed
+            }
+        }
+
+        impl $crate::kind::private::Sealed for $ty {}
+
+        impl $crate::Sensitive for $ty {
+            const KIND: $crate::Kind = $kind;
+            fn mask(&self, level: $crate::MaskLevel) -> String {
+                self.mask_at(level)
+            }
+        }
+
+        impl $crate::kind::private::Canonical for $ty {
+            fn canonical_bytes(&self) -> &[u8] {
+                self.0.as_str().as_bytes()
+            }
+            fn from_canonical_bytes(bytes: &[u8]) -> $crate::Result<Self> {
+                let s = ::core::str::from_utf8(bytes)
+                    .map_err(|_| $crate::Error::invalid($kind, $crate::Invalid::Character))?;
+                Self::parse(s)
+            }
+        }
+
+        impl $crate::Sealable for $ty {}
+    };
+}
+pub(crate) use text_kind;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_codes_and_names_are_unique_and_round_trip() {
+        let mut codes: Vec<u16> = Kind::ALL.iter().map(|k| k.code()).collect();
+        codes.dedup();
+        assert_eq!(codes, (1..=16).collect::<Vec<_>>());
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_code(k.code()), Some(k));
+            assert_eq!(k.as_str().parse::<Kind>().unwrap(), k);
+        }
+        assert_eq!("id-number".parse::<Kind>().unwrap(), Kind::IdNumber);
+        assert!("shoe_size".parse::<Kind>().is_err());
+        assert_eq!(Kind::from_code(0), None);
+    }
+
+    #[test]
+    fn luhn() {
+        assert!(luhn_valid(b"6222021234567894"));
+        assert!(!luhn_valid(b"6222021234567895"));
+        assert!(luhn_valid(b"490154203237518"));
+        assert_eq!(luhn_digit(b"622202123456789"), b'4');
+        assert_eq!(luhn_digit(b"49015420323751"), b'8');
+    }
+
+    #[test]
+    fn folding() {
+        assert_eq!(fold_ascii(" １３８-0013 8000 ", |c| c.is_ascii_digit()).unwrap(), "13800138000");
+        assert_eq!(fold_ascii("13a", |c| c.is_ascii_digit()), None);
+    }
+}

@@ -1,0 +1,47 @@
+//! # desensitize
+//!
+//! Typed, leak-proof personal information for Rust: every kind of personal
+//! data (ID numbers, phone numbers, bank cards, locations, ...) is its own
+//! validated type that can be **masked** for screens and logs, and (in later
+//! modules) **sealed**, **pseudonymized** and **generalized**.
+//!
+//! No `Debug`, `Display`, error or panic path prints a value: `Display` shows
+//! the standard mask, `Debug` shows only the kind, errors never contain the
+//! input, and the plaintext is reached only through a method named `expose`.
+//!
+//! ```
+//! use desensitize::{IdNumber, MaskLevel, MobilePhone, PersonName, Sensitive};
+//!
+//! let id: IdNumber = "11010519491231002X".parse()?;
+//! let phone: MobilePhone = "+86 138-0013-8000".parse()?;
+//! let name: PersonName = "欧阳娜娜".parse()?;
+//!
+//! // Display is the standard mask; Debug names the kind only.
+//! assert_eq!(format!("{name} {phone} {id}"), "欧**娜 138****8000 110************02X");
+//! assert_eq!(format!("{id:?}"), "IdNumber([REDACTED])");
+//!
+//! // Stricter or more relaxed masks on request.
+//! assert_eq!(id.mask(MaskLevel::Strict), "1****************X");
+//!
+//! // Errors say what is wrong, never what the input was.
+//! let err = "11010519491231002".parse::<IdNumber>().unwrap_err();
+//! assert_eq!(err.to_string(), "invalid cn.id_number: wrong length");
+//! # Ok::<(), desensitize::Error>(())
+//! ```
+//!
+//! See the [`kind`] module for every kind and [`mask`] for masking rules.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod date;
+mod error;
+pub mod kind;
+pub mod mask;
+pub mod region;
+mod secret;
+
+pub use date::Date;
+pub use error::{Error, Invalid, Result};
+pub use kind::{Category, Gender, IdNumber, Kind, MobilePhone, Sealable, Sensitive};
+pub use mask::MaskLevel;
