@@ -38,6 +38,112 @@ pub enum Error {
     /// Argon2id rejected the parameters or failed while hashing.
     #[error("password hashing failed: {0}")]
     PasswordHash(&'static str),
+
+    /// The operating system's random number generator failed.
+    #[error("operating system randomness unavailable")]
+    Randomness,
+    /// A key or keyring operation was refused (the text says which).
+    #[error("key error: {0}")]
+    Key(&'static str),
+    /// A [`Context`](crate::Context) broke its limits.
+    #[error("invalid context: {0}")]
+    Context(&'static str),
+    /// The envelope is shorter than its header and tag.
+    #[error("sealed value is truncated")]
+    Truncated,
+    /// The envelope or its text form is not well formed.
+    #[error("malformed sealed value: {0}")]
+    Malformed(&'static str),
+    /// The envelope's format version is not one this build reads.
+    #[error("unsupported sealed format version {0}")]
+    UnsupportedVersion(u8),
+    /// The envelope's algorithm id is not one this build knows.
+    #[error("unsupported sealing algorithm {0}")]
+    UnsupportedAlgorithm(u8),
+    /// The envelope holds another kind than the one asked for.
+    #[error("sealed value holds {found}, not {expected}")]
+    KindMismatch {
+        /// The kind the caller asked for.
+        expected: Kind,
+        /// The kind in the envelope header.
+        found: Kind,
+    },
+    /// No key with this id is in the keyring.
+    #[error("unknown key id {0}")]
+    UnknownKey(u32),
+    /// The key with this id was destroyed; values under it are gone.
+    #[error("key {0} destroyed")]
+    KeyDestroyed(u32),
+    /// The keyring has no active key to seal with.
+    #[error("no active key in the keyring")]
+    NoActiveKey,
+    /// A key still protects values the caller reported; it cannot be destroyed.
+    #[error("key {id} still protects {remaining} values; re-seal them first")]
+    KeyInUse {
+        /// The key id.
+        id: u32,
+        /// Values the caller reported as still sealed under it.
+        remaining: u64,
+    },
+    /// The value was sealed for another context (table, column, row ...).
+    #[error("sealed value belongs to another context")]
+    ContextMismatch,
+    /// Authenticated decryption failed: the envelope was altered (or the key
+    /// material differs from the one that sealed it).
+    #[error("sealed value failed authentication (tampered or wrong key)")]
+    AuthenticationFailed,
+    /// The value was sealed for a subject: open it with `open_for`.
+    #[error("sealed value is subject-sealed; use open_for")]
+    SubjectSealed,
+    /// `open_for` was given a value sealed under the keyring, not a subject key.
+    #[error("sealed value is not subject-sealed; use open")]
+    NotSubjectSealed,
+    /// The subject's key was destroyed: its values are gone for good.
+    #[error("subject forgotten")]
+    SubjectForgotten,
+    /// The subject key store has no key for this subject.
+    #[error("unknown subject")]
+    UnknownSubject,
+    /// A protected keyring file could not be read.
+    #[error("keyring file: {0}")]
+    KeyringFile(KeyringFileError),
+    /// An I/O error (only its kind is kept: paths and contents never are).
+    #[error("I/O error: {0}")]
+    Io(std::io::ErrorKind),
+}
+
+/// Why a protected keyring file could not be read. Each is distinct so that
+/// an operator knows whether to retype a passphrase or restore a backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyringFileError {
+    /// The file does not start with the keyring magic bytes.
+    #[error("not a keyring file")]
+    NotAKeyringFile,
+    /// The file's format version is not one this build reads.
+    #[error("unsupported keyring file version {0}")]
+    UnsupportedVersion(u8),
+    /// The file ends early.
+    #[error("truncated")]
+    Truncated,
+    /// The checksum does not match: the file was damaged or edited.
+    #[error("corrupted (checksum mismatch)")]
+    Corrupted,
+    /// The file was written by another key provider.
+    #[error("written by another key provider")]
+    ProviderMismatch,
+    /// The passphrase does not match the one the file was written with.
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    /// Authenticated decryption failed although the passphrase is right.
+    #[error("tampered (authentication failed)")]
+    Tampered,
+    /// Key-derivation parameters outside the accepted bounds.
+    #[error("key-derivation parameters out of bounds")]
+    Parameters,
+    /// The decrypted contents are not a valid keyring.
+    #[error("malformed contents")]
+    Malformed,
 }
 
 impl Error {

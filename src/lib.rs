@@ -34,14 +34,20 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 mod date;
 mod error;
+pub mod keys;
 pub mod kind;
 pub mod mask;
 pub mod region;
+pub mod seal;
 mod secret;
+pub mod serde;
 
 pub use date::Date;
-pub use error::{Error, Invalid, Result};
+pub use error::{Error, Invalid, KeyringFileError, Result};
+pub use keys::Keyring;
 pub use kind::{Category, Gender, IdNumber, Kind, MobilePhone, Sealable, Sensitive};
 pub use mask::MaskLevel;
+pub use seal::{Context, Sealed};

@@ -1,0 +1,387 @@
+//! The protected keyring file (SPEC.md §6) and the passphrase provider.
+
+use std::io::Write;
+use std::path::Path;
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::{Error, KeyringFileError, Result};
+use crate::keys::material::{KEY_LEN, derive_from};
+use crate::keys::provider::{DataKey, KeyProvider, WrappedKey};
+use crate::keys::{KeyState, Keyring, RootKey};
+use crate::seal::fresh_nonce;
+
+const MAGIC: &[u8; 4] = b"DZKR";
+const FILE_VERSION: u8 = 1;
+const CHECKSUM_LEN: usize = 32;
+const MAX_FILE: usize = 16 << 20;
+
+fn file_err(e: KeyringFileError) -> Error {
+    Error::KeyringFile(e)
+}
+
+fn gcm(key: &[u8; KEY_LEN]) -> Aes256Gcm {
+    Aes256Gcm::new(key.into())
+}
+
+/// Encrypt `plain` with a detached tag appended: `ct || tag`.
+fn encrypt(key: &[u8; KEY_LEN], nonce: &[u8; 12], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+    let mut buf = plain.to_vec();
+    let tag = gcm(key)
+        .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.as_mut_slice().into())
+        .map_err(|_| Error::Key("keyring too large to encrypt"))?;
+    buf.extend_from_slice(&tag);
+    Ok(buf)
+}
+
+fn decrypt(key: &[u8; KEY_LEN], nonce: &[u8], aad: &[u8], ct_tag: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let (ct, tag) = ct_tag.split_at(ct_tag.len().checked_sub(16)?);
+    let mut buf = Zeroizing::new(ct.to_vec());
+    let nonce = Nonce::try_from(nonce).ok()?;
+    let tag = Tag::try_from(tag).ok()?;
+    gcm(key).decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag).ok()?;
+    Some(buf)
+}
+
+/// A cursor that turns every short read into `Truncated`.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(file_err(KeyringFileError::Truncated));
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16> {
+        let b = self.take(2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_be_bytes(a))
+    }
+}
+
+impl Keyring {
+    /// Serialize and encrypt the keyring under a fresh data key wrapped by
+    /// `provider` (SPEC.md §6). Destroyed keys keep their id, not material.
+    pub fn to_protected_bytes(&self, provider: &dyn KeyProvider) -> Result<Vec<u8>> {
+        let mut payload = Zeroizing::new(Vec::with_capacity(4 + self.keys.len() * 49));
+        payload.extend_from_slice(&u32::try_from(self.keys.len()).unwrap_or(u32::MAX).to_be_bytes());
+        for k in &self.keys {
+            payload.extend_from_slice(&k.id.to_be_bytes());
+            payload.push(k.state.code());
+            payload.extend_from_slice(&k.seals.load(core::sync::atomic::Ordering::Relaxed).to_be_bytes());
+            if let Some(root) = &k.root {
+                payload.extend_from_slice(root.as_bytes());
+            }
+        }
+        let dek = DataKey::generate()?;
+        let wrapped = provider.wrap(&dek)?;
+        let pid = provider.id().as_bytes();
+        let pid_len = u8::try_from(pid.len()).map_err(|_| Error::Key("provider id too long"))?;
+        let wk_len =
+            u16::try_from(wrapped.as_bytes().len()).map_err(|_| Error::Key("wrapped key too long"))?;
+
+        let mut out = Vec::with_capacity(64 + pid.len() + wrapped.as_bytes().len() + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.push(FILE_VERSION);
+        out.push(pid_len);
+        out.extend_from_slice(pid);
+        out.extend_from_slice(&wk_len.to_be_bytes());
+        out.extend_from_slice(wrapped.as_bytes());
+        let nonce = fresh_nonce();
+        let ct = encrypt(dek.expose_bytes(), &nonce, &out, &payload)?;
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        let sum = Sha256::digest(&out);
+        out.extend_from_slice(&sum);
+        Ok(out)
+    }
+
+    /// Decrypt a keyring produced by [`Keyring::to_protected_bytes`].
+    ///
+    /// Each failure is distinct: not a keyring file, unsupported version,
+    /// truncated, corrupted (checksum), another provider, wrong passphrase,
+    /// tampered (authenticated decryption failed).
+    pub fn from_protected_bytes(bytes: &[u8], provider: &dyn KeyProvider) -> Result<Keyring> {
+        if bytes.len() > MAX_FILE {
+            return Err(file_err(KeyringFileError::Malformed));
+        }
+        let mut r = Reader(bytes);
+        if r.take(4).map_err(|_| file_err(KeyringFileError::NotAKeyringFile))? != MAGIC {
+            return Err(file_err(KeyringFileError::NotAKeyringFile));
+        }
+        let version = r.u8()?;
+        if version != FILE_VERSION {
+            return Err(file_err(KeyringFileError::UnsupportedVersion(version)));
+        }
+        let pid_len = r.u8()?;
+        let pid = r.take(usize::from(pid_len))?;
+        let wk_len = r.u16()?;
+        let wrapped = WrappedKey::from_bytes(r.take(usize::from(wk_len))?.to_vec());
+        let header_len = bytes.len() - r.0.len();
+        let nonce = r.take(12)?;
+        if r.0.len() < 16 + CHECKSUM_LEN {
+            return Err(file_err(KeyringFileError::Truncated));
+        }
+        let (ct, sum) = r.0.split_at(r.0.len() - CHECKSUM_LEN);
+        if !bool::from(Sha256::digest(&bytes[..bytes.len() - CHECKSUM_LEN]).as_slice().ct_eq(sum)) {
+            return Err(file_err(KeyringFileError::Corrupted));
+        }
+        if pid != provider.id().as_bytes() {
+            return Err(file_err(KeyringFileError::ProviderMismatch));
+        }
+        let dek = provider.unwrap(&wrapped)?;
+        let payload = decrypt(dek.expose_bytes(), nonce, &bytes[..header_len], ct)
+            .ok_or(file_err(KeyringFileError::Tampered))?;
+        parse_payload(&payload)
+    }
+
+    /// Write the protected keyring to `path` atomically: a temporary file in
+    /// the same directory, flushed to disk, then renamed over `path`. A crash
+    /// leaves the old file or the new one, never half of one. On Unix the
+    /// file is created with mode 0600.
+    pub fn save(&self, path: &Path, provider: &dyn KeyProvider) -> Result<()> {
+        let bytes = self.to_protected_bytes(provider)?;
+        write_atomically(path, &bytes)
+    }
+
+    /// Read and decrypt a keyring file written by [`Keyring::save`].
+    pub fn load(path: &Path, provider: &dyn KeyProvider) -> Result<Keyring> {
+        let bytes = std::fs::read(path).map_err(|e| Error::Io(e.kind()))?;
+        Keyring::from_protected_bytes(&bytes, provider)
+    }
+}
+
+fn parse_payload(payload: &[u8]) -> Result<Keyring> {
+    let mut r = Reader(payload);
+    let count = r.u32()?;
+    let mut keyring = Keyring::new();
+    let mut active = None;
+    for _ in 0..count {
+        let id = r.u32()?;
+        let state = KeyState::from_code(r.u8()?).ok_or(file_err(KeyringFileError::Malformed))?;
+        let seals = r.u64()?;
+        let root = if state == KeyState::Destroyed {
+            None
+        } else {
+            let mut b = Zeroizing::new([0u8; KEY_LEN]);
+            b.copy_from_slice(r.take(KEY_LEN)?);
+            Some(RootKey::from_bytes(*b))
+        };
+        // Insert the active key last so that `insert` does not demote it.
+        if state == KeyState::Active {
+            if active.is_some() {
+                return Err(file_err(KeyringFileError::Malformed));
+            }
+            active = Some((id, root, seals));
+        } else {
+            keyring.insert(id, root, state, seals).map_err(|_| file_err(KeyringFileError::Malformed))?;
+        }
+    }
+    if !r.0.is_empty() {
+        return Err(file_err(KeyringFileError::Malformed));
+    }
+    if let Some((id, root, seals)) = active {
+        keyring
+            .insert(id, root, KeyState::Active, seals)
+            .map_err(|_| file_err(KeyringFileError::Malformed))?;
+    }
+    Ok(keyring)
+}
+
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io(e.kind());
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or(Error::Io(std::io::ErrorKind::InvalidInput))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp{:016x}", rand::rng().next_u64()));
+    let tmp = dir.join(tmp_name);
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let result = (|| {
+        let mut f = opts.open(&tmp).map_err(io)?;
+        f.write_all(bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)?;
+        // Persist the rename itself; not every platform can open a directory.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Argon2id parameters bounds accepted from a file (a hostile file must not
+/// make us allocate terabytes or spin for hours).
+const MAX_M_COST_KIB: u32 = 4 << 20; // 4 GiB
+const MAX_T_COST: u32 = 64;
+const MAX_P_COST: u32 = 64;
+const SALT_LEN: usize = 16;
+const CHECK_LEN: usize = 16;
+
+/// The built-in [`KeyProvider`]: a passphrase stretched with Argon2id into a
+/// key-encryption key, which wraps the data key with AES-256-GCM.
+///
+/// The Argon2id parameters and salt are stored in the wrapped key, so files
+/// written with stronger parameters stay readable. A 16-byte check value
+/// derived from the KEK tells a wrong passphrase apart from a tampered file.
+///
+/// ```
+/// use desensitize::keys::PassphraseProvider;
+/// use desensitize::Keyring;
+///
+/// let dir = std::env::temp_dir().join(format!("dz-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("keys.dzk");
+///
+/// // Small parameters keep the example fast; use `PassphraseProvider::new` for real files.
+/// let provider = PassphraseProvider::with_params("correct horse battery staple", 1024, 1, 1)?;
+/// let keyring = Keyring::generate()?;
+/// keyring.save(&path, &provider)?;
+/// let loaded = Keyring::load(&path, &provider)?;
+/// assert_eq!(loaded.keys(), keyring.keys());
+///
+/// let wrong = PassphraseProvider::with_params("Tr0ub4dor&3", 1024, 1, 1)?;
+/// assert_eq!(Keyring::load(&path, &wrong).unwrap_err().to_string(), "keyring file: wrong passphrase");
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub struct PassphraseProvider {
+    passphrase: Zeroizing<String>,
+    m_cost_kib: u32,
+    t_cost: u32,
+    p_cost: u32,
+}
+
+impl PassphraseProvider {
+    /// Provider identifier stored in file headers.
+    pub const ID: &'static str = "passphrase-argon2id";
+
+    /// A provider with the argon2 crate's recommended Argon2id parameters
+    /// (19 MiB, 2 passes, 1 lane; OWASP's minimum).
+    pub fn new(passphrase: &str) -> Result<PassphraseProvider> {
+        PassphraseProvider::with_params(
+            passphrase,
+            argon2::Params::DEFAULT_M_COST,
+            argon2::Params::DEFAULT_T_COST,
+            argon2::Params::DEFAULT_P_COST,
+        )
+    }
+
+    /// A provider with explicit Argon2id parameters (memory in KiB, passes, lanes).
+    pub fn with_params(
+        passphrase: &str,
+        m_cost_kib: u32,
+        t_cost: u32,
+        p_cost: u32,
+    ) -> Result<PassphraseProvider> {
+        if passphrase.is_empty() {
+            return Err(Error::Key("empty passphrase"));
+        }
+        check_params(m_cost_kib, t_cost, p_cost)?;
+        Ok(PassphraseProvider {
+            passphrase: Zeroizing::new(passphrase.to_owned()),
+            m_cost_kib,
+            t_cost,
+            p_cost,
+        })
+    }
+
+    fn kek(&self, m: u32, t: u32, p: u32, salt: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        let params = argon2::Params::new(m, t, p, Some(KEY_LEN))
+            .map_err(|_| file_err(KeyringFileError::Parameters))?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut kek = Zeroizing::new([0u8; KEY_LEN]);
+        argon
+            .hash_password_into(self.passphrase.as_bytes(), salt, kek.as_mut())
+            .map_err(|_| file_err(KeyringFileError::Parameters))?;
+        Ok(kek)
+    }
+}
+
+fn check_params(m: u32, t: u32, p: u32) -> Result<()> {
+    if !(1..=MAX_T_COST).contains(&t) || !(1..=MAX_P_COST).contains(&p) || m > MAX_M_COST_KIB || m < 8 * p {
+        return Err(file_err(KeyringFileError::Parameters));
+    }
+    Ok(())
+}
+
+impl KeyProvider for PassphraseProvider {
+    fn id(&self) -> &str {
+        PassphraseProvider::ID
+    }
+
+    /// `m u32 | t u32 | p u32 | salt[16] | check[16] | nonce[12] | ct[32] | tag[16]`.
+    fn wrap(&self, key: &DataKey) -> Result<WrappedKey> {
+        let mut salt = [0u8; SALT_LEN];
+        rand::rng().fill_bytes(&mut salt);
+        let kek = self.kek(self.m_cost_kib, self.t_cost, self.p_cost, &salt)?;
+        let check = derive_from(&kek, &[b"desensitize.keyring.check"]);
+        let wrap_key = derive_from(&kek, &[b"desensitize.keyring.wrap"]);
+        let mut out = Vec::with_capacity(124);
+        for v in [self.m_cost_kib, self.t_cost, self.p_cost] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out.extend_from_slice(&salt);
+        out.extend_from_slice(&check[..CHECK_LEN]);
+        let nonce = fresh_nonce();
+        let ct = encrypt(&wrap_key, &nonce, &out, key.expose_bytes())?;
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        Ok(WrappedKey::from_bytes(out))
+    }
+
+    fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey> {
+        let mut r = Reader(wrapped.as_bytes());
+        let (m, t, p) = (r.u32()?, r.u32()?, r.u32()?);
+        check_params(m, t, p)?;
+        let salt = r.take(SALT_LEN)?;
+        let check = r.take(CHECK_LEN)?;
+        let aad_len = wrapped.as_bytes().len() - r.0.len();
+        let nonce = r.take(12)?;
+        let ct = r.take(KEY_LEN + 16)?;
+        if !r.0.is_empty() {
+            return Err(file_err(KeyringFileError::Malformed));
+        }
+        let kek = self.kek(m, t, p, salt)?;
+        let expected = derive_from(&kek, &[b"desensitize.keyring.check"]);
+        if !bool::from(expected[..CHECK_LEN].ct_eq(check)) {
+            return Err(file_err(KeyringFileError::WrongPassphrase));
+        }
+        let wrap_key = derive_from(&kek, &[b"desensitize.keyring.wrap"]);
+        let plain = decrypt(&wrap_key, nonce, &wrapped.as_bytes()[..aad_len], ct)
+            .ok_or(file_err(KeyringFileError::Tampered))?;
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        key.copy_from_slice(&plain);
+        Ok(DataKey::from_bytes(key))
+    }
+}

@@ -1,0 +1,349 @@
+//! Keys: the [`Keyring`] of root keys, their states, the HKDF tree, the
+//! protected keyring file, per-subject keys and the [`KeyProvider`] seam.
+//!
+//! Every working key is derived from a 256-bit root key with HKDF-SHA256
+//! under a distinct, length-prefixed label (SPEC.md §2), so sealing keys,
+//! blind-index keys and pseudonym keys never coincide. Derived keys are
+//! cached with their AES key schedules expanded, so the hot path never
+//! re-derives or re-expands a key.
+//!
+//! Lifecycle of a root key (see `SECURITY.md`):
+//! [`Keyring::rotate`] adds a new active key and makes the old one
+//! decrypt-only; re-seal everything ([`Keyring::reseal`],
+//! [`Keyring::reseal_all`]); then [`Keyring::destroy`] the old key, which is
+//! refused while you report values still under it.
+
+mod file;
+pub(crate) mod material;
+mod provider;
+mod subject;
+
+pub use file::PassphraseProvider;
+pub use material::{KEY_LEN, RootKey};
+pub use provider::{DataKey, KeyProvider, WrappedKey};
+pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::KeyInit;
+
+use crate::audit::{AuditSink, NoAudit};
+use crate::error::{Error, Result};
+use crate::kind::Kind;
+use crate::seal::Context;
+
+/// Environment variable read by [`Keyring::from_env`]: base64 of a 32-byte root key.
+pub const ROOT_KEY_ENV: &str = "DESENSITIZE_ROOT_KEY";
+/// Environment variable with the root key's id (default `1`).
+pub const ROOT_KEY_ID_ENV: &str = "DESENSITIZE_ROOT_KEY_ID";
+
+/// What a root key may still be used for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    /// Seals new values and opens old ones. Exactly one key is active.
+    Active,
+    /// Opens values sealed under it; never seals.
+    DecryptOnly,
+    /// Material erased. The id is remembered so that opening a value under it
+    /// says "key destroyed" rather than "unknown key".
+    Destroyed,
+}
+
+impl KeyState {
+    /// `active`, `decrypt-only` or `destroyed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyState::Active => "active",
+            KeyState::DecryptOnly => "decrypt-only",
+            KeyState::Destroyed => "destroyed",
+        }
+    }
+
+    pub(crate) fn code(self) -> u8 {
+        match self {
+            KeyState::Active => 1,
+            KeyState::DecryptOnly => 2,
+            KeyState::Destroyed => 3,
+        }
+    }
+
+    pub(crate) fn from_code(code: u8) -> Option<KeyState> {
+        [KeyState::Active, KeyState::DecryptOnly, KeyState::Destroyed].into_iter().find(|s| s.code() == code)
+    }
+}
+
+/// Public facts about one root key: never its material.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// The key id written into envelope headers.
+    pub id: u32,
+    /// Its state.
+    pub state: KeyState,
+    /// Values sealed under it by this process, plus the count saved in the
+    /// keyring file it was loaded from. NIST SP 800-38D caps a key at 2^32
+    /// random-nonce seals; derived scope keys spread that (`SECURITY.md`).
+    pub seal_count: u64,
+}
+
+/// Identity hasher for the cipher cache: keys are already SipHash outputs.
+#[derive(Default)]
+pub(crate) struct PrehashedHasher(u64);
+
+impl Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+type CipherBucket = Vec<(Kind, Box<[u8]>, Arc<Aes256Gcm>)>;
+type CipherCache = HashMap<u64, CipherBucket, BuildHasherDefault<PrehashedHasher>>;
+
+pub(crate) struct KeyEntry {
+    pub(crate) id: u32,
+    pub(crate) state: KeyState,
+    pub(crate) root: Option<RootKey>,
+    pub(crate) seals: AtomicU64,
+    ciphers: RwLock<CipherCache>,
+}
+
+impl KeyEntry {
+    fn new(id: u32, root: Option<RootKey>, state: KeyState, seals: u64) -> KeyEntry {
+        KeyEntry { id, state, root, seals: AtomicU64::new(seals), ciphers: RwLock::new(HashMap::default()) }
+    }
+
+    /// The AES-256-GCM cipher for `(kind, context scope)`, derived and
+    /// expanded once, then served from the cache.
+    pub(crate) fn seal_cipher(&self, kind: Kind, ctx: &Context) -> Result<Arc<Aes256Gcm>> {
+        let slot = ctx.scope_hash() ^ u64::from(kind.code()).rotate_left(48);
+        let scope = ctx.scope_encoded();
+        if let Ok(cache) = self.ciphers.read()
+            && let Some(bucket) = cache.get(&slot)
+            && let Some((_, _, c)) = bucket.iter().find(|(k, s, _)| *k == kind && &**s == scope)
+        {
+            return Ok(Arc::clone(c));
+        }
+        let root = self.root.as_ref().ok_or(Error::KeyDestroyed(self.id))?;
+        let cipher = Arc::new(scope_cipher(root.as_bytes(), kind, scope));
+        let mut cache = self.ciphers.write().map_err(|_| Error::Key("key cache lock poisoned"))?;
+        let bucket = cache.entry(slot).or_default();
+        if let Some((_, _, c)) = bucket.iter().find(|(k, s, _)| *k == kind && &**s == scope) {
+            return Ok(Arc::clone(c));
+        }
+        bucket.push((kind, scope.into(), Arc::clone(&cipher)));
+        Ok(cipher)
+    }
+}
+
+/// HKDF label of a sealing key: `["desensitize.seal", kind id, scope encoding]`.
+pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> Aes256Gcm {
+    let key = material::derive_from(secret, &[b"desensitize.seal", kind.as_str().as_bytes(), scope]);
+    Aes256Gcm::new((&*key).into())
+}
+
+/// A set of 256-bit root keys with ids and states, and the caches of the
+/// working keys derived from them.
+///
+/// A `Keyring` is `Send + Sync`: share one behind an `Arc` and seal from as
+/// many threads as you like. It is deliberately neither `Clone` nor `Debug`.
+///
+/// ```
+/// use desensitize::{Context, IdNumber, Keyring, keys::KeyState};
+///
+/// let mut keyring = Keyring::generate()?;
+/// let id: IdNumber = "11010519491231002X".parse()?;
+/// let ctx = Context::new("users", "id_number").with_row("42");
+///
+/// let sealed = keyring.seal(&id, &ctx)?;
+/// assert_eq!(keyring.open(&sealed, &ctx, "kyc-review")?, id);
+///
+/// // Rotate: a new active key; the old one can still open.
+/// let new_id = keyring.rotate()?;
+/// assert!(sealed.needs_rotation(&keyring));
+/// let resealed = keyring.reseal(&sealed, &ctx)?;
+/// assert_eq!(resealed.key_id(), new_id);
+/// keyring.destroy(1, 0)?; // nothing is left under key 1
+/// assert!(keyring.open(&sealed, &ctx, "kyc-review").is_err());
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub struct Keyring {
+    pub(crate) keys: Vec<KeyEntry>,
+    pub(crate) audit: Arc<dyn AuditSink>,
+}
+
+impl Default for Keyring {
+    fn default() -> Keyring {
+        Keyring::new()
+    }
+}
+
+impl Keyring {
+    /// An empty keyring: add keys with [`Keyring::add_key`].
+    pub fn new() -> Keyring {
+        Keyring { keys: Vec::new(), audit: Arc::new(NoAudit) }
+    }
+
+    /// A keyring with one fresh active key (id 1) from OS randomness.
+    pub fn generate() -> Result<Keyring> {
+        let mut k = Keyring::new();
+        k.add_key(1, RootKey::generate()?, KeyState::Active)?;
+        Ok(k)
+    }
+
+    /// A keyring with one active root key from [`ROOT_KEY_ENV`] (base64 of
+    /// 32 bytes) and its id from [`ROOT_KEY_ID_ENV`] (default 1).
+    pub fn from_env() -> Result<Keyring> {
+        Keyring::from_env_vars(ROOT_KEY_ENV, ROOT_KEY_ID_ENV)
+    }
+
+    /// Like [`Keyring::from_env`] with variable names of your choosing.
+    pub fn from_env_vars(key_var: &str, id_var: &str) -> Result<Keyring> {
+        let value = zeroize::Zeroizing::new(
+            std::env::var(key_var).map_err(|_| Error::Key("root key environment variable not set"))?,
+        );
+        let id = match std::env::var(id_var) {
+            Ok(s) => s.trim().parse::<u32>().map_err(|_| Error::Key("root key id is not a u32"))?,
+            Err(_) => 1,
+        };
+        let mut k = Keyring::new();
+        k.add_key(id, RootKey::from_base64(&value)?, KeyState::Active)?;
+        Ok(k)
+    }
+
+    /// Add a root key. Adding an `Active` key makes the current active key
+    /// decrypt-only. Key id 0 is reserved; ids must be unique.
+    pub fn add_key(&mut self, id: u32, key: RootKey, state: KeyState) -> Result<()> {
+        self.insert(id, Some(key), state, 0)
+    }
+
+    pub(crate) fn insert(
+        &mut self,
+        id: u32,
+        key: Option<RootKey>,
+        state: KeyState,
+        seals: u64,
+    ) -> Result<()> {
+        if id == 0 {
+            return Err(Error::Key("key id 0 is reserved"));
+        }
+        if self.keys.iter().any(|k| k.id == id) {
+            return Err(Error::Key("duplicate key id"));
+        }
+        if (state == KeyState::Destroyed) != key.is_none() {
+            return Err(Error::Key("only destroyed keys lack material"));
+        }
+        if state == KeyState::Active {
+            for k in &mut self.keys {
+                if k.state == KeyState::Active {
+                    k.state = KeyState::DecryptOnly;
+                }
+            }
+        }
+        self.keys.push(KeyEntry::new(id, key, state, seals));
+        Ok(())
+    }
+
+    /// Add a fresh random key as the active key (id = highest id + 1); the
+    /// previous active key becomes decrypt-only. Returns the new id.
+    pub fn rotate(&mut self) -> Result<u32> {
+        let id = self
+            .keys
+            .iter()
+            .map(|k| k.id)
+            .max()
+            .unwrap_or(0)
+            .checked_add(1)
+            .ok_or(Error::Key("key ids exhausted"))?;
+        self.add_key(id, RootKey::generate()?, KeyState::Active)?;
+        Ok(id)
+    }
+
+    /// Make a non-active key decrypt-only (e.g. to undo nothing: it is the
+    /// state `rotate` leaves old keys in). The active key is refused: rotate.
+    pub fn set_decrypt_only(&mut self, id: u32) -> Result<()> {
+        let k = self.entry_mut(id)?;
+        match k.state {
+            KeyState::Active => Err(Error::Key("the active key cannot be made decrypt-only; rotate first")),
+            KeyState::Destroyed => Err(Error::KeyDestroyed(id)),
+            KeyState::DecryptOnly => Ok(()),
+        }
+    }
+
+    /// Erase a key's material, keeping its id as `Destroyed`.
+    ///
+    /// `remaining` is how many values the caller still holds under this key
+    /// (from a `needs_rotation` scan or a `reseal_all` report): destruction
+    /// is refused unless it is 0, and always refused for the active key.
+    pub fn destroy(&mut self, id: u32, remaining: u64) -> Result<()> {
+        let k = self.entry_mut(id)?;
+        if k.state == KeyState::Active {
+            return Err(Error::Key("the active key cannot be destroyed; rotate first"));
+        }
+        if remaining > 0 {
+            return Err(Error::KeyInUse { id, remaining });
+        }
+        k.state = KeyState::Destroyed;
+        k.root = None; // RootKey wipes itself on drop.
+        if let Ok(mut cache) = k.ciphers.write() {
+            cache.clear(); // Aes256Gcm wipes its key schedule on drop.
+        }
+        Ok(())
+    }
+
+    /// Ids, states and seal counts of every key, in id order. Never material.
+    pub fn keys(&self) -> Vec<KeyInfo> {
+        let mut v: Vec<KeyInfo> = self
+            .keys
+            .iter()
+            .map(|k| KeyInfo { id: k.id, state: k.state, seal_count: k.seals.load(Ordering::Relaxed) })
+            .collect();
+        v.sort_by_key(|k| k.id);
+        v
+    }
+
+    /// The id of the active key, if any.
+    pub fn active_key_id(&self) -> Option<u32> {
+        self.keys.iter().find(|k| k.state == KeyState::Active).map(|k| k.id)
+    }
+
+    /// Install the sink that receives an event for every open.
+    pub fn set_audit_sink(&mut self, sink: Arc<dyn AuditSink>) {
+        self.audit = sink;
+    }
+
+    pub(crate) fn entry(&self, id: u32) -> Result<&KeyEntry> {
+        let k = self.keys.iter().find(|k| k.id == id).ok_or(Error::UnknownKey(id))?;
+        if k.state == KeyState::Destroyed {
+            return Err(Error::KeyDestroyed(id));
+        }
+        Ok(k)
+    }
+
+    fn entry_mut(&mut self, id: u32) -> Result<&mut KeyEntry> {
+        self.keys.iter_mut().find(|k| k.id == id).ok_or(Error::UnknownKey(id))
+    }
+
+    pub(crate) fn active(&self) -> Result<&KeyEntry> {
+        self.keys.iter().find(|k| k.state == KeyState::Active).ok_or(Error::NoActiveKey)
+    }
+
+    /// A working key for another module (blind index, pseudonyms), derived
+    /// from the active root key under `label`.
+    #[allow(dead_code)]
+    pub(crate) fn derive_active(&self, label: &[&[u8]]) -> Result<(u32, zeroize::Zeroizing<[u8; KEY_LEN]>)> {
+        let k = self.active()?;
+        let root = k.root.as_ref().ok_or(Error::KeyDestroyed(k.id))?;
+        Ok((k.id, root.derive(label)))
+    }
+}

@@ -1,0 +1,273 @@
+//! Per-subject data keys: crypto-shredding for "delete my account".
+//!
+//! Each subject (a user id, say) gets its own random data key, wrapped by the
+//! keyring and stored by the application in a [`SubjectKeyStore`]. Values
+//! sealed with [`Keyring::seal_for`] can only be opened while that wrapped
+//! key exists; [`SubjectKeyStore::forget`] deletes it, and with it every
+//! copy of every value sealed for the subject, backups included (as long as
+//! the key store itself is not restored from a backup: keep it out of the
+//! long-term backups or purge forgotten subjects there too).
+//!
+//! ```
+//! use desensitize::keys::{InMemorySubjectStore, SubjectKeyStore};
+//! use desensitize::{Context, Error, Keyring, MobilePhone};
+//!
+//! let keyring = Keyring::generate()?;
+//! let store = InMemorySubjectStore::new();
+//! let ctx = Context::new("users", "phone").with_row("42");
+//! let phone: MobilePhone = "13800138000".parse()?;
+//!
+//! let sealed = keyring.seal_for(&store, "user-42", &phone, &ctx)?;
+//! assert_eq!(keyring.open_for(&store, "user-42", &sealed, &ctx, "support")?, phone);
+//!
+//! store.forget("user-42")?;
+//! assert_eq!(keyring.open_for(&store, "user-42", &sealed, &ctx, "support"), Err(Error::SubjectForgotten));
+//! # Ok::<(), desensitize::Error>(())
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::keys::material::{KEY_LEN, encode_fields};
+use crate::keys::provider::{DataKey, WrappedKey};
+use crate::keys::{Keyring, scope_cipher};
+use crate::kind::Sealable;
+use crate::seal::envelope::{ALG_SUBJECT, Header};
+use crate::seal::{Context, Sealed, fresh_nonce, open_raw, seal_raw};
+
+/// Format of a wrapped subject key: version 1, algorithm 3.
+const WRAP_VERSION: u8 = 1;
+const WRAP_ALG: u8 = 3;
+const WRAP_HEADER: usize = 18;
+const WRAP_LEN: usize = WRAP_HEADER + KEY_LEN + 16;
+const MAX_SUBJECT_LEN: usize = 256;
+
+/// What a store holds for one subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectRecord {
+    /// The subject's data key, wrapped by the keyring.
+    Active(WrappedKey),
+    /// The subject was forgotten: the key is gone for good. Keeping this
+    /// tombstone lets errors say "subject forgotten" rather than "unknown".
+    Forgotten,
+}
+
+/// Where the application keeps wrapped subject keys (a table of its choice).
+///
+/// Implementations must make [`SubjectKeyStore::insert_if_absent`] atomic
+/// (e.g. `INSERT ... ON CONFLICT DO NOTHING` then `SELECT`): two threads
+/// sealing for a new subject at once must end up with the same key.
+pub trait SubjectKeyStore: Send + Sync {
+    /// The record for `subject`, if any.
+    fn load(&self, subject: &str) -> Result<Option<SubjectRecord>>;
+    /// Store `key` unless a record exists; return the record now stored.
+    fn insert_if_absent(&self, subject: &str, key: WrappedKey) -> Result<SubjectRecord>;
+    /// Replace an active key (re-wrapping after rotation). Must not revive a
+    /// forgotten subject: return [`Error::SubjectForgotten`] instead.
+    fn replace(&self, subject: &str, key: WrappedKey) -> Result<()>;
+    /// Destroy the subject's key, leaving a tombstone.
+    fn forget(&self, subject: &str) -> Result<()>;
+}
+
+/// A [`SubjectKeyStore`] in memory, for tests and examples.
+#[derive(Debug, Default)]
+pub struct InMemorySubjectStore {
+    records: Mutex<HashMap<String, SubjectRecord>>,
+}
+
+impl InMemorySubjectStore {
+    /// An empty store.
+    pub fn new() -> InMemorySubjectStore {
+        InMemorySubjectStore::default()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, SubjectRecord>>> {
+        self.records.lock().map_err(|_| Error::Key("subject store lock poisoned"))
+    }
+}
+
+impl SubjectKeyStore for InMemorySubjectStore {
+    fn load(&self, subject: &str) -> Result<Option<SubjectRecord>> {
+        Ok(self.lock()?.get(subject).cloned())
+    }
+
+    fn insert_if_absent(&self, subject: &str, key: WrappedKey) -> Result<SubjectRecord> {
+        Ok(self.lock()?.entry(subject.to_owned()).or_insert(SubjectRecord::Active(key)).clone())
+    }
+
+    fn replace(&self, subject: &str, key: WrappedKey) -> Result<()> {
+        match self.lock()?.get_mut(subject) {
+            Some(r @ SubjectRecord::Active(_)) => {
+                *r = SubjectRecord::Active(key);
+                Ok(())
+            }
+            Some(SubjectRecord::Forgotten) => Err(Error::SubjectForgotten),
+            None => Err(Error::UnknownSubject),
+        }
+    }
+
+    fn forget(&self, subject: &str) -> Result<()> {
+        self.lock()?.insert(subject.to_owned(), SubjectRecord::Forgotten);
+        Ok(())
+    }
+}
+
+fn check_subject(subject: &str) -> Result<()> {
+    if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
+        return Err(Error::Key("subject id must be 1 to 256 bytes"));
+    }
+    Ok(())
+}
+
+impl Keyring {
+    /// Wrap a subject data key under the active root key (SPEC.md §5).
+    fn wrap_subject_key(&self, subject: &str, key: &DataKey) -> Result<WrappedKey> {
+        let entry = self.active()?;
+        let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(entry.id))?;
+        let kek = root.derive(&[b"desensitize.wrap", b"subject"]);
+        let cipher = aes_gcm::Aes256Gcm::new_from(&kek);
+        let mut head = Vec::with_capacity(WRAP_LEN);
+        head.push(WRAP_VERSION);
+        head.push(WRAP_ALG);
+        head.extend_from_slice(&entry.id.to_be_bytes());
+        head.extend_from_slice(&fresh_nonce());
+        let aad = [head.as_slice(), &encode_fields(&[subject.as_bytes()])].concat();
+        let nonce = aes_gcm::Nonce::try_from(&head[6..WRAP_HEADER]).map_err(|_| Error::Truncated)?;
+        let mut body = key.expose_bytes().to_vec();
+        let tag = aes_gcm::aead::AeadInOut::encrypt_inout_detached(
+            &cipher,
+            &nonce,
+            &aad,
+            body.as_mut_slice().into(),
+        )
+        .map_err(|_| Error::Key("subject key wrap failed"))?;
+        head.extend_from_slice(&body);
+        head.extend_from_slice(&tag);
+        Ok(WrappedKey::from_bytes(head))
+    }
+
+    fn unwrap_subject_key(&self, subject: &str, wrapped: &WrappedKey) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        let b = wrapped.as_bytes();
+        if b.len() != WRAP_LEN || b[0] != WRAP_VERSION || b[1] != WRAP_ALG {
+            return Err(Error::Malformed("not a wrapped subject key"));
+        }
+        let key_id = u32::from_be_bytes([b[2], b[3], b[4], b[5]]);
+        let entry = self.entry(key_id)?;
+        let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(key_id))?;
+        let kek = root.derive(&[b"desensitize.wrap", b"subject"]);
+        let cipher = aes_gcm::Aes256Gcm::new_from(&kek);
+        let aad = [&b[..WRAP_HEADER], &encode_fields(&[subject.as_bytes()])[..]].concat();
+        let nonce = aes_gcm::Nonce::try_from(&b[6..WRAP_HEADER]).map_err(|_| Error::Truncated)?;
+        let tag = aes_gcm::Tag::try_from(&b[WRAP_HEADER + KEY_LEN..]).map_err(|_| Error::Truncated)?;
+        let mut key = Zeroizing::new([0u8; KEY_LEN]);
+        key.copy_from_slice(&b[WRAP_HEADER..WRAP_HEADER + KEY_LEN]);
+        aes_gcm::aead::AeadInOut::decrypt_inout_detached(
+            &cipher,
+            &nonce,
+            &aad,
+            key.as_mut_slice().into(),
+            &tag,
+        )
+        .map_err(|_| Error::AuthenticationFailed)?;
+        Ok(key)
+    }
+
+    fn subject_key(
+        &self,
+        store: &dyn SubjectKeyStore,
+        subject: &str,
+        create: bool,
+    ) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+        check_subject(subject)?;
+        let record = match store.load(subject)? {
+            Some(r) => r,
+            None if create => {
+                let fresh = DataKey::generate()?;
+                store.insert_if_absent(subject, self.wrap_subject_key(subject, &fresh)?)?
+            }
+            None => return Err(Error::UnknownSubject),
+        };
+        match record {
+            SubjectRecord::Active(w) => self.unwrap_subject_key(subject, &w),
+            SubjectRecord::Forgotten => Err(Error::SubjectForgotten),
+        }
+    }
+
+    /// Seal `value` under `subject`'s own data key, creating the key on first use.
+    pub fn seal_for<T: Sealable>(
+        &self,
+        store: &dyn SubjectKeyStore,
+        subject: &str,
+        value: &T,
+        ctx: &Context,
+    ) -> Result<Sealed<T>> {
+        if ctx.is_poisoned() {
+            return Err(Error::Context("context field too long"));
+        }
+        let dk = self.subject_key(store, subject, true)?;
+        let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
+        let header = Header {
+            algorithm: ALG_SUBJECT,
+            key_id: 0,
+            kind: T::KIND,
+            check: ctx.check(),
+            nonce: fresh_nonce(),
+        };
+        let bytes =
+            seal_raw(&cipher, &header, &encode_fields(&[subject.as_bytes()]), ctx, value.canonical_bytes())?;
+        Ok(Sealed::from_parts(bytes, header))
+    }
+
+    /// Open a value sealed with [`Keyring::seal_for`] (audited like [`Keyring::open`]).
+    ///
+    /// [`Error::SubjectForgotten`] once the subject's key was destroyed;
+    /// [`Error::UnknownSubject`] if the store never had one.
+    pub fn open_for<T: Sealable>(
+        &self,
+        store: &dyn SubjectKeyStore,
+        subject: &str,
+        sealed: &Sealed<T>,
+        ctx: &Context,
+        purpose: &str,
+    ) -> Result<T> {
+        let result = (|| {
+            if !sealed.is_subject_sealed() {
+                return Err(Error::NotSubjectSealed);
+            }
+            if ctx.is_poisoned() {
+                return Err(Error::Context("context field too long"));
+            }
+            if sealed.header().check != ctx.check() {
+                return Err(Error::ContextMismatch);
+            }
+            let dk = self.subject_key(store, subject, false)?;
+            let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
+            let plain = open_raw(&cipher, sealed.as_bytes(), &encode_fields(&[subject.as_bytes()]), ctx)?;
+            T::from_canonical_bytes(&plain)
+        })();
+        self.report(T::KIND, ctx, 0, Some(subject), purpose, &result);
+        result
+    }
+
+    /// Re-wrap `subject`'s data key under the active root key, so that the
+    /// old root key can be destroyed. Values sealed for the subject are untouched.
+    pub fn rewrap_subject(&self, store: &dyn SubjectKeyStore, subject: &str) -> Result<()> {
+        let dk = self.subject_key(store, subject, false)?;
+        let wrapped = self.wrap_subject_key(subject, &DataKey::from_bytes(dk))?;
+        store.replace(subject, wrapped)
+    }
+}
+
+/// `Aes256Gcm::new` from a 32-byte array without naming the generic-array type.
+trait NewFrom {
+    fn new_from(key: &[u8; KEY_LEN]) -> Self;
+}
+
+impl NewFrom for aes_gcm::Aes256Gcm {
+    fn new_from(key: &[u8; KEY_LEN]) -> Self {
+        <aes_gcm::Aes256Gcm as aes_gcm::aead::KeyInit>::new(key.into())
+    }
+}

@@ -1,0 +1,221 @@
+//! Where a sealed value lives: bound into its envelope as associated data.
+
+use core::fmt;
+use core::hash::Hasher;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::keys::material::push_fields;
+
+/// Longest name or value a context field may have, in bytes.
+pub const MAX_FIELD_LEN: usize = 1024;
+/// Most fields a context may have.
+pub const MAX_FIELDS: usize = 16;
+
+/// The place a sealed value belongs to: for example table, column and row id.
+///
+/// A `Context` is bound into every envelope as AES-GCM associated data with
+/// an injective (length-prefixed) encoding, so a sealed value copied to
+/// another column or row fails to open. Its *scope* fields (table and column)
+/// also select the derived sealing key, which spreads the nonce budget over
+/// many keys (see `SECURITY.md`); row ids and other fields only bind.
+///
+/// A context names a *place*, not a person: it is stored next to the value,
+/// printed in audit events and fingerprinted (unkeyed, 32 bits) in the
+/// envelope header, so it must not contain personal data. Use surrogate row
+/// ids, not phone numbers.
+///
+/// ```
+/// use desensitize::Context;
+///
+/// let ctx = Context::new("users", "id_number").with_row("42");
+/// assert_eq!(ctx.to_string(), "table=users column=id_number row=42");
+/// let other_row = Context::new("users", "id_number").with_row("43");
+/// assert_ne!(ctx, other_row);
+/// ```
+#[derive(Clone)]
+pub struct Context {
+    fields: Vec<(String, String)>,
+    scope_fields: usize,
+    encoded: Vec<u8>,
+    scope_encoded: Vec<u8>,
+    scope_hash: u64,
+    check: [u8; 4],
+}
+
+impl Context {
+    /// A context whose key scope is `table` + `column`.
+    ///
+    /// Names over [`MAX_FIELD_LEN`] bytes give a *poisoned* context that
+    /// every seal and open refuses (fail closed); use [`Context::try_new`] to
+    /// get the error up front.
+    pub fn new(table: &str, column: &str) -> Context {
+        Context::try_new(table, column).unwrap_or_else(|_| Context::poisoned())
+    }
+
+    fn poisoned() -> Context {
+        let mut c = Context::build(Vec::new(), 0);
+        c.scope_fields = usize::MAX;
+        c
+    }
+
+    /// Like [`Context::new`], but errors on names over [`MAX_FIELD_LEN`] bytes.
+    pub fn try_new(table: &str, column: &str) -> Result<Context> {
+        check_field(table)?;
+        check_field(column)?;
+        Ok(Context::build(vec![("table".into(), table.into()), ("column".into(), column.into())], 2))
+    }
+
+    /// The empty context: binds a value to its kind only. Prefer a real one.
+    pub fn none() -> Context {
+        Context::build(Vec::new(), 0)
+    }
+
+    /// Bind to a row id as well (does not change the derived key).
+    pub fn with_row(self, row: &str) -> Context {
+        self.with("row", row)
+    }
+
+    /// Bind an extra named field (does not change the derived key). A field
+    /// over the limits poisons the context so that sealing and opening with
+    /// it fail; [`Context::try_with`] reports the error at once instead.
+    pub fn with(self, name: &str, value: &str) -> Context {
+        self.try_with(name, value).unwrap_or_else(|_| Context::poisoned())
+    }
+
+    /// Bind an extra named field, or error if it breaks the limits.
+    pub fn try_with(mut self, name: &str, value: &str) -> Result<Context> {
+        check_field(name)?;
+        check_field(value)?;
+        if self.fields.len() >= MAX_FIELDS {
+            return Err(Error::Context("too many context fields"));
+        }
+        if self.is_poisoned() {
+            return Err(Error::Context("context field too long"));
+        }
+        self.fields.push((name.into(), value.into()));
+        Ok(Context::build(self.fields, self.scope_fields))
+    }
+
+    fn build(fields: Vec<(String, String)>, scope_fields: usize) -> Context {
+        let flat = |fs: &[(String, String)]| {
+            let parts: Vec<&[u8]> = fs.iter().flat_map(|(n, v)| [n.as_bytes(), v.as_bytes()]).collect();
+            let mut out = Vec::new();
+            push_fields(&mut out, &parts);
+            out
+        };
+        let encoded = flat(&fields);
+        let scope_encoded = flat(&fields[..scope_fields.min(fields.len())]);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        h.write(&scope_encoded);
+        let digest = Sha256::new().chain_update(b"desensitize.context.v1").chain_update(&encoded).finalize();
+        let mut check = [0u8; 4];
+        check.copy_from_slice(&digest[..4]);
+        Context { fields, scope_fields, encoded, scope_encoded, scope_hash: h.finish(), check }
+    }
+
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.scope_fields == usize::MAX
+    }
+
+    /// The fields, in order, as `(name, value)` pairs.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    /// The injective encoding bound as associated data (SPEC.md §4).
+    pub(crate) fn encoded(&self) -> &[u8] {
+        &self.encoded
+    }
+
+    pub(crate) fn scope_encoded(&self) -> &[u8] {
+        &self.scope_encoded
+    }
+
+    pub(crate) fn scope_hash(&self) -> u64 {
+        self.scope_hash
+    }
+
+    /// The 4-byte context check stored in envelope headers.
+    pub(crate) fn check(&self) -> [u8; 4] {
+        self.check
+    }
+}
+
+fn check_field(s: &str) -> Result<()> {
+    if s.len() > MAX_FIELD_LEN {
+        return Err(Error::Context("context field too long"));
+    }
+    Ok(())
+}
+
+impl PartialEq for Context {
+    fn eq(&self, other: &Context) -> bool {
+        self.encoded == other.encoded && self.scope_fields == other.scope_fields
+    }
+}
+
+impl Eq for Context {}
+
+impl Default for Context {
+    fn default() -> Context {
+        Context::none()
+    }
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (n, v)) in self.fields.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{n}={v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Context({self})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_is_injective() {
+        let a = Context::new("users", "idnumber");
+        let b = Context::new("usersid", "number");
+        assert_ne!(a.encoded(), b.encoded());
+        let c = Context::new("t", "c").with("a", "bc");
+        let d = Context::new("t", "c").with("ab", "c");
+        assert_ne!(c.encoded(), d.encoded());
+        assert_ne!(c.check(), d.check());
+    }
+
+    #[test]
+    fn scope_ignores_row() {
+        let a = Context::new("users", "phone").with_row("1");
+        let b = Context::new("users", "phone").with_row("2");
+        assert_eq!(a.scope_encoded(), b.scope_encoded());
+        assert_eq!(a.scope_hash(), b.scope_hash());
+        assert_ne!(a.encoded(), b.encoded());
+    }
+
+    #[test]
+    fn limits() {
+        let long = "x".repeat(MAX_FIELD_LEN + 1);
+        assert!(Context::try_new(&long, "c").is_err());
+        assert!(Context::new("t", "c").try_with("row", &long).is_err());
+        assert!(Context::new("t", "c").with("row", &long).is_poisoned());
+        let mut c = Context::new("t", "c");
+        for i in 0..MAX_FIELDS - 2 {
+            c = c.try_with("f", &i.to_string()).unwrap();
+        }
+        assert!(c.try_with("f", "x").is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! The versioned envelope byte layout (SPEC.md §3) and its text form.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+use crate::error::{Error, Result};
+use crate::kind::Kind;
+
+/// Format version byte of every envelope this crate writes.
+pub(crate) const VERSION: u8 = 1;
+/// AES-256-GCM under an HKDF-SHA256 scope key derived from a keyring root key.
+pub(crate) const ALG_ROOT: u8 = 1;
+/// AES-256-GCM under an HKDF-SHA256 scope key derived from a subject data key.
+pub(crate) const ALG_SUBJECT: u8 = 2;
+pub(crate) const NONCE_LEN: usize = 12;
+pub(crate) const TAG_LEN: usize = 16;
+/// version(1) algorithm(1) key_id(4) kind(2) context_check(4) nonce(12).
+pub(crate) const HEADER_LEN: usize = 24;
+/// Prefix of the text form: `dz` + format version + `.`.
+pub(crate) const TEXT_PREFIX: &str = "dz1.";
+/// Largest envelope accepted (1 MiB biometric + overhead, with room).
+pub(crate) const MAX_ENVELOPE: usize = (1 << 20) + 4096;
+
+/// The parsed, not yet authenticated, header of an envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Header {
+    pub algorithm: u8,
+    pub key_id: u32,
+    pub kind: Kind,
+    pub check: [u8; 4],
+    pub nonce: [u8; NONCE_LEN],
+}
+
+impl Header {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.push(VERSION);
+        out.push(self.algorithm);
+        out.extend_from_slice(&self.key_id.to_be_bytes());
+        out.extend_from_slice(&self.kind.code().to_be_bytes());
+        out.extend_from_slice(&self.check);
+        out.extend_from_slice(&self.nonce);
+    }
+
+    /// Parse and structurally check an envelope: length, version, algorithm, kind code.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Header> {
+        if bytes.is_empty() {
+            return Err(Error::Truncated);
+        }
+        if bytes[0] != VERSION {
+            return Err(Error::UnsupportedVersion(bytes[0]));
+        }
+        if bytes.len() < HEADER_LEN + TAG_LEN {
+            return Err(Error::Truncated);
+        }
+        if bytes.len() > MAX_ENVELOPE {
+            return Err(Error::Malformed("envelope too large"));
+        }
+        let algorithm = bytes[1];
+        if algorithm != ALG_ROOT && algorithm != ALG_SUBJECT {
+            return Err(Error::UnsupportedAlgorithm(algorithm));
+        }
+        let key_id = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
+        let code = u16::from_be_bytes([bytes[6], bytes[7]]);
+        let kind = Kind::from_code(code).ok_or(Error::Malformed("unknown kind code"))?;
+        let mut check = [0u8; 4];
+        check.copy_from_slice(&bytes[8..12]);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&bytes[12..HEADER_LEN]);
+        Ok(Header { algorithm, key_id, kind, check, nonce })
+    }
+}
+
+/// `dz1.` followed by unpadded URL-safe base64 of the binary envelope.
+pub(crate) fn to_text(bytes: &[u8]) -> String {
+    let enc_len = Base64UrlUnpadded::encoded_len(bytes);
+    let mut buf = vec![0u8; TEXT_PREFIX.len() + enc_len];
+    buf[..TEXT_PREFIX.len()].copy_from_slice(TEXT_PREFIX.as_bytes());
+    // The buffer is exactly the encoded length, so encoding cannot fail.
+    let _ = Base64UrlUnpadded::encode(bytes, &mut buf[TEXT_PREFIX.len()..]);
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+pub(crate) fn from_text(text: &str) -> Result<Vec<u8>> {
+    let body = text.trim().strip_prefix(TEXT_PREFIX).ok_or(Error::Malformed("not a dz1 sealed value"))?;
+    if body.len() > MAX_ENVELOPE * 4 / 3 + 4 {
+        return Err(Error::Malformed("envelope too large"));
+    }
+    Base64UrlUnpadded::decode_vec(body).map_err(|_| Error::Malformed("invalid base64 in sealed value"))
+}
