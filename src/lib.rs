@@ -43,5 +43,8 @@ mod secret;
 
 pub use date::Date;
 pub use error::{Error, Invalid, Result};
-pub use kind::{Category, Gender, IdNumber, Kind, MobilePhone, Sealable, Sensitive};
+pub use kind::{
+    Category, CreditCode, Gender, IdNumber, Imei, IpAddress, Kind, Landline, LicensePlate, MacAddress,
+    MobilePhone, Passport, Sealable, Sensitive,
+};
 pub use mask::MaskLevel;
