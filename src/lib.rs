@@ -48,6 +48,9 @@ pub mod serde;
 pub use date::Date;
 pub use error::{Error, Invalid, KeyringFileError, Result};
 pub use keys::Keyring;
-pub use kind::{Category, Gender, IdNumber, Kind, MobilePhone, Sealable, Sensitive};
+pub use kind::{
+    Category, CreditCode, Gender, IdNumber, Imei, IpAddress, Kind, Landline, LicensePlate, MacAddress,
+    MobilePhone, Passport, Sealable, Sensitive,
+};
 pub use mask::MaskLevel;
 pub use seal::{Context, Sealed};

@@ -22,11 +22,25 @@ use core::fmt;
 use crate::error::{Error, Invalid, Result};
 use crate::mask::MaskLevel;
 
+mod credit_code;
 mod id_number;
+mod imei;
+mod ip_address;
+mod landline;
+mod license_plate;
+mod mac_address;
 mod mobile_phone;
+mod passport;
 
+pub use credit_code::CreditCode;
 pub use id_number::{Gender, IdNumber};
+pub use imei::Imei;
+pub use ip_address::IpAddress;
+pub use landline::Landline;
+pub use license_plate::LicensePlate;
+pub use mac_address::MacAddress;
 pub use mobile_phone::MobilePhone;
+pub use passport::Passport;
 
 /// Stable identifier of a kind of personal data.
 ///
