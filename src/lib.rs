@@ -43,5 +43,8 @@ mod secret;
 
 pub use date::Date;
 pub use error::{Error, Invalid, Result};
-pub use kind::{Category, Gender, IdNumber, Kind, MobilePhone, Sealable, Sensitive};
+pub use kind::{
+    Address, BankCard, Biometric, Category, Email, Gender, GeoPoint, IdNumber, Kind, MobilePhone, Password,
+    PasswordHash, PasswordParams, PersonName, Sealable, Sensitive,
+};
 pub use mask::MaskLevel;

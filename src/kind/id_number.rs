@@ -83,7 +83,7 @@ impl IdNumber {
     /// use desensitize::{Date, IdNumber};
     ///
     /// let today = Date::new(2000, 1, 1).unwrap();
-    /// let err = IdNumber::parse_on("11010520000101001X", today);
+    /// let err = IdNumber::parse_on("110105200001010016", today);
     /// assert!(err.is_ok()); // born today is fine
     /// let tomorrow = IdNumber::parse_on("110105200001020017", today).unwrap_err();
     /// assert_eq!(tomorrow.to_string(), "invalid cn.id_number: birth date in the future");
