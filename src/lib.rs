@@ -49,8 +49,9 @@ pub use date::Date;
 pub use error::{Error, Invalid, KeyringFileError, Result};
 pub use keys::Keyring;
 pub use kind::{
-    Category, CreditCode, Gender, IdNumber, Imei, IpAddress, Kind, Landline, LicensePlate, MacAddress,
-    MobilePhone, Passport, Sealable, Sensitive,
+    Address, BankCard, Biometric, Category, CreditCode, Email, Gender, GeoPoint, IdNumber, Imei, IpAddress,
+    Kind, Landline, LicensePlate, MacAddress, MobilePhone, Passport, Password, PasswordHash, PasswordParams,
+    PersonName, Sealable, Sensitive,
 };
 pub use mask::MaskLevel;
 pub use seal::{Context, Sealed};

@@ -1,0 +1,170 @@
+//! Payment card or bank account number (ISO/IEC 7812 primary account number).
+
+use crate::error::{Error, Invalid, Result};
+use crate::kind::{Kind, check_len, fold_ascii, luhn_valid, text_kind};
+use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::secret::SecretString;
+
+const KIND: Kind = Kind::BankCard;
+const MIN_DIGITS: usize = 12;
+const MAX_DIGITS: usize = 19;
+/// Generous bound on raw input (separators, full-width digits) before parsing.
+const MAX_INPUT: usize = 128;
+
+/// A payment card or bank account number (银行卡号): 12 to 19 digits with a
+/// valid Luhn (mod 10) check digit.
+///
+/// Parsing tolerates spaces, dashes and full-width digits and stores the
+/// bare digits. Masks keep at most the issuer prefix (6 digits) and the
+/// last 4 (`Relaxed`: 6) digits, and always hide at least a quarter of the
+/// number (see [`MaskLevel`]).
+///
+/// ```
+/// use desensitize::{BankCard, MaskLevel, Sensitive};
+///
+/// let card: BankCard = "6222 0212 3456 7894".parse()?;
+/// assert_eq!(card.expose(), "6222021234567894");
+/// assert_eq!(card.mask(MaskLevel::Strict), "************7894");
+/// assert_eq!(card.to_string(), "622202******7894");
+/// assert_eq!(format!("{card:?}"), "BankCard([REDACTED])");
+///
+/// let err = "6222021234567895".parse::<BankCard>().unwrap_err();
+/// assert_eq!(err.to_string(), "invalid bank_card: Luhn check failed");
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BankCard(SecretString);
+
+impl BankCard {
+    fn parse(input: &str) -> Result<BankCard> {
+        check_len(KIND, input, MAX_INPUT)?;
+        let digits = SecretString::new(
+            fold_ascii(input, |c| c.is_ascii_digit()).ok_or(Error::invalid(KIND, Invalid::Character))?,
+        );
+        let b = digits.as_str().as_bytes();
+        if b.is_empty() {
+            return Err(Error::invalid(KIND, Invalid::Empty));
+        }
+        if !(MIN_DIGITS..=MAX_DIGITS).contains(&b.len()) {
+            return Err(Error::invalid(KIND, Invalid::Length));
+        }
+        if !luhn_valid(b) {
+            return Err(Error::invalid(KIND, Invalid::Luhn));
+        }
+        Ok(BankCard(digits))
+    }
+
+    /// The bare 12-19 digit number. Exposes the plaintext.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    fn mask_at(&self, level: MaskLevel) -> String {
+        let (first, last) = match level {
+            MaskLevel::Strict => (0, 4),
+            MaskLevel::Standard => (6, 4),
+            MaskLevel::Relaxed => (6, 6),
+        };
+        keep_ends_ascii(self.expose(), first, last)
+    }
+}
+
+text_kind!(BankCard, KIND);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Sensitive;
+    use crate::kind::luhn_digit;
+
+    fn reason(input: &str) -> Invalid {
+        match input.parse::<BankCard>() {
+            Err(Error::Invalid { kind: Kind::BankCard, reason }) => reason,
+            other => panic!("expected an error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    fn with_luhn(payload: &str) -> String {
+        let mut s = payload.to_owned();
+        s.push(luhn_digit(payload.as_bytes()) as char);
+        s
+    }
+
+    #[test]
+    fn normalizes() {
+        for ok in [
+            "6222021234567894",
+            " 6222 0212 3456 7894 ",
+            "6222-0212-3456-7894",
+            "６２２２０２１２３４５６７８９４",
+            "\u{3000}6222\u{3000}0212 3456\t7894",
+        ] {
+            assert_eq!(ok.parse::<BankCard>().unwrap().expose(), "6222021234567894", "{ok}");
+        }
+    }
+
+    #[test]
+    fn length_bounds() {
+        let twelve = with_luhn("62220212345");
+        assert_eq!(twelve.len(), 12);
+        assert_eq!(twelve.parse::<BankCard>().unwrap().expose(), twelve);
+        let nineteen = with_luhn("622202123456789012");
+        assert_eq!(nineteen.len(), 19);
+        assert_eq!(nineteen.parse::<BankCard>().unwrap().expose(), nineteen);
+        assert_eq!(reason(&with_luhn("6222021234")), Invalid::Length);
+        assert_eq!(reason(&with_luhn("6222021234567890123")), Invalid::Length);
+    }
+
+    #[test]
+    fn every_documented_error() {
+        assert_eq!(reason(""), Invalid::Empty);
+        assert_eq!(reason(" - "), Invalid::Empty);
+        assert_eq!(reason("6222021234567895"), Invalid::Luhn);
+        assert_eq!(reason("62220212345"), Invalid::Length);
+        assert_eq!(reason("62220212345678901234"), Invalid::Length);
+        assert_eq!(reason("622202123456789a"), Invalid::Character);
+        assert_eq!(reason("6222.0212.3456.7894"), Invalid::Character);
+        assert!(matches!(reason(&"1".repeat(500)), Invalid::TooLong { .. }));
+    }
+
+    #[test]
+    fn masks() {
+        let c: BankCard = "6222021234567894".parse().unwrap();
+        assert_eq!(c.mask(MaskLevel::Strict), "************7894");
+        assert_eq!(c.mask(MaskLevel::Standard), "622202******7894");
+        assert_eq!(c.mask(MaskLevel::Relaxed), "622202****567894");
+        assert_eq!(c.to_string(), "622202******7894");
+        assert_eq!(format!("{c:?}"), "BankCard([REDACTED])");
+    }
+
+    #[test]
+    fn short_and_long_cards_hide_enough() {
+        // 12 digits: at least 3 hidden, so the kept prefix shrinks first.
+        let c: BankCard = with_luhn("62220212345").parse().unwrap();
+        let d = c.expose().to_owned();
+        assert_eq!(c.mask(MaskLevel::Strict), format!("********{}", &d[8..]));
+        assert_eq!(c.mask(MaskLevel::Standard), format!("{}***{}", &d[..5], &d[8..]));
+        assert_eq!(c.mask(MaskLevel::Relaxed), format!("{}***{}", &d[..3], &d[6..]));
+        // 19 digits: at least 4 hidden, the rule is not constrained.
+        let c: BankCard = with_luhn("622202123456789012").parse().unwrap();
+        let d = c.expose().to_owned();
+        assert_eq!(c.mask(MaskLevel::Standard), format!("{}*********{}", &d[..6], &d[15..]));
+        assert_eq!(c.mask(MaskLevel::Relaxed), format!("{}*******{}", &d[..6], &d[13..]));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_is_total_and_canonical(s in "[0-9０-９ \\-a]{0,30}", any in ".{0,40}") {
+            for input in [&s, &any] {
+                if let Ok(v) = input.parse::<BankCard>() {
+                    for level in MaskLevel::ALL {
+                        let _ = crate::Sensitive::mask(&v, level);
+                    }
+                    let bytes = crate::kind::private::Canonical::canonical_bytes(&v);
+                    let back = <BankCard as crate::kind::private::Canonical>::from_canonical_bytes(bytes);
+                    proptest::prop_assert!(back.as_ref() == Ok(&v));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! Precise location: a WGS-84 latitude/longitude pair.
+
+use core::fmt;
+use core::hash::{Hash, Hasher};
+
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
+use crate::error::{Error, Invalid, Result};
+use crate::kind::{Kind, Sealable, Sensitive, check_len, private};
+use crate::mask::MaskLevel;
+
+const KIND: Kind = Kind::GeoPoint;
+/// Generous bound on raw text input (`"-89.123456789012345, -179.123..."`).
+const MAX_INPUT: usize = 128;
+/// Length of the canonical form: latitude then longitude, big-endian `f64` bits.
+const CANONICAL_LEN: usize = 16;
+
+/// A precise location (精准定位): WGS-84 latitude and longitude in degrees.
+///
+/// Latitude must lie in `[-90, 90]` and longitude in `[-180, 180]`; NaN and
+/// infinities are rejected. Text input is `"lat,lon"` with optional spaces
+/// around either number. `-0.0` is stored as `0.0`, so equal points compare
+/// and hash equal.
+///
+/// Masks truncate both coordinates toward zero (never round, which could
+/// move the point) to 1, 2 or 3 decimals for `Strict`, `Standard` and
+/// `Relaxed`: roughly 11 km, 1.1 km and 110 m of latitude.
+///
+/// ```
+/// use desensitize::{GeoPoint, MaskLevel, Sensitive};
+///
+/// let p: GeoPoint = "39.9042, 116.4074".parse()?;
+/// assert_eq!(p.expose(), (39.9042, 116.4074));
+/// assert_eq!(p.mask(MaskLevel::Strict), "39.9,116.4");
+/// assert_eq!(p.to_string(), "39.90,116.40");
+/// assert_eq!(p.mask(MaskLevel::Relaxed), "39.904,116.407");
+/// assert_eq!(format!("{p:?}"), "GeoPoint([REDACTED])");
+///
+/// assert_eq!(GeoPoint::new(-33.8688, 151.2093)?.to_string(), "-33.86,151.20");
+/// assert!(GeoPoint::new(91.0, 0.0).is_err());
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct GeoPoint {
+    /// Canonical form: latitude then longitude as big-endian `f64` bits.
+    bytes: [u8; CANONICAL_LEN],
+}
+
+/// `-0.0` becomes `0.0` so that equal points have equal bytes.
+fn positive_zero(v: f64) -> f64 {
+    if v == 0.0 { 0.0 } else { v }
+}
+
+impl GeoPoint {
+    /// A point from latitude and longitude in degrees.
+    ///
+    /// Errors with [`Invalid::NotFinite`] for NaN or infinite coordinates and
+    /// [`Invalid::OutOfRange`] when latitude is outside `[-90, 90]` or
+    /// longitude outside `[-180, 180]`.
+    pub fn new(lat: f64, lon: f64) -> Result<GeoPoint> {
+        if !lat.is_finite() || !lon.is_finite() {
+            return Err(Error::invalid(KIND, Invalid::NotFinite));
+        }
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+            return Err(Error::invalid(KIND, Invalid::OutOfRange));
+        }
+        let mut bytes = [0u8; CANONICAL_LEN];
+        bytes[..8].copy_from_slice(&positive_zero(lat).to_bits().to_be_bytes());
+        bytes[8..].copy_from_slice(&positive_zero(lon).to_bits().to_be_bytes());
+        Ok(GeoPoint { bytes })
+    }
+
+    fn parse(input: &str) -> Result<GeoPoint> {
+        check_len(KIND, input, MAX_INPUT)?;
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Error::invalid(KIND, Invalid::Empty));
+        }
+        let malformed = || Error::invalid(KIND, Invalid::Malformed);
+        let (lat, lon) = s.split_once(',').ok_or_else(malformed)?;
+        let lat: f64 = lat.trim().parse().map_err(|_| malformed())?;
+        let lon: f64 = lon.trim().parse().map_err(|_| malformed())?;
+        GeoPoint::new(lat, lon)
+    }
+
+    /// `(latitude, longitude)` in degrees. Exposes the plaintext.
+    pub fn expose(&self) -> (f64, f64) {
+        (self.coordinate(0), self.coordinate(8))
+    }
+
+    fn coordinate(&self, at: usize) -> f64 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.bytes[at..at + 8]);
+        f64::from_bits(u64::from_be_bytes(word))
+    }
+
+    fn mask_at(&self, level: MaskLevel) -> String {
+        let decimals = match level {
+            MaskLevel::Strict => 1,
+            MaskLevel::Standard => 2,
+            MaskLevel::Relaxed => 3,
+        };
+        let (lat, lon) = self.expose();
+        let mut out = truncated(lat, decimals);
+        out.push(',');
+        out.push_str(&truncated(lon, decimals));
+        out
+    }
+}
+
+/// `v` truncated toward zero to exactly `decimals` decimals.
+///
+/// Works on the shortest decimal representation (which `Display` for `f64`
+/// prints without exponent), so `4.35` truncates to `4.35` and not to the
+/// `4.34` that `(4.35 * 100.0).trunc()` would give. A result of zero is
+/// printed without sign.
+fn truncated(v: f64, decimals: usize) -> String {
+    let full = Zeroizing::new(v.to_string());
+    let (negative, digits) = match full.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, full.as_str()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let mut out = String::with_capacity(int.len() + decimals + 2);
+    let zero = int.bytes().all(|b| b == b'0') && frac.bytes().take(decimals).all(|b| b == b'0');
+    if negative && !zero {
+        out.push('-');
+    }
+    out.push_str(int);
+    out.push('.');
+    let mut kept = 0;
+    for c in frac.chars().take(decimals) {
+        out.push(c);
+        kept += 1;
+    }
+    for _ in kept..decimals {
+        out.push('0');
+    }
+    out
+}
+
+impl fmt::Debug for GeoPoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GeoPoint([REDACTED])")
+    }
+}
+
+impl fmt::Display for GeoPoint {
+    /// Prints the `Standard` mask.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.mask_at(MaskLevel::Standard))
+    }
+}
+
+impl PartialEq for GeoPoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes.ct_eq(&other.bytes).into()
+    }
+}
+
+impl Eq for GeoPoint {}
+
+impl Hash for GeoPoint {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state);
+    }
+}
+
+impl core::str::FromStr for GeoPoint {
+    type Err = Error;
+
+    /// Parses `"lat,lon"` in degrees, e.g. `"39.9042, 116.4074"`.
+    fn from_str(s: &str) -> Result<GeoPoint> {
+        GeoPoint::parse(s)
+    }
+}
+
+impl TryFrom<&str> for GeoPoint {
+    type Error = Error;
+
+    fn try_from(s: &str) -> Result<GeoPoint> {
+        GeoPoint::parse(s)
+    }
+}
+
+impl TryFrom<String> for GeoPoint {
+    type Error = Error;
+
+    /// Parses and then wipes the caller's buffer.
+    fn try_from(mut s: String) -> Result<GeoPoint> {
+        let parsed = GeoPoint::parse(&s);
+        s.zeroize();
+        parsed
+    }
+}
+
+impl private::Sealed for GeoPoint {}
+
+impl Sensitive for GeoPoint {
+    const KIND: Kind = KIND;
+
+    fn mask(&self, level: MaskLevel) -> String {
+        self.mask_at(level)
+    }
+}
+
+impl private::Canonical for GeoPoint {
+    fn canonical_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    fn from_canonical_bytes(bytes: &[u8]) -> Result<GeoPoint> {
+        let Ok(bytes) = <[u8; CANONICAL_LEN]>::try_from(bytes) else {
+            return Err(Error::invalid(KIND, Invalid::Length));
+        };
+        let raw = GeoPoint { bytes };
+        let (lat, lon) = raw.expose();
+        GeoPoint::new(lat, lon)
+    }
+}
+
+impl Sealable for GeoPoint {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::private::Canonical;
+
+    fn reason(input: &str) -> Invalid {
+        match input.parse::<GeoPoint>() {
+            Err(Error::Invalid { kind: Kind::GeoPoint, reason }) => reason,
+            other => panic!("expected an error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    fn new_reason(lat: f64, lon: f64) -> Invalid {
+        match GeoPoint::new(lat, lon) {
+            Err(Error::Invalid { kind: Kind::GeoPoint, reason }) => reason,
+            other => panic!("expected an error, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn parses_text() {
+        for ok in ["39.9042,116.4074", " 39.9042 , 116.4074 ", "39.9042,\t116.4074", "+39.9042,116.4074"] {
+            assert_eq!(ok.parse::<GeoPoint>().unwrap().expose(), (39.9042, 116.4074), "{ok}");
+        }
+        assert_eq!("-90,180".parse::<GeoPoint>().unwrap().expose(), (-90.0, 180.0));
+        assert_eq!(GeoPoint::try_from(String::from("1.5,2")).unwrap().expose(), (1.5, 2.0));
+    }
+
+    #[test]
+    fn negative_zero_is_normalized() {
+        let a = GeoPoint::new(-0.0, -0.0).unwrap();
+        let b = GeoPoint::new(0.0, 0.0).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.canonical_bytes(), [0u8; 16]);
+        assert!(a.expose().0.is_sign_positive());
+        assert_eq!(a.to_string(), "0.00,0.00");
+    }
+
+    #[test]
+    fn every_documented_error() {
+        assert_eq!(reason(""), Invalid::Empty);
+        assert_eq!(reason("   "), Invalid::Empty);
+        assert_eq!(reason("39.9042"), Invalid::Malformed);
+        assert_eq!(reason("39.9042;116.4074"), Invalid::Malformed);
+        assert_eq!(reason("39.9042,116.4074,5"), Invalid::Malformed);
+        assert_eq!(reason("39.9°N,116.4°E"), Invalid::Malformed);
+        assert_eq!(reason(",116.4"), Invalid::Malformed);
+        assert_eq!(reason("NaN,116.4"), Invalid::NotFinite);
+        assert_eq!(reason("39.9,inf"), Invalid::NotFinite);
+        assert_eq!(reason("90.0001,0"), Invalid::OutOfRange);
+        assert_eq!(reason("0,-180.5"), Invalid::OutOfRange);
+        assert!(matches!(reason(&"1".repeat(500)), Invalid::TooLong { .. }));
+        assert_eq!(new_reason(f64::NAN, 0.0), Invalid::NotFinite);
+        assert_eq!(new_reason(0.0, f64::NEG_INFINITY), Invalid::NotFinite);
+        assert_eq!(new_reason(-91.0, 0.0), Invalid::OutOfRange);
+        assert_eq!(new_reason(0.0, 181.0), Invalid::OutOfRange);
+    }
+
+    #[test]
+    fn canonical_round_trip() {
+        let p = GeoPoint::new(39.9042, 116.4074).unwrap();
+        let bytes = p.canonical_bytes();
+        assert_eq!(bytes.len(), 16);
+        assert_eq!(&bytes[..8], 39.9042f64.to_bits().to_be_bytes());
+        assert_eq!(GeoPoint::from_canonical_bytes(bytes).unwrap(), p);
+        assert!(matches!(
+            GeoPoint::from_canonical_bytes(&bytes[..15]),
+            Err(Error::Invalid { reason: Invalid::Length, .. })
+        ));
+        let mut bad = [0u8; 16];
+        bad[..8].copy_from_slice(&f64::NAN.to_bits().to_be_bytes());
+        assert!(matches!(
+            GeoPoint::from_canonical_bytes(&bad),
+            Err(Error::Invalid { reason: Invalid::NotFinite, .. })
+        ));
+        bad[..8].copy_from_slice(&100.0f64.to_bits().to_be_bytes());
+        assert!(matches!(
+            GeoPoint::from_canonical_bytes(&bad),
+            Err(Error::Invalid { reason: Invalid::OutOfRange, .. })
+        ));
+    }
+
+    #[test]
+    fn masks() {
+        let p = GeoPoint::new(39.9042, 116.4074).unwrap();
+        assert_eq!(p.mask(MaskLevel::Strict), "39.9,116.4");
+        assert_eq!(p.mask(MaskLevel::Standard), "39.90,116.40");
+        assert_eq!(p.mask(MaskLevel::Relaxed), "39.904,116.407");
+        assert_eq!(p.to_string(), "39.90,116.40");
+        assert_eq!(format!("{p:>14}"), "  39.90,116.40");
+        assert_eq!(format!("{p:?}"), "GeoPoint([REDACTED])");
+    }
+
+    #[test]
+    fn truncation_is_toward_zero_and_exact() {
+        assert_eq!(truncated(4.35, 2), "4.35"); // 4.35 * 100.0 == 434.99999999999994
+        assert_eq!(truncated(4.35, 3), "4.350");
+        assert_eq!(truncated(-33.8688, 2), "-33.86");
+        assert_eq!(truncated(-33.8688, 1), "-33.8");
+        assert_eq!(truncated(-0.05, 1), "0.0");
+        assert_eq!(truncated(-0.05, 2), "-0.05");
+        assert_eq!(truncated(-0.0004, 3), "0.000");
+        assert_eq!(truncated(1e-7, 3), "0.000");
+        assert_eq!(truncated(-180.0, 1), "-180.0");
+        assert_eq!(truncated(90.0, 3), "90.000");
+        assert_eq!(truncated(0.999_999, 2), "0.99");
+        let p = GeoPoint::new(-0.05, -0.0009).unwrap();
+        assert_eq!(p.mask(MaskLevel::Strict), "0.0,0.0");
+        assert_eq!(p.mask(MaskLevel::Relaxed), "-0.050,0.000");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_is_total_and_canonical(s in "[0-9.,\\- +eEinfNa]{0,30}", any in ".{0,40}") {
+            for input in [&s, &any] {
+                if let Ok(v) = input.parse::<GeoPoint>() {
+                    for level in MaskLevel::ALL {
+                        let _ = crate::Sensitive::mask(&v, level);
+                    }
+                    let bytes = crate::kind::private::Canonical::canonical_bytes(&v);
+                    let back = <GeoPoint as crate::kind::private::Canonical>::from_canonical_bytes(bytes);
+                    proptest::prop_assert!(back.as_ref() == Ok(&v));
+                }
+            }
+        }
+    }
+}
