@@ -49,15 +49,20 @@ impl RootKey {
         use base64ct::{Base64, Base64Unpadded, Base64Url, Base64UrlUnpadded, Encoding};
         let text = Zeroizing::new(text.trim().to_owned());
         let mut out = Zeroizing::new([0u8; KEY_LEN + 3]);
-        let len = [
-            Base64::decode(text.as_bytes(), out.as_mut()).map(|s| s.len()),
-            Base64Unpadded::decode(text.as_bytes(), out.as_mut()).map(|s| s.len()),
-            Base64Url::decode(text.as_bytes(), out.as_mut()).map(|s| s.len()),
-            Base64UrlUnpadded::decode(text.as_bytes(), out.as_mut()).map(|s| s.len()),
-        ]
-        .into_iter()
-        .find_map(|r| r.ok())
-        .ok_or(Error::Key("root key is not valid base64"))?;
+        // Try each alphabet in turn; stop at the first that decodes, so the
+        // buffer holds that decoder's output and no other.
+        let t = text.as_bytes();
+        let len = if let Ok(s) = Base64::decode(t, out.as_mut()) {
+            s.len()
+        } else if let Ok(s) = Base64Unpadded::decode(t, out.as_mut()) {
+            s.len()
+        } else if let Ok(s) = Base64Url::decode(t, out.as_mut()) {
+            s.len()
+        } else if let Ok(s) = Base64UrlUnpadded::decode(t, out.as_mut()) {
+            s.len()
+        } else {
+            return Err(Error::Key("root key is not valid base64"));
+        };
         if len != KEY_LEN {
             return Err(Error::Key("root key must be exactly 32 bytes"));
         }

@@ -156,7 +156,8 @@ pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> 
 /// working keys derived from them.
 ///
 /// A `Keyring` is `Send + Sync`: share one behind an `Arc` and seal from as
-/// many threads as you like. It is deliberately neither `Clone` nor `Debug`.
+/// many threads as you like. It is deliberately not `Clone`, and its `Debug`
+/// shows only key ids, states and seal counts.
 ///
 /// ```
 /// use desensitize::{Context, IdNumber, Keyring, keys::KeyState};
@@ -180,6 +181,13 @@ pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> 
 pub struct Keyring {
     pub(crate) keys: Vec<KeyEntry>,
     pub(crate) audit: Arc<dyn AuditSink>,
+}
+
+/// Prints key ids, states and seal counts: never key material.
+impl core::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Keyring").field("keys", &self.keys()).finish_non_exhaustive()
+    }
 }
 
 impl Default for Keyring {
