@@ -32,7 +32,10 @@ where
         b.iter(|| cipher.encrypt(&nonce, Payload { msg: black_box(&plain), aad: b"" }).unwrap())
     });
     g.bench_function("seal binary", |b| b.iter(|| keyring.seal(black_box(&value), &ctx).unwrap()));
-    g.bench_function("seal text", |b| b.iter(|| keyring.seal(black_box(&value), &ctx).unwrap().to_text()));
+    g.bench_function("seal text", |b| b.iter(|| keyring.seal_text(black_box(&value), &ctx).unwrap()));
+    g.bench_function("seal then to_text", |b| {
+        b.iter(|| keyring.seal(black_box(&value), &ctx).unwrap().to_text())
+    });
     g.finish();
 
     let ct = cipher.encrypt(&nonce, plain.as_slice()).unwrap();
@@ -44,6 +47,9 @@ where
     });
     g.bench_function("open binary", |b| b.iter(|| keyring.open(black_box(&sealed), &ctx, "bench").unwrap()));
     g.bench_function("open text", |b| {
+        b.iter(|| keyring.open_text::<T>(black_box(&text), &ctx, "bench").unwrap())
+    });
+    g.bench_function("from_text then open", |b| {
         b.iter(|| {
             let s: Sealed<T> = Sealed::from_text(black_box(&text)).unwrap();
             keyring.open(&s, &ctx, "bench").unwrap()

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use desensitize::keys::{InMemorySubjectStore, KeyState, PassphraseProvider, RootKey, SubjectKeyStore};
-use desensitize::{Context, Error, IdNumber, KeyringFileError, Keyring, MobilePhone, Sealed};
+use desensitize::{Context, Error, IdNumber, Keyring, KeyringFileError, MobilePhone, Sealed};
 
 fn id() -> IdNumber {
     "11010519491231002X".parse().unwrap()
@@ -39,7 +39,8 @@ fn every_bit_flip_and_truncation_is_rejected() {
         assert!(opened.is_err(), "bit {bit} flipped and still opened");
     }
     for len in 0..bytes.len() {
-        let opened = Sealed::<IdNumber>::from_bytes(&bytes[..len]).and_then(|s| keyring.open(&s, &ctx(), "t"));
+        let opened =
+            Sealed::<IdNumber>::from_bytes(&bytes[..len]).and_then(|s| keyring.open(&s, &ctx(), "t"));
         assert!(opened.is_err(), "truncated to {len} and still opened");
     }
     // Appending is tampering too.
@@ -63,7 +64,10 @@ fn each_failure_has_its_own_error() {
 
     // Another context: same table and column, another row; another column.
     assert_eq!(keyring.open(&sealed, &ctx().with_row("43"), "t"), Err(Error::ContextMismatch));
-    assert_eq!(keyring.open(&sealed, &Context::new("users", "phone").with_row("42"), "t"), Err(Error::ContextMismatch));
+    assert_eq!(
+        keyring.open(&sealed, &Context::new("users", "phone").with_row("42"), "t"),
+        Err(Error::ContextMismatch)
+    );
 
     // Another kind.
     assert_eq!(
@@ -110,7 +114,10 @@ fn text_and_binary_forms_agree() {
     assert!(text[4..].bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
     let back: Sealed<IdNumber> = text.parse().unwrap();
     assert_eq!(back, sealed);
-    assert_eq!(format!("{sealed:?}"), format!("Sealed<cn.id_number>(key 1, {} bytes)", sealed.as_bytes().len()));
+    assert_eq!(
+        format!("{sealed:?}"),
+        format!("Sealed<cn.id_number>(key 1, {} bytes)", sealed.as_bytes().len())
+    );
     let json = serde_json::to_string(&sealed).unwrap();
     assert_eq!(json, format!("\"{text}\""));
     let from_json: Sealed<IdNumber> = serde_json::from_str(&json).unwrap();
@@ -314,7 +321,9 @@ fn eight_threads_seal_with_distinct_nonces() {
             let keyring = Arc::clone(&keyring);
             std::thread::spawn(move || {
                 let c = Context::new("users", "id_number").with_row(&t.to_string());
-                (0..5_000).map(|_| keyring.seal(&id(), &c).unwrap().as_bytes()[12..24].to_vec()).collect::<Vec<_>>()
+                (0..5_000)
+                    .map(|_| keyring.seal(&id(), &c).unwrap().as_bytes()[12..24].to_vec())
+                    .collect::<Vec<_>>()
             })
         })
         .collect();
@@ -382,4 +391,33 @@ fn keyring_debug_shows_no_material() {
     let dbg = format!("{keyring:?}");
     assert_eq!(dbg, "Keyring { keys: [KeyInfo { id: 3, state: Active, seal_count: 0 }], .. }");
     assert!(!dbg.to_lowercase().contains("ab") && !dbg.contains("171"));
+}
+
+#[test]
+fn text_shortcuts_match_the_two_step_forms() {
+    let keyring = Keyring::generate().unwrap();
+    let text = keyring.seal_text(&id(), &ctx()).unwrap();
+    let sealed: Sealed<IdNumber> = text.parse().unwrap();
+    assert_eq!(keyring.open(&sealed, &ctx(), "t").unwrap(), id());
+    assert_eq!(keyring.open_text::<IdNumber>(&text, &ctx(), "t").unwrap(), id());
+    assert_eq!(keyring.open_text::<IdNumber>(&sealed.to_text(), &ctx(), "t").unwrap(), id());
+    assert_eq!(
+        keyring.open_text::<MobilePhone>(&text, &ctx(), "t").unwrap_err(),
+        Error::KindMismatch { expected: desensitize::Kind::MobilePhone, found: desensitize::Kind::IdNumber }
+    );
+    assert_eq!(keyring.open_text::<IdNumber>(&text, &ctx().with_row("1"), "t"), Err(Error::ContextMismatch));
+    assert_eq!(keyring.open_text::<IdNumber>(&text[..32], &ctx(), "t"), Err(Error::Truncated));
+    assert!(matches!(keyring.open_text::<IdNumber>("dz1.!!", &ctx(), "t"), Err(Error::Malformed(_))));
+    // A long value (over the stack buffer) takes the heap path both ways.
+    let addr: desensitize::Address = format!("北京市朝阳区{}", "建国路".repeat(40)).parse().unwrap();
+    let c = Context::new("users", "address");
+    let t = keyring.seal_text(&addr, &c).unwrap();
+    assert_eq!(keyring.open_text::<desensitize::Address>(&t, &c, "t").unwrap(), addr);
+    // Every single-character edit of the text form is refused.
+    for i in 4..text.len() {
+        let mut b = text.clone().into_bytes();
+        b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+        let edited = String::from_utf8(b).unwrap();
+        assert!(keyring.open_text::<IdNumber>(&edited, &ctx(), "t").is_err(), "edit at {i}");
+    }
 }

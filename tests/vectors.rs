@@ -9,8 +9,8 @@ use std::str::FromStr;
 
 use desensitize::keys::{KeyState, RootKey};
 use desensitize::{
-    Address, BankCard, Biometric, Context, Email, Error, GeoPoint, IdNumber, Keyring, MobilePhone, PersonName,
-    Sealable, Sealed,
+    Address, BankCard, Biometric, Context, Email, Error, GeoPoint, IdNumber, Keyring, MobilePhone,
+    PersonName, Sealable, Sealed,
 };
 use serde_json::{Value, json};
 
@@ -37,15 +37,87 @@ fn cases() -> Vec<Case> {
     let k2 = [0xA5; 32];
     let ctx = |row| vec![("table", "users"), ("column", "id_number"), ("row", row)];
     vec![
-        Case { root_key: k1, key_id: 1, kind: "cn.id_number", context: ctx("42"), plaintext: "11010519491231002X", nonce: [0; 12], note: "ID number, table/column/row context" },
-        Case { root_key: k1, key_id: 1, kind: "cn.id_number", context: ctx("43"), plaintext: "11010519491231002X", nonce: [0; 12], note: "same value and nonce, other row: different ciphertext" },
-        Case { root_key: k1, key_id: 1, kind: "cn.mobile_phone", context: vec![("table", "users"), ("column", "phone")], plaintext: "13800138000", nonce: [1; 12], note: "mobile phone, no row" },
-        Case { root_key: k2, key_id: 7, kind: "bank_card", context: vec![("table", "payments"), ("column", "card"), ("row", "9001"), ("tenant", "acme")], plaintext: "6222021234567894", nonce: *b"nonce-96bits", note: "key id 7, extra context field" },
-        Case { root_key: k2, key_id: 4294967295, kind: "email", context: vec![], plaintext: "zhangsan@163.com", nonce: [0xff; 12], note: "empty context, maximum key id" },
-        Case { root_key: k1, key_id: 2, kind: "person_name", context: vec![("table", "users"), ("column", "name")], plaintext: "𠮷野家", nonce: [2; 12], note: "UTF-8 outside the BMP" },
-        Case { root_key: k1, key_id: 2, kind: "address", context: vec![("table", "users"), ("column", "address"), ("row", "1")], plaintext: "北京市朝阳区建国路88号", nonce: [3; 12], note: "Chinese address" },
-        Case { root_key: k1, key_id: 3, kind: "geo_point", context: vec![("table", "trips"), ("column", "pickup")], plaintext: "39.9042,116.4074", nonce: [4; 12], note: "binary canonical form: two big-endian f64" },
-        Case { root_key: k1, key_id: 3, kind: "biometric", context: vec![("table", "faces"), ("column", "template")], plaintext: "AAECAwQFBgcICQ==", nonce: [5; 12], note: "opaque bytes (plaintext given in base64)" },
+        Case {
+            root_key: k1,
+            key_id: 1,
+            kind: "cn.id_number",
+            context: ctx("42"),
+            plaintext: "11010519491231002X",
+            nonce: [0; 12],
+            note: "ID number, table/column/row context",
+        },
+        Case {
+            root_key: k1,
+            key_id: 1,
+            kind: "cn.id_number",
+            context: ctx("43"),
+            plaintext: "11010519491231002X",
+            nonce: [0; 12],
+            note: "same value and nonce, other row: different ciphertext",
+        },
+        Case {
+            root_key: k1,
+            key_id: 1,
+            kind: "cn.mobile_phone",
+            context: vec![("table", "users"), ("column", "phone")],
+            plaintext: "13800138000",
+            nonce: [1; 12],
+            note: "mobile phone, no row",
+        },
+        Case {
+            root_key: k2,
+            key_id: 7,
+            kind: "bank_card",
+            context: vec![("table", "payments"), ("column", "card"), ("row", "9001"), ("tenant", "acme")],
+            plaintext: "6222021234567894",
+            nonce: *b"nonce-96bits",
+            note: "key id 7, extra context field",
+        },
+        Case {
+            root_key: k2,
+            key_id: 4294967295,
+            kind: "email",
+            context: vec![],
+            plaintext: "zhangsan@163.com",
+            nonce: [0xff; 12],
+            note: "empty context, maximum key id",
+        },
+        Case {
+            root_key: k1,
+            key_id: 2,
+            kind: "person_name",
+            context: vec![("table", "users"), ("column", "name")],
+            plaintext: "𠮷野家",
+            nonce: [2; 12],
+            note: "UTF-8 outside the BMP",
+        },
+        Case {
+            root_key: k1,
+            key_id: 2,
+            kind: "address",
+            context: vec![("table", "users"), ("column", "address"), ("row", "1")],
+            plaintext: "北京市朝阳区建国路88号",
+            nonce: [3; 12],
+            note: "Chinese address",
+        },
+        Case {
+            root_key: k1,
+            key_id: 3,
+            kind: "geo_point",
+            context: vec![("table", "trips"), ("column", "pickup")],
+            plaintext: "39.9042,116.4074",
+            nonce: [4; 12],
+            note: "binary canonical form: two big-endian f64",
+        },
+        Case {
+            root_key: k1,
+            key_id: 3,
+            kind: "biometric",
+            context: vec![("table", "faces"), ("column", "template")],
+            plaintext: "AAECAwQFBgcICQ==",
+            nonce: [5; 12],
+            note: "opaque bytes (plaintext given in base64)",
+        },
     ]
 }
 
@@ -83,7 +155,8 @@ fn canonical_hex(c: &Case) -> String {
 /// Seal `c` with its fixed nonce and describe the result as a vector.
 fn seal<T: Sealable + FromStr<Err = Error>>(c: &Case) -> Value {
     let value: T = c.plaintext.parse().unwrap();
-    let sealed = keyring(c.root_key, c.key_id).seal_with_nonce(&value, &context(&c.context), c.nonce).unwrap();
+    let sealed =
+        keyring(c.root_key, c.key_id).seal_with_nonce(&value, &context(&c.context), c.nonce).unwrap();
     json!({
         "note": c.note,
         "root_key_hex": hex(&c.root_key),

@@ -107,7 +107,7 @@ impl Hasher for PrehashedHasher {
     }
 }
 
-type CipherBucket = Vec<(Kind, Box<[u8]>, Arc<Aes256Gcm>)>;
+type CipherBucket = Vec<(Kind, Box<[u8]>, Aes256Gcm)>;
 type CipherCache = HashMap<u64, CipherBucket, BuildHasherDefault<PrehashedHasher>>;
 
 pub(crate) struct KeyEntry {
@@ -123,26 +123,36 @@ impl KeyEntry {
         KeyEntry { id, state, root, seals: AtomicU64::new(seals), ciphers: RwLock::new(HashMap::default()) }
     }
 
-    /// The AES-256-GCM cipher for `(kind, context scope)`, derived and
-    /// expanded once, then served from the cache.
-    pub(crate) fn seal_cipher(&self, kind: Kind, ctx: &Context) -> Result<Arc<Aes256Gcm>> {
+    /// Run `f` with the AES-256-GCM cipher for `(kind, context scope)`,
+    /// derived and expanded on first use, then served from the cache. `f`
+    /// runs under the cache's read lock, which readers share: no `Arc`
+    /// traffic on the hot path.
+    pub(crate) fn with_seal_cipher<R>(
+        &self,
+        kind: Kind,
+        ctx: &Context,
+        f: impl FnOnce(&Aes256Gcm) -> R,
+    ) -> Result<R> {
         let slot = ctx.scope_hash() ^ u64::from(kind.code()).rotate_left(48);
         let scope = ctx.scope_encoded();
-        if let Ok(cache) = self.ciphers.read()
-            && let Some(bucket) = cache.get(&slot)
-            && let Some((_, _, c)) = bucket.iter().find(|(k, s, _)| *k == kind && &**s == scope)
+        let find = |bucket: &CipherBucket| bucket.iter().position(|(k, s, _)| *k == kind && &**s == scope);
         {
-            return Ok(Arc::clone(c));
+            let cache = self.ciphers.read().map_err(|_| Error::Key("key cache lock poisoned"))?;
+            if let Some(bucket) = cache.get(&slot)
+                && let Some(i) = find(bucket)
+            {
+                return Ok(f(&bucket[i].2));
+            }
         }
         let root = self.root.as_ref().ok_or(Error::KeyDestroyed(self.id))?;
-        let cipher = Arc::new(scope_cipher(root.as_bytes(), kind, scope));
+        let cipher = scope_cipher(root.as_bytes(), kind, scope);
         let mut cache = self.ciphers.write().map_err(|_| Error::Key("key cache lock poisoned"))?;
         let bucket = cache.entry(slot).or_default();
-        if let Some((_, _, c)) = bucket.iter().find(|(k, s, _)| *k == kind && &**s == scope) {
-            return Ok(Arc::clone(c));
+        if find(bucket).is_none() {
+            bucket.push((kind, scope.into(), cipher));
         }
-        bucket.push((kind, scope.into(), Arc::clone(&cipher)));
-        Ok(cipher)
+        let i = find(bucket).ok_or(Error::Key("key cache inconsistent"))?;
+        Ok(f(&bucket[i].2))
     }
 }
 

@@ -246,7 +246,7 @@ impl Keyring {
             let dk = self.subject_key(store, subject, false)?;
             let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
             let plain = open_raw(&cipher, sealed.as_bytes(), &encode_fields(&[subject.as_bytes()]), ctx)?;
-            T::from_canonical_bytes(&plain)
+            T::from_sealed(plain)
         })();
         self.report(T::KIND, ctx, 0, Some(subject), purpose, &result);
         result

@@ -41,9 +41,17 @@ impl BankCard {
         let digits = SecretString::new(
             fold_ascii(input, |c| c.is_ascii_digit()).ok_or(Error::invalid(KIND, Invalid::Character))?,
         );
-        let b = digits.as_str().as_bytes();
-        if b.is_empty() {
+        if digits.as_str().is_empty() {
             return Err(Error::invalid(KIND, Invalid::Empty));
+        }
+        BankCard::from_canonical(digits)
+    }
+
+    /// Validate a canonical digit string in place (also the open path).
+    fn from_canonical(digits: SecretString) -> Result<BankCard> {
+        let b = digits.as_str().as_bytes();
+        if !b.iter().all(u8::is_ascii_digit) {
+            return Err(Error::invalid(KIND, Invalid::Character));
         }
         if !(MIN_DIGITS..=MAX_DIGITS).contains(&b.len()) {
             return Err(Error::invalid(KIND, Invalid::Length));
@@ -69,7 +77,7 @@ impl BankCard {
     }
 }
 
-text_kind!(BankCard, KIND);
+text_kind!(BankCard, KIND, canonical = BankCard::from_canonical);
 
 #[cfg(test)]
 mod tests {

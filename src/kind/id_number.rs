@@ -71,6 +71,30 @@ fn check_char(first17: &[u8]) -> u8 {
     CHECK_CHARS[(sum % 11) as usize]
 }
 
+/// Check an 18-byte number: characters, province, birth date (not after
+/// `not_after`, when given), check character.
+fn validate(bytes: &[u8], not_after: Option<Date>) -> Result<()> {
+    let err = |reason| Err(Error::invalid(KIND, reason));
+    if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
+        return err(Invalid::Character);
+    }
+    if Province::from_code(u8::try_from(num(&bytes[..2])).unwrap_or(0)).is_none() {
+        return err(Invalid::Province);
+    }
+    let year = u16::try_from(num(&bytes[6..10])).unwrap_or(0);
+    let birth = match Date::new(year, num(&bytes[10..12]) as u8, num(&bytes[12..14]) as u8) {
+        Some(d) if year >= 1800 => d,
+        _ => return err(Invalid::BirthDate),
+    };
+    if not_after.is_some_and(|today| birth > today) {
+        return err(Invalid::BirthDateInFuture);
+    }
+    if check_char(&bytes[..17]) != bytes[17] {
+        return err(Invalid::CheckDigit);
+    }
+    Ok(())
+}
+
 fn num(digits: &[u8]) -> u32 {
     digits.iter().fold(0, |acc, &d| acc * 10 + u32::from(d - b'0'))
 }
@@ -115,25 +139,19 @@ impl IdNumber {
             }
             _ => return err(Invalid::Length),
         };
-        if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
-            return err(Invalid::Character);
-        }
-        if Province::from_code(u8::try_from(num(&bytes[..2])).unwrap_or(0)).is_none() {
-            return err(Invalid::Province);
-        }
-        let year = u16::try_from(num(&bytes[6..10])).unwrap_or(0);
-        let birth = match Date::new(year, num(&bytes[10..12]) as u8, num(&bytes[12..14]) as u8) {
-            Some(d) if year >= 1800 => d,
-            _ => return err(Invalid::BirthDate),
-        };
-        if birth > today {
-            return err(Invalid::BirthDateInFuture);
-        }
-        if check_char(&bytes[..17]) != bytes[17] {
-            return err(Invalid::CheckDigit);
-        }
+        validate(bytes, Some(today))?;
         // `digits` (and `upgraded`) wipe themselves on drop.
         Ok(IdNumber(SecretString::new(String::from_utf8(bytes.to_vec()).unwrap_or_default())))
+    }
+
+    /// Validate an 18-character canonical number in place (the open path:
+    /// no normalization, no clock).
+    fn from_canonical(s: SecretString) -> Result<IdNumber> {
+        if s.as_str().len() != 18 {
+            return Err(Error::invalid(KIND, Invalid::Length));
+        }
+        validate(s.as_str().as_bytes(), None)?;
+        Ok(IdNumber(s))
     }
 
     fn parse(input: &str) -> Result<IdNumber> {
@@ -198,7 +216,7 @@ impl IdNumber {
     }
 }
 
-text_kind!(IdNumber, KIND);
+text_kind!(IdNumber, KIND, canonical = IdNumber::from_canonical);
 
 #[cfg(test)]
 mod tests {

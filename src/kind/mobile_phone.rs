@@ -28,6 +28,19 @@ const MAX_INPUT: usize = 96;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MobilePhone(SecretString);
 
+fn validate(b: &[u8]) -> Result<()> {
+    if !b.iter().all(u8::is_ascii_digit) {
+        return Err(Error::invalid(KIND, Invalid::Character));
+    }
+    if b.len() != 11 {
+        return Err(Error::invalid(KIND, Invalid::Length));
+    }
+    if b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
+        return Err(Error::invalid(KIND, Invalid::Prefix));
+    }
+    Ok(())
+}
+
 impl MobilePhone {
     fn parse(input: &str) -> Result<MobilePhone> {
         check_len(KIND, input, MAX_INPUT)?;
@@ -49,17 +62,14 @@ impl MobilePhone {
         } else {
             s
         };
-        let b = national.as_bytes();
-        if !b.iter().all(u8::is_ascii_digit) {
-            return Err(Error::invalid(KIND, Invalid::Character));
-        }
-        if b.len() != 11 {
-            return Err(Error::invalid(KIND, Invalid::Length));
-        }
-        if b[0] != b'1' || !(b'3'..=b'9').contains(&b[1]) {
-            return Err(Error::invalid(KIND, Invalid::Prefix));
-        }
+        validate(national.as_bytes())?;
         Ok(MobilePhone(SecretString::new(national.to_owned())))
+    }
+
+    /// Validate an 11-digit canonical number in place (the open path).
+    fn from_canonical(s: SecretString) -> Result<MobilePhone> {
+        validate(s.as_str().as_bytes())?;
+        Ok(MobilePhone(s))
     }
 
     /// The 11-digit national number. Exposes the plaintext.
@@ -75,7 +85,7 @@ impl MobilePhone {
     }
 }
 
-text_kind!(MobilePhone, KIND);
+text_kind!(MobilePhone, KIND, canonical = MobilePhone::from_canonical);
 
 #[cfg(test)]
 mod tests {

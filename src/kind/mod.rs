@@ -226,6 +226,14 @@ pub(crate) mod private {
     pub trait Canonical: Sized {
         fn canonical_bytes(&self) -> &[u8];
         fn from_canonical_bytes(bytes: &[u8]) -> crate::Result<Self>;
+
+        /// Rebuild a value from authenticated plaintext. Kinds override this
+        /// to validate the canonical form in place and keep the buffer as
+        /// their own storage (one allocation per open); none consults the
+        /// clock, so a value that sealed yesterday always opens today.
+        fn from_sealed(plain: zeroize::Zeroizing<Vec<u8>>) -> crate::Result<Self> {
+            Self::from_canonical_bytes(&plain)
+        }
     }
 }
 
@@ -334,8 +342,49 @@ pub(crate) fn luhn_digit(payload: &[u8]) -> u8 {
 /// in field `.0` and that has `fn parse(&str) -> Result<Self>` and
 /// `fn mask_at(&self, MaskLevel) -> String`: `Debug`, `Display`, `FromStr`,
 /// `TryFrom<&str>`, `TryFrom<String>`, `Sensitive`, and canonical bytes.
+///
+/// With `canonical = path`, `path(SecretString) -> Result<Self>` validates an
+/// already-canonical value without re-normalizing it (the fast open path).
 macro_rules! text_kind {
+    ($ty:ident, $kind:expr, canonical = $canon:path) => {
+        $crate::kind::text_kind!(@common $ty, $kind);
+
+        impl $crate::kind::private::Canonical for $ty {
+            fn canonical_bytes(&self) -> &[u8] {
+                self.0.as_str().as_bytes()
+            }
+            fn from_canonical_bytes(bytes: &[u8]) -> $crate::Result<Self> {
+                let s = ::core::str::from_utf8(bytes)
+                    .map_err(|_| $crate::Error::invalid($kind, $crate::Invalid::Character))?;
+                $canon($crate::secret::SecretString::new(s.to_owned()))
+            }
+            fn from_sealed(mut plain: ::zeroize::Zeroizing<Vec<u8>>) -> $crate::Result<Self> {
+                let bytes = ::core::mem::take(&mut *plain);
+                match String::from_utf8(bytes) {
+                    Ok(s) => $canon($crate::secret::SecretString::new(s)),
+                    Err(e) => {
+                        ::zeroize::Zeroize::zeroize(&mut e.into_bytes());
+                        Err($crate::Error::invalid($kind, $crate::Invalid::Character))
+                    }
+                }
+            }
+        }
+    };
     ($ty:ident, $kind:expr) => {
+        $crate::kind::text_kind!(@common $ty, $kind);
+
+        impl $crate::kind::private::Canonical for $ty {
+            fn canonical_bytes(&self) -> &[u8] {
+                self.0.as_str().as_bytes()
+            }
+            fn from_canonical_bytes(bytes: &[u8]) -> $crate::Result<Self> {
+                let s = ::core::str::from_utf8(bytes)
+                    .map_err(|_| $crate::Error::invalid($kind, $crate::Invalid::Character))?;
+                Self::parse(s)
+            }
+        }
+    };
+    (@common $ty:ident, $kind:expr) => {
         impl ::core::fmt::Debug for $ty {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(concat!(stringify!($ty), "([REDACTED])"))
@@ -379,17 +428,6 @@ macro_rules! text_kind {
             const KIND: $crate::Kind = $kind;
             fn mask(&self, level: $crate::MaskLevel) -> String {
                 self.mask_at(level)
-            }
-        }
-
-        impl $crate::kind::private::Canonical for $ty {
-            fn canonical_bytes(&self) -> &[u8] {
-                self.0.as_str().as_bytes()
-            }
-            fn from_canonical_bytes(bytes: &[u8]) -> $crate::Result<Self> {
-                let s = ::core::str::from_utf8(bytes)
-                    .map_err(|_| $crate::Error::invalid($kind, $crate::Invalid::Character))?;
-                Self::parse(s)
             }
         }
 

@@ -15,11 +15,12 @@ pub const MAX_FIELDS: usize = 16;
 
 /// The place a sealed value belongs to: for example table, column and row id.
 ///
-/// A `Context` is bound into every envelope as AES-GCM associated data with
-/// an injective (length-prefixed) encoding, so a sealed value copied to
+/// A `Context` is bound into every envelope, so a sealed value copied to
 /// another column or row fails to open. Its *scope* fields (table and column)
-/// also select the derived sealing key, which spreads the nonce budget over
-/// many keys (see `SECURITY.md`); row ids and other fields only bind.
+/// select the derived sealing key, which binds them and spreads the nonce
+/// budget over many keys (see `SECURITY.md`); row ids and other fields are
+/// bound as AES-GCM associated data. Both use an injective length-prefixed
+/// encoding (SPEC.md §4).
 ///
 /// A context names a *place*, not a person: it is stored next to the value,
 /// printed in audit events and fingerprinted (unkeyed, 32 bits) in the
@@ -40,6 +41,7 @@ pub struct Context {
     scope_fields: usize,
     encoded: Vec<u8>,
     scope_encoded: Vec<u8>,
+    bound_encoded: Vec<u8>,
     scope_hash: u64,
     check: [u8; 4],
 }
@@ -106,13 +108,15 @@ impl Context {
             out
         };
         let encoded = flat(&fields);
-        let scope_encoded = flat(&fields[..scope_fields.min(fields.len())]);
+        let split = scope_fields.min(fields.len());
+        let scope_encoded = flat(&fields[..split]);
+        let bound_encoded = flat(&fields[split..]);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         h.write(&scope_encoded);
         let digest = Sha256::new().chain_update(b"desensitize.context.v1").chain_update(&encoded).finalize();
         let mut check = [0u8; 4];
         check.copy_from_slice(&digest[..4]);
-        Context { fields, scope_fields, encoded, scope_encoded, scope_hash: h.finish(), check }
+        Context { fields, scope_fields, encoded, scope_encoded, bound_encoded, scope_hash: h.finish(), check }
     }
 
     pub(crate) fn is_poisoned(&self) -> bool {
@@ -124,9 +128,16 @@ impl Context {
         self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
-    /// The injective encoding bound as associated data (SPEC.md §4).
+    /// The injective encoding of all fields (input of the context check).
+    #[cfg(test)]
     pub(crate) fn encoded(&self) -> &[u8] {
         &self.encoded
+    }
+
+    /// The encoding of the non-scope fields, bound as associated data; the
+    /// scope fields are bound through the derived key instead (SPEC.md §4).
+    pub(crate) fn bound_encoded(&self) -> &[u8] {
+        &self.bound_encoded
     }
 
     pub(crate) fn scope_encoded(&self) -> &[u8] {
@@ -204,6 +215,8 @@ mod tests {
         assert_eq!(a.scope_encoded(), b.scope_encoded());
         assert_eq!(a.scope_hash(), b.scope_hash());
         assert_ne!(a.encoded(), b.encoded());
+        assert_eq!(a.bound_encoded(), [0, 2, 0, 3, b'r', b'o', b'w', 0, 1, b'1']);
+        assert_eq!(Context::new("users", "phone").bound_encoded(), [0, 0]);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The versioned envelope byte layout (SPEC.md §3) and its text form.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::error::{Error, Result};
 use crate::kind::Kind;
@@ -15,6 +16,8 @@ pub(crate) const NONCE_LEN: usize = 12;
 pub(crate) const TAG_LEN: usize = 16;
 /// version(1) algorithm(1) key_id(4) kind(2) context_check(4) nonce(12).
 pub(crate) const HEADER_LEN: usize = 24;
+/// The header bytes before the nonce, which open the associated data.
+pub(crate) const AAD_HEADER_LEN: usize = 12;
 /// Prefix of the text form: `dz` + format version + `.`.
 pub(crate) const TEXT_PREFIX: &str = "dz1.";
 /// Largest envelope accepted (1 MiB biometric + overhead, with room).
@@ -31,13 +34,14 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
-        out.push(VERSION);
-        out.push(self.algorithm);
-        out.extend_from_slice(&self.key_id.to_be_bytes());
-        out.extend_from_slice(&self.kind.code().to_be_bytes());
-        out.extend_from_slice(&self.check);
-        out.extend_from_slice(&self.nonce);
+    /// Write the 24 header bytes into `out[..HEADER_LEN]`.
+    pub(crate) fn write_to(&self, out: &mut [u8]) {
+        out[0] = VERSION;
+        out[1] = self.algorithm;
+        out[2..6].copy_from_slice(&self.key_id.to_be_bytes());
+        out[6..8].copy_from_slice(&self.kind.code().to_be_bytes());
+        out[8..12].copy_from_slice(&self.check);
+        out[12..HEADER_LEN].copy_from_slice(&self.nonce);
     }
 
     /// Parse and structurally check an envelope: length, version, algorithm, kind code.
@@ -70,13 +74,30 @@ impl Header {
 }
 
 /// `dz1.` followed by unpadded URL-safe base64 of the binary envelope.
+///
+/// Envelopes are ciphertext, so the fast (not constant-time) `base64` crate
+/// encodes them; key material goes through the constant-time `base64ct`.
 pub(crate) fn to_text(bytes: &[u8]) -> String {
-    let enc_len = Base64UrlUnpadded::encoded_len(bytes);
-    let mut buf = vec![0u8; TEXT_PREFIX.len() + enc_len];
-    buf[..TEXT_PREFIX.len()].copy_from_slice(TEXT_PREFIX.as_bytes());
-    // The buffer is exactly the encoded length, so encoding cannot fail.
-    let _ = Base64UrlUnpadded::encode(bytes, &mut buf[TEXT_PREFIX.len()..]);
-    String::from_utf8(buf).unwrap_or_default()
+    // Unpadded length: 4 characters per 3 bytes, 2 or 3 for a partial group.
+    let enc_len = bytes.len() / 3 * 4 + [0, 2, 3][bytes.len() % 3];
+    let mut out = vec![0u8; TEXT_PREFIX.len() + enc_len];
+    out[..TEXT_PREFIX.len()].copy_from_slice(TEXT_PREFIX.as_bytes());
+    // The slice is exactly the encoded length, so encoding cannot fail, and
+    // base64 output is ASCII, so the UTF-8 check cannot fail either.
+    let written = URL_SAFE_NO_PAD.encode_slice(bytes, &mut out[TEXT_PREFIX.len()..]).unwrap_or(0);
+    debug_assert_eq!(written, enc_len);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Decode a text form into `buf` when it fits; `None` if it does not fit or
+/// is not well formed (the caller then takes the allocating path, which
+/// reports the precise error).
+pub(crate) fn decode_text_into(text: &str, buf: &mut [u8]) -> Option<usize> {
+    let body = text.trim().strip_prefix(TEXT_PREFIX)?;
+    if body.len() / 4 * 3 + 3 > buf.len() {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode_slice(body, buf).ok()
 }
 
 pub(crate) fn from_text(text: &str) -> Result<Vec<u8>> {
@@ -84,5 +105,5 @@ pub(crate) fn from_text(text: &str) -> Result<Vec<u8>> {
     if body.len() > MAX_ENVELOPE * 4 / 3 + 4 {
         return Err(Error::Malformed("envelope too large"));
     }
-    Base64UrlUnpadded::decode_vec(body).map_err(|_| Error::Malformed("invalid base64 in sealed value"))
+    URL_SAFE_NO_PAD.decode(body).map_err(|_| Error::Malformed("invalid base64 in sealed value"))
 }

@@ -2,8 +2,9 @@
 //!
 //! [`Keyring::seal`] turns a [`Sealable`] value into a [`Sealed<T>`]: a
 //! versioned envelope (SPEC.md §3) holding AES-256-GCM ciphertext under a
-//! key derived for the value's kind and [`Context`] scope, with a fresh
-//! random 96-bit nonce and the header plus the context as associated data.
+//! key derived for the value's kind and [`Context`] scope (table, column),
+//! with a fresh random 96-bit nonce, and the header plus the remaining
+//! context fields (row id, ...) as associated data.
 //! [`Keyring::open`] is the one way back, and it reports an audit event.
 //!
 //! ```
@@ -41,7 +42,7 @@ use crate::audit::{AuditEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::keys::Keyring;
 use crate::kind::Sealable;
-use envelope::{ALG_ROOT, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
+use envelope::{AAD_HEADER_LEN, ALG_ROOT, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
 
 /// A sealed value of kind `T`: the binary envelope, safe to store and print.
 ///
@@ -161,11 +162,13 @@ impl<T: Sealable> core::str::FromStr for Sealed<T> {
     }
 }
 
-/// Run `f` over `header || extra || context` without allocating for small inputs.
+/// Run `f` over the associated data `header[..12] || extra || bound context
+/// fields` (SPEC.md §3.4) without allocating for small inputs. The nonce is
+/// left out: GCM authenticates it intrinsically (it determines the tag mask).
 fn with_aad<R>(header: &[u8], extra: &[u8], ctx: &Context, f: impl FnOnce(&[u8]) -> R) -> R {
-    let parts = [header, extra, ctx.encoded()];
+    let parts = [&header[..AAD_HEADER_LEN], extra, ctx.bound_encoded()];
     let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut stack = [0u8; 256];
+    let mut stack = [0u8; 96];
     let mut heap;
     let buf: &mut [u8] = if len <= stack.len() {
         &mut stack[..len]
@@ -195,15 +198,30 @@ pub(crate) fn seal_raw(
     ctx: &Context,
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
-    header.write(&mut out);
-    out.extend_from_slice(plaintext);
-    let (head, body) = out.split_at_mut(HEADER_LEN);
+    let mut out = vec![0u8; HEADER_LEN + plaintext.len() + TAG_LEN];
+    seal_into(cipher, header, extra_aad, ctx, plaintext, &mut out)?;
+    Ok(out)
+}
+
+/// Write the envelope of `plaintext` into `out`, which must be exactly
+/// `HEADER_LEN + plaintext.len() + TAG_LEN` bytes.
+fn seal_into(
+    cipher: &Aes256Gcm,
+    header: &Header,
+    extra_aad: &[u8],
+    ctx: &Context,
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    let (head, rest) = out.split_at_mut(HEADER_LEN);
+    let (body, tag_out) = rest.split_at_mut(plaintext.len());
+    header.write_to(head);
+    body.copy_from_slice(plaintext);
     let nonce = Nonce::from(header.nonce);
     match with_aad(head, extra_aad, ctx, |aad| cipher.encrypt_inout_detached(&nonce, aad, body.into())) {
         Ok(tag) => {
-            out.extend_from_slice(&tag);
-            Ok(out)
+            tag_out.copy_from_slice(&tag);
+            Ok(())
         }
         Err(_) => {
             out.zeroize();
@@ -250,9 +268,9 @@ impl Keyring {
             return Err(Error::Context("context field too long"));
         }
         let key = self.active()?;
-        let cipher = key.seal_cipher(T::KIND, ctx)?;
         let header = Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check: ctx.check(), nonce };
-        let bytes = seal_raw(&cipher, &header, &[], ctx, value.canonical_bytes())?;
+        let bytes =
+            key.with_seal_cipher(T::KIND, ctx, |c| seal_raw(c, &header, &[], ctx, value.canonical_bytes()))??;
         key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         Ok(Sealed::from_parts(bytes, header))
     }
@@ -272,7 +290,10 @@ impl Keyring {
     }
 
     fn open_unaudited<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context) -> Result<T> {
-        let header = sealed.header();
+        self.open_parsed(sealed.header(), sealed.as_bytes(), ctx)
+    }
+
+    fn open_parsed<T: Sealable>(&self, header: &Header, bytes: &[u8], ctx: &Context) -> Result<T> {
         if header.algorithm != ALG_ROOT {
             return Err(Error::SubjectSealed);
         }
@@ -283,9 +304,8 @@ impl Keyring {
         if header.check != ctx.check() {
             return Err(Error::ContextMismatch);
         }
-        let cipher = key.seal_cipher(T::KIND, ctx)?;
-        let plain = open_raw(&cipher, sealed.as_bytes(), &[], ctx)?;
-        T::from_canonical_bytes(&plain)
+        let plain = key.with_seal_cipher(T::KIND, ctx, |c| open_raw(c, bytes, &[], ctx))??;
+        T::from_sealed(plain)
     }
 
     pub(crate) fn report<T>(
@@ -302,6 +322,59 @@ impl Keyring {
             Err(e) => Outcome::Refused(e),
         };
         self.audit.record(&AuditEvent { kind, context: ctx, key_id, subject, purpose, outcome });
+    }
+
+    /// Seal straight to the text form (`dz1.…`) for a TEXT column: the same
+    /// envelope as `seal(..)?.to_text()`, built on the stack with one
+    /// allocation (the returned string).
+    pub fn seal_text<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<String> {
+        if ctx.is_poisoned() {
+            return Err(Error::Context("context field too long"));
+        }
+        let key = self.active()?;
+        let plain = value.canonical_bytes();
+        let header = Header {
+            algorithm: ALG_ROOT,
+            key_id: key.id,
+            kind: T::KIND,
+            check: ctx.check(),
+            nonce: fresh_nonce(),
+        };
+        let len = HEADER_LEN + plain.len() + TAG_LEN;
+        let mut stack = [0u8; 128];
+        let mut heap;
+        let buf: &mut [u8] = if len <= stack.len() {
+            &mut stack[..len]
+        } else {
+            heap = vec![0u8; len];
+            &mut heap
+        };
+        key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??;
+        key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Ok(envelope::to_text(buf))
+    }
+
+    /// Open a text-form envelope (`dz1.…`) in one step: what
+    /// `open(&text.parse()?, ctx, purpose)` does, without the intermediate
+    /// [`Sealed`] buffer. Audited like [`Keyring::open`].
+    pub fn open_text<T: Sealable>(&self, text: &str, ctx: &Context, purpose: &str) -> Result<T> {
+        let mut stack = [0u8; 128];
+        let decoded;
+        let bytes: &[u8] = match envelope::decode_text_into(text, &mut stack) {
+            Some(n) => &stack[..n],
+            None => {
+                decoded = envelope::from_text(text)?;
+                &decoded
+            }
+        };
+        let header = match Header::parse(bytes) {
+            Ok(h) if h.kind == T::KIND => h,
+            Ok(h) => return Err(Error::KindMismatch { expected: T::KIND, found: h.kind }),
+            Err(e) => return Err(e),
+        };
+        let result = self.open_parsed::<T>(&header, bytes, ctx);
+        self.report(T::KIND, ctx, header.key_id, None, purpose, &result);
+        result
     }
 
     /// Move a value to the active key: opens (audited, purpose `reseal`) and

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use desensitize::{
-    Address, BankCard, Biometric, CreditCode, Email, Error, GeoPoint, IdNumber, Imei, IpAddress, Keyring,
-    Landline, LicensePlate, MacAddress, MobilePhone, Passport, PersonName, Sealable, Sealed, Context,
+    Address, BankCard, Biometric, Context, CreditCode, Email, Error, GeoPoint, IdNumber, Imei, IpAddress,
+    Keyring, Landline, LicensePlate, MacAddress, MobilePhone, Passport, PersonName, Sealable, Sealed,
 };
 
 /// Something done once per sealable kind with that kind's sample inputs.
