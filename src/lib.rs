@@ -55,3 +55,8 @@ pub use kind::{
 };
 pub use mask::MaskLevel;
 pub use seal::{Context, Sealed};
+
+// Compile and run the README's Rust examples as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -308,6 +308,7 @@ fn keyring_from_environment() {
         .env(CHILD, "1")
         .env("DZ_TEST_ROOT_KEY", key.as_str())
         .env("DZ_TEST_ROOT_KEY_ID", "7")
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap();
     assert!(status.success(), "child test failed");

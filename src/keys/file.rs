@@ -347,7 +347,7 @@ impl KeyProvider for PassphraseProvider {
         let kek = self.kek(self.m_cost_kib, self.t_cost, self.p_cost, &salt)?;
         let check = derive_from(&kek, &[b"desensitize.keyring.check"]);
         let wrap_key = derive_from(&kek, &[b"desensitize.keyring.wrap"]);
-        let mut out = Vec::with_capacity(124);
+        let mut out = Vec::with_capacity(104);
         for v in [self.m_cost_kib, self.t_cost, self.p_cost] {
             out.extend_from_slice(&v.to_be_bytes());
         }

@@ -57,7 +57,7 @@ impl Context {
     }
 
     fn poisoned() -> Context {
-        let mut c = Context::build(Vec::new(), 0);
+        let mut c = Context::build(Vec::new());
         c.scope_fields = usize::MAX;
         c
     }
@@ -66,12 +66,12 @@ impl Context {
     pub fn try_new(table: &str, column: &str) -> Result<Context> {
         check_field(table)?;
         check_field(column)?;
-        Ok(Context::build(vec![("table".into(), table.into()), ("column".into(), column.into())], 2))
+        Ok(Context::build(vec![("table".into(), table.into()), ("column".into(), column.into())]))
     }
 
     /// The empty context: binds a value to its kind only. Prefer a real one.
     pub fn none() -> Context {
-        Context::build(Vec::new(), 0)
+        Context::build(Vec::new())
     }
 
     /// Bind to a row id as well (does not change the derived key).
@@ -97,10 +97,16 @@ impl Context {
             return Err(Error::Context("context field too long"));
         }
         self.fields.push((name.into(), value.into()));
-        Ok(Context::build(self.fields, self.scope_fields))
+        Ok(Context::build(self.fields))
     }
 
-    fn build(fields: Vec<(String, String)>, scope_fields: usize) -> Context {
+    /// The scope is a function of the fields (SPEC.md §4): the first two
+    /// pairs when they are named `table` and `column`, else empty. So
+    /// `Context::none().with("table", t).with("column", c)` is the very same
+    /// context as `Context::new(t, c)`.
+    fn build(fields: Vec<(String, String)>) -> Context {
+        let scope_fields =
+            if fields.len() >= 2 && fields[0].0 == "table" && fields[1].0 == "column" { 2 } else { 0 };
         let flat = |fs: &[(String, String)]| {
             let parts: Vec<&[u8]> = fs.iter().flat_map(|(n, v)| [n.as_bytes(), v.as_bytes()]).collect();
             let mut out = Vec::new();
@@ -217,6 +223,19 @@ mod tests {
         assert_ne!(a.encoded(), b.encoded());
         assert_eq!(a.bound_encoded(), [0, 2, 0, 3, b'r', b'o', b'w', 0, 1, b'1']);
         assert_eq!(Context::new("users", "phone").bound_encoded(), [0, 0]);
+    }
+
+    #[test]
+    fn scope_is_a_function_of_the_fields() {
+        let built = Context::none().with("table", "users").with("column", "phone").with_row("1");
+        let direct = Context::new("users", "phone").with_row("1");
+        assert_eq!(built, direct);
+        assert_eq!(built.scope_encoded(), direct.scope_encoded());
+        assert_eq!(built.bound_encoded(), direct.bound_encoded());
+        // Other leading names give an empty scope: everything is bound as AAD.
+        let other = Context::none().with("tenant", "acme").with("table", "users");
+        assert_eq!(other.scope_encoded(), [0, 0]);
+        assert_eq!(other.bound_encoded(), other.encoded());
     }
 
     #[test]

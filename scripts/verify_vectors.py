@@ -1,0 +1,585 @@
+#!/usr/bin/env python3
+"""Independent check of desensitize's wire format against SPEC.md.
+
+Written from SPEC.md alone (not from the Rust sources), with the Python
+standard library and the `cryptography` package:
+
+* for every vector of tests/vectors/seal.json (SPEC.md §7.1): derive the
+  sealing key (§2), build the envelope with the vector's nonce (§3) and
+  compare it with `envelope_hex` and `envelope_text` byte for byte; then parse
+  `envelope_text` on its own (§3.7, §3.8), recompute the AAD, decrypt and
+  compare with `plaintext_canonical_hex`; and check that tampered copies fail;
+* for tests/vectors/keyring.json (§7.2), if present: unwrap each wrapped
+  subject key and open its subject-sealed envelope (§5), and open each
+  protected keyring file with its passphrase (§6);
+* check that the reader's structural checks fail in the order of §3.8.
+
+Usage:
+    python3 scripts/verify_vectors.py              # verify everything
+    python3 scripts/verify_vectors.py --explain 0  # SPEC.md §7.3 walk-through
+
+Prints one line per vector and finally `N passed, M failed`; exits non-zero
+if anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import struct
+import sys
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+ROOT = Path(__file__).resolve().parent.parent
+SEAL_VECTORS = ROOT / "tests" / "vectors" / "seal.json"
+KEYRING_VECTORS = ROOT / "tests" / "vectors" / "keyring.json"
+
+# ---------------------------------------------------------------- SPEC.md §2
+HKDF_SALT = b"desensitize/v1"
+SEAL_LABEL = b"desensitize.seal"
+WRAP_LABEL = [b"desensitize.wrap", b"subject"]
+KEYRING_CHECK_LABEL = [b"desensitize.keyring.check"]
+KEYRING_WRAP_LABEL = [b"desensitize.keyring.wrap"]
+
+# ---------------------------------------------------------------- SPEC.md §3
+VERSION = 1
+ALG_ROOT = 1
+ALG_SUBJECT = 2
+HEADER_LEN = 24
+NONCE_LEN = 12
+TAG_LEN = 16
+MAX_ENVELOPE = (1 << 20) + 4096
+TEXT_PREFIX = "dz1."
+MAX_TEXT_BODY = 1_403_566
+CONTEXT_DOMAIN = b"desensitize.context.v1"
+
+# §3.3: code -> kind id. Code 15 (password) is never sealed.
+KINDS = {
+    1: "cn.id_number",
+    2: "cn.mobile_phone",
+    3: "cn.landline",
+    4: "bank_card",
+    5: "geo_point",
+    6: "email",
+    7: "person_name",
+    8: "address",
+    9: "ip_address",
+    10: "mac_address",
+    11: "imei",
+    12: "passport",
+    13: "cn.license_plate",
+    14: "cn.credit_code",
+    15: "password",
+    16: "biometric",
+}
+KIND_CODES = {name: code for code, name in KINDS.items()}
+NEVER_SEALED = {15}
+
+# ---------------------------------------------------------------- SPEC.md §5, §6
+WRAP_VERSION, WRAP_ALG, WRAP_HEAD_LEN, WRAP_LEN = 1, 3, 18, 66
+MAX_SUBJECT_LEN = 256
+FILE_MAGIC = b"DZKR"
+FILE_VERSION = 1
+MAX_FILE = 16 << 20
+PASSPHRASE_PROVIDER = "passphrase-argon2id"
+STATES = {1: "active", 2: "decrypt-only", 3: "destroyed"}
+
+
+class OpenError(Exception):
+    """A refused envelope, keyring file or wrapped key; `.args[0]` names the SPEC error."""
+
+
+# ------------------------------------------------------------------ encoding
+
+
+def u16be(n: int) -> bytes:
+    return struct.pack(">H", n)
+
+
+def u32be(n: int) -> bytes:
+    return struct.pack(">I", n)
+
+
+def enc(*fields: bytes) -> bytes:
+    """§1 field encoding: u16be(n) || (u16be(len) || bytes)*."""
+    if len(fields) > 0xFFFF or any(len(f) > 0xFFFF for f in fields):
+        raise ValueError("field list too long to encode")
+    return u16be(len(fields)) + b"".join(u16be(len(f)) + f for f in fields)
+
+
+# ------------------------------------------------------------------ §2 keys
+
+
+def hkdf_prk(secret: bytes) -> bytes:
+    """HKDF-Extract with the fixed salt (shown by --explain)."""
+    return hmac.new(HKDF_SALT, secret, hashlib.sha256).digest()
+
+
+def derive(secret: bytes, labels: list[bytes]) -> bytes:
+    """derive(S, labels) = HKDF-SHA256(salt, IKM = S, info = enc(labels), L = 32)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=enc(*labels)).derive(secret)
+
+
+def seal_info(kind: str, scope_enc: bytes) -> bytes:
+    return enc(SEAL_LABEL, kind.encode(), scope_enc)
+
+
+def sealing_key(secret: bytes, kind: str, scope_enc: bytes) -> bytes:
+    return derive(secret, [SEAL_LABEL, kind.encode(), scope_enc])
+
+
+# ------------------------------------------------------------------ §4 context
+
+
+def context_encodings(pairs: list[list[str]]) -> tuple[bytes, bytes, bytes]:
+    """(ctx_enc, scope_enc, bound_enc) of a context given as [[name, value], ...].
+
+    The scope is the first two pairs when the names are `table`, `column`,
+    and empty otherwise (the interoperability rule of §4); the bound fields
+    are the pairs after the scope.
+    """
+    flat = [s.encode() for pair in pairs for s in pair]
+    scoped = len(pairs) >= 2 and pairs[0][0] == "table" and pairs[1][0] == "column"
+    split = 4 if scoped else 0
+    return enc(*flat), enc(*flat[:split]), enc(*flat[split:])
+
+
+def context_check(ctx_enc: bytes) -> bytes:
+    """§3.5: first 4 bytes of SHA-256("desensitize.context.v1" || ctx_enc)."""
+    return hashlib.sha256(CONTEXT_DOMAIN + ctx_enc).digest()[:4]
+
+
+# ------------------------------------------------------------------ §3 envelope
+
+
+def header(algorithm: int, key_id: int, kind: str, check: bytes, nonce: bytes) -> bytes:
+    return bytes([VERSION, algorithm]) + u32be(key_id) + u16be(KIND_CODES[kind]) + check + nonce
+
+
+AAD_HEADER_LEN = 12  # header[0..12]: everything but the nonce
+
+
+def aad(head: bytes, bound_enc: bytes, subject: str | None = None) -> bytes:
+    """§3.4: header[0..12] || [enc(subject_id)] || bound_enc."""
+    extra = enc(subject.encode()) if subject is not None else b""
+    return head[:AAD_HEADER_LEN] + extra + bound_enc
+
+
+def seal(secret: bytes, key_id: int, kind: str, pairs, plaintext: bytes, nonce: bytes,
+         subject: str | None = None) -> bytes:
+    """Build an envelope (algorithm 1, or 2 when `subject` is given)."""
+    ctx_enc, scope_enc, bound_enc = context_encodings(pairs)
+    alg = ALG_ROOT if subject is None else ALG_SUBJECT
+    head = header(alg, key_id if subject is None else 0, kind, context_check(ctx_enc), nonce)
+    key = sealing_key(secret, kind, scope_enc)
+    return head + AESGCM(key).encrypt(nonce, plaintext, aad(head, bound_enc, subject))
+
+
+def to_text(envelope: bytes) -> str:
+    """§3.7: "dz1." + unpadded base64url."""
+    return TEXT_PREFIX + base64.urlsafe_b64encode(envelope).decode().rstrip("=")
+
+
+def from_text(text: str) -> bytes:
+    """§3.7 strict decoding of the text form."""
+    text = text.strip()
+    if not text.startswith(TEXT_PREFIX):
+        raise OpenError("Malformed(not a dz1 sealed value)")
+    body = text[len(TEXT_PREFIX):]
+    if len(body) > MAX_TEXT_BODY:
+        raise OpenError("Malformed(envelope too large)")
+    if not re.fullmatch(r"[A-Za-z0-9_-]*", body) or len(body) % 4 == 1:
+        raise OpenError("Malformed(invalid base64)")
+    try:
+        raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except binascii.Error as e:
+        raise OpenError("Malformed(invalid base64)") from e
+    if to_text(raw)[len(TEXT_PREFIX):] != body:  # non-zero unused bits
+        raise OpenError("Malformed(non-canonical base64)")
+    return raw
+
+
+def parse_envelope(env: bytes, expected_kind: str) -> dict:
+    """§3.8 checks 1-7: structure, before any key is touched."""
+    if len(env) == 0:
+        raise OpenError("Truncated")
+    if env[0] != VERSION:
+        raise OpenError(f"UnsupportedVersion({env[0]})")
+    if len(env) < HEADER_LEN + TAG_LEN:
+        raise OpenError("Truncated")
+    if len(env) > MAX_ENVELOPE:
+        raise OpenError("Malformed(envelope too large)")
+    alg = env[1]
+    if alg not in (ALG_ROOT, ALG_SUBJECT):
+        raise OpenError(f"UnsupportedAlgorithm({alg})")
+    (key_id,) = struct.unpack(">I", env[2:6])
+    (code,) = struct.unpack(">H", env[6:8])
+    if code not in KINDS:
+        raise OpenError("Malformed(unknown kind code)")
+    if KINDS[code] != expected_kind or code in NEVER_SEALED:  # §3.3: password is never sealed
+        raise OpenError("KindMismatch")
+    return {"algorithm": alg, "key_id": key_id, "kind": KINDS[code], "check": env[8:12],
+            "nonce": env[12:24]}
+
+
+def open_envelope(env: bytes, kind: str, pairs, keyring: dict[int, bytes | None] | None = None,
+                  subject: str | None = None, data_key: bytes | None = None) -> bytes:
+    """§3.8: open with a keyring {id: root or None if destroyed} (algorithm 1)
+    or with a subject id and its unwrapped data key (algorithm 2)."""
+    h = parse_envelope(env, kind)
+    ctx_enc, scope_enc, bound_enc = context_encodings(pairs)
+    if subject is None:
+        if h["algorithm"] != ALG_ROOT:
+            raise OpenError("SubjectSealed")
+        if h["key_id"] not in keyring:
+            raise OpenError(f"UnknownKey({h['key_id']})")
+        secret = keyring[h["key_id"]]
+        if secret is None:
+            raise OpenError(f"KeyDestroyed({h['key_id']})")
+        if h["check"] != context_check(ctx_enc):
+            raise OpenError("ContextMismatch")
+    else:
+        if h["algorithm"] != ALG_SUBJECT:
+            raise OpenError("NotSubjectSealed")
+        if h["check"] != context_check(ctx_enc):
+            raise OpenError("ContextMismatch")
+        secret = data_key
+    key = sealing_key(secret, kind, scope_enc)
+    try:
+        return AESGCM(key).decrypt(h["nonce"], env[HEADER_LEN:], aad(env[:HEADER_LEN], bound_enc, subject))
+    except InvalidTag as e:
+        raise OpenError("AuthenticationFailed") from e
+
+
+def expected_canonical(kind: str, plaintext: str) -> bytes:
+    """§3.3 canonical bytes of the vectors' human-readable plaintexts."""
+    if kind == "geo_point":
+        lat, lon = (float(x) for x in plaintext.split(","))
+        return struct.pack(">dd", lat + 0.0, lon + 0.0)  # + 0.0 turns -0.0 into +0.0
+    if kind == "biometric":
+        return base64.b64decode(plaintext, validate=True)
+    return plaintext.encode()
+
+
+# ------------------------------------------------------------------ §5 subject keys
+
+
+def unwrap_subject_key(blob: bytes, subject: str, keyring: dict[int, bytes | None]) -> bytes:
+    """§5.2, checks of §5.4 (steps 1, 4-6)."""
+    if not 1 <= len(subject.encode()) <= MAX_SUBJECT_LEN:
+        raise OpenError("Key(subject id must be 1 to 256 bytes)")
+    if len(blob) != WRAP_LEN or blob[0] != WRAP_VERSION or blob[1] != WRAP_ALG:
+        raise OpenError("Malformed(not a wrapped subject key)")
+    (key_id,) = struct.unpack(">I", blob[2:6])
+    if key_id not in keyring:
+        raise OpenError(f"UnknownKey({key_id})")
+    if keyring[key_id] is None:
+        raise OpenError(f"KeyDestroyed({key_id})")
+    wk = derive(keyring[key_id], WRAP_LABEL)
+    head = blob[:WRAP_HEAD_LEN]
+    try:
+        return AESGCM(wk).decrypt(blob[6:18], blob[WRAP_HEAD_LEN:], head + enc(subject.encode()))
+    except InvalidTag as e:
+        raise OpenError("AuthenticationFailed") from e
+
+
+# ------------------------------------------------------------------ §6 keyring file
+
+
+class Reader:
+    """Cursor whose short reads are `Truncated`."""
+
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
+
+    def take(self, n: int) -> bytes:
+        if len(self.data) - self.pos < n:
+            raise OpenError("KeyringFile(Truncated)")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def uint(self, n: int) -> int:
+        return int.from_bytes(self.take(n), "big")
+
+    def rest(self) -> int:
+        return len(self.data) - self.pos
+
+
+def unwrap_passphrase_dek(blob: bytes, passphrase: str) -> bytes:
+    """§6.4: Argon2id KEK, check value, then AES-256-GCM unwrap of the DEK."""
+    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
+
+    r = Reader(blob)
+    m, t, p = r.uint(4), r.uint(4), r.uint(4)
+    if not (1 <= t <= 64 and 1 <= p <= 64 and 8 * p <= m <= 4 << 20):
+        raise OpenError("KeyringFile(Parameters)")
+    salt, check = r.take(16), r.take(16)
+    aad_len = r.pos
+    nonce, ct = r.take(12), r.take(32 + 16)
+    if r.rest():
+        raise OpenError("KeyringFile(Malformed)")
+    kek = Argon2id(salt=salt, length=32, iterations=t, lanes=p, memory_cost=m).derive(passphrase.encode())
+    if not hmac.compare_digest(derive(kek, KEYRING_CHECK_LABEL)[:16], check):
+        raise OpenError("KeyringFile(WrongPassphrase)")
+    try:
+        return AESGCM(derive(kek, KEYRING_WRAP_LABEL)).decrypt(nonce, ct, blob[:aad_len])
+    except InvalidTag as e:
+        raise OpenError("KeyringFile(Tampered)") from e
+
+
+def open_keyring_file(data: bytes, passphrase: str) -> list[dict]:
+    """§6.1-§6.3 with the passphrase provider; returns the keys of §6.2."""
+    if len(data) > MAX_FILE:
+        raise OpenError("KeyringFile(Malformed)")
+    if data[:4] != FILE_MAGIC:
+        raise OpenError("KeyringFile(NotAKeyringFile)")
+    r = Reader(data)
+    r.take(4)
+    version = r.uint(1)
+    if version != FILE_VERSION:
+        raise OpenError(f"KeyringFile(UnsupportedVersion({version}))")
+    provider = r.take(r.uint(1))
+    wrapped = r.take(r.uint(2))
+    header_len = r.pos
+    nonce = r.take(12)
+    if r.rest() < 16 + 32:
+        raise OpenError("KeyringFile(Truncated)")
+    body, checksum = data[r.pos:-32], data[-32:]
+    if not hmac.compare_digest(hashlib.sha256(data[:-32]).digest(), checksum):
+        raise OpenError("KeyringFile(Corrupted)")
+    if provider != PASSPHRASE_PROVIDER.encode():
+        raise OpenError("KeyringFile(ProviderMismatch)")
+    dek = unwrap_passphrase_dek(wrapped, passphrase)
+    try:
+        payload = AESGCM(dek).decrypt(nonce, body, data[:header_len])
+    except InvalidTag as e:
+        raise OpenError("KeyringFile(Tampered)") from e
+    p = Reader(payload)
+    keys, seen, active = [], set(), 0
+    for _ in range(p.uint(4)):
+        key_id, state, seals = p.uint(4), p.uint(1), p.uint(8)
+        if state not in STATES or key_id == 0 or key_id in seen:
+            raise OpenError("KeyringFile(Malformed)")
+        seen.add(key_id)
+        active += state == 1
+        material = None if state == 3 else p.take(32)
+        keys.append({"id": key_id, "state": STATES[state], "seal_count": seals, "material": material})
+    if p.rest() or active > 1:
+        raise OpenError("KeyringFile(Malformed)")
+    return keys
+
+
+# ------------------------------------------------------------------ checks
+
+
+def expect_error(name: str, fn, *args, **kwargs) -> None:
+    try:
+        fn(*args, **kwargs)
+    except OpenError as e:
+        if e.args[0] != name:
+            raise AssertionError(f"expected {name}, got {e.args[0]}") from e
+        return
+    raise AssertionError(f"expected {name}, but it succeeded")
+
+
+def flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:]
+
+
+def check_seal_vector(v: dict) -> None:
+    root = bytes.fromhex(v["root_key_hex"])
+    nonce = bytes.fromhex(v["nonce_hex"])
+    plain = bytes.fromhex(v["plaintext_canonical_hex"])
+    kind, pairs = v["kind"], v["context"]
+    assert expected_canonical(kind, v["plaintext"]) == plain, "canonical plaintext (§3.3)"
+
+    # Seal with the given nonce and compare both forms byte for byte.
+    env = seal(root, v["key_id"], kind, pairs, plain, nonce)
+    assert env.hex() == v["envelope_hex"], f"envelope differs:\n  got  {env.hex()}\n  want {v['envelope_hex']}"
+    assert to_text(env) == v["envelope_text"], "text form differs"
+
+    # Open the published text form independently.
+    keyring = {v["key_id"]: root}
+    published = from_text(v["envelope_text"])
+    assert open_envelope(published, kind, pairs, keyring) == plain, "opened plaintext differs"
+
+    # Tampering with the header's nonce, the ciphertext or the tag fails authentication.
+    for at in (12, 24, len(published) - 1):
+        expect_error("AuthenticationFailed", open_envelope, flip(published, at), kind, pairs, keyring)
+    # The context check catches another place (or a changed check byte) before decryption.
+    other = pairs + [["x", "y"]]
+    expect_error("ContextMismatch", open_envelope, published, kind, other, keyring)
+    expect_error("ContextMismatch", open_envelope, flip(published, 8), kind, pairs, keyring)
+
+
+def check_error_order(v: dict) -> None:
+    """§3.8 checks 1-11 on vector `v`, each one failing on its own."""
+    root = bytes.fromhex(v["root_key_hex"])
+    env = bytes.fromhex(v["envelope_hex"])
+    kind, pairs, kid = v["kind"], v["context"], v["key_id"]
+    ring = {kid: root}
+    ctx_enc = context_encodings(pairs)[0]
+    other_kind = "email" if kind != "email" else "bank_card"
+    expect_error("Truncated", open_envelope, b"", kind, pairs, ring)
+    expect_error("UnsupportedVersion(2)", open_envelope, b"\x02" + env[1:3], kind, pairs, ring)
+    expect_error("Truncated", open_envelope, env[:39], kind, pairs, ring)
+    expect_error("Malformed(envelope too large)", open_envelope, env + bytes(MAX_ENVELOPE), kind, pairs, ring)
+    expect_error("UnsupportedAlgorithm(3)", open_envelope, env[:1] + b"\x03" + env[2:], kind, pairs, ring)
+    expect_error("Malformed(unknown kind code)", open_envelope, env[:6] + u16be(17) + env[8:], kind, pairs, ring)
+    expect_error("Malformed(unknown kind code)", open_envelope, env[:6] + u16be(0) + env[8:], kind, pairs, ring)
+    expect_error("KindMismatch", open_envelope, env[:6] + u16be(15) + env[8:], kind, pairs, ring)
+    expect_error("KindMismatch", open_envelope, env[:6] + u16be(15) + env[8:], "password", pairs, ring)
+    expect_error("KindMismatch", open_envelope, env, other_kind, pairs, ring)
+    expect_error("SubjectSealed", open_envelope, env[:1] + b"\x02" + env[2:], kind, pairs, ring)
+    expect_error(f"UnknownKey({kid})", open_envelope, env, kind, pairs, {kid ^ 1: root})
+    expect_error(f"KeyDestroyed({kid})", open_envelope, env, kind, pairs, {kid: None})
+    # A wrong context check with an otherwise valid key and header:
+    bad = env[:8] + context_check(ctx_enc + b"!") + env[12:]
+    expect_error("ContextMismatch", open_envelope, bad, kind, pairs, ring)
+    expect_error("AuthenticationFailed", open_envelope, flip(env, 30), kind, pairs, ring)
+    expect_error("AuthenticationFailed", open_envelope, env, kind, pairs, {kid: bytes(32)})
+    # Text form: prefix, padding and alphabet are strict.
+    text = v["envelope_text"]
+    expect_error("Malformed(not a dz1 sealed value)", from_text, "dz2." + text[4:])
+    expect_error("Malformed(invalid base64)", from_text, text + "=")
+    expect_error("Malformed(invalid base64)", from_text, text.replace("A", "+", 1))
+    assert from_text("  " + text + "\n") == env, "surrounding white space is trimmed"
+
+
+def check_subject_vector(v: dict) -> None:
+    ring = {v["key_id"]: bytes.fromhex(v["root_key_hex"])}
+    blob = bytes.fromhex(v["wrapped_key_hex"])
+    subject, kind, pairs = v["subject"], v["kind"], v["context"]
+    assert len(blob) == WRAP_LEN and blob[:2] == b"\x01\x03", "wrapped key layout (§5.2)"
+    dk = unwrap_subject_key(blob, subject, ring)
+    env = from_text(v["envelope_text"])
+    h = parse_envelope(env, kind)
+    assert (h["algorithm"], h["key_id"]) == (ALG_SUBJECT, 0), "subject envelope header (§5.3)"
+    plain = open_envelope(env, kind, pairs, subject=subject, data_key=dk)
+    assert plain.hex() == v["plaintext_canonical_hex"], "opened plaintext differs"
+    # The subject id is bound twice: in the wrap AAD and in the envelope AAD.
+    expect_error("AuthenticationFailed", unwrap_subject_key, blob, subject + "x", ring)
+    expect_error("AuthenticationFailed", open_envelope, env, kind, pairs, subject=subject + "x", data_key=dk)
+    expect_error("NotSubjectSealed", open_envelope, env[:1] + b"\x01" + env[2:], kind, pairs,
+                 subject=subject, data_key=dk)
+    expect_error("SubjectSealed", open_envelope, env, kind, pairs, ring)
+    expect_error("Malformed(not a wrapped subject key)", unwrap_subject_key, blob[:-1], subject, ring)
+    expect_error("KeyDestroyed({})".format(v["key_id"]), unwrap_subject_key, blob, subject, {v["key_id"]: None})
+
+
+def check_keyring_file(v: dict) -> None:
+    data, pw = bytes.fromhex(v["file_hex"]), v["passphrase"]
+    keys = open_keyring_file(data, pw)
+    got = [{k: x[k] for k in ("id", "state", "seal_count")} for x in keys]
+    assert sorted(got, key=lambda k: k["id"]) == sorted(v["keys"], key=lambda k: k["id"]), f"keys differ: {got}"
+    for k in keys:
+        want = v["root_keys_hex"].get(str(k["id"]))
+        assert (k["material"].hex() if k["material"] else None) == want, f"material of key {k['id']}"
+    # Each failure of §6.3 / §6.4 is distinct.
+    expect_error("KeyringFile(NotAKeyringFile)", open_keyring_file, b"DZK", pw)
+    expect_error("KeyringFile(UnsupportedVersion(2))", open_keyring_file, data[:4] + b"\x02" + data[5:], pw)
+    expect_error("KeyringFile(Truncated)", open_keyring_file, data[:40], pw)
+    expect_error("KeyringFile(Corrupted)", open_keyring_file, flip(data, len(data) - 40), pw)
+    expect_error("KeyringFile(WrongPassphrase)", open_keyring_file, data, pw + "!")
+    body = flip(data[:-32], len(data) - 40)  # payload ciphertext, checksum recomputed
+    expect_error("KeyringFile(Tampered)", open_keyring_file, body + hashlib.sha256(body).digest(), pw)
+
+
+# ------------------------------------------------------------------ --explain
+
+
+def explain(v: dict) -> None:
+    """Print the SPEC.md §7.3 intermediate values for vector `v`."""
+    root = bytes.fromhex(v["root_key_hex"])
+    nonce = bytes.fromhex(v["nonce_hex"])
+    plain = bytes.fromhex(v["plaintext_canonical_hex"])
+    ctx_enc, scope_enc, bound_enc = context_encodings(v["context"])
+    info = seal_info(v["kind"], scope_enc)
+    prk = hkdf_prk(root)
+    key = sealing_key(root, v["kind"], scope_enc)
+    assert key == hmac.new(prk, info + b"\x01", hashlib.sha256).digest()
+    check_input = CONTEXT_DOMAIN + ctx_enc
+    check = context_check(ctx_enc)
+    head = header(ALG_ROOT, v["key_id"], v["kind"], check, nonce)
+    ad = aad(head, bound_enc)
+    sealed = AESGCM(key).encrypt(nonce, plain, ad)
+    env = head + sealed
+    rows = [
+        ("note", v["note"]),
+        ("root key (IKM)", root.hex()),
+        ("key id", f"{v['key_id']} -> {u32be(v['key_id']).hex()}"),
+        ("kind", f"{v['kind']} (code {KIND_CODES[v['kind']]} -> {u16be(KIND_CODES[v['kind']]).hex()})"),
+        ("context", " ".join(f"{n}={x}" for n, x in v["context"])),
+        ("ctx_enc", f"{ctx_enc.hex()} ({len(ctx_enc)} bytes)"),
+        ("scope_enc", f"{scope_enc.hex()} ({len(scope_enc)} bytes)"),
+        ("bound_enc", f"{bound_enc.hex()} ({len(bound_enc)} bytes)"),
+        ("HKDF salt", HKDF_SALT.hex()),
+        ("HKDF info", f"{info.hex()} ({len(info)} bytes)"),
+        ("HKDF PRK", prk.hex()),
+        ("sealing key", key.hex()),
+        ("check input", f"{check_input.hex()} ({len(check_input)} bytes)"),
+        ("SHA-256", hashlib.sha256(check_input).hexdigest()),
+        ("context check", check.hex()),
+        ("nonce", nonce.hex()),
+        ("header", head.hex()),
+        ("AAD", f"{ad.hex()} ({len(ad)} bytes)"),
+        ("plaintext", f"{plain.hex()} ({len(plain)} bytes)"),
+        ("ciphertext", sealed[:-TAG_LEN].hex()),
+        ("tag", sealed[-TAG_LEN:].hex()),
+        ("envelope", f"{env.hex()} ({len(env)} bytes)"),
+        ("text", to_text(env)),
+    ]
+    for name, value in rows:
+        print(f"{name:>14}: {value}")
+    print("matches envelope_hex:", env.hex() == v["envelope_hex"])
+
+
+# ------------------------------------------------------------------ main
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--explain", type=int, metavar="N", help="print the §7.3 walk-through of vector N")
+    args = ap.parse_args()
+
+    vectors = json.loads(SEAL_VECTORS.read_text(encoding="utf-8"))["vectors"]
+    if args.explain is not None:
+        explain(vectors[args.explain])
+        return 0
+
+    checks = [(f"seal[{i}] {v['kind']}: {v['note']}", check_seal_vector, v) for i, v in enumerate(vectors)]
+    checks.append(("§3.8 error order (vector 0)", check_error_order, vectors[0]))
+    if KEYRING_VECTORS.exists():
+        extra = json.loads(KEYRING_VECTORS.read_text(encoding="utf-8"))
+        for i, v in enumerate(extra.get("subject_sealed", [])):
+            checks.append((f"subject[{i}] {v['kind']} for {v['subject']!r}", check_subject_vector, v))
+        for i, v in enumerate(extra.get("keyring_files", [])):
+            checks.append((f"keyring_file[{i}]: {v['note']}", check_keyring_file, v))
+
+    passed = failed = 0
+    for name, fn, v in checks:
+        try:
+            fn(v)
+        except Exception as e:  # noqa: BLE001 - report every failure and go on
+            failed += 1
+            print(f"FAIL {name}: {type(e).__name__}: {e}")
+        else:
+            passed += 1
+            print(f"ok   {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
