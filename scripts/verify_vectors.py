@@ -548,6 +548,26 @@ def explain(v: dict) -> None:
 # ------------------------------------------------------------------ main
 
 
+def check_token(expected: str) -> None:
+    """§9.2: token of mobile 13800138000, domain `analytics`, key id 1, root 11 x 32."""
+    key = derive(b"\x11" * 32, [b"desensitize.pseudonym", b"analytics"])
+    mac = hmac.new(key, enc(b"cn.mobile_phone", b"13800138000"), hashlib.sha256).digest()[:16]
+    got = "tk1.1." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+    if got != expected:
+        raise AssertionError(f"token {got} != {expected}")
+
+
+def check_blind_index(expected: str) -> None:
+    """§9.3: 18-bit `full` index `users.phone` of mobile 13800138000, root 11 x 32."""
+    key = derive(b"\x11" * 32, [b"desensitize.blind_index", b"users.phone", b"cn.mobile_phone", b"full"])
+    part = b"13800138000"
+    mac = hmac.new(key, u16be(len(part)) + part, hashlib.sha256).digest()
+    bits = 18
+    got = format(int.from_bytes(mac[:8], "big") >> (64 - bits), f"0{(bits + 3) // 4}x")
+    if got != expected:
+        raise AssertionError(f"blind index {got} != {expected}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--explain", type=int, metavar="N", help="print the §7.3 walk-through of vector N")
@@ -566,6 +586,12 @@ def main() -> int:
             checks.append((f"subject[{i}] {v['kind']} for {v['subject']!r}", check_subject_vector, v))
         for i, v in enumerate(extra.get("keyring_files", [])):
             checks.append((f"keyring_file[{i}]: {v['note']}", check_keyring_file, v))
+
+    vectors_dir = SEAL_VECTORS.parent
+    checks.append(("§9.2 token", check_token, (vectors_dir / "token.txt").read_text(encoding="utf-8").strip()))
+    checks.append(
+        ("§9.3 blind index", check_blind_index, (vectors_dir / "blind_index.txt").read_text(encoding="utf-8").strip())
+    )
 
     passed = failed = 0
     for name, fn, v in checks:

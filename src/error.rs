@@ -45,6 +45,12 @@ pub enum Error {
     /// A key or keyring operation was refused (the text says which).
     #[error("key error: {0}")]
     Key(&'static str),
+    /// An analytics domain name or setting is not acceptable.
+    #[error("invalid domain: {0}")]
+    Domain(&'static str),
+    /// A blind-index or generalization setting is not acceptable.
+    #[error("invalid configuration: {0}")]
+    Config(&'static str),
     /// A [`Context`](crate::Context) broke its limits.
     #[error("invalid context: {0}")]
     Context(&'static str),

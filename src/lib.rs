@@ -37,9 +37,11 @@
 pub mod audit;
 mod date;
 mod error;
+pub mod generalize;
 pub mod keys;
 pub mod kind;
 pub mod mask;
+pub mod pseudo;
 pub mod region;
 pub mod seal;
 mod secret;

@@ -93,6 +93,15 @@ impl Keyring {
                 payload.extend_from_slice(root.as_bytes());
             }
         }
+        // Optional trailing section (SPEC.md §6.3): analytics domain pins.
+        if !self.pins.is_empty() {
+            payload.extend_from_slice(&u32::try_from(self.pins.len()).unwrap_or(u32::MAX).to_be_bytes());
+            for (name, id) in &self.pins {
+                payload.extend_from_slice(&u16::try_from(name.len()).unwrap_or(u16::MAX).to_be_bytes());
+                payload.extend_from_slice(name.as_bytes());
+                payload.extend_from_slice(&id.to_be_bytes());
+            }
+        }
         let dek = DataKey::generate()?;
         let wrapped = provider.wrap(&dek)?;
         let pid = provider.id().as_bytes();
@@ -195,6 +204,16 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
             active = Some((id, root, seals));
         } else {
             keyring.insert(id, root, state, seals).map_err(|_| file_err(KeyringFileError::Malformed))?;
+        }
+    }
+    if !r.0.is_empty() {
+        let pins = r.u32()?;
+        for _ in 0..pins {
+            let len = r.u16()?;
+            let name = std::str::from_utf8(r.take(usize::from(len))?)
+                .map_err(|_| file_err(KeyringFileError::Malformed))?;
+            let id = r.u32()?;
+            keyring.pins.insert(name.to_owned(), id);
         }
     }
     if !r.0.is_empty() {

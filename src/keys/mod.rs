@@ -191,6 +191,8 @@ pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> 
 pub struct Keyring {
     pub(crate) keys: Vec<KeyEntry>,
     pub(crate) audit: Arc<dyn AuditSink>,
+    /// Analytics domains pinned to a key version (`namespace:domain` -> key id).
+    pub(crate) pins: std::collections::BTreeMap<String, u32>,
 }
 
 /// Prints key ids, states and seal counts: never key material.
@@ -209,7 +211,7 @@ impl Default for Keyring {
 impl Keyring {
     /// An empty keyring: add keys with [`Keyring::add_key`].
     pub fn new() -> Keyring {
-        Keyring { keys: Vec::new(), audit: Arc::new(NoAudit) }
+        Keyring { keys: Vec::new(), audit: Arc::new(NoAudit), pins: std::collections::BTreeMap::new() }
     }
 
     /// A keyring with one fresh active key (id 1) from OS randomness.
@@ -302,8 +304,12 @@ impl Keyring {
     ///
     /// `remaining` is how many values the caller still holds under this key
     /// (from a `needs_rotation` scan or a `reseal_all` report): destruction
-    /// is refused unless it is 0, and always refused for the active key.
+    /// is refused unless it is 0, always refused for the active key, and
+    /// refused while an analytics domain is pinned to the key.
     pub fn destroy(&mut self, id: u32, remaining: u64) -> Result<()> {
+        if self.pins.values().any(|&pinned| pinned == id) {
+            return Err(Error::Key("an analytics domain is pinned to this key; re-pin it first"));
+        }
         let k = self.entry_mut(id)?;
         if k.state == KeyState::Active {
             return Err(Error::Key("the active key cannot be destroyed; rotate first"));

@@ -222,6 +222,8 @@ impl private::Canonical for GeoPoint {
 
 impl Sealable for GeoPoint {}
 
+impl crate::pseudo::Pseudonymizable for GeoPoint {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -432,6 +432,7 @@ macro_rules! text_kind {
         }
 
         impl $crate::Sealable for $ty {}
+        impl $crate::pseudo::Pseudonymizable for $ty {}
     };
 }
 pub(crate) use text_kind;

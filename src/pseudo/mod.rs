@@ -1,0 +1,309 @@
+//! Pseudonymization: keyed, deterministic, domain-separated tokens.
+//!
+//! A [`Token`] is HMAC-SHA256 (truncated to 128 bits) under a key derived for
+//! one [`Domain`] ("analytics", "marketing", ...) from a root key, over the
+//! value's kind and canonical form. The same person gets the same token
+//! inside a domain, so datasets join; tokens of different domains are
+//! unlinkable without the keys. No unkeyed hash is offered anywhere.
+//!
+//! Tokens must not change when sealing keys rotate, so a domain uses the key
+//! it is *pinned* to ([`Keyring::pin`]); an unpinned domain uses the active
+//! key. Every token says which key version made it ([`Token::key_id`]), and
+//! [`Keyring::destroy`] refuses a key that a domain is pinned to.
+//!
+//! ```
+//! use desensitize::pseudo::Domain;
+//! use desensitize::{Keyring, MobilePhone};
+//!
+//! let mut keyring = Keyring::generate()?;
+//! let analytics = Domain::new("analytics")?;
+//! keyring.pin(&analytics, 1)?;
+//!
+//! let a: MobilePhone = "+86 138 0013 8000".parse()?;
+//! let b: MobilePhone = "13800138000".parse()?;
+//! let t = keyring.pseudonym(&a, &analytics)?;
+//! assert_eq!(t, keyring.pseudonym(&b, &analytics)?); // same person, same token
+//! assert!(t.to_string().starts_with("tk1.1."));
+//!
+//! let marketing = Domain::new("marketing")?;
+//! assert_ne!(t.digest(), keyring.pseudonym(&a, &marketing)?.digest()); // unlinkable
+//!
+//! keyring.rotate()?; // sealing moves on; the pinned domain does not
+//! assert_eq!(keyring.pseudonym(&a, &analytics)?, t);
+//! # Ok::<(), desensitize::Error>(())
+//! ```
+
+mod blind_index;
+mod fpe;
+
+pub use blind_index::{BlindIndex, IndexValue, Plan, Planner, Transform};
+pub use fpe::{FormatPreserving, FpeCipher};
+
+use core::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+use crate::keys::Keyring;
+use crate::kind::Sealable;
+
+/// HMAC-SHA256, the MAC behind tokens and blind indexes.
+pub(crate) type HmacSha256 = Hmac<Sha256>;
+
+/// Bytes of HMAC output kept in a token: 128 bits.
+pub const TOKEN_LEN: usize = 16;
+const TOKEN_PREFIX: &str = "tk1.";
+const MAX_DOMAIN_LEN: usize = 64;
+
+/// A named pseudonymization domain: tokens are joinable inside one domain
+/// and unlinkable across domains.
+///
+/// Names are 1 to 64 characters of `a-z`, `0-9`, `.`, `_`, `-`, so that a
+/// domain cannot be confused with another by case or white space.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Domain {
+    name: String,
+}
+
+impl Domain {
+    /// A domain, validated.
+    pub fn new(name: &str) -> Result<Domain> {
+        let ok = !name.is_empty()
+            && name.len() <= MAX_DOMAIN_LEN
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+        if !ok {
+            return Err(Error::Domain("domain names are 1-64 characters of a-z 0-9 . _ -"));
+        }
+        Ok(Domain { name: name.to_owned() })
+    }
+
+    /// The name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The pin-table key of this domain for a purpose namespace.
+    pub(crate) fn pin_name(&self, namespace: Namespace) -> String {
+        format!("{}:{}", namespace.as_str(), self.name)
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.name)
+    }
+}
+
+/// Which family of analytics keys a domain name refers to. Each has its own
+/// HKDF label, so a token key never equals a blind-index or FPE key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Namespace {
+    Pseudonym,
+    BlindIndex,
+    Fpe,
+}
+
+impl Namespace {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Namespace::Pseudonym => "pseudonym",
+            Namespace::BlindIndex => "blind_index",
+            Namespace::Fpe => "fpe",
+        }
+    }
+
+    /// HKDF label prefix (SPEC.md §2).
+    pub(crate) fn label(self) -> &'static [u8] {
+        match self {
+            Namespace::Pseudonym => b"desensitize.pseudonym",
+            Namespace::BlindIndex => b"desensitize.blind_index",
+            Namespace::Fpe => b"desensitize.fpe",
+        }
+    }
+}
+
+/// A keyed pseudonym: 128 bits of HMAC-SHA256 and the id of the root key
+/// version that made it.
+///
+/// Text form: `tk1.<key id>.<22 characters of URL-safe base64>`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Token {
+    key_id: u32,
+    digest: [u8; TOKEN_LEN],
+}
+
+impl Token {
+    /// The root key version the token was made with.
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    /// The 16 token bytes (for a BINARY(16) column).
+    pub fn digest(&self) -> &[u8; TOKEN_LEN] {
+        &self.digest
+    }
+
+    /// Rebuild a token from its parts (as stored in binary columns).
+    pub fn from_parts(key_id: u32, digest: [u8; TOKEN_LEN]) -> Token {
+        Token { key_id, digest }
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut b64 = [0u8; 22];
+        let n = URL_SAFE_NO_PAD.encode_slice(self.digest, &mut b64).unwrap_or(0);
+        write!(f, "{TOKEN_PREFIX}{}.{}", self.key_id, core::str::from_utf8(&b64[..n]).unwrap_or(""))
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Token({self})")
+    }
+}
+
+impl core::str::FromStr for Token {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Token> {
+        let bad = || Error::Malformed("not a tk1 token");
+        let rest = s.trim().strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
+        let (id, b64) = rest.split_once('.').ok_or_else(bad)?;
+        if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let key_id = id.parse::<u32>().map_err(|_| bad())?;
+        let mut digest = [0u8; TOKEN_LEN];
+        if b64.len() != 22 || URL_SAFE_NO_PAD.decode_slice(b64, &mut digest).map_err(|_| bad())? != TOKEN_LEN
+        {
+            return Err(bad());
+        }
+        Ok(Token { key_id, digest })
+    }
+}
+
+impl serde::Serialize for Token {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> core::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Token {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Token, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A kind that can be turned into tokens: every sealable kind except
+/// [`Biometric`](crate::Biometric), whose templates differ at every capture
+/// and must never be used as a join key.
+pub trait Pseudonymizable: Sealable {}
+
+/// Feed `enc([kind id, canonical bytes])` (SPEC.md §1) into a MAC without allocating.
+pub(crate) fn mac_value<T: Sealable>(mac: &mut HmacSha256, value: &T) {
+    let kind = T::KIND.as_str().as_bytes();
+    let bytes = value.canonical_bytes();
+    mac.update(&2u16.to_be_bytes());
+    mac.update(&u16::try_from(kind.len()).unwrap_or(u16::MAX).to_be_bytes());
+    mac.update(kind);
+    mac.update(&u16::try_from(bytes.len()).unwrap_or(u16::MAX).to_be_bytes());
+    mac.update(bytes);
+}
+
+/// A pre-keyed token maker for one domain: derive once, then make tokens
+/// with no key work at all. `Send + Sync`; share it across threads.
+///
+/// ```
+/// use desensitize::pseudo::Domain;
+/// use desensitize::{IdNumber, Keyring};
+///
+/// let keyring = Keyring::generate()?;
+/// let tokens = keyring.pseudonymizer(&Domain::new("analytics")?)?;
+/// let id: IdNumber = "11010519491231002X".parse()?;
+/// assert_eq!(tokens.token(&id), keyring.pseudonym(&id, &Domain::new("analytics")?)?);
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Pseudonymizer {
+    key_id: u32,
+    mac: HmacSha256,
+}
+
+impl fmt::Debug for Pseudonymizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Pseudonymizer(key {})", self.key_id)
+    }
+}
+
+impl Pseudonymizer {
+    /// The token of `value` in this domain.
+    pub fn token<T: Pseudonymizable>(&self, value: &T) -> Token {
+        let mut mac = self.mac.clone();
+        mac_value(&mut mac, value);
+        let out = mac.finalize().into_bytes();
+        let mut digest = [0u8; TOKEN_LEN];
+        digest.copy_from_slice(&out[..TOKEN_LEN]);
+        Token { key_id: self.key_id, digest }
+    }
+
+    /// The key version this pseudonymizer makes tokens with.
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+}
+
+impl Keyring {
+    /// Pin an analytics domain to a root key version, so that its tokens,
+    /// blind indexes and format-preserving pseudonyms stay stable across
+    /// [`Keyring::rotate`]. Re-pinning to another key is how a domain is
+    /// rotated on purpose. Pins are saved in the keyring file.
+    pub fn pin(&mut self, domain: &Domain, key_id: u32) -> Result<()> {
+        self.entry(key_id)?;
+        for ns in [Namespace::Pseudonym, Namespace::BlindIndex, Namespace::Fpe] {
+            self.pins.insert(domain.pin_name(ns), key_id);
+        }
+        Ok(())
+    }
+
+    /// The key version `domain` is pinned to, if it is.
+    pub fn pinned_key_id(&self, domain: &Domain) -> Option<u32> {
+        self.pins.get(&domain.pin_name(Namespace::Pseudonym)).copied()
+    }
+
+    /// The key id and derived 256-bit secret for `domain` in `ns`:
+    /// HKDF(root, [ns label, kind-free domain name, ...extra]).
+    pub(crate) fn domain_secret(
+        &self,
+        ns: Namespace,
+        domain: &Domain,
+        extra: &[&[u8]],
+    ) -> Result<(u32, zeroize::Zeroizing<[u8; crate::keys::KEY_LEN]>)> {
+        let key_id = match self.pins.get(&domain.pin_name(ns)) {
+            Some(&id) => id,
+            None => self.active()?.id,
+        };
+        let entry = self.entry(key_id)?;
+        let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(key_id))?;
+        let mut label: Vec<&[u8]> = vec![ns.label(), domain.name.as_bytes()];
+        label.extend_from_slice(extra);
+        Ok((key_id, root.derive(&label)))
+    }
+
+    /// A pre-keyed token maker for `domain` (see [`Pseudonymizer`]).
+    pub fn pseudonymizer(&self, domain: &Domain) -> Result<Pseudonymizer> {
+        let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
+        let mac = HmacSha256::new_from_slice(secret.as_ref()).map_err(|_| Error::Key("HMAC key rejected"))?;
+        Ok(Pseudonymizer { key_id, mac })
+    }
+
+    /// The token of `value` in `domain`. Derives the domain key on every
+    /// call; for many values keep a [`Keyring::pseudonymizer`].
+    pub fn pseudonym<T: Pseudonymizable>(&self, value: &T, domain: &Domain) -> Result<Token> {
+        Ok(self.pseudonymizer(domain)?.token(value))
+    }
+}
