@@ -29,11 +29,11 @@ fn tokens(c: &mut Criterion) {
         if name == "id_number" {
             let v: IdNumber = input.parse().unwrap();
             g.bench_function("token", |b| b.iter(|| tokens.token(black_box(&v))));
-            g.bench_function("token text", |b| b.iter(|| tokens.token(black_box(&v)).to_string()));
+            g.bench_function("token text", |b| b.iter(|| tokens.token(black_box(&v)).to_text()));
         } else {
             let v: MobilePhone = input.parse().unwrap();
             g.bench_function("token", |b| b.iter(|| tokens.token(black_box(&v))));
-            g.bench_function("token text", |b| b.iter(|| tokens.token(black_box(&v)).to_string()));
+            g.bench_function("token text", |b| b.iter(|| tokens.token(black_box(&v)).to_text()));
         }
         g.finish();
     }
@@ -71,6 +71,16 @@ fn fpe(c: &mut Criterion) {
     g.bench_function("mobile_phone", |b| b.iter(|| keyring.fpe(black_box(&phone), &domain).unwrap()));
     g.bench_function("bank_card", |b| b.iter(|| keyring.fpe(black_box(&card), &domain).unwrap()));
     g.bench_function("id_number", |b| b.iter(|| keyring.fpe(black_box(&id), &domain).unwrap()));
+    let cipher = keyring.fpe_cipher(&domain).unwrap();
+    g.bench_function("mobile_phone, pre-keyed cipher", |b| {
+        b.iter(|| cipher.pseudonymize(black_box(&phone)).unwrap())
+    });
+    g.bench_function("bank_card, pre-keyed cipher", |b| {
+        b.iter(|| cipher.pseudonymize(black_box(&card)).unwrap())
+    });
+    g.bench_function("id_number, pre-keyed cipher", |b| {
+        b.iter(|| cipher.pseudonymize(black_box(&id)).unwrap())
+    });
     g.finish();
 }
 

@@ -79,6 +79,11 @@ fn token_text_round_trips_and_rejects_garbage() {
         assert!(bad.parse::<Token>().is_err(), "{bad}");
     }
     assert_eq!(Token::from_parts(t.key_id(), *t.digest()), t);
+    for id in [0, 7, 10, 4_294_967_295] {
+        let t = Token::from_parts(id, [0xAB; 16]);
+        assert_eq!(t.to_text(), format!("tk1.{id}.q6urq6urq6urq6urq6urqw"));
+        assert_eq!(t.to_text().parse::<Token>().unwrap(), t);
+    }
 }
 
 #[test]
