@@ -35,8 +35,10 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod batch;
 mod date;
 mod error;
+pub mod fake;
 pub mod generalize;
 pub mod keys;
 pub mod kind;

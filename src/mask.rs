@@ -100,6 +100,18 @@ pub(crate) fn keep_ends_ascii(s: &str, first: usize, last: usize) -> String {
     out
 }
 
+/// The mask of identifier codes (passport numbers, credit codes): first 1 and
+/// last 1 (Strict), first 2 and last 3 (Standard), first 4 and last 3
+/// (Relaxed), with the fail-safe minimum of [`keep_ends_ascii`].
+pub(crate) fn mask_code(s: &str, level: MaskLevel) -> String {
+    let (first, last) = match level {
+        MaskLevel::Strict => (1, 1),
+        MaskLevel::Standard => (2, 3),
+        MaskLevel::Relaxed => (4, 3),
+    };
+    keep_ends_ascii(s, first, last)
+}
+
 /// Keep the first `first` and last `last` *characters*, masking the rest with
 /// `mask`. Unlike [`keep_ends_ascii`] this applies no minimum; callers choose.
 pub(crate) fn keep_ends_chars(s: &str, first: usize, last: usize, mask: char) -> String {

@@ -115,6 +115,37 @@ impl SubjectKeyStore for InMemorySubjectStore {
     }
 }
 
+impl WrappedKey {
+    /// For a subject key wrapped by a keyring (SPEC.md §5.2), the id of the
+    /// root key that wraps it; `None` for any other blob. Count these to know
+    /// when an old root key no longer wraps anything and can be destroyed
+    /// (after [`Keyring::rewrap_subject`]).
+    ///
+    /// ```
+    /// use desensitize::keys::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
+    /// use desensitize::{Context, Keyring, MobilePhone};
+    ///
+    /// let mut keyring = Keyring::generate()?;
+    /// let store = InMemorySubjectStore::new();
+    /// let phone: MobilePhone = "13800138000".parse()?;
+    /// keyring.seal_for(&store, "user-1", &phone, &Context::new("users", "phone"))?;
+    /// keyring.rotate()?;
+    /// keyring.rewrap_subject(&store, "user-1")?;
+    /// match store.load("user-1")? {
+    ///     Some(SubjectRecord::Active(w)) => assert_eq!(w.wrapping_key_id(), Some(2)),
+    ///     _ => unreachable!(),
+    /// }
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn wrapping_key_id(&self) -> Option<u32> {
+        let b = self.as_bytes();
+        if b.len() != WRAP_LEN || b[0] != WRAP_VERSION || b[1] != WRAP_ALG {
+            return None;
+        }
+        Some(u32::from_be_bytes([b[2], b[3], b[4], b[5]]))
+    }
+}
+
 fn check_subject(subject: &str) -> Result<()> {
     if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
         return Err(Error::Key("subject id must be 1 to 256 bytes"));

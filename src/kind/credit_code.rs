@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, check_len, fold_ascii, text_kind};
-use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::mask::{MaskLevel, mask_code};
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::CreditCode;
@@ -76,12 +76,7 @@ impl CreditCode {
     }
 
     fn mask_at(&self, level: MaskLevel) -> String {
-        let (first, last) = match level {
-            MaskLevel::Strict => (1, 1),
-            MaskLevel::Standard => (2, 3),
-            MaskLevel::Relaxed => (4, 3),
-        };
-        keep_ends_ascii(self.expose(), first, last)
+        mask_code(self.expose(), level)
     }
 }
 

@@ -300,6 +300,27 @@ impl Keyring {
         self.pins.get(&domain.pin_name(Namespace::Pseudonym)).copied()
     }
 
+    /// Every pinned domain with its key version, in name order.
+    ///
+    /// ```
+    /// use desensitize::pseudo::Domain;
+    /// use desensitize::Keyring;
+    ///
+    /// let mut keyring = Keyring::generate()?;
+    /// keyring.pin(&Domain::new("analytics")?, 1)?;
+    /// let pins = keyring.pins();
+    /// assert_eq!(pins.len(), 1);
+    /// assert_eq!((pins[0].0.name(), pins[0].1), ("analytics", 1));
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn pins(&self) -> Vec<(Domain, u32)> {
+        let prefix = format!("{}:", Namespace::Pseudonym.as_str());
+        self.pins
+            .iter()
+            .filter_map(|(name, &id)| Some((Domain::new(name.strip_prefix(&prefix)?).ok()?, id)))
+            .collect()
+    }
+
     /// The key id and derived 256-bit secret for `domain` in `ns`:
     /// HKDF(root, [ns label, kind-free domain name, ...extra]).
     pub(crate) fn domain_secret(

@@ -2,6 +2,7 @@
 
 use core::fmt;
 use core::hash::Hasher;
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -37,13 +38,23 @@ pub const MAX_FIELDS: usize = 16;
 /// ```
 #[derive(Clone)]
 pub struct Context {
-    fields: Vec<(String, String)>,
-    scope_fields: usize,
+    /// Table and column (or nothing): shared, so per-row contexts built from
+    /// one column's context cost a reference count, not a copy.
+    scope: Arc<Scope>,
+    /// Fields after the scope (row id, ...), bound as associated data.
+    extra: Vec<(String, String)>,
+    /// `enc` of all fields: the input of the context check.
     encoded: Vec<u8>,
-    scope_encoded: Vec<u8>,
+    /// `enc` of the extra fields: the associated data.
     bound_encoded: Vec<u8>,
-    scope_hash: u64,
     check: [u8; 4],
+    poisoned: bool,
+}
+
+struct Scope {
+    fields: Vec<(String, String)>,
+    encoded: Vec<u8>,
+    hash: u64,
 }
 
 impl Context {
@@ -58,7 +69,7 @@ impl Context {
 
     fn poisoned() -> Context {
         let mut c = Context::build(Vec::new());
-        c.scope_fields = usize::MAX;
+        c.poisoned = true;
         c
     }
 
@@ -75,6 +86,8 @@ impl Context {
     }
 
     /// Bind to a row id as well (does not change the derived key).
+    ///
+    /// Cheap enough per row: the table/column part is shared with `self`.
     pub fn with_row(self, row: &str) -> Context {
         self.with("row", row)
     }
@@ -90,48 +103,60 @@ impl Context {
     pub fn try_with(mut self, name: &str, value: &str) -> Result<Context> {
         check_field(name)?;
         check_field(value)?;
-        if self.fields.len() >= MAX_FIELDS {
+        if self.scope.fields.len() + self.extra.len() >= MAX_FIELDS {
             return Err(Error::Context("too many context fields"));
         }
-        if self.is_poisoned() {
+        if self.poisoned {
             return Err(Error::Context("context field too long"));
         }
-        self.fields.push((name.into(), value.into()));
-        Ok(Context::build(self.fields))
+        self.extra.push((name.into(), value.into()));
+        // A context without scope that now starts with `table`, `column` gains
+        // a scope (SPEC.md §4): rebuild. Otherwise extend the encodings.
+        if self.scope.fields.is_empty() && self.extra.len() == 2 && is_scope(&self.extra) {
+            return Ok(Context::build(self.extra));
+        }
+        append_pair(&mut self.encoded, name, value);
+        append_pair(&mut self.bound_encoded, name, value);
+        self.check = context_check(&self.encoded);
+        Ok(self)
     }
 
     /// The scope is a function of the fields (SPEC.md §4): the first two
     /// pairs when they are named `table` and `column`, else empty. So
     /// `Context::none().with("table", t).with("column", c)` is the very same
     /// context as `Context::new(t, c)`.
-    fn build(fields: Vec<(String, String)>) -> Context {
-        let scope_fields =
-            if fields.len() >= 2 && fields[0].0 == "table" && fields[1].0 == "column" { 2 } else { 0 };
+    fn build(mut fields: Vec<(String, String)>) -> Context {
+        let extra = if is_scope(&fields) { fields.split_off(2) } else { core::mem::take(&mut fields) };
         let flat = |fs: &[(String, String)]| {
             let parts: Vec<&[u8]> = fs.iter().flat_map(|(n, v)| [n.as_bytes(), v.as_bytes()]).collect();
             let mut out = Vec::new();
             push_fields(&mut out, &parts);
             out
         };
-        let encoded = flat(&fields);
-        let split = scope_fields.min(fields.len());
-        let scope_encoded = flat(&fields[..split]);
-        let bound_encoded = flat(&fields[split..]);
+        let scope_encoded = flat(&fields);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         h.write(&scope_encoded);
-        let digest = Sha256::new().chain_update(b"desensitize.context.v1").chain_update(&encoded).finalize();
-        let mut check = [0u8; 4];
-        check.copy_from_slice(&digest[..4]);
-        Context { fields, scope_fields, encoded, scope_encoded, bound_encoded, scope_hash: h.finish(), check }
+        let all: Vec<(String, String)> = fields.iter().chain(&extra).cloned().collect();
+        let encoded = flat(&all);
+        let bound_encoded = flat(&extra);
+        let check = context_check(&encoded);
+        Context {
+            scope: Arc::new(Scope { fields, encoded: scope_encoded, hash: h.finish() }),
+            extra,
+            encoded,
+            bound_encoded,
+            check,
+            poisoned: false,
+        }
     }
 
     pub(crate) fn is_poisoned(&self) -> bool {
-        self.scope_fields == usize::MAX
+        self.poisoned
     }
 
     /// The fields, in order, as `(name, value)` pairs.
     pub fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.scope.fields.iter().chain(&self.extra).map(|(n, v)| (n.as_str(), v.as_str()))
     }
 
     /// The injective encoding of all fields (input of the context check).
@@ -147,16 +172,40 @@ impl Context {
     }
 
     pub(crate) fn scope_encoded(&self) -> &[u8] {
-        &self.scope_encoded
+        &self.scope.encoded
     }
 
     pub(crate) fn scope_hash(&self) -> u64 {
-        self.scope_hash
+        self.scope.hash
     }
 
     /// The 4-byte context check stored in envelope headers.
     pub(crate) fn check(&self) -> [u8; 4] {
         self.check
+    }
+}
+
+fn is_scope(fields: &[(String, String)]) -> bool {
+    fields.len() >= 2 && fields[0].0 == "table" && fields[1].0 == "column"
+}
+
+/// SHA-256("desensitize.context.v1" || enc(all fields))[..4] (SPEC.md §3.5).
+fn context_check(encoded: &[u8]) -> [u8; 4] {
+    let digest = Sha256::new().chain_update(b"desensitize.context.v1").chain_update(encoded).finalize();
+    let mut check = [0u8; 4];
+    check.copy_from_slice(&digest[..4]);
+    check
+}
+
+/// Append one `(name, value)` pair to a field encoding in place: bump the
+/// field count by two and push both length-prefixed fields. Limits checked
+/// by the caller keep every length and count within `u16`.
+fn append_pair(encoded: &mut Vec<u8>, name: &str, value: &str) {
+    let count = u16::from_be_bytes([encoded[0], encoded[1]]).saturating_add(2);
+    encoded[..2].copy_from_slice(&count.to_be_bytes());
+    for f in [name.as_bytes(), value.as_bytes()] {
+        encoded.extend_from_slice(&u16::try_from(f.len()).unwrap_or(u16::MAX).to_be_bytes());
+        encoded.extend_from_slice(f);
     }
 }
 
@@ -169,7 +218,9 @@ fn check_field(s: &str) -> Result<()> {
 
 impl PartialEq for Context {
     fn eq(&self, other: &Context) -> bool {
-        self.encoded == other.encoded && self.scope_fields == other.scope_fields
+        self.encoded == other.encoded
+            && self.scope.encoded == other.scope.encoded
+            && self.poisoned == other.poisoned
     }
 }
 
@@ -183,7 +234,7 @@ impl Default for Context {
 
 impl fmt::Display for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, (n, v)) in self.fields.iter().enumerate() {
+        for (i, (n, v)) in self.fields().enumerate() {
             if i > 0 {
                 f.write_str(" ")?;
             }
@@ -236,6 +287,22 @@ mod tests {
         let other = Context::none().with("tenant", "acme").with("table", "users");
         assert_eq!(other.scope_encoded(), [0, 0]);
         assert_eq!(other.bound_encoded(), other.encoded());
+    }
+
+    #[test]
+    fn incremental_encodings_equal_a_rebuild() {
+        let inc = Context::new("users", "phone").with_row("42").with("tenant", "acme");
+        let fields: Vec<(String, String)> = inc.fields().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+        let rebuilt = Context::build(fields);
+        assert_eq!(inc.encoded(), rebuilt.encoded());
+        assert_eq!(inc.bound_encoded(), rebuilt.bound_encoded());
+        assert_eq!(inc.scope_encoded(), rebuilt.scope_encoded());
+        assert_eq!(inc.check(), rebuilt.check());
+        assert_eq!(inc, rebuilt);
+        let unscoped = Context::none().with("tenant", "acme").with("row", "1");
+        let fields: Vec<(String, String)> =
+            unscoped.fields().map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+        assert_eq!(unscoped.encoded(), Context::build(fields).encoded());
     }
 
     #[test]

@@ -168,20 +168,25 @@ impl<T: Sealable> core::str::FromStr for Sealed<T> {
 fn with_aad<R>(header: &[u8], extra: &[u8], ctx: &Context, f: impl FnOnce(&[u8]) -> R) -> R {
     let parts = [&header[..AAD_HEADER_LEN], extra, ctx.bound_encoded()];
     let len: usize = parts.iter().map(|p| p.len()).sum();
-    let mut stack = [0u8; 96];
-    let mut heap;
-    let buf: &mut [u8] = if len <= stack.len() {
-        &mut stack[..len]
+    with_scratch::<96, R>(len, |buf| {
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        f(buf)
+    })
+}
+
+/// Run `f` on a zeroed scratch buffer of `len` bytes, on the stack when it
+/// fits in `N` bytes (the common case), else on the heap.
+fn with_scratch<const N: usize, R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if len <= N {
+        let mut stack = [0u8; N];
+        f(&mut stack[..len])
     } else {
-        heap = vec![0u8; len];
-        &mut heap
-    };
-    let mut at = 0;
-    for p in parts {
-        buf[at..at + p.len()].copy_from_slice(p);
-        at += p.len();
+        f(&mut vec![0u8; len])
     }
-    f(buf)
 }
 
 pub(crate) fn fresh_nonce() -> [u8; NONCE_LEN] {
@@ -341,17 +346,12 @@ impl Keyring {
             nonce: fresh_nonce(),
         };
         let len = HEADER_LEN + plain.len() + TAG_LEN;
-        let mut stack = [0u8; 128];
-        let mut heap;
-        let buf: &mut [u8] = if len <= stack.len() {
-            &mut stack[..len]
-        } else {
-            heap = vec![0u8; len];
-            &mut heap
-        };
-        key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??;
+        let text = with_scratch::<128, _>(len, |buf| {
+            key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??;
+            Ok::<_, Error>(envelope::to_text(buf))
+        })?;
         key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-        Ok(envelope::to_text(buf))
+        Ok(text)
     }
 
     /// Open a text-form envelope (`dz1.…`) in one step: what

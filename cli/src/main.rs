@@ -1,0 +1,74 @@
+//! `desensitize`: bulk protection of personal data in CSV and JSON Lines files.
+//!
+//! Every subcommand reads values or records, never prints plaintext unless
+//! the subcommand's job is to (`open`), and exits non-zero with a message
+//! that names rows and columns, never values.
+
+mod common;
+mod fake;
+mod keys_cmd;
+mod policy;
+mod run;
+mod single;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Field-level protection of personal data: mask, seal, pseudonymize and
+/// generalize CSV / JSON Lines files under a policy.
+#[derive(Parser)]
+#[command(name = "desensitize", version, about, long_about = None)]
+struct Cli {
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a protected keyring file with one fresh active key.
+    Keygen(keys_cmd::KeygenArgs),
+    /// Manage the keys of a keyring file.
+    #[command(subcommand)]
+    Keys(keys_cmd::KeysCommand),
+    /// Validate one value per line (stdin) and print JSON facts per line.
+    Inspect(single::InspectArgs),
+    /// Mask one value per line.
+    Mask(single::MaskArgs),
+    /// Seal one value per line (text form, one per line).
+    Seal(single::SealArgs),
+    /// Open one sealed value per line (prints plaintext: audited).
+    Open(single::OpenArgs),
+    /// Keyed pseudonym token of one value per line.
+    Pseudonym(single::PseudonymArgs),
+    /// Apply a policy to a CSV or JSON Lines file.
+    Run(run::RunArgs),
+    /// Deterministic synthetic records with valid check digits.
+    Fake(fake::FakeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Keygen(a) => keys_cmd::keygen(a),
+        Command::Keys(c) => keys_cmd::keys(c),
+        Command::Inspect(a) => single::inspect(a),
+        Command::Mask(a) => single::mask(a),
+        Command::Seal(a) => single::seal(a),
+        Command::Open(a) => single::open(a),
+        Command::Pseudonym(a) => single::pseudonym(a),
+        Command::Run(a) => run::run(a, cli.quiet),
+        Command::Fake(a) => fake::fake(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("desensitize: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,629 @@
+//! `inspect`, `mask`, `seal`, `open`, `pseudonym`: one value per line on
+//! stdin, one result per line on stdout, streaming.
+//!
+//! Each operation is one generic function over the kind; a dispatcher picks
+//! its instance for `--kind` once, so the per-line loop has no kind logic.
+//! Error and log lines name the line number and the (value-free) reason,
+//! never the value.
+
+use std::fmt::Write as _;
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use clap::{Args, ValueEnum};
+use desensitize::audit::JsonLinesAudit;
+use desensitize::generalize::division;
+use desensitize::generalize::geohash;
+use desensitize::pseudo::{Domain, Pseudonymizable, Pseudonymizer};
+use desensitize::{
+    Address, BankCard, Biometric, Category, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei,
+    IpAddress, Keyring, Kind, Landline, LicensePlate, MacAddress, MaskLevel, MobilePhone, Passport, Password,
+    PersonName, Sealable, Sensitive,
+};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use crate::common::{self, CliError, CliResult, KeyArgs};
+
+/// How many invalid lines `--on-invalid mark` reports one by one on stderr.
+const REPORTED_LINES: usize = 10;
+/// What `--on-invalid mark` writes in place of a result.
+const INVALID_MARK: &str = "#INVALID";
+
+/// What to do with a line that is not a valid value (or, for `open`, that
+/// does not open).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OnInvalid {
+    /// Stop at the first invalid line and exit 1 with `line N: <reason>`
+    /// (the results of the lines before it are already written).
+    Error,
+    /// Write `#INVALID` on that output line and go on; at the end report the
+    /// count on stderr and exit 0.
+    Mark,
+}
+
+/// What every line-by-line transformation shares.
+#[derive(Args, Debug)]
+pub struct LineArgs {
+    /// The kind of value on each line (`id_number`, `mobile_phone`, `email`, ...).
+    #[arg(long, value_name = "KIND", value_parser = common::parse_kind)]
+    kind: Kind,
+
+    /// Invalid lines: `error` stops with exit 1 at the first one (`line N:
+    /// reason`); `mark` writes `#INVALID` in its place, reports the first
+    /// lines and the count on stderr, and exits 0. Empty lines are invalid
+    /// values like any other.
+    #[arg(long, value_enum, default_value = "error", value_name = "MODE")]
+    on_invalid: OnInvalid,
+}
+
+/// Arguments of `inspect`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Every line gives one JSON object: {\"line\":N,\"valid\":true,\"kind\",\"masked\",\"facts\"} \
+    or {\"line\":N,\"valid\":false,\"error\"}. Invalid lines are reported, not fatal: the exit code is 0 \
+    unless reading or writing fails. Facts are derived attributes (an ID number's birth date, age, gender \
+    and region; an e-mail's domain; a location's geohash; the PIPL category), never the value itself."
+)]
+pub struct InspectArgs {
+    /// The kind of value on each line (`id_number`, `mobile_phone`, `email`, ...).
+    #[arg(long, value_name = "KIND", value_parser = common::parse_kind)]
+    kind: Kind,
+}
+
+/// Arguments of `mask`.
+#[derive(Args, Debug)]
+pub struct MaskArgs {
+    #[command(flatten)]
+    line: LineArgs,
+
+    /// How much to hide: `strict`, `standard` or `relaxed`.
+    #[arg(long, default_value = "standard", value_parser = parse_level, value_name = "LEVEL")]
+    level: MaskLevel,
+}
+
+/// Where the sealed values live: bound into every envelope.
+#[derive(Args, Debug)]
+pub struct ContextArgs {
+    /// Table name bound into the envelope (selects the derived key).
+    #[arg(long, value_name = "NAME")]
+    table: String,
+
+    /// Column name bound into the envelope (selects the derived key).
+    #[arg(long, value_name = "NAME")]
+    column: String,
+
+    /// Bind each value to its line number as the row id (1-based). Values
+    /// then open only at the same line number.
+    #[arg(long)]
+    row_id_from_line: bool,
+}
+
+/// Arguments of `seal`.
+#[derive(Args, Debug)]
+pub struct SealArgs {
+    #[command(flatten)]
+    line: LineArgs,
+
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    #[command(flatten)]
+    context: ContextArgs,
+}
+
+/// Arguments of `open`.
+#[derive(Args, Debug)]
+#[command(after_help = "Prints the plaintext, one value per line, in canonical form (a location as \
+    lat,lon; a biometric template as base64). Every value opened or refused is recorded as one JSON audit \
+    event (kind, context, key id, purpose, outcome; never the value), appended to --audit FILE when given, \
+    else written to stderr. Auditing cannot be turned off, not even with --quiet.")]
+pub struct OpenArgs {
+    #[command(flatten)]
+    line: LineArgs,
+
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    #[command(flatten)]
+    context: ContextArgs,
+
+    /// Why the values are opened (recorded in every audit event).
+    #[arg(long, value_name = "PURPOSE")]
+    purpose: String,
+
+    /// Append the audit events (JSON lines) to this file instead of stderr.
+    #[arg(long, value_name = "FILE")]
+    audit: Option<PathBuf>,
+}
+
+/// Arguments of `pseudonym`.
+#[derive(Args, Debug)]
+pub struct PseudonymArgs {
+    #[command(flatten)]
+    line: LineArgs,
+
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    /// The analytics domain: tokens join within a domain and are unlinkable
+    /// across domains (1-64 characters of a-z 0-9 . _ -).
+    #[arg(long, value_name = "DOMAIN")]
+    domain: String,
+}
+
+fn parse_level(s: &str) -> Result<MaskLevel, String> {
+    s.parse().map_err(|_| "one of: strict, standard, relaxed".to_owned())
+}
+
+// ---------------------------------------------------------------------------
+// Kind dispatch
+
+/// A kind that can be read from a line.
+trait Parse: Sensitive + FromStr<Err = desensitize::Error> {}
+impl<T: Sensitive + FromStr<Err = desensitize::Error>> Parse for T {}
+
+/// Why `kind` cannot go through `op`.
+fn unsupported(op: &str, kind: Kind) -> CliError {
+    let why = match kind {
+        Kind::Password => "passwords are never stored, only hashed",
+        Kind::Biometric => "biometric templates differ at every capture and must not be join keys",
+        _ => "not supported",
+    };
+    CliError::usage(format!("cannot {op} --kind {kind}: {why}"))
+}
+
+/// The instance of the generic function `$f` for `$kind`, as a `$ty` fn
+/// pointer, among the kinds the operation supports.
+macro_rules! pick {
+    (@in [$($k:ident)*] $op:literal, $kind:expr, $f:ident as $ty:ty) => {
+        match $kind {
+            $(Kind::$k => Ok($f::<$k> as $ty),)*
+            other => Err(unsupported($op, other)),
+        }
+    };
+    (any $($rest:tt)*) => {
+        pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
+            MacAddress Imei Passport LicensePlate CreditCode Password Biometric] $($rest)*)
+    };
+    (sealable $($rest:tt)*) => {
+        pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
+            MacAddress Imei Passport LicensePlate CreditCode Biometric] $($rest)*)
+    };
+    (tokenizable $($rest:tt)*) => {
+        pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
+            MacAddress Imei Passport LicensePlate CreditCode] $($rest)*)
+    };
+}
+
+// ---------------------------------------------------------------------------
+// The line loop
+
+/// Run `op` on every line of stdin, writing one output line per input line
+/// to stdout. `op` appends its result to the (cleared) output buffer or
+/// returns the value-free reason the line is invalid.
+fn each_line(
+    on_invalid: OnInvalid,
+    mut op: impl FnMut(usize, &str, &mut String) -> Result<(), desensitize::Error>,
+) -> CliResult {
+    let stdin = std::io::stdin();
+    let mut input = BufReader::with_capacity(1 << 16, stdin.lock());
+    let stdout = std::io::stdout();
+    let mut output = BufWriter::with_capacity(1 << 16, stdout.lock());
+    // Lines hold plaintext (and `open` output too): wiped when done.
+    let mut raw = Zeroizing::new(Vec::with_capacity(256));
+    let mut out = Zeroizing::new(String::with_capacity(256));
+    let mut line_no = 0usize;
+    let mut invalid = 0usize;
+    loop {
+        raw.clear();
+        if input.read_until(b'\n', &mut raw)? == 0 {
+            break;
+        }
+        line_no += 1;
+        let mut bytes: &[u8] = &raw;
+        if let Some(rest) = bytes.strip_suffix(b"\n") {
+            bytes = rest;
+        }
+        if let Some(rest) = bytes.strip_suffix(b"\r") {
+            bytes = rest;
+        }
+        out.clear();
+        let result = match std::str::from_utf8(bytes) {
+            Ok(line) => op(line_no, line, &mut out).map_err(|e| e.to_string()),
+            Err(_) => Err("not valid UTF-8".to_owned()),
+        };
+        match result {
+            Ok(()) => output.write_all(out.as_bytes())?,
+            Err(reason) => match on_invalid {
+                OnInvalid::Error => {
+                    output.flush()?;
+                    return Err(CliError::failed(format!("line {line_no}: {reason}")));
+                }
+                OnInvalid::Mark => {
+                    invalid += 1;
+                    if invalid <= REPORTED_LINES {
+                        eprintln!("desensitize: line {line_no}: {reason}");
+                    }
+                    output.write_all(INVALID_MARK.as_bytes())?;
+                }
+            },
+        }
+        output.write_all(b"\n")?;
+    }
+    output.flush()?;
+    if invalid > 0 {
+        let s = if invalid == 1 { "" } else { "s" };
+        eprintln!("desensitize: {invalid} invalid line{s} of {line_no}, marked {INVALID_MARK}");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// inspect
+
+/// Cheap derived facts about a value: never the value itself.
+trait Facts {
+    fn facts(&self, _today: Date, _facts: &mut serde_json::Map<String, serde_json::Value>) {}
+}
+
+fn put(
+    facts: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    value: impl Into<serde_json::Value>,
+) {
+    facts.insert(key.to_owned(), value.into());
+}
+
+impl Facts for IdNumber {
+    fn facts(&self, today: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        let region = division::lookup(self.region_code());
+        put(f, "birth_date", self.birth_date().to_string());
+        put(f, "gender", self.gender().as_str());
+        put(f, "age", self.age_on(today));
+        put(f, "region_code", format!("{:06}", self.region_code()));
+        put(f, "province", self.province().name());
+        put(f, "province_en", self.province().english());
+        put(f, "city", region.and_then(|d| d.city()).map(|c| c.name()));
+        put(f, "under_14", self.is_under_14_on(today));
+        put(f, "under_18", self.is_under_18_on(today));
+    }
+}
+
+impl Facts for MobilePhone {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        // The carrier that was assigned the segment (numbers can be ported).
+        let carrier = match &self.expose()[..3] {
+            "134" | "135" | "136" | "137" | "138" | "139" | "147" | "150" | "151" | "152" | "157" | "158"
+            | "159" | "172" | "178" | "182" | "183" | "184" | "187" | "188" | "195" | "197" | "198" => {
+                "China Mobile"
+            }
+            "130" | "131" | "132" | "145" | "155" | "156" | "166" | "167" | "171" | "175" | "176" | "185"
+            | "186" | "196" => "China Unicom",
+            "133" | "149" | "153" | "173" | "174" | "177" | "180" | "181" | "189" | "190" | "191" | "193"
+            | "199" => "China Telecom",
+            "192" => "China Broadcast Network",
+            _ => "unknown",
+        };
+        put(f, "segment_carrier", carrier);
+    }
+}
+
+impl Facts for Landline {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        put(f, "area_code", self.area_code());
+    }
+}
+
+impl Facts for BankCard {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        put(f, "digits", self.expose().len());
+    }
+}
+
+impl Facts for GeoPoint {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        put(f, "geohash5", geohash(self, 5).ok());
+    }
+}
+
+impl Facts for Email {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        put(f, "domain", self.domain());
+    }
+}
+
+impl Facts for Address {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        let region = self.generalize();
+        put(f, "province", region.map(|r| r.province().name()));
+        put(f, "province_en", region.map(|r| r.province().english()));
+        put(f, "city", region.and_then(|r| r.city()).map(|c| c.name()));
+    }
+}
+
+impl Facts for IpAddress {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        put(f, "version", if self.is_ipv4() { "ipv4" } else { "ipv6" });
+    }
+}
+
+impl Facts for LicensePlate {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        put(f, "province", self.province().name());
+        put(f, "province_en", self.province().english());
+        put(f, "new_energy", self.is_new_energy());
+    }
+}
+
+impl Facts for Biometric {
+    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
+        put(f, "bytes", self.expose().len());
+    }
+}
+
+impl Facts for PersonName {}
+impl Facts for MacAddress {}
+impl Facts for Imei {}
+impl Facts for Passport {}
+impl Facts for CreditCode {}
+impl Facts for Password {}
+
+#[derive(Serialize)]
+struct Valid<'a> {
+    line: usize,
+    valid: bool,
+    kind: &'static str,
+    masked: &'a str,
+    facts: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+struct Invalid<'a> {
+    line: usize,
+    valid: bool,
+    error: &'a str,
+}
+
+type InspectFn = fn(usize, &str, Date, &mut String) -> serde_json::Result<()>;
+
+fn inspect_one<T: Parse + Facts>(
+    line: usize,
+    text: &str,
+    today: Date,
+    out: &mut String,
+) -> serde_json::Result<()> {
+    let json = match text.parse::<T>() {
+        Ok(value) => {
+            let mut facts = serde_json::Map::new();
+            value.facts(today, &mut facts);
+            let category = match value.category() {
+                Category::Sensitive => "sensitive",
+                Category::General => "general",
+            };
+            put(&mut facts, "category", category);
+            let masked = value.mask(MaskLevel::Standard);
+            serde_json::to_string(&Valid {
+                line,
+                valid: true,
+                kind: T::KIND.as_str(),
+                masked: &masked,
+                facts,
+            })?
+        }
+        Err(e) => {
+            let reason = match &e {
+                desensitize::Error::Invalid { reason, .. } => reason.to_string(),
+                other => other.to_string(),
+            };
+            serde_json::to_string(&Invalid { line, valid: false, error: &reason })?
+        }
+    };
+    out.push_str(&json);
+    Ok(())
+}
+
+/// `inspect`.
+pub fn inspect(args: InspectArgs) -> CliResult {
+    let f: InspectFn = pick!(any "inspect", args.kind, inspect_one as InspectFn)?;
+    let today = Date::today();
+    // Invalid values are reported in the JSON; only a serialization failure
+    // (which cannot happen for these types) would end the loop.
+    each_line(OnInvalid::Error, |n, line, out| {
+        f(n, line, today, out).map_err(|_| desensitize::Error::Malformed("JSON serialization failed"))
+    })
+}
+
+// ---------------------------------------------------------------------------
+// mask
+
+type MaskFn = fn(&str, MaskLevel, &mut String) -> Result<(), desensitize::Error>;
+
+fn mask_one<T: Parse>(text: &str, level: MaskLevel, out: &mut String) -> Result<(), desensitize::Error> {
+    out.push_str(&text.parse::<T>()?.mask(level));
+    Ok(())
+}
+
+/// `mask`.
+pub fn mask(args: MaskArgs) -> CliResult {
+    let f: MaskFn = pick!(any "mask", args.line.kind, mask_one as MaskFn)?;
+    each_line(args.line.on_invalid, |_, line, out| f(line, args.level, out))
+}
+
+// ---------------------------------------------------------------------------
+// seal and open
+
+impl ContextArgs {
+    fn base(&self) -> CliResult<Context> {
+        Context::try_new(&self.table, &self.column).map_err(|e| CliError::usage(e.to_string()))
+    }
+
+    /// The context of line `n`: the base one, with the row id if asked.
+    fn for_line<'a>(&self, base: &'a Context, n: usize) -> std::borrow::Cow<'a, Context> {
+        if self.row_id_from_line {
+            std::borrow::Cow::Owned(base.clone().with_row(&n.to_string()))
+        } else {
+            std::borrow::Cow::Borrowed(base)
+        }
+    }
+}
+
+type SealFn = fn(&Keyring, &Context, &str, &mut String) -> Result<(), desensitize::Error>;
+
+fn seal_one<T: Parse + Sealable>(
+    keyring: &Keyring,
+    ctx: &Context,
+    text: &str,
+    out: &mut String,
+) -> Result<(), desensitize::Error> {
+    out.push_str(&keyring.seal_text(&text.parse::<T>()?, ctx)?);
+    Ok(())
+}
+
+/// `seal`.
+pub fn seal(args: SealArgs) -> CliResult {
+    let f: SealFn = pick!(sealable "seal", args.line.kind, seal_one as SealFn)?;
+    let base = args.context.base()?;
+    let keyring = common::load_keyring(&args.keys)?;
+    each_line(args.line.on_invalid, |n, line, out| f(&keyring, &args.context.for_line(&base, n), line, out))
+}
+
+/// The canonical plaintext of a value as one line of text.
+trait Expose {
+    fn expose_into(&self, out: &mut String);
+}
+
+macro_rules! expose_text {
+    ($($k:ident)*) => {
+        $(impl Expose for $k {
+            fn expose_into(&self, out: &mut String) {
+                out.push_str(self.expose());
+            }
+        })*
+    };
+}
+
+expose_text!(IdNumber MobilePhone Landline BankCard Email PersonName Address IpAddress MacAddress Imei
+    Passport LicensePlate CreditCode);
+
+impl Expose for GeoPoint {
+    /// `lat,lon`, each in its shortest exact decimal form.
+    fn expose_into(&self, out: &mut String) {
+        let (lat, lon) = self.expose();
+        let _ = write!(out, "{lat},{lon}");
+    }
+}
+
+impl Expose for Biometric {
+    /// Standard, padded base64 (what `Biometric` parses).
+    fn expose_into(&self, out: &mut String) {
+        base64_into(self.expose(), out);
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4).
+fn base64_into(bytes: &[u8], out: &mut String) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    out.reserve(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+type OpenFn = fn(&Keyring, &Context, &str, &str, &mut String) -> Result<(), desensitize::Error>;
+
+fn open_one<T: Parse + Sealable + Expose>(
+    keyring: &Keyring,
+    ctx: &Context,
+    purpose: &str,
+    text: &str,
+    out: &mut String,
+) -> Result<(), desensitize::Error> {
+    keyring.open_text::<T>(text.trim(), ctx, purpose)?.expose_into(out);
+    Ok(())
+}
+
+/// `open`: the one command that prints plaintext; every value is audited.
+pub fn open(args: OpenArgs) -> CliResult {
+    let f: OpenFn = pick!(sealable "open", args.line.kind, open_one as OpenFn)?;
+    let base = args.context.base()?;
+    if args.purpose.trim().is_empty() {
+        return Err(CliError::usage("--purpose must say why the values are opened"));
+    }
+    let mut keyring = common::load_keyring(&args.keys)?;
+    match &args.audit {
+        Some(path) => {
+            let file = OpenOptions::new().create(true).append(true).open(path)?;
+            keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file)));
+        }
+        None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(std::io::stderr()))),
+    }
+    each_line(args.line.on_invalid, |n, line, out| {
+        f(&keyring, &args.context.for_line(&base, n), &args.purpose, line, out)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// pseudonym
+
+type TokenFn = fn(&Pseudonymizer, &str, &mut String) -> Result<(), desensitize::Error>;
+
+fn token_one<T: Parse + Pseudonymizable>(
+    tokens: &Pseudonymizer,
+    text: &str,
+    out: &mut String,
+) -> Result<(), desensitize::Error> {
+    out.push_str(&tokens.token(&text.parse::<T>()?).to_text());
+    Ok(())
+}
+
+/// `pseudonym`.
+pub fn pseudonym(args: PseudonymArgs) -> CliResult {
+    let f: TokenFn = pick!(tokenizable "pseudonymize", args.line.kind, token_one as TokenFn)?;
+    let domain = Domain::new(&args.domain).map_err(|e| CliError::usage(e.to_string()))?;
+    let keyring = common::load_keyring(&args.keys)?;
+    let tokens = keyring.pseudonymizer(&domain)?;
+    drop(keyring);
+    each_line(args.line.on_invalid, |_, line, out| f(&tokens, line, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_the_library() {
+        for bytes in [&b"FMR\0"[..], b"a", b"ab", b"abc", b"\xff\xfe\xfd\xfc\xfb"] {
+            let mut text = String::new();
+            base64_into(bytes, &mut text);
+            let parsed: Biometric = text.parse().unwrap();
+            assert_eq!(parsed.expose(), bytes);
+        }
+        let mut text = String::new();
+        base64_into(b"FMR\0", &mut text);
+        assert_eq!(text, "Rk1SAA==");
+    }
+
+    #[test]
+    fn every_kind_dispatches_where_it_should() {
+        for kind in Kind::ALL {
+            assert!(pick!(any "inspect", kind, inspect_one as InspectFn).is_ok());
+            assert_eq!(pick!(sealable "seal", kind, seal_one as SealFn).is_ok(), kind != Kind::Password);
+            assert_eq!(
+                pick!(tokenizable "pseudonymize", kind, token_one as TokenFn).is_ok(),
+                !matches!(kind, Kind::Password | Kind::Biometric)
+            );
+        }
+    }
+}
