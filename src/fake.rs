@@ -48,10 +48,6 @@ use crate::region::Province;
 pub const COLUMNS: [&str; 8] =
     ["user_id", "name", "id_number", "mobile", "bank_card", "email", "address", "location"];
 
-/// ID number check character weights and characters (GB 11643-1999).
-const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const ID_CHECK: &[u8; 11] = b"10X98765432";
-
 /// Mobile number segments (first three digits) in use by the PRC carriers.
 const MOBILE_SEGMENTS: [u16; 47] = [
     130, 131, 132, 133, 134, 135, 136, 137, 138, 139, // 13x
@@ -263,22 +259,6 @@ fn push_padded(out: &mut String, mut value: u32, width: usize) {
     out.push_str(core::str::from_utf8(&digits[..width]).unwrap_or_default());
 }
 
-/// The Luhn check digit for `payload` (ASCII digits).
-fn luhn_digit(payload: &[u8]) -> u8 {
-    let mut sum = 0u32;
-    for (i, &d) in payload.iter().rev().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 0 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
-            }
-        }
-        sum += v;
-    }
-    b'0' + ((10 - sum % 10) % 10) as u8
-}
-
 fn pick<T: Copy>(rng: &mut StdRng, items: &[T]) -> T {
     items[rng.random_range(0..items.len())]
 }
@@ -326,8 +306,7 @@ impl Faker {
         push_padded(b, u32::from(birth.month()), 2);
         push_padded(b, u32::from(birth.day()), 2);
         push_padded(b, sequence, 3);
-        let sum: u32 = b.bytes().zip(ID_WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
-        b.push(char::from(ID_CHECK[(sum % 11) as usize]));
+        b.push(char::from(crate::kind::id_check_char(b.as_bytes())));
         built(IdNumber::parse_on(b, id_reference_date()), "ID number")
     }
 
@@ -349,7 +328,7 @@ impl Faker {
         b.clear();
         b.push_str(core::str::from_utf8(bin).unwrap_or("622202"));
         push_digits(&mut self.rng, b, len - 7);
-        let check = luhn_digit(b.as_bytes());
+        let check = crate::kind::luhn_digit(b.as_bytes());
         b.push(char::from(check));
         built(b.parse(), "bank card")
     }
@@ -558,7 +537,7 @@ mod tests {
         push_number(&mut s, 0);
         push_number(&mut s, 1203);
         assert_eq!(s, "00701203");
-        assert_eq!(luhn_digit(b"622202123456789"), b'4');
+        assert_eq!(crate::kind::luhn_digit(b"622202123456789"), b'4');
         assert_eq!(Date::from_days_since_epoch(BIRTH_FIRST), Date::new(1940, 1, 1).unwrap());
         assert_eq!(Date::from_days_since_epoch(BIRTH_LAST), Date::new(2015, 12, 31).unwrap());
     }

@@ -66,7 +66,8 @@ impl core::fmt::Display for Gender {
     }
 }
 
-fn check_char(first17: &[u8]) -> u8 {
+/// The GB 11643 (ISO 7064 MOD 11-2) check character of 17 ASCII digits.
+pub(crate) fn check_char(first17: &[u8]) -> u8 {
     let sum: u32 = first17.iter().zip(WEIGHTS).map(|(&d, w)| u32::from(d - b'0') * w).sum();
     CHECK_CHARS[(sum % 11) as usize]
 }

@@ -45,6 +45,7 @@ pub use biometric::Biometric;
 pub use credit_code::CreditCode;
 pub use email::Email;
 pub use geo_point::GeoPoint;
+pub(crate) use id_number::check_char as id_check_char;
 pub use id_number::{Gender, IdNumber};
 pub use imei::Imei;
 pub use ip_address::IpAddress;
@@ -322,7 +323,6 @@ pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
 
 /// The Luhn check digit to append to `payload` (ASCII digits).
 // Only tests use it on this branch (to build valid card numbers).
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn luhn_digit(payload: &[u8]) -> u8 {
     let mut sum = 0u32;
     for (i, &d) in payload.iter().rev().enumerate() {

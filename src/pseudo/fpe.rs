@@ -275,12 +275,7 @@ impl FpeKind for BankCard {
     }
 }
 
-/// GB 11643-1999 (ISO 7064 MOD 11-2) check character over 17 digits.
-fn id_check_char(first17: &[u8]) -> u8 {
-    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(&d, w)| u32::from(d - b'0') * w).sum();
-    b"10X98765432"[(sum % 11) as usize]
-}
+use crate::kind::id_check_char;
 
 impl FpeKind for IdNumber {
     const SLOT: usize = 2;
