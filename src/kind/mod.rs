@@ -322,7 +322,6 @@ pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
 }
 
 /// The Luhn check digit to append to `payload` (ASCII digits).
-// Only tests use it on this branch (to build valid card numbers).
 pub(crate) fn luhn_digit(payload: &[u8]) -> u8 {
     let mut sum = 0u32;
     for (i, &d) in payload.iter().rev().enumerate() {
