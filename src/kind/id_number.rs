@@ -42,7 +42,10 @@ const MAX_INPUT: usize = 96;
 pub struct IdNumber(SecretString);
 
 /// Gender encoded in an ID number's 17th digit (odd = male).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Gender is personal data derived from the ID number: `Debug` redacts it,
+/// and only `Display` / [`Gender::as_str`] (named on purpose) show it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Gender {
     /// Odd sequence digit.
     Male,
@@ -57,6 +60,12 @@ impl Gender {
             Gender::Male => "male",
             Gender::Female => "female",
         }
+    }
+}
+
+impl core::fmt::Debug for Gender {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Gender([REDACTED])")
     }
 }
 
@@ -294,6 +303,13 @@ mod tests {
         let mut s = first17.to_owned();
         s.push(check_char(first17.as_bytes()) as char);
         s
+    }
+
+    #[test]
+    fn gender_debug_is_redacted() {
+        assert_eq!(format!("{:?}", Gender::Female), "Gender([REDACTED])");
+        assert_eq!(format!("{:?}", Gender::Male), "Gender([REDACTED])");
+        assert_eq!(Gender::Female.to_string(), "female");
     }
 
     #[test]

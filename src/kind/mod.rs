@@ -62,7 +62,7 @@ pub use person_name::PersonName;
 /// The string form (`cn.id_number`) and the numeric code are part of the
 /// wire format: they are bound into sealed envelopes and token domains, so
 /// they never change once published (see `SPEC.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Kind {
     /// PRC resident identity number.
@@ -183,6 +183,13 @@ impl Kind {
     }
 }
 
+/// `Kind(cn.id_number)`: the stable identifier, which is not personal data.
+impl fmt::Debug for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Kind({})", self.as_str())
+    }
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
@@ -209,12 +216,22 @@ impl core::str::FromStr for Kind {
 /// financial accounts, precise location, biometrics, credentials and data of
 /// children under 14 as sensitive: processing them needs separate consent and
 /// stricter protection. Everything else is general personal information.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Category {
     /// General personal information (GB/T 35273 Annex A).
     General,
     /// Sensitive personal information (PIPL Art. 28, GB/T 35273 Annex B).
     Sensitive,
+}
+
+/// `General` or `Sensitive`: a classification, not personal data.
+impl fmt::Debug for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Category::General => "General",
+            Category::Sensitive => "Sensitive",
+        })
+    }
 }
 
 pub(crate) mod private {
@@ -342,10 +359,11 @@ pub(crate) fn luhn_digit(payload: &[u8]) -> u8 {
 /// `fn mask_at(&self, MaskLevel) -> String`: `Debug`, `Display`, `FromStr`,
 /// `TryFrom<&str>`, `TryFrom<String>`, `Sensitive`, and canonical bytes.
 ///
-/// With `canonical = path`, `path(SecretString) -> Result<Self>` validates an
-/// already-canonical value without re-normalizing it (the fast open path).
+/// With `canonical = f`, `f(SecretString) -> Result<Self>` validates an
+/// already-canonical value without re-normalizing it (the fast open path);
+/// without it, the kind's parser does.
 macro_rules! text_kind {
-    ($ty:ident, $kind:expr, canonical = $canon:path) => {
+    ($ty:ident, $kind:expr, canonical = $canon:expr) => {
         $crate::kind::text_kind!(@common $ty, $kind);
 
         impl $crate::kind::private::Canonical for $ty {
@@ -370,18 +388,12 @@ macro_rules! text_kind {
         }
     };
     ($ty:ident, $kind:expr) => {
-        $crate::kind::text_kind!(@common $ty, $kind);
-
-        impl $crate::kind::private::Canonical for $ty {
-            fn canonical_bytes(&self) -> &[u8] {
-                self.0.as_str().as_bytes()
-            }
-            fn from_canonical_bytes(bytes: &[u8]) -> $crate::Result<Self> {
-                let s = ::core::str::from_utf8(bytes)
-                    .map_err(|_| $crate::Error::invalid($kind, $crate::Invalid::Character))?;
-                Self::parse(s)
-            }
-        }
+        // Kinds without a dedicated canonical validator re-run their parser.
+        $crate::kind::text_kind!(
+            $ty,
+            $kind,
+            canonical = (|s: $crate::secret::SecretString| $ty::parse(s.as_str()))
+        );
     };
     (@common $ty:ident, $kind:expr) => {
         impl ::core::fmt::Debug for $ty {

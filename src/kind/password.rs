@@ -157,11 +157,18 @@ impl Sensitive for Password {
 /// assert!(PasswordParams::new(64 * 1024, 3, 4).is_ok());
 /// assert!(PasswordParams::new(4, 1, 1).is_err()); // under 8 KiB per lane
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PasswordParams {
     m_cost_kib: u32,
     t_cost: u32,
     p_cost: u32,
+}
+
+/// The Argon2id costs (public parameters, no secret).
+impl core::fmt::Debug for PasswordParams {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "PasswordParams(m={} KiB, t={}, p={})", self.m_cost_kib, self.t_cost, self.p_cost)
+    }
 }
 
 impl PasswordParams {
