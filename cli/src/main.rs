@@ -5,9 +5,12 @@
 //! that names rows and columns, never values.
 
 mod common;
+mod context_args;
 mod fake;
 mod keys_cmd;
+mod ledger;
 mod policy;
+mod records;
 mod run;
 mod single;
 
@@ -20,7 +23,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "desensitize", version, about, long_about = None)]
 struct Cli {
-    /// No progress bar and no summary on stderr.
+    /// No progress bar, no summary and no notes on stderr (warnings, errors
+    /// and audit events still print).
     #[arg(long, short, global = true)]
     quiet: bool,
 
@@ -53,6 +57,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    common::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Keygen(a) => keys_cmd::keygen(a),
         Command::Keys(c) => keys_cmd::keys(c),

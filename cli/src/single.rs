@@ -27,11 +27,13 @@ use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::common::{self, CliError, CliResult, KeyArgs};
+use crate::context_args::ContextArgs;
+use crate::records::{self, RecordArgs};
 
 /// How many invalid lines `--on-invalid mark` reports one by one on stderr.
-const REPORTED_LINES: usize = 10;
+pub const REPORTED_LINES: usize = 10;
 /// What `--on-invalid mark` writes in place of a result.
-const INVALID_MARK: &str = "#INVALID";
+pub const INVALID_MARK: &str = "#INVALID";
 
 /// What to do with a line that is not a valid value (or, for `open`, that
 /// does not open).
@@ -85,25 +87,9 @@ pub struct MaskArgs {
     level: MaskLevel,
 }
 
-/// Where the sealed values live: bound into every envelope.
-#[derive(Args, Debug)]
-pub struct ContextArgs {
-    /// Table name bound into the envelope (selects the derived key).
-    #[arg(long, value_name = "NAME")]
-    table: String,
-
-    /// Column name bound into the envelope (selects the derived key).
-    #[arg(long, value_name = "NAME")]
-    column: String,
-
-    /// Bind each value to its line number as the row id (1-based). Values
-    /// then open only at the same line number.
-    #[arg(long)]
-    row_id_from_line: bool,
-}
-
 /// Arguments of `seal`.
 #[derive(Args, Debug)]
+#[command(after_help = CONTEXT_HELP)]
 pub struct SealArgs {
     #[command(flatten)]
     line: LineArgs,
@@ -113,7 +99,19 @@ pub struct SealArgs {
 
     #[command(flatten)]
     context: ContextArgs,
+
+    #[command(flatten)]
+    records: RecordArgs,
 }
+
+/// How `seal` and `open` build contexts and read records.
+const CONTEXT_HELP: &str = "The context bound into each envelope is, in order: --table, --column, each \
+    --context-field NAME=VALUE as given (or the whole list from --context-json; or none with \
+    --empty-context), then the row id as field `row` when --row-id-from-line or --row-id-column is given \
+    (the context `run` seals under with `row_id`). A value opens only under the very same context. \
+    With --value-column, stdin holds CSV (header row) or JSON Lines records and stdout the same records \
+    with that column replaced; blank values stay blank. Every seal is counted in KEYRING.seals (see \
+    `keys list --help`).";
 
 /// Arguments of `open`.
 #[derive(Args, Debug)]
@@ -130,6 +128,9 @@ pub struct OpenArgs {
 
     #[command(flatten)]
     context: ContextArgs,
+
+    #[command(flatten)]
+    records: RecordArgs,
 
     /// Why the values are opened (recorded in every audit event).
     #[arg(long, value_name = "PURPOSE")]
@@ -456,17 +457,29 @@ pub fn mask(args: MaskArgs) -> CliResult {
 // ---------------------------------------------------------------------------
 // seal and open
 
-impl ContextArgs {
-    fn base(&self) -> CliResult<Context> {
-        Context::try_new(&self.table, &self.column).map_err(|e| CliError::usage(e.to_string()))
-    }
-
-    /// The context of line `n`: the base one, with the row id if asked.
-    fn for_line<'a>(&self, base: &'a Context, n: usize) -> std::borrow::Cow<'a, Context> {
-        if self.row_id_from_line {
-            std::borrow::Cow::Owned(base.clone().with_row(&n.to_string()))
-        } else {
-            std::borrow::Cow::Borrowed(base)
+/// Run `op(value, context, out)` on every value of stdin: one per line, or
+/// the value column of CSV / JSON Lines records (with `--value-column`),
+/// each under its context (the base one, plus its row id when asked).
+fn each_value(
+    context: &ContextArgs,
+    records: &RecordArgs,
+    on_invalid: OnInvalid,
+    mut op: impl FnMut(&Context, &str, &mut String) -> Result<(), desensitize::Error>,
+) -> CliResult {
+    let base = context.base()?;
+    match &records.value_column {
+        Some(column) => {
+            let row_id_column = context.row_id_column.as_deref();
+            records::each_record(records.format, on_invalid, column, row_id_column, |_, value, row, out| {
+                op(&ContextArgs::for_row(&base, row), value, out)
+            })
+        }
+        None => {
+            let per_line = context.per_row();
+            each_line(on_invalid, |n, line, out| {
+                let row = per_line.then(|| n.to_string());
+                op(&ContextArgs::for_row(&base, row.as_deref()), line, out)
+            })
         }
     }
 }
@@ -483,12 +496,19 @@ fn seal_one<T: Parse + Sealable>(
     Ok(())
 }
 
-/// `seal`.
+/// `seal`: the seals are counted in the keyring's seal ledger, also when
+/// the command stops part-way (their nonces were used).
 pub fn seal(args: SealArgs) -> CliResult {
     let f: SealFn = pick!(sealable "seal", args.line.kind, seal_one as SealFn)?;
-    let base = args.context.base()?;
+    args.context.base()?;
     let keyring = common::load_keyring(&args.keys)?;
-    each_line(args.line.on_invalid, |n, line, out| f(&keyring, &args.context.for_line(&base, n), line, out))
+    let result = each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
+        f(&keyring, ctx, value, out)
+    });
+    if let Err(e) = common::record_seals(&args.keys.keys, &keyring) {
+        common::warn(&e);
+    }
+    result
 }
 
 /// The canonical plaintext of a value as one line of text.
@@ -557,7 +577,7 @@ fn open_one<T: Parse + Sealable + Expose>(
 /// `open`: the one command that prints plaintext; every value is audited.
 pub fn open(args: OpenArgs) -> CliResult {
     let f: OpenFn = pick!(sealable "open", args.line.kind, open_one as OpenFn)?;
-    let base = args.context.base()?;
+    args.context.base()?;
     if args.purpose.trim().is_empty() {
         return Err(CliError::usage("--purpose must say why the values are opened"));
     }
@@ -569,8 +589,8 @@ pub fn open(args: OpenArgs) -> CliResult {
         }
         None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(std::io::stderr()))),
     }
-    each_line(args.line.on_invalid, |n, line, out| {
-        f(&keyring, &args.context.for_line(&base, n), &args.purpose, line, out)
+    each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
+        f(&keyring, ctx, &args.purpose, value, out)
     })
 }
 
