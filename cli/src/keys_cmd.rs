@@ -119,7 +119,11 @@ pub fn keygen(args: KeygenArgs) -> CliResult {
         desensitize::Error::Io(kind) => CliError::failed(format!(
             "cannot write keyring file {}: {}",
             args.out.display(),
-            if kind == std::io::ErrorKind::NotFound { "its directory does not exist".to_owned() } else { kind.to_string() }
+            if kind == std::io::ErrorKind::NotFound {
+                "its directory does not exist".to_owned()
+            } else {
+                kind.to_string()
+            }
         )),
         other => other.into(),
     })?;
@@ -173,7 +177,8 @@ fn pin(args: &PinArgs) -> CliResult {
 fn destroy(args: &DestroyArgs) -> CliResult {
     let mut sealed = 0;
     update(&args.keys, |k| {
-        sealed = seal_counts(&args.keys.keys, k).iter().find(|c| c.id == args.key_id).map_or(0, |c| c.total());
+        sealed =
+            seal_counts(&args.keys.keys, k).iter().find(|c| c.id == args.key_id).map_or(0, |c| c.total());
         Ok(k.destroy(args.key_id, args.remaining)?)
     })?;
     common::note(format!(
@@ -217,7 +222,11 @@ fn seal_counts(path: &std::path::Path, keyring: &Keyring) -> Vec<SealCount> {
     keyring
         .keys()
         .iter()
-        .map(|k| SealCount { id: k.id, file: k.seal_count, ledger: totals.seals.get(&k.id).copied().unwrap_or(0) })
+        .map(|k| SealCount {
+            id: k.id,
+            file: k.seal_count,
+            ledger: totals.seals.get(&k.id).copied().unwrap_or(0),
+        })
         .collect()
 }
 

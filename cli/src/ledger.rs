@@ -40,9 +40,7 @@ pub fn path_for(keys: &Path) -> PathBuf {
 /// Append one line per `(key id, count)` with a non-zero count, in one
 /// write. `by` names the command (one word).
 pub fn append(keys: &Path, by: &str, counts: &[(u32, u64)]) -> io::Result<()> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let mut lines = String::new();
     for &(id, n) in counts.iter().filter(|(_, n)| *n > 0) {
         lines.push_str(&format!("{TAG} {id} {n} {now} {by}\n"));

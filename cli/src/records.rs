@@ -80,7 +80,10 @@ struct Columns<'a> {
 impl Columns<'_> {
     fn index(names: &[String], name: &str, flag: &str) -> CliResult<usize> {
         names.iter().position(|n| n == name).ok_or_else(|| {
-            CliError::usage(format!("{flag} {name}: the input has no such column (it has: {})", names.join(", ")))
+            CliError::usage(format!(
+                "{flag} {name}: the input has no such column (it has: {})",
+                names.join(", ")
+            ))
         })
     }
 }
@@ -230,7 +233,9 @@ fn jsonl_records(columns: &Columns<'_>, invalid: &mut Invalid, mut op: impl Reco
     let mut first = true;
     loop {
         raw.clear();
-        if input.read_until(b'\n', &mut raw).map_err(|e| CliError::failed(format!("cannot read the input: {}", e.kind())))?
+        if input
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| CliError::failed(format!("cannot read the input: {}", e.kind())))?
             == 0
         {
             break;
@@ -296,7 +301,9 @@ fn parse_object(line: &[u8], pairs: &mut Pairs) -> Result<(), String> {
 /// but the category is all a user needs).
 fn json_error(e: &serde_json::Error) -> String {
     match e.classify() {
-        serde_json::error::Category::Data => "not a JSON object of strings, numbers, booleans or nulls".into(),
+        serde_json::error::Category::Data => {
+            "not a JSON object of strings, numbers, booleans or nulls".into()
+        }
         serde_json::error::Category::Eof => "truncated JSON".into(),
         _ => format!("malformed JSON at column {}", e.column()),
     }
@@ -368,8 +375,13 @@ mod tests {
         let got: Vec<(&str, &str)> = pairs.0.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         assert_eq!(got, [("a", "x\ny"), ("n", "1"), ("f", "1.5"), ("t", "true"), ("z", ""), ("neg", "-3")]);
         pairs.wipe();
-        assert_eq!(parse_object(br#"{"a":[1]}"#, &mut pairs).unwrap_err(), "not a JSON object of strings, numbers, booleans or nulls");
+        assert_eq!(
+            parse_object(br#"{"a":[1]}"#, &mut pairs).unwrap_err(),
+            "not a JSON object of strings, numbers, booleans or nulls"
+        );
         assert_eq!(parse_object(br#"{"a":"1""#, &mut pairs).unwrap_err(), "truncated JSON");
-        assert!(parse_object(br#"{"a":"1"} x"#, &mut pairs).unwrap_err().starts_with("malformed JSON at column"));
+        assert!(
+            parse_object(br#"{"a":"1"} x"#, &mut pairs).unwrap_err().starts_with("malformed JSON at column")
+        );
     }
 }
