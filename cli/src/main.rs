@@ -43,9 +43,11 @@ enum Command {
     Inspect(single::InspectArgs),
     /// Mask one value per line.
     Mask(single::MaskArgs),
-    /// Seal one value per line (text form, one per line).
+    /// Seal one value per line, or a column of CSV / JSON Lines records.
+    #[command(after_long_help = single::CONTEXT_HELP)]
     Seal(single::SealArgs),
-    /// Open one sealed value per line (prints plaintext: audited).
+    /// Open one sealed value per line, or a column of records (prints plaintext: audited).
+    #[command(long_about = single::OPEN_LONG_ABOUT)]
     Open(single::OpenArgs),
     /// Keyed pseudonym token of one value per line.
     Pseudonym(single::PseudonymArgs),
