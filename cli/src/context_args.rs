@@ -117,3 +117,24 @@ impl ContextArgs {
         }
     }
 }
+
+/// How `seal` and `open` build contexts and read records (their `--help`).
+macro_rules! context_help {
+    () => {
+        "The context bound into each envelope is, in order: --table, --column, each \
+    --context-field NAME=VALUE as given (or the whole list from --context-json; or none with \
+    --empty-context), then the row id as field `row` when --row-id-from-line or --row-id-column is given \
+    (the context `run` seals under with `row_id`). A value opens only under the very same context. \
+    With --value-column, stdin holds CSV (header row) or JSON Lines records and stdout the same records \
+    with that column replaced; blank values stay blank. Every seal is counted in KEYRING.seals (see \
+    `keys list --help`)."
+    };
+}
+
+/// `seal --help`: after the options.
+pub const CONTEXT_HELP: &str = context_help!();
+/// `open --help`: before the options (after them comes the audit note).
+pub const OPEN_LONG_ABOUT: &str = concat!(
+    "Open one sealed value per line, or a column of records (prints plaintext: audited).\n\n",
+    context_help!()
+);

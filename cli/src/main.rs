@@ -7,6 +7,7 @@
 mod common;
 mod context_args;
 mod fake;
+mod input;
 mod keys_cmd;
 mod ledger;
 mod policy;
@@ -44,10 +45,10 @@ enum Command {
     /// Mask one value per line.
     Mask(single::MaskArgs),
     /// Seal one value per line, or a column of CSV / JSON Lines records.
-    #[command(after_long_help = single::CONTEXT_HELP)]
+    #[command(after_long_help = context_args::CONTEXT_HELP)]
     Seal(single::SealArgs),
     /// Open one sealed value per line, or a column of records (prints plaintext: audited).
-    #[command(long_about = single::OPEN_LONG_ABOUT)]
+    #[command(long_about = context_args::OPEN_LONG_ABOUT)]
     Open(single::OpenArgs),
     /// Keyed pseudonym token of one value per line.
     Pseudonym(single::PseudonymArgs),

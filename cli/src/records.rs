@@ -20,7 +20,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::common::{CliError, CliResult};
-use crate::single::{INVALID_MARK, OnInvalid, REPORTED_LINES};
+use crate::input::{INVALID_MARK, OnInvalid, REPORTED_LINES};
 
 /// The format of records on stdin and stdout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

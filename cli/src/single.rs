@@ -1,5 +1,6 @@
 //! `inspect`, `mask`, `seal`, `open`, `pseudonym`: one value per line on
-//! stdin, one result per line on stdout, streaming.
+//! stdin (or, for `seal` and `open`, a column of records; see `input.rs`),
+//! one result per line on stdout, streaming.
 //!
 //! Each operation is one generic function over the kind; a dispatcher picks
 //! its instance for `--kind` once, so the per-line loop has no kind logic.
@@ -8,12 +9,11 @@
 
 use std::fmt::Write as _;
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use desensitize::audit::JsonLinesAudit;
 use desensitize::generalize::division;
 use desensitize::generalize::geohash;
@@ -24,28 +24,11 @@ use desensitize::{
     PersonName, Sealable, Sensitive,
 };
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use crate::common::{self, CliError, CliResult, KeyArgs};
 use crate::context_args::ContextArgs;
-use crate::records::{self, RecordArgs};
-
-/// How many invalid lines `--on-invalid mark` reports one by one on stderr.
-pub const REPORTED_LINES: usize = 10;
-/// What `--on-invalid mark` writes in place of a result.
-pub const INVALID_MARK: &str = "#INVALID";
-
-/// What to do with a line that is not a valid value (or, for `open`, that
-/// does not open).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OnInvalid {
-    /// Stop at the first invalid line and exit 1 with `line N: <reason>`
-    /// (the results of the lines before it are already written).
-    Error,
-    /// Write `#INVALID` on that output line and go on; at the end report the
-    /// count on stderr and exit 0.
-    Mark,
-}
+use crate::input::{OnInvalid, each_line, each_value};
+use crate::records::RecordArgs;
 
 /// What every line-by-line transformation shares.
 #[derive(Args, Debug)]
@@ -102,27 +85,6 @@ pub struct SealArgs {
     #[command(flatten)]
     records: RecordArgs,
 }
-
-/// How `seal` and `open` build contexts and read records (their `--help`).
-macro_rules! context_help {
-    () => {
-        "The context bound into each envelope is, in order: --table, --column, each \
-    --context-field NAME=VALUE as given (or the whole list from --context-json; or none with \
-    --empty-context), then the row id as field `row` when --row-id-from-line or --row-id-column is given \
-    (the context `run` seals under with `row_id`). A value opens only under the very same context. \
-    With --value-column, stdin holds CSV (header row) or JSON Lines records and stdout the same records \
-    with that column replaced; blank values stay blank. Every seal is counted in KEYRING.seals (see \
-    `keys list --help`)."
-    };
-}
-
-/// `seal --help`: after the options.
-pub const CONTEXT_HELP: &str = context_help!();
-/// `open --help`: before the options (after them comes the audit note).
-pub const OPEN_LONG_ABOUT: &str = concat!(
-    "Open one sealed value per line, or a column of records (prints plaintext: audited).\n\n",
-    context_help!()
-);
 
 /// Arguments of `open`.
 #[derive(Args, Debug)]
@@ -209,69 +171,6 @@ macro_rules! pick {
         pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
             MacAddress Imei Passport LicensePlate CreditCode] $($rest)*)
     };
-}
-
-// ---------------------------------------------------------------------------
-// The line loop
-
-/// Run `op` on every line of stdin, writing one output line per input line
-/// to stdout. `op` appends its result to the (cleared) output buffer or
-/// returns the value-free reason the line is invalid.
-fn each_line(
-    on_invalid: OnInvalid,
-    mut op: impl FnMut(usize, &str, &mut String) -> Result<(), desensitize::Error>,
-) -> CliResult {
-    let stdin = std::io::stdin();
-    let mut input = BufReader::with_capacity(1 << 16, stdin.lock());
-    let stdout = std::io::stdout();
-    let mut output = BufWriter::with_capacity(1 << 16, stdout.lock());
-    // Lines hold plaintext (and `open` output too): wiped when done.
-    let mut raw = Zeroizing::new(Vec::with_capacity(256));
-    let mut out = Zeroizing::new(String::with_capacity(256));
-    let mut line_no = 0usize;
-    let mut invalid = 0usize;
-    loop {
-        raw.clear();
-        if input.read_until(b'\n', &mut raw)? == 0 {
-            break;
-        }
-        line_no += 1;
-        let mut bytes: &[u8] = &raw;
-        if let Some(rest) = bytes.strip_suffix(b"\n") {
-            bytes = rest;
-        }
-        if let Some(rest) = bytes.strip_suffix(b"\r") {
-            bytes = rest;
-        }
-        out.clear();
-        let result = match std::str::from_utf8(bytes) {
-            Ok(line) => op(line_no, line, &mut out).map_err(|e| e.to_string()),
-            Err(_) => Err("not valid UTF-8".to_owned()),
-        };
-        match result {
-            Ok(()) => output.write_all(out.as_bytes())?,
-            Err(reason) => match on_invalid {
-                OnInvalid::Error => {
-                    output.flush()?;
-                    return Err(CliError::failed(format!("line {line_no}: {reason}")));
-                }
-                OnInvalid::Mark => {
-                    invalid += 1;
-                    if invalid <= REPORTED_LINES {
-                        eprintln!("desensitize: line {line_no}: {reason}");
-                    }
-                    output.write_all(INVALID_MARK.as_bytes())?;
-                }
-            },
-        }
-        output.write_all(b"\n")?;
-    }
-    output.flush()?;
-    if invalid > 0 {
-        let s = if invalid == 1 { "" } else { "s" };
-        eprintln!("desensitize: {invalid} invalid line{s} of {line_no}, marked {INVALID_MARK}");
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -467,33 +366,6 @@ pub fn mask(args: MaskArgs) -> CliResult {
 
 // ---------------------------------------------------------------------------
 // seal and open
-
-/// Run `op(value, context, out)` on every value of stdin: one per line, or
-/// the value column of CSV / JSON Lines records (with `--value-column`),
-/// each under its context (the base one, plus its row id when asked).
-fn each_value(
-    context: &ContextArgs,
-    records: &RecordArgs,
-    on_invalid: OnInvalid,
-    mut op: impl FnMut(&Context, &str, &mut String) -> Result<(), desensitize::Error>,
-) -> CliResult {
-    let base = context.base()?;
-    match &records.value_column {
-        Some(column) => {
-            let row_id_column = context.row_id_column.as_deref();
-            records::each_record(records.format, on_invalid, column, row_id_column, |_, value, row, out| {
-                op(&ContextArgs::for_row(&base, row), value, out)
-            })
-        }
-        None => {
-            let per_line = context.per_row();
-            each_line(on_invalid, |n, line, out| {
-                let row = per_line.then(|| n.to_string());
-                op(&ContextArgs::for_row(&base, row.as_deref()), line, out)
-            })
-        }
-    }
-}
 
 type SealFn = fn(&Keyring, &Context, &str, &mut String) -> Result<(), desensitize::Error>;
 
