@@ -99,7 +99,8 @@ pub struct DestroyArgs {
     key_id: u32,
 
     /// How many values are still sealed under this key (from your re-seal
-    /// report). Destruction is refused unless this is 0.
+    /// report). Destruction is refused unless this is 0. `keys list` shows
+    /// how many were ever sealed under it (an upper bound, not what remains).
     #[arg(long, value_name = "COUNT")]
     remaining: u64,
 }

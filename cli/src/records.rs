@@ -78,13 +78,17 @@ struct Columns<'a> {
 }
 
 impl Columns<'_> {
+    /// Where column `name` is in the header: exactly once.
     fn index(names: &[String], name: &str, flag: &str) -> CliResult<usize> {
-        names.iter().position(|n| n == name).ok_or_else(|| {
-            CliError::usage(format!(
+        let mut at = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i);
+        match (at.next(), at.next()) {
+            (Some(i), None) => Ok(i),
+            (Some(_), Some(_)) => Err(CliError::usage(format!("{flag} {name}: the header names it twice"))),
+            (None, _) => Err(CliError::usage(format!(
                 "{flag} {name}: the input has no such column (it has: {})",
                 names.join(", ")
-            ))
-        })
+            ))),
+        }
     }
 }
 

@@ -835,6 +835,7 @@ fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
             "--row-id-column uid: the input has no such column (it has: id, phone)",
         ),
         (&ctx[..], "uid,phone\n1\n", "row 1: 1 fields where the header has 2"),
+        (&ctx[..], "uid,phone,phone\n1,2,3\n", "--value-column phone: the header names it twice"),
         (&ctx[..], "", "the input is empty"),
         (&[&ctx[..], &j].concat()[..], "{\"uid\":1,\"phone\":[1]}\n", "row 1: not a JSON object"),
         (
