@@ -8,10 +8,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use desensitize::Keyring;
+use desensitize::keys::KeyState;
 use desensitize::keys::PassphraseProvider;
 use desensitize::pseudo::Domain;
 
 use crate::common::{self, CliError, CliResult, KeyArgs};
+use crate::ledger;
 
 /// Arguments of `keygen`.
 #[derive(Args, Debug)]
@@ -37,6 +39,7 @@ pub enum KeysCommand {
     /// Prints the new key id on stdout.
     Rotate(KeyArgs),
     /// List key ids, states and seal counts (never key material).
+    #[command(after_help = LEDGER_HELP)]
     List(ListArgs),
     /// Pin an analytics domain (pseudonym tokens, blind indexes, FPE) to a
     /// key, so that its tokens survive rotation.
@@ -46,13 +49,26 @@ pub enum KeysCommand {
     Destroy(DestroyArgs),
 }
 
+/// How seal counts are kept.
+const LEDGER_HELP: &str = "SEALS is the count saved in the keyring file plus the seal ledger KEYRING.seals \
+    (e.g. keys.dzk.seals), to which `seal` and `run` append one line per key they sealed under: \
+    `dzseals1 <key id> <count> <unix seconds> <command>`. Appends are atomic between concurrent \
+    commands; the file is created 0600 and never followed through a symlink. The count is an advisory \
+    upper bound for the nonce budget (rotate well before 2^32 seals per key): the ledger is not \
+    authenticated, and deleting it only makes the counts under-report. `keygen` starts a new ledger.";
+
+/// A key past this many seals gets the advice to rotate (half the 2^32
+/// random-nonce budget of NIST SP 800-38D).
+const ROTATE_ADVICE_AT: u64 = 1 << 31;
+
 /// Arguments of `keys list`.
 #[derive(Args, Debug)]
 pub struct ListArgs {
     #[command(flatten)]
     keys: KeyArgs,
 
-    /// One JSON object per key and line: {"id","state","seal_count","pinned","pinned_domains"}.
+    /// One JSON object per key and line: {"id","state","seal_count","seal_count_file",
+    /// "seal_count_ledger","pinned","pinned_domains"}; seal_count is the sum of the two.
     #[arg(long)]
     json: bool,
 }
@@ -83,7 +99,8 @@ pub struct DestroyArgs {
     key_id: u32,
 
     /// How many values are still sealed under this key (from your re-seal
-    /// report). Destruction is refused unless this is 0.
+    /// report). Destruction is refused unless this is 0. `keys list` shows
+    /// how many were ever sealed under it (an upper bound, not what remains).
     #[arg(long, value_name = "COUNT")]
     remaining: u64,
 }
@@ -99,9 +116,29 @@ pub fn keygen(args: KeygenArgs) -> CliResult {
     let pass = common::passphrase(args.passphrase_file.as_ref(), true)?;
     let provider = PassphraseProvider::new(&pass)?;
     let keyring = Keyring::generate()?;
-    keyring.save(&args.out, &provider)?;
+    keyring.save(&args.out, &provider).map_err(|e| match e {
+        desensitize::Error::Io(kind) => CliError::failed(format!(
+            "cannot write keyring file {}: {}",
+            args.out.display(),
+            if kind == std::io::ErrorKind::NotFound {
+                "its directory does not exist".to_owned()
+            } else {
+                kind.to_string()
+            }
+        )),
+        other => other.into(),
+    })?;
+    // A new keyring starts from zero seals: a ledger left by a replaced
+    // keyring would count its keys' seals against the new ones.
+    if let Err(e) = ledger::remove(&args.out) {
+        common::warn(&CliError::failed(format!(
+            "cannot remove the old seal ledger {}: {}; `keys list` will over-report",
+            ledger::path_for(&args.out).display(),
+            common::io_reason(&e)
+        )));
+    }
     let active = keyring.active_key_id().unwrap_or(1);
-    eprintln!("created {} with active key {active}", args.out.display());
+    common::note(format!("created {} with active key {active}", args.out.display()));
     Ok(())
 }
 
@@ -139,14 +176,65 @@ fn pin(args: &PinArgs) -> CliResult {
 }
 
 fn destroy(args: &DestroyArgs) -> CliResult {
-    update(&args.keys, |k| Ok(k.destroy(args.key_id, args.remaining)?))?;
-    eprintln!("destroyed key {}; values still under it can no longer be opened", args.key_id);
+    let mut sealed = 0;
+    update(&args.keys, |k| {
+        sealed =
+            seal_counts(&args.keys.keys, k).iter().find(|c| c.id == args.key_id).map_or(0, |c| c.total());
+        Ok(k.destroy(args.key_id, args.remaining)?)
+    })?;
+    common::note(format!(
+        "destroyed key {} (it sealed at most {sealed} values); values still under it can no longer be opened",
+        args.key_id
+    ));
     Ok(())
+}
+
+/// One key's seal count: from the keyring file and from the ledger.
+struct SealCount {
+    id: u32,
+    file: u64,
+    ledger: u64,
+}
+
+impl SealCount {
+    fn total(&self) -> u64 {
+        self.file.saturating_add(self.ledger)
+    }
+}
+
+/// The seal counts of every key of `keyring`, loaded from `path`, in key
+/// order. A ledger that cannot be read is a warning: the file's counts remain.
+fn seal_counts(path: &std::path::Path, keyring: &Keyring) -> Vec<SealCount> {
+    let totals = ledger::read(path).unwrap_or_else(|e| {
+        common::warn(&CliError::failed(format!(
+            "cannot read the seal ledger {}: {}; seal counts are the keyring file's only",
+            ledger::path_for(path).display(),
+            common::io_reason(&e)
+        )));
+        ledger::Totals::default()
+    });
+    if totals.skipped > 0 {
+        common::warn(&CliError::failed(format!(
+            "{} unreadable lines in the seal ledger {} were ignored",
+            totals.skipped,
+            ledger::path_for(path).display()
+        )));
+    }
+    keyring
+        .keys()
+        .iter()
+        .map(|k| SealCount {
+            id: k.id,
+            file: k.seal_count,
+            ledger: totals.seals.get(&k.id).copied().unwrap_or(0),
+        })
+        .collect()
 }
 
 fn list(args: &ListArgs) -> CliResult {
     let keyring = common::load_keyring(&args.keys)?;
     let keys = keyring.keys();
+    let counts = seal_counts(&args.keys.keys, &keyring);
     let pins = keyring.pins();
     // Domain names pinned to each key, in key order.
     let pinned: Vec<Vec<&str>> = keys
@@ -156,11 +244,13 @@ fn list(args: &ListArgs) -> CliResult {
 
     let mut out = String::new();
     if args.json {
-        for (k, pinned) in keys.iter().zip(&pinned) {
+        for ((k, pinned), count) in keys.iter().zip(&pinned).zip(&counts) {
             let line = serde_json::json!({
                 "id": k.id,
                 "state": k.state.as_str(),
-                "seal_count": k.seal_count,
+                "seal_count": count.total(),
+                "seal_count_file": count.file,
+                "seal_count_ledger": count.ledger,
                 "pinned": !pinned.is_empty(),
                 "pinned_domains": pinned,
             });
@@ -169,16 +259,26 @@ fn list(args: &ListArgs) -> CliResult {
         }
     } else {
         out.push_str(&format!("{:>6}  {:<12}  {:>12}  {}\n", "ID", "STATE", "SEALS", "PINNED"));
-        for (k, pinned) in keys.iter().zip(&pinned) {
+        for ((k, pinned), count) in keys.iter().zip(&pinned).zip(&counts) {
             out.push_str(&format!(
                 "{:>6}  {:<12}  {:>12}  {}\n",
                 k.id,
                 k.state.as_str(),
-                k.seal_count,
+                count.total(),
                 if pinned.is_empty() { "-".to_owned() } else { pinned.join(",") },
             ));
         }
     }
     print!("{out}");
+    for (k, count) in keys.iter().zip(&counts) {
+        if k.state == KeyState::Active && count.total() >= ROTATE_ADVICE_AT {
+            eprintln!(
+                "desensitize: key {} has sealed {} values, past half its 2^32 nonce budget: \
+                 rotate it (`desensitize keys rotate`) and re-seal",
+                k.id,
+                count.total()
+            );
+        }
+    }
     Ok(())
 }

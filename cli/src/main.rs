@@ -5,9 +5,13 @@
 //! that names rows and columns, never values.
 
 mod common;
+mod context_args;
 mod fake;
+mod input;
 mod keys_cmd;
+mod ledger;
 mod policy;
+mod records;
 mod run;
 mod single;
 
@@ -20,7 +24,8 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "desensitize", version, about, long_about = None)]
 struct Cli {
-    /// No progress bar and no summary on stderr.
+    /// No progress bar, no summary and no notes on stderr (warnings, errors
+    /// and audit events still print).
     #[arg(long, short, global = true)]
     quiet: bool,
 
@@ -39,9 +44,11 @@ enum Command {
     Inspect(single::InspectArgs),
     /// Mask one value per line.
     Mask(single::MaskArgs),
-    /// Seal one value per line (text form, one per line).
+    /// Seal one value per line, or a column of CSV / JSON Lines records.
+    #[command(after_long_help = context_args::CONTEXT_HELP)]
     Seal(single::SealArgs),
-    /// Open one sealed value per line (prints plaintext: audited).
+    /// Open one sealed value per line, or a column of records (prints plaintext: audited).
+    #[command(long_about = context_args::OPEN_LONG_ABOUT)]
     Open(single::OpenArgs),
     /// Keyed pseudonym token of one value per line.
     Pseudonym(single::PseudonymArgs),
@@ -53,6 +60,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    common::set_quiet(cli.quiet);
     let result = match cli.command {
         Command::Keygen(a) => keys_cmd::keygen(a),
         Command::Keys(c) => keys_cmd::keys(c),

@@ -1,5 +1,6 @@
 //! `inspect`, `mask`, `seal`, `open`, `pseudonym`: one value per line on
-//! stdin, one result per line on stdout, streaming.
+//! stdin (or, for `seal` and `open`, a column of records; see `input.rs`),
+//! one result per line on stdout, streaming.
 //!
 //! Each operation is one generic function over the kind; a dispatcher picks
 //! its instance for `--kind` once, so the per-line loop has no kind logic.
@@ -8,12 +9,11 @@
 
 use std::fmt::Write as _;
 use std::fs::OpenOptions;
-use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use desensitize::audit::JsonLinesAudit;
 use desensitize::generalize::division;
 use desensitize::generalize::geohash;
@@ -24,26 +24,11 @@ use desensitize::{
     PersonName, Sealable, Sensitive,
 };
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use crate::common::{self, CliError, CliResult, KeyArgs};
-
-/// How many invalid lines `--on-invalid mark` reports one by one on stderr.
-const REPORTED_LINES: usize = 10;
-/// What `--on-invalid mark` writes in place of a result.
-const INVALID_MARK: &str = "#INVALID";
-
-/// What to do with a line that is not a valid value (or, for `open`, that
-/// does not open).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OnInvalid {
-    /// Stop at the first invalid line and exit 1 with `line N: <reason>`
-    /// (the results of the lines before it are already written).
-    Error,
-    /// Write `#INVALID` on that output line and go on; at the end report the
-    /// count on stderr and exit 0.
-    Mark,
-}
+use crate::context_args::ContextArgs;
+use crate::input::{OnInvalid, each_line, each_value};
+use crate::records::RecordArgs;
 
 /// What every line-by-line transformation shares.
 #[derive(Args, Debug)]
@@ -85,23 +70,6 @@ pub struct MaskArgs {
     level: MaskLevel,
 }
 
-/// Where the sealed values live: bound into every envelope.
-#[derive(Args, Debug)]
-pub struct ContextArgs {
-    /// Table name bound into the envelope (selects the derived key).
-    #[arg(long, value_name = "NAME")]
-    table: String,
-
-    /// Column name bound into the envelope (selects the derived key).
-    #[arg(long, value_name = "NAME")]
-    column: String,
-
-    /// Bind each value to its line number as the row id (1-based). Values
-    /// then open only at the same line number.
-    #[arg(long)]
-    row_id_from_line: bool,
-}
-
 /// Arguments of `seal`.
 #[derive(Args, Debug)]
 pub struct SealArgs {
@@ -113,6 +81,9 @@ pub struct SealArgs {
 
     #[command(flatten)]
     context: ContextArgs,
+
+    #[command(flatten)]
+    records: RecordArgs,
 }
 
 /// Arguments of `open`.
@@ -130,6 +101,9 @@ pub struct OpenArgs {
 
     #[command(flatten)]
     context: ContextArgs,
+
+    #[command(flatten)]
+    records: RecordArgs,
 
     /// Why the values are opened (recorded in every audit event).
     #[arg(long, value_name = "PURPOSE")]
@@ -197,69 +171,6 @@ macro_rules! pick {
         pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
             MacAddress Imei Passport LicensePlate CreditCode] $($rest)*)
     };
-}
-
-// ---------------------------------------------------------------------------
-// The line loop
-
-/// Run `op` on every line of stdin, writing one output line per input line
-/// to stdout. `op` appends its result to the (cleared) output buffer or
-/// returns the value-free reason the line is invalid.
-fn each_line(
-    on_invalid: OnInvalid,
-    mut op: impl FnMut(usize, &str, &mut String) -> Result<(), desensitize::Error>,
-) -> CliResult {
-    let stdin = std::io::stdin();
-    let mut input = BufReader::with_capacity(1 << 16, stdin.lock());
-    let stdout = std::io::stdout();
-    let mut output = BufWriter::with_capacity(1 << 16, stdout.lock());
-    // Lines hold plaintext (and `open` output too): wiped when done.
-    let mut raw = Zeroizing::new(Vec::with_capacity(256));
-    let mut out = Zeroizing::new(String::with_capacity(256));
-    let mut line_no = 0usize;
-    let mut invalid = 0usize;
-    loop {
-        raw.clear();
-        if input.read_until(b'\n', &mut raw)? == 0 {
-            break;
-        }
-        line_no += 1;
-        let mut bytes: &[u8] = &raw;
-        if let Some(rest) = bytes.strip_suffix(b"\n") {
-            bytes = rest;
-        }
-        if let Some(rest) = bytes.strip_suffix(b"\r") {
-            bytes = rest;
-        }
-        out.clear();
-        let result = match std::str::from_utf8(bytes) {
-            Ok(line) => op(line_no, line, &mut out).map_err(|e| e.to_string()),
-            Err(_) => Err("not valid UTF-8".to_owned()),
-        };
-        match result {
-            Ok(()) => output.write_all(out.as_bytes())?,
-            Err(reason) => match on_invalid {
-                OnInvalid::Error => {
-                    output.flush()?;
-                    return Err(CliError::failed(format!("line {line_no}: {reason}")));
-                }
-                OnInvalid::Mark => {
-                    invalid += 1;
-                    if invalid <= REPORTED_LINES {
-                        eprintln!("desensitize: line {line_no}: {reason}");
-                    }
-                    output.write_all(INVALID_MARK.as_bytes())?;
-                }
-            },
-        }
-        output.write_all(b"\n")?;
-    }
-    output.flush()?;
-    if invalid > 0 {
-        let s = if invalid == 1 { "" } else { "s" };
-        eprintln!("desensitize: {invalid} invalid line{s} of {line_no}, marked {INVALID_MARK}");
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -456,21 +367,6 @@ pub fn mask(args: MaskArgs) -> CliResult {
 // ---------------------------------------------------------------------------
 // seal and open
 
-impl ContextArgs {
-    fn base(&self) -> CliResult<Context> {
-        Context::try_new(&self.table, &self.column).map_err(|e| CliError::usage(e.to_string()))
-    }
-
-    /// The context of line `n`: the base one, with the row id if asked.
-    fn for_line<'a>(&self, base: &'a Context, n: usize) -> std::borrow::Cow<'a, Context> {
-        if self.row_id_from_line {
-            std::borrow::Cow::Owned(base.clone().with_row(&n.to_string()))
-        } else {
-            std::borrow::Cow::Borrowed(base)
-        }
-    }
-}
-
 type SealFn = fn(&Keyring, &Context, &str, &mut String) -> Result<(), desensitize::Error>;
 
 fn seal_one<T: Parse + Sealable>(
@@ -483,12 +379,19 @@ fn seal_one<T: Parse + Sealable>(
     Ok(())
 }
 
-/// `seal`.
+/// `seal`: the seals are counted in the keyring's seal ledger, also when
+/// the command stops part-way (their nonces were used).
 pub fn seal(args: SealArgs) -> CliResult {
     let f: SealFn = pick!(sealable "seal", args.line.kind, seal_one as SealFn)?;
-    let base = args.context.base()?;
+    args.context.base()?;
     let keyring = common::load_keyring(&args.keys)?;
-    each_line(args.line.on_invalid, |n, line, out| f(&keyring, &args.context.for_line(&base, n), line, out))
+    let result = each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
+        f(&keyring, ctx, value, out)
+    });
+    if let Err(e) = common::record_seals(&args.keys.keys, &keyring) {
+        common::warn(&e);
+    }
+    result
 }
 
 /// The canonical plaintext of a value as one line of text.
@@ -557,7 +460,7 @@ fn open_one<T: Parse + Sealable + Expose>(
 /// `open`: the one command that prints plaintext; every value is audited.
 pub fn open(args: OpenArgs) -> CliResult {
     let f: OpenFn = pick!(sealable "open", args.line.kind, open_one as OpenFn)?;
-    let base = args.context.base()?;
+    args.context.base()?;
     if args.purpose.trim().is_empty() {
         return Err(CliError::usage("--purpose must say why the values are opened"));
     }
@@ -569,8 +472,8 @@ pub fn open(args: OpenArgs) -> CliResult {
         }
         None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(std::io::stderr()))),
     }
-    each_line(args.line.on_invalid, |n, line, out| {
-        f(&keyring, &args.context.for_line(&base, n), &args.purpose, line, out)
+    each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
+        f(&keyring, ctx, &args.purpose, value, out)
     })
 }
 

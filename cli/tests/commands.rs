@@ -525,3 +525,339 @@ fn fake_is_deterministic_and_valid() {
     assert_eq!(std::fs::read_to_string(env.path("users.csv")).unwrap(), a);
     assert!(Path::new(&env.path("users.csv")).exists());
 }
+
+// --- cli (issues 8, 9) ---
+
+/// `keys list --json` of `env`, as (seal_count, seal_count_file, seal_count_ledger) of key `id`.
+fn seal_counts(env: &Env, id: u64) -> (u64, u64, u64) {
+    let keys = json_lines(&env.keyed_ok(&["keys", "list", "--json"], ""));
+    let k = keys.iter().find(|k| k["id"] == id).unwrap();
+    let n = |f: &str| k[f].as_u64().unwrap();
+    (n("seal_count"), n("seal_count_file"), n("seal_count_ledger"))
+}
+
+#[test]
+fn seals_are_counted_in_the_ledger_also_by_concurrent_commands() {
+    let env = Env::with_keys("ledger");
+    const N: usize = 7;
+    let input: String = (0..N).map(|i| format!("1380013{:04}\n", 8000 + i)).collect();
+    let seal = ["seal", "--kind", "mobile_phone", "--table", "users", "--column", "phone"];
+    assert_eq!(seal_counts(&env, 1), (0, 0, 0));
+    env.keyed_ok(&seal, &input);
+    env.keyed_ok(&seal, &input);
+    assert_eq!(seal_counts(&env, 1), (2 * N as u64, 0, 2 * N as u64));
+
+    // Two processes at once: neither count is lost.
+    let spawn = || {
+        let mut all = seal.to_vec();
+        all.extend(["--keys", "keys.dzk", "--passphrase-file", "pass"]);
+        let mut c = env.command(&all);
+        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    for child in [&mut a, &mut b] {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(lines(&text(&out.stdout)).len(), N);
+    }
+    assert_eq!(seal_counts(&env, 1).0, 4 * N as u64);
+
+    // A seal that stops part-way still counts what it sealed.
+    let out = env.keyed(&seal, &format!("{PHONE}\n{PHONE}\nnot a phone\n{PHONE}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(seal_counts(&env, 1).0, 4 * N as u64 + 2);
+
+    // One line per command, in the documented format; opens count nothing.
+    let ledger = std::fs::read_to_string(env.path("keys.dzk.seals")).unwrap();
+    assert_eq!(ledger.lines().count(), 5, "{ledger}");
+    for line in ledger.lines() {
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!((words[0], words[1], words[4]), ("dzseals1", "1", "seal"), "{line}");
+    }
+    let sealed = env.keyed_ok(&seal, &format!("{PHONE}\n"));
+    env.keyed_ok(
+        &["open", "--kind", "mobile_phone", "--table", "users", "--column", "phone", "--purpose", "t"],
+        &sealed,
+    );
+    assert_eq!(seal_counts(&env, 1).0, 4 * N as u64 + 3);
+    let table = env.keyed_ok(&["keys", "list"], "");
+    assert!(
+        lines(&table)[1].split_whitespace().eq(["1", "active", &(4 * N + 3).to_string(), "-"]),
+        "{table}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(env.path("keys.dzk.seals")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn the_ledger_is_per_key_advisory_and_reset_by_keygen() {
+    let env = Env::with_keys("ledger-keys");
+    env.keyed_ok(&["keys", "rotate"], "");
+    env.keyed_ok(&["seal", "--kind", "email", "--empty-context"], "a@b.cn\nc@d.cn\n");
+    assert_eq!((seal_counts(&env, 1).0, seal_counts(&env, 2).0), (0, 2));
+
+    // Past half the nonce budget: advice to rotate. Foreign lines: ignored, reported.
+    let mut f = std::fs::OpenOptions::new().append(true).open(env.path("keys.dzk.seals")).unwrap();
+    f.write_all(b"dzseals1 2 3000000000 0 run\nnot a ledger line\n").unwrap();
+    let out = env.keyed(&["keys", "list"], "");
+    assert!(out.status.success());
+    assert!(lines(&text(&out.stdout))[2].split_whitespace().eq(["2", "active", "3000000002", "-"]));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("key 2 has sealed 3000000002 values") && stderr.contains("rotate"), "{stderr}");
+    assert!(stderr.contains("1 unreadable lines in the seal ledger keys.dzk.seals"), "{stderr}");
+
+    // Destroy reports the upper bound of what the key sealed.
+    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 1 5 0 seal\n").unwrap();
+    let out = env.keyed(&["keys", "destroy", "--key-id", "1", "--remaining", "0"], "");
+    assert!(
+        text(&out.stderr).contains("destroyed key 1 (it sealed at most 5 values)"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A new keyring starts from zero: keygen removes the old ledger.
+    let out = env.run(&["keygen", "--out", "keys.dzk", "--passphrase-file", "pass", "--force"], "");
+    assert!(out.status.success());
+    assert!(!env.path("keys.dzk.seals").exists());
+    assert_eq!(seal_counts(&env, 1), (0, 0, 0));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_ledger_is_refused_and_sealing_still_works() {
+    let env = Env::with_keys("ledger-link");
+    std::fs::write(env.path("target"), "").unwrap();
+    std::os::unix::fs::symlink(env.path("target"), env.path("keys.dzk.seals")).unwrap();
+    let out = env
+        .keyed(&["seal", "--kind", "mobile_phone", "--table", "t", "--column", "c"], &format!("{PHONE}\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("dz1."));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("warning: could not record 1 seals in keys.dzk.seals: is a symlink"), "{stderr}");
+    assert_eq!(std::fs::read(env.path("target")).unwrap(), b"", "wrote through the symlink");
+    let out = env.keyed(&["keys", "list"], "");
+    assert!(text(&out.stderr).contains("cannot read the seal ledger keys.dzk.seals: is a symlink"));
+}
+
+#[test]
+fn missing_files_are_named_with_what_to_do() {
+    let env = Env::new("missing");
+    let seal = ["seal", "--kind", "mobile_phone", "--table", "t", "--column", "c"];
+    let stdin = format!("{PHONE}\n");
+    let check = |out: Output, expected: &str| {
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("entity not found") && !stderr.contains(PHONE), "{stderr}");
+        assert!(out.stdout.is_empty());
+    };
+    let keyring_hint = "keyring file keys.dzk not found; create one with `desensitize keygen --out keys.dzk`";
+    check(env.keyed(&seal, &stdin), keyring_hint);
+    check(env.keyed(&["keys", "list"], ""), keyring_hint);
+    check(
+        env.keyed(&["open", "--kind", "mobile_phone", "--empty-context", "--purpose", "p"], "x\n"),
+        keyring_hint,
+    );
+    check(env.keyed(&["pseudonym", "--kind", "mobile_phone", "--domain", "d"], &stdin), keyring_hint);
+    std::fs::create_dir(env.path("dir.dzk")).unwrap();
+    let args = [&seal[..], &["--keys", "dir.dzk", "--passphrase-file", "pass"]].concat();
+    check(env.run(&args, &stdin), "keyring file dir.dzk is a directory");
+
+    check(
+        env.run(&["keygen", "--out", "keys.dzk", "--passphrase-file", "nopass"], ""),
+        "passphrase file nopass not found; write the passphrase on its first line, or set DESENSITIZE_PASSPHRASE",
+    );
+    std::fs::write(env.path("empty"), "\n").unwrap();
+    check(
+        env.run(&["keygen", "--out", "keys.dzk", "--passphrase-file", "empty"], ""),
+        "the passphrase file empty is empty",
+    );
+    env.ok(&["keygen", "--out", "keys.dzk", "--passphrase-file", "pass"], "");
+    check(
+        env.run(&[&seal[..], &["--keys", "keys.dzk", "--passphrase-file", "nopass"]].concat(), &stdin),
+        "passphrase file nopass not found",
+    );
+    let out = env.run(&["keygen", "--out", "no/such/dir/keys.dzk", "--passphrase-file", "pass"], "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("cannot write keyring file no/such/dir/keys.dzk: its directory does not exist"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn quiet_keygen_prints_nothing() {
+    let env = Env::new("quiet");
+    for args in [
+        &["-q", "keygen", "--out", "a.dzk", "--passphrase-file", "pass"][..],
+        &["keygen", "--quiet", "--out", "b.dzk", "--passphrase-file", "pass"],
+    ] {
+        let out = env.run(args, "");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(out.stderr.is_empty() && out.stdout.is_empty(), "{}", text(&out.stderr));
+    }
+    assert!(env.path("a.dzk").exists() && env.path("b.dzk").exists());
+}
+
+#[test]
+fn contexts_of_any_fields_in_any_order_and_the_empty_one() {
+    let env = Env::with_keys("contexts");
+    let seal_with = |ctx: &[&str]| {
+        env.keyed_ok(&[&["seal", "--kind", "mobile_phone"][..], ctx].concat(), &format!("{PHONE}\n"))
+    };
+    let open_with = |ctx: &[&str], sealed: &str| {
+        env.keyed(&[&["open", "--kind", "mobile_phone", "--purpose", "p"][..], ctx].concat(), sealed)
+    };
+    let opens = |ctx: &[&str], sealed: &str| {
+        let out = open_with(ctx, sealed);
+        out.status.success() && text(&out.stdout) == format!("{PHONE}\n")
+    };
+
+    // The empty context, in both spellings.
+    let sealed = seal_with(&["--empty-context"]);
+    assert!(opens(&["--context-json", "[]"], &sealed));
+    assert!(opens(&["--empty-context"], &sealed));
+    assert!(!opens(&["--table", "t", "--column", "c"], &sealed));
+
+    // Fields in order; another order is another context.
+    let sealed = seal_with(&["--context-field", "tenant=acme", "--context-field", "purpose=billing"]);
+    assert!(opens(&["--context-json", r#"[["tenant","acme"],["purpose","billing"]]"#], &sealed));
+    assert!(!opens(&["--context-field", "purpose=billing", "--context-field", "tenant=acme"], &sealed));
+    assert!(!opens(&["--context-field", "tenant=acme"], &sealed));
+
+    // table/column as fields is the same context as the flags; extra fields follow.
+    let sealed =
+        seal_with(&["--table", "t", "--column", "c", "--context-field", "row=7", "--context-field", "x=a=b"]);
+    assert!(opens(&["--context-json", r#"[["table","t"],["column","c"],["row","7"],["x","a=b"]]"#], &sealed));
+    assert!(opens(
+        &[
+            "--context-field",
+            "table=t",
+            "--context-field",
+            "column=c",
+            "--context-field",
+            "row=7",
+            "--context-field",
+            "x=a=b"
+        ],
+        &sealed
+    ));
+    // Names with `=` only through JSON.
+    let sealed = seal_with(&["--context-json", r#"[["a=b","c"]]"#]);
+    assert!(opens(&["--context-json", r#"[["a=b","c"]]"#], &sealed));
+    assert!(!opens(&["--context-field", "a=b=c"], &sealed));
+
+    // Usage errors, before any key is needed.
+    for (ctx, expected) in [
+        (&[][..], "say where the values live"),
+        (&["--table", "t"][..], "--column"),
+        (&["--context-field", "noequals"][..], "expected NAME=VALUE"),
+        (&["--empty-context", "--row-id-from-line"][..], "cannot be used with"),
+        (&["--context-json", "{\"a\":1}"][..], "--context-json: expected a JSON list"),
+        (&["--context-json", "[]", "--table", "t", "--column", "c"][..], "cannot be used with"),
+    ] {
+        let out = open_with(ctx, "x\n");
+        assert_eq!(out.status.code(), Some(2), "{ctx:?}");
+        assert!(text(&out.stderr).contains(expected), "{ctx:?}: {}", text(&out.stderr));
+    }
+    let long = format!("f={}", "x".repeat(1025));
+    let out = open_with(&["--context-field", &long], "x\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("context field too long"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
+    let env = Env::with_keys("records");
+    let ctx = ["--table", "users", "--column", "phone", "--row-id-column", "uid", "--value-column", "phone"];
+    let csv_in = format!("uid,phone,note\n7f1c-aa,{PHONE},\"a, b\"\n9e2d-bb,,x\nc3,13900139000,\n");
+    let sealed = env.keyed_ok(&[&["seal", "--kind", "mobile_phone"][..], &ctx].concat(), &csv_in);
+    let rows: Vec<&str> = lines(&sealed);
+    assert_eq!(rows[0], "uid,phone,note");
+    assert!(rows[1].starts_with("7f1c-aa,dz1.") && rows[1].ends_with(",\"a, b\""), "{sealed}");
+    assert_eq!(rows[2], "9e2d-bb,,x", "a blank value stays blank");
+    assert!(!sealed.contains(PHONE));
+
+    let open =
+        [&["open", "--kind", "mobile_phone", "--purpose", "p", "--audit", "audit.jsonl"][..], &ctx].concat();
+    assert_eq!(env.keyed_ok(&open, &sealed), csv_in, "the same records, the values opened");
+    let audit = json_lines(&std::fs::read_to_string(env.path("audit.jsonl")).unwrap());
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0]["context"]["row"], "7f1c-aa");
+
+    // Swapped row ids: refused (row and column named, never the value); marked with --on-invalid mark.
+    let swapped = sealed.replace("7f1c-aa,", "TMP,").replace("c3,", "7f1c-aa,").replace("TMP,", "c3,");
+    let out = env.keyed(&open, &swapped);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("row 1, column phone: "), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(PHONE));
+    let marked = env.keyed_ok(&[&open[..], &["--on-invalid", "mark"]].concat(), &swapped);
+    assert_eq!(lines(&marked)[1], "c3,#INVALID,\"a, b\"");
+
+    // JSON Lines: numbers are row ids as `run` reads them; fields come back as strings.
+    let jsonl = format!("{{\"uid\":42,\"phone\":\"{PHONE}\"}}\n\n{{\"phone\":null,\"uid\":43}}\n");
+    let j = ["--format", "jsonl"];
+    let sealed = env.keyed_ok(&[&["seal", "--kind", "mobile_phone"][..], &ctx, &j].concat(), &jsonl);
+    let rows = json_lines(&sealed);
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0]["phone"].as_str().unwrap().starts_with("dz1."));
+    assert_eq!(rows[1], serde_json::json!({"phone": "", "uid": "43"}));
+    let opened = env.keyed_ok(&[&open[..], &j].concat(), &sealed);
+    assert_eq!(
+        opened,
+        format!("{{\"uid\":\"42\",\"phone\":\"{PHONE}\"}}\n{{\"phone\":\"\",\"uid\":\"43\"}}\n")
+    );
+    let ctx42 = ["--table", "users", "--column", "phone", "--context-field", "row=42"];
+    let one = rows[0]["phone"].as_str().unwrap();
+    assert_eq!(
+        env.keyed_ok(
+            &[&["open", "--kind", "mobile_phone", "--purpose", "p"][..], &ctx42].concat(),
+            &format!("{one}\n")
+        ),
+        format!("{PHONE}\n")
+    );
+
+    // Structure errors name the row or the column.
+    for (args, input, expected) in [
+        (
+            &ctx[..],
+            "id,phone\n1,2\n",
+            "--row-id-column uid: the input has no such column (it has: id, phone)",
+        ),
+        (&ctx[..], "uid,phone\n1\n", "row 1: 1 fields where the header has 2"),
+        (&ctx[..], "uid,phone,phone\n1,2,3\n", "--value-column phone: the header names it twice"),
+        (&ctx[..], "", "the input is empty"),
+        (&[&ctx[..], &j].concat()[..], "{\"uid\":1,\"phone\":[1]}\n", "row 1: not a JSON object"),
+        (
+            &[&ctx[..], &j].concat()[..],
+            "{\"uid\":1,\"phone\":\"1\",\"phone\":\"2\"}\n",
+            "row 1: key phone appears twice",
+        ),
+        (
+            &[&ctx[..], &j].concat()[..],
+            "{\"phone\":\"13800138000\"}\n",
+            "row 1, column phone: the row id is empty",
+        ),
+    ] {
+        let out = env.keyed(&[&["seal", "--kind", "mobile_phone"][..], args].concat(), input);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(expected), "{}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains(PHONE));
+    }
+    // --row-id-column needs --value-column.
+    let out = env.keyed(
+        &["seal", "--kind", "mobile_phone", "--table", "t", "--column", "c", "--row-id-column", "uid"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
