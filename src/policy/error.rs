@@ -28,7 +28,7 @@ pub enum PolicyError {
     Setting {
         /// The setting (`today`, `marker`, `minors`, ...).
         key: &'static str,
-        /// What is wrong.
+        /// What is wrong, as it reads after the key (`= "x": expected ...`).
         reason: String,
     },
     /// A column's entry is not acceptable.
@@ -85,7 +85,7 @@ impl fmt::Display for PolicyError {
                     None => Ok(()),
                 }
             }
-            PolicyError::Setting { key, reason } => write!(f, "{key}: {reason}"),
+            PolicyError::Setting { key, reason } => write!(f, "{key} {reason}"),
             PolicyError::Column { column, reason } => write!(f, "column `{column}`: {reason}"),
             PolicyError::KAnonymity(m) => write!(f, "k_anonymity: {m}"),
             PolicyError::DuplicateHeader(h) => write!(f, "the input header has column `{h}` twice"),

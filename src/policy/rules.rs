@@ -218,9 +218,8 @@ impl Policy {
         }
         let today = match self.today.as_deref() {
             None => Date::today(),
-            Some(s) => {
-                parse_date(s).ok_or_else(|| setting("today", format!("{s:?}: expected a date YYYY-MM-DD")))?
-            }
+            Some(s) => parse_date(s)
+                .ok_or_else(|| setting("today", format!("= {s:?}: expected a date YYYY-MM-DD")))?,
         };
         if let Some(t) = &self.table
             && (t.is_empty() || t.len() > crate::seal::MAX_FIELD_LEN)

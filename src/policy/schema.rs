@@ -174,6 +174,12 @@ const COLUMN_KEYS: &[&str] = &[
     "grid_km",
 ];
 const KANON_KEYS: &[&str] = &["k", "quasi_identifiers"];
+/// Settings with a fixed set of values (checked here for a message that names the key).
+const ENUM_KEYS: &[(&str, &[&str])] = &[
+    ("unnamed_columns", &["refuse", "drop", "keep"]),
+    ("on_invalid", &["error", "mark"]),
+    ("minors", &["same", "strict", "suppress"]),
+];
 
 impl Policy {
     /// Read a policy from TOML text (the format of `examples/policy.toml`).
@@ -195,6 +201,16 @@ impl Policy {
     fn from_value(value: serde_json::Value) -> Result<Policy, PolicyError> {
         if let Some(top) = value.as_object() {
             unknown_keys(top.keys(), TOP_KEYS, "the policy")?;
+            for (key, valid) in ENUM_KEYS {
+                if let Some(v) = top.get(*key).and_then(|v| v.as_str())
+                    && !valid.contains(&v)
+                {
+                    return Err(PolicyError::Setting {
+                        key: *key,
+                        reason: format!("= {v:?}: expected {}", valid.join(", ")),
+                    });
+                }
+            }
             if let Some(columns) = top.get("columns").and_then(|c| c.as_object()) {
                 for (name, c) in columns {
                     if let Some(c) = c.as_object() {
