@@ -165,7 +165,7 @@ fn json_lines_output_with_k_anonymity_is_pinned() {
     for line in dir.read("out.jsonl").lines() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         let user = v["user_id"].as_str().unwrap();
-        let source = inputs.iter().find(|i| i["user_id"].to_string() == user).unwrap();
+        let source = inputs.iter().find(|i| i["user_id"].as_u64() == user.parse().ok()).unwrap();
         let sealed = v["bank_card"].as_str().unwrap();
         let mut line = line.to_owned();
         if !sealed.is_empty() && sealed != "#INVALID" {

@@ -697,3 +697,32 @@ fn the_example_policy_runs() {
     assert_eq!(rows.len(), 13);
     assert_eq!(rows[1][5], "北京市");
 }
+
+/// `minors` and `consent_column` through `run`: rows withheld, sensitive
+/// columns emptied, and the summary counting both. A `.json` policy is read as JSON.
+#[test]
+fn minors_and_consent_in_run() {
+    let d = Dir::new("minors");
+    d.write(
+        "policy.json",
+        r#"{"today": "2026-11-23", "minors": "suppress", "consent_column": "ok",
+            "columns": {"user_id": {"action": "keep"}, "ok": {"action": "drop"},
+                        "id": {"kind": "id_number", "action": "drop", "generalize": {"province": "province"}},
+                        "mobile": {"kind": "mobile_phone", "action": "mask"}}}"#,
+    );
+    let child = id_number("440305", "20121124", 4);
+    let adult = id_number("440305", "19900615", 123);
+    d.write(
+        "in.csv",
+        &format!("user_id,ok,id,mobile\n1,yes,{adult},13800138000\n2,yes,{child},13800138000\n3,No,{adult},13800138000\n"),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_desensitize"));
+    cmd.current_dir(&d.path).args(["run", "--policy", "policy.json", "in.csv", "-o", "out.csv"]);
+    let o = cmd.output().unwrap();
+    ok(&o);
+    assert_eq!(d.read("out.csv"), "user_id,province,mobile\n1,广东省,138****8000\n3,,138****8000\n");
+    let summary = stderr(&o);
+    assert!(summary.contains("3 rows in, 2 rows out"), "{summary}");
+    assert!(summary.contains("minors (under 14): 1 rows withheld"), "{summary}");
+    assert!(summary.contains("consent (ok): sensitive columns withheld in 1 rows"), "{summary}");
+}

@@ -282,28 +282,28 @@ impl Plan {
         Ok(Verdict::Write)
     }
 
-    /// A value that cannot be processed: the row fails, or `outputs`
+    /// A value that cannot be processed (`e`): the row fails, or `outputs`
     /// markers are written.
     fn bad(
         &self,
-        row: u64,
-        col: usize,
+        e: RowError,
         outputs: usize,
-        why: Reason,
         cells: &mut Cells,
         report: &mut Report,
         counting: bool,
     ) -> Result<(), RowError> {
         if self.rules.on_invalid == OnInvalid::Error {
-            return Err(RowError { row, column: Some(col), reason: why });
+            return Err(e);
         }
         for _ in 0..outputs {
             cells.push(&self.marker);
         }
         if !counting {
             report.summary.invalid += 1;
-            bump(&mut report.summary.invalid_by_column, col);
-            report.rejects.push(RowError { row, column: Some(col), reason: why });
+            if let Some(c) = e.column {
+                bump(&mut report.summary.invalid_by_column, c);
+            }
+            report.rejects.push(e);
         }
         Ok(())
     }
@@ -386,7 +386,8 @@ impl Plan {
                         continue;
                     }
                     if self.text_output && fields.text(i).is_none() {
-                        self.bad(row, i, 1, "not valid UTF-8".into(), cells, report, counting)?;
+                        let e = RowError { row, column: Some(i), reason: "not valid UTF-8".into() };
+                        self.bad(e, 1, cells, report, counting)?;
                         continue;
                     }
                     cells.push(fields.field(i));
@@ -428,7 +429,8 @@ impl Plan {
                         }
                         Err(why) => {
                             cells.truncate(start);
-                            self.bad(row, i, *outputs, why, cells, report, counting)?;
+                            let e = RowError { row, column: Some(i), reason: why };
+                            self.bad(e, *outputs, cells, report, counting)?;
                         }
                     }
                 }

@@ -206,7 +206,7 @@ impl Policy {
                     && !valid.contains(&v)
                 {
                     return Err(PolicyError::Setting {
-                        key: *key,
+                        key,
                         reason: format!("= {v:?}: expected {}", valid.join(", ")),
                     });
                 }
