@@ -1,5 +1,6 @@
 //! Every policy error: its variant and its exact message (keys, columns and
 //! causes; never a value of a record).
+#![cfg(feature = "toml")]
 
 use std::sync::Arc;
 
