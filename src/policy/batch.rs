@@ -55,6 +55,23 @@ impl Plan {
     /// id make a row's cells depend on each other); values are gathered
     /// from the input columns and the cells scattered into the output
     /// columns, with no allocation per row once the buffers have grown.
+    ///
+    /// ```
+    /// use desensitize::policy::{ColumnBatch, Plan, Policy, Report};
+    ///
+    /// let policy = Policy::from_json(
+    ///     r#"{"columns": {"id": {"action": "keep"}, "phone": {"kind": "mobile_phone", "action": "mask"}}}"#,
+    /// )?;
+    /// let plan = Plan::from_policy(&policy, &["id", "phone"], None)?;
+    /// let ids = ["1", "2"];
+    /// let phones = ["13800138000", "13900139000"];
+    /// let mut batch = ColumnBatch::new();
+    /// plan.apply_columns(1, &[&ids[..], &phones[..]], &mut batch, &mut Report::default())?;
+    /// let masked = &batch.columns()[1];
+    /// assert_eq!(masked.values(), b"138****8000139****9000");
+    /// assert_eq!(masked.ends(), [11, 22]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply_columns<S: AsRef<[u8]>>(
         &self,
         first_row: u64,

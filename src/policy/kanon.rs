@@ -58,6 +58,23 @@ impl Plan {
     /// quasi-identifiers are computed (into `scratch`). Rows withheld as
     /// minors are not counted; invalid values fail the row as in
     /// [`Plan::apply`] (and are reported in pass 2).
+    ///
+    /// ```
+    /// use desensitize::policy::{Cells, ClassCounts, Plan, Policy, Report, Verdict, Withheld};
+    ///
+    /// let policy = Policy::from_json(r#"{"columns": {"city": {"action": "keep"}},
+    ///     "k_anonymity": {"k": 2, "quasi_identifiers": ["city"]}}"#)?;
+    /// let plan = Plan::from_policy(&policy, &["city"], None)?;
+    /// let rows = [["Beijing"], ["Beijing"], ["Lhasa"]];
+    /// let (mut cells, mut classes) = (Cells::new(), ClassCounts::new());
+    /// for (i, r) in rows.iter().enumerate() {
+    ///     plan.count(i as u64 + 1, &r[..], &mut cells, &mut classes)?;
+    /// }
+    /// plan.finish_counting(classes)?;
+    /// let mut report = Report::default();
+    /// assert_eq!(plan.apply(3, &rows[2][..], &mut cells, &mut report)?, Verdict::Withheld(Withheld::KAnonymity));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn count<R: Fields + ?Sized>(
         &self,
         row: u64,

@@ -42,6 +42,27 @@ pub(super) enum PlanColumn {
 /// The keyring is held as an `Arc` because sealing draws on it for every
 /// row; an owned handle lets a plan outlive the scope that built it (a
 /// Python object, a Spark task).
+///
+/// ```
+/// use std::sync::Arc;
+/// use desensitize::policy::{Cells, Plan, Policy, PolicyError, Report};
+///
+/// let policy = Policy::from_json(r#"{"columns": {"phone": {"kind": "mobile_phone", "action": "mask"}}}"#)?;
+/// // Checked against the header before the first record.
+/// let err = Plan::from_policy(&policy, &["phone", "note"], None).unwrap_err();
+/// assert_eq!(err, PolicyError::Unnamed(vec!["note".into()]));
+///
+/// let plan = Arc::new(Plan::from_policy(&policy, &["phone"], None)?);
+/// let worker = {
+///     let plan = Arc::clone(&plan);
+///     std::thread::spawn(move || {
+///         let (mut cells, mut report) = (Cells::new(), Report::default());
+///         plan.apply(1, &["13800138000"][..], &mut cells, &mut report).map(|_| cells.get(0).to_vec())
+///     })
+/// };
+/// assert_eq!(worker.join().unwrap().unwrap(), b"138****8000");
+/// # Ok::<(), PolicyError>(())
+/// ```
 pub struct Plan {
     pub(super) columns: Vec<PlanColumn>,
     pub(super) rules: Rules,
