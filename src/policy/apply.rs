@@ -32,22 +32,26 @@ impl Cells {
     }
 
     /// Remove every cell, keeping the allocations.
+    #[inline]
     pub fn clear(&mut self) {
         self.data.clear();
         self.ends.clear();
     }
 
     /// Number of cells.
+    #[inline]
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
     /// Whether there are no cells.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
 
     /// Cell `i` (empty past the end).
+    #[inline]
     pub fn get(&self, i: usize) -> &[u8] {
         match self.ends.get(i) {
             None => b"",
@@ -71,6 +75,7 @@ impl Cells {
     }
 
     /// Append a cell.
+    #[inline]
     pub fn push(&mut self, bytes: &[u8]) {
         self.data.extend_from_slice(bytes);
         self.ends.push(self.data.len());
@@ -90,6 +95,7 @@ impl Cells {
     }
 
     /// Keep the first `cells` cells (and drop a cell being written).
+    #[inline]
     pub(super) fn truncate(&mut self, cells: usize) {
         self.ends.truncate(cells);
         self.data.truncate(self.ends.last().copied().unwrap_or(0));
@@ -204,6 +210,7 @@ fn add(a: &mut Vec<u64>, b: &[u64]) {
     }
 }
 
+#[inline]
 fn bump(v: &mut Vec<u64>, i: usize) {
     if v.len() <= i {
         v.resize(i + 1, 0);
@@ -230,6 +237,7 @@ impl Report {
 }
 
 /// A consent flag: `true/false`, `1/0`, `yes/no`, any case.
+#[inline]
 fn consent(text: Option<&str>) -> Option<bool> {
     let t = text?.trim();
     for (yes, no) in [("true", "false"), ("1", "0"), ("yes", "no")] {
