@@ -210,6 +210,11 @@ fn k_anonymity_two_passes() {
         plan.count(i as u64 + 1, &r[..], &mut cells, &mut classes).unwrap();
     }
     assert_eq!(classes.classes(), 2);
+    // Debug shows no quasi-identifier value.
+    assert_eq!(format!("{classes:?}"), "ClassCounts(2 classes)");
+    let mut probe = Cells::new();
+    probe.push(b"13800138000");
+    assert_eq!(format!("{probe:?}"), "Cells(1 cells, 11 bytes)");
     assert_eq!(plan.finish_counting(classes).unwrap().suppressed_records(), 1);
     let mut report = Report::default();
     let verdicts: Vec<Verdict> =

@@ -11,10 +11,17 @@ use super::{PolicyError, RowError};
 use crate::generalize::{EquivalenceClasses, Suppression};
 
 /// Class sizes of the quasi-identifiers, counted in pass 1.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ClassCounts {
     /// Length-prefixed quasi-identifier values -> rows.
     counts: HashMap<Vec<u8>, u64>,
+}
+
+/// The number of classes only: the keys are (generalized) personal data.
+impl std::fmt::Debug for ClassCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClassCounts({} classes)", self.counts.len())
+    }
 }
 
 impl ClassCounts {
