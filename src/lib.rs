@@ -43,6 +43,7 @@ pub mod generalize;
 pub mod keys;
 pub mod kind;
 pub mod mask;
+pub mod policy;
 pub mod pseudo;
 pub mod region;
 pub mod seal;

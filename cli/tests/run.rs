@@ -552,6 +552,39 @@ fn output_is_atomic_and_never_the_input() {
     assert_eq!(d.read("in.csv"), "user_id,mobile\n1,13800138000\n");
 }
 
+/// Issue 8, defect 7: a replaced output keeps its mode (0600 stays 0600,
+/// likewise the rejects file); a new output is created owner-only.
+#[cfg(unix)]
+#[test]
+fn outputs_keep_their_mode_and_new_ones_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let d = Dir::new("mode");
+    d.write(
+        "policy.toml",
+        "on_invalid = \"mark\"\n[columns.user_id]\naction = \"keep\"\n[columns.mobile]\nkind = \"mobile_phone\"\naction = \"mask\"\n",
+    );
+    d.write("in.csv", "user_id,mobile\n1,13800138000\n2,123\n");
+
+    // New files: 0600 (not world- or group-readable), whatever the umask allows.
+    ok(&d.run("in.csv", "new.csv", &["--rejects", "new-rejects.csv"]));
+    assert_eq!(mode(&d.join("new.csv")), 0o600);
+    assert_eq!(mode(&d.join("new-rejects.csv")), 0o600);
+
+    // Existing files keep their mode: a private one stays private, a shared one stays shared.
+    for (out, rejects, m) in [("a.csv", "a-rejects.csv", 0o600), ("b.csv", "b-rejects.csv", 0o640)] {
+        for name in [out, rejects] {
+            let p = d.write(name, "old\n");
+            fs::set_permissions(&p, fs::Permissions::from_mode(m)).unwrap();
+        }
+        ok(&d.run("in.csv", out, &["--rejects", rejects]));
+        assert_eq!(mode(&d.join(out)), m, "{out}");
+        assert_eq!(mode(&d.join(rejects)), m, "{rejects}");
+        assert_eq!(d.read(out), "user_id,mobile\n1,138****8000\n2,#INVALID\n");
+        assert!(d.read(rejects).contains("2,mobile,"));
+    }
+}
+
 #[test]
 fn policies_are_checked_up_front() {
     let d = Dir::new("policy");
@@ -601,7 +634,10 @@ fn policies_are_checked_up_front() {
             "k must be at least 2",
         ),
         ("unnamed_columns = \"sometimes\"", "unnamed_columns = \"sometimes\""),
-        ("[columns.mobile]\naction = \"keep\"\nlevle = \"strict\"", "unknown field `levle`"),
+        (
+            "[columns.mobile]\naction = \"keep\"\nlevle = \"strict\"",
+            "unknown key `levle` in [columns.mobile]: did you mean `level`?",
+        ),
         // Against the header.
         ("row_id = \"uid\"\nunnamed_columns = \"drop\"", "row_id column `uid` is not in the input header"),
         (
@@ -660,4 +696,33 @@ fn the_example_policy_runs() {
     );
     assert_eq!(rows.len(), 13);
     assert_eq!(rows[1][5], "北京市");
+}
+
+/// `minors` and `consent_column` through `run`: rows withheld, sensitive
+/// columns emptied, and the summary counting both. A `.json` policy is read as JSON.
+#[test]
+fn minors_and_consent_in_run() {
+    let d = Dir::new("minors");
+    d.write(
+        "policy.json",
+        r#"{"today": "2026-11-23", "minors": "suppress", "consent_column": "ok",
+            "columns": {"user_id": {"action": "keep"}, "ok": {"action": "drop"},
+                        "id": {"kind": "id_number", "action": "drop", "generalize": {"province": "province"}},
+                        "mobile": {"kind": "mobile_phone", "action": "mask"}}}"#,
+    );
+    let child = id_number("440305", "20121124", 4);
+    let adult = id_number("440305", "19900615", 123);
+    d.write(
+        "in.csv",
+        &format!("user_id,ok,id,mobile\n1,yes,{adult},13800138000\n2,yes,{child},13800138000\n3,No,{adult},13800138000\n"),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_desensitize"));
+    cmd.current_dir(&d.path).args(["run", "--policy", "policy.json", "in.csv", "-o", "out.csv"]);
+    let o = cmd.output().unwrap();
+    ok(&o);
+    assert_eq!(d.read("out.csv"), "user_id,province,mobile\n1,广东省,138****8000\n3,,138****8000\n");
+    let summary = stderr(&o);
+    assert!(summary.contains("3 rows in, 2 rows out"), "{summary}");
+    assert!(summary.contains("minors (under 14): 1 rows withheld"), "{summary}");
+    assert!(summary.contains("consent (ok): sensitive columns withheld in 1 rows"), "{summary}");
 }

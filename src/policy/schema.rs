@@ -1,0 +1,296 @@
+//! The policy as written: a serde type for the TOML / JSON schema of
+//! `examples/policy.toml`. Nothing here is checked beyond its shape;
+//! [`Policy::check`](super::Policy::check) turns it into [`Rules`](super::Rules).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::PolicyError;
+
+/// A record policy as written: what every column of a record becomes.
+///
+/// Read it from TOML ([`Policy::from_toml`], default feature `toml`) or JSON
+/// ([`Policy::from_json`]), or build it in code. Unknown keys are refused,
+/// with the nearest valid name suggested.
+///
+/// ```
+/// use desensitize::policy::Policy;
+///
+/// let p = Policy::from_json(r#"{"columns": {"phone": {"kind": "mobile_phone", "action": "mask"}}}"#)?;
+/// assert_eq!(p.columns["phone"].action, "mask");
+///
+/// let err = Policy::from_json(r#"{"columns": {"phone": {"acton": "mask"}}}"#).unwrap_err();
+/// assert_eq!(err.to_string(), "unknown key `acton` in [columns.phone]: did you mean `action`?");
+/// # Ok::<(), desensitize::policy::PolicyError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Context table for sealed values, and the default blind-index name prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The column whose value is the row id bound into every sealed value of the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row_id: Option<String>,
+    /// What happens to a column the policy does not name (default: refuse).
+    #[serde(default)]
+    pub unnamed_columns: Unnamed,
+    /// What happens to a value that is not valid for its kind (default: error).
+    #[serde(default)]
+    pub on_invalid: OnInvalid,
+    /// What is written in place of an invalid value under `on_invalid = "mark"`
+    /// (default `#INVALID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
+    /// The date ages are computed on, `YYYY-MM-DD` (default: today, China time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<String>,
+    /// What happens to the row of a holder under 14 (default: same as any row).
+    #[serde(default)]
+    pub minors: Minors,
+    /// The column of `true` / `false` consent flags: where false, sensitive
+    /// columns are written empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_column: Option<String>,
+    /// The columns, by input column name.
+    #[serde(default)]
+    pub columns: BTreeMap<String, ColumnSpec>,
+    /// Optional k-anonymity over output columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k_anonymity: Option<KAnonymitySpec>,
+}
+
+/// One column as written (`[columns.NAME]`). The names are those of
+/// `examples/policy.toml`; [`Policy::check`](super::Policy::check) says
+/// which combinations are valid.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// `keep`, `drop`, `mask`, `seal`, `pseudonym`, `fpe`, `generalize` or `blind-index`.
+    pub action: String,
+    /// The kind values are parsed as (`id_number`, `mobile_phone`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Mask level: `strict`, `standard` or `relaxed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// Pseudonym / FPE domain, or blind-index name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Blind-index length in bits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<i64>,
+    /// Blind-index transform: `full`, `last4`, `birth_year`, `email_domain`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transform: Option<String>,
+    /// The fact `generalize` replaces the value with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Derived columns: fact name → output column name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generalize: Option<BTreeMap<String, String>>,
+    /// Age band width in years.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band_width: Option<i64>,
+    /// Geohash precision (characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<i64>,
+    /// Grid cell size in km.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_km: Option<f64>,
+}
+
+/// `[k_anonymity]` as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KAnonymitySpec {
+    /// Smallest class size kept.
+    pub k: i64,
+    /// Output columns whose values define the classes.
+    pub quasi_identifiers: Vec<String>,
+}
+
+/// What happens to an input column that the policy does not name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unnamed {
+    /// Refuse the header (the default: nothing leaks by omission).
+    #[default]
+    Refuse,
+    /// Leave it out of the output.
+    Drop,
+    /// Copy it unchanged.
+    Keep,
+}
+
+/// What happens to a value that is not valid for its kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnInvalid {
+    /// The row fails (the default).
+    #[default]
+    Error,
+    /// The marker is written in its cells, and the cell is reported.
+    Mark,
+}
+
+/// What happens to the row of an ID number holder under 14 on `today`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Minors {
+    /// Like any other row (the default).
+    #[default]
+    Same,
+    /// Every masked column at the strict level; facts no finer than the province.
+    Strict,
+    /// The row is withheld.
+    Suppress,
+}
+
+const TOP_KEYS: &[&str] = &[
+    "table",
+    "row_id",
+    "unnamed_columns",
+    "on_invalid",
+    "marker",
+    "today",
+    "minors",
+    "consent_column",
+    "columns",
+    "k_anonymity",
+];
+const COLUMN_KEYS: &[&str] = &[
+    "action",
+    "kind",
+    "level",
+    "domain",
+    "bits",
+    "transform",
+    "to",
+    "generalize",
+    "band_width",
+    "precision",
+    "grid_km",
+];
+const KANON_KEYS: &[&str] = &["k", "quasi_identifiers"];
+/// Settings with a fixed set of values (checked here for a message that names the key).
+const ENUM_KEYS: &[(&str, &[&str])] = &[
+    ("unnamed_columns", &["refuse", "drop", "keep"]),
+    ("on_invalid", &["error", "mark"]),
+    ("minors", &["same", "strict", "suppress"]),
+];
+
+impl Policy {
+    /// Read a policy from TOML text (the format of `examples/policy.toml`).
+    #[cfg(feature = "toml")]
+    pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        let value: serde_json::Value =
+            toml::from_str(text).map_err(|e| PolicyError::Syntax(e.message().to_owned()))?;
+        Policy::from_value(value)
+    }
+
+    /// Read a policy from JSON text (the same keys as the TOML form).
+    pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+        Policy::from_value(value)
+    }
+
+    /// Unknown keys first (with a suggestion), then the typed shape.
+    fn from_value(value: serde_json::Value) -> Result<Policy, PolicyError> {
+        if let Some(top) = value.as_object() {
+            unknown_keys(top.keys(), TOP_KEYS, "the policy")?;
+            for (key, valid) in ENUM_KEYS {
+                if let Some(v) = top.get(*key).and_then(|v| v.as_str())
+                    && !valid.contains(&v)
+                {
+                    return Err(PolicyError::Setting {
+                        key,
+                        reason: format!("= {v:?}: expected {}", valid.join(", ")),
+                    });
+                }
+            }
+            if let Some(columns) = top.get("columns").and_then(|c| c.as_object()) {
+                for (name, c) in columns {
+                    if let Some(c) = c.as_object() {
+                        unknown_keys(c.keys(), COLUMN_KEYS, &format!("[columns.{name}]"))?;
+                    }
+                }
+            }
+            if let Some(k) = top.get("k_anonymity").and_then(|c| c.as_object()) {
+                unknown_keys(k.keys(), KANON_KEYS, "[k_anonymity]")?;
+            }
+        }
+        serde_json::from_value(value).map_err(|e| PolicyError::Syntax(e.to_string()))
+    }
+}
+
+fn unknown_keys<'a>(
+    keys: impl Iterator<Item = &'a String>,
+    valid: &[&'static str],
+    section: &str,
+) -> Result<(), PolicyError> {
+    for key in keys {
+        if !valid.contains(&key.as_str()) {
+            return Err(PolicyError::UnknownKey {
+                section: section.to_owned(),
+                key: key.clone(),
+                suggestion: nearest(key, valid),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The valid name nearest to `key`, when it is close enough to be a typo.
+pub(crate) fn nearest(key: &str, valid: &[&'static str]) -> Option<&'static str> {
+    let limit = (key.chars().count() / 3).clamp(1, 3);
+    valid
+        .iter()
+        .map(|v| (edit_distance(key, v), *v))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+/// Edit distance over characters (optimal string alignment: insertions,
+/// deletions, substitutions and swaps of neighbours count 1).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let mut v = (d[(i - 1) * w + j - 1] + usize::from(a[i - 1] != b[j - 1]))
+                    .min(d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                v
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("acton", "action"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("levle", "level"), 1);
+        assert_eq!(nearest("acton", COLUMN_KEYS), Some("action"));
+        assert_eq!(nearest("levle", COLUMN_KEYS), Some("level"));
+        assert_eq!(nearest("colour", COLUMN_KEYS), None);
+        assert_eq!(nearest("minor", TOP_KEYS), Some("minors"));
+    }
+}
