@@ -5,7 +5,6 @@ use std::path::Path;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -14,7 +13,7 @@ use crate::error::{Error, KeyringFileError, Result};
 use crate::keys::material::{KEY_LEN, derive_from};
 use crate::keys::provider::{DataKey, KeyProvider, WrappedKey};
 use crate::keys::{KeyState, Keyring, RootKey};
-use crate::seal::fresh_nonce;
+use crate::seal::{fresh_nonce, random};
 
 const MAGIC: &[u8; 4] = b"DZKR";
 const FILE_VERSION: u8 = 1;
@@ -116,7 +115,7 @@ impl Keyring {
         out.extend_from_slice(pid);
         out.extend_from_slice(&wk_len.to_be_bytes());
         out.extend_from_slice(wrapped.as_bytes());
-        let nonce = fresh_nonce();
+        let nonce = fresh_nonce()?;
         let ct = encrypt(dek.expose_bytes(), &nonce, &out, &payload)?;
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
@@ -233,7 +232,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().ok_or(Error::Io(std::io::ErrorKind::InvalidInput))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
-    tmp_name.push(format!(".tmp{:016x}", rand::rng().next_u64()));
+    tmp_name.push(format!(".tmp{:016x}", u64::from_be_bytes(random::bytes()?)));
     let tmp = dir.join(tmp_name);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -361,8 +360,7 @@ impl KeyProvider for PassphraseProvider {
 
     /// `m u32 | t u32 | p u32 | salt[16] | check[16] | nonce[12] | ct[32] | tag[16]`.
     fn wrap(&self, key: &DataKey) -> Result<WrappedKey> {
-        let mut salt = [0u8; SALT_LEN];
-        rand::rng().fill_bytes(&mut salt);
+        let salt: [u8; SALT_LEN] = random::bytes()?;
         let kek = self.kek(self.m_cost_kib, self.t_cost, self.p_cost, &salt)?;
         let check = derive_from(&kek, &[b"desensitize.keyring.check"]);
         let wrap_key = derive_from(&kek, &[b"desensitize.keyring.wrap"]);
@@ -372,7 +370,7 @@ impl KeyProvider for PassphraseProvider {
         }
         out.extend_from_slice(&salt);
         out.extend_from_slice(&check[..CHECK_LEN]);
-        let nonce = fresh_nonce();
+        let nonce = fresh_nonce()?;
         let ct = encrypt(&wrap_key, &nonce, &out, key.expose_bytes())?;
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);

@@ -164,7 +164,7 @@ impl Keyring {
         head.push(WRAP_VERSION);
         head.push(WRAP_ALG);
         head.extend_from_slice(&entry.id.to_be_bytes());
-        head.extend_from_slice(&fresh_nonce());
+        head.extend_from_slice(&fresh_nonce()?);
         let aad = [head.as_slice(), &encode_fields(&[subject.as_bytes()])].concat();
         let nonce = aes_gcm::Nonce::try_from(&head[6..WRAP_HEADER]).map_err(|_| Error::Truncated)?;
         let mut body = key.expose_bytes().to_vec();
@@ -245,7 +245,7 @@ impl Keyring {
             key_id: 0,
             kind: T::KIND,
             check: ctx.check(),
-            nonce: fresh_nonce(),
+            nonce: fresh_nonce()?,
         };
         let bytes =
             seal_raw(&cipher, &header, &encode_fields(&[subject.as_bytes()]), ctx, value.canonical_bytes())?;

@@ -4,7 +4,6 @@ use core::fmt;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHash as Phc, Version};
-use rand::Rng;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Invalid, Result};
@@ -82,11 +81,10 @@ impl Password {
     }
 
     /// Hash with Argon2id v19, the given parameters and a fresh random
-    /// 16-byte salt from the thread-local CSPRNG.
+    /// 16-byte salt from the crate's fork-safe per-thread CSPRNG.
     pub fn hash_with(&self, params: &PasswordParams) -> Result<PasswordHash> {
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
-        let mut salt = [0u8; SALT_LEN];
-        rand::rng().fill_bytes(&mut salt);
+        let salt: [u8; SALT_LEN] = crate::seal::random::bytes()?;
         let phc = argon2
             .hash_password_with_salt(self.expose().as_bytes(), &salt)
             .map_err(|_| Error::PasswordHash("argon2id hashing failed"))?;

@@ -27,6 +27,7 @@
 
 mod context;
 pub(crate) mod envelope;
+pub(crate) mod random;
 
 pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
 
@@ -35,7 +36,6 @@ use core::marker::PhantomData;
 
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use rand::Rng;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::audit::{AuditEvent, Outcome};
@@ -189,10 +189,9 @@ fn with_scratch<const N: usize, R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -
     }
 }
 
-pub(crate) fn fresh_nonce() -> [u8; NONCE_LEN] {
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rng().fill_bytes(&mut nonce);
-    nonce
+/// A fresh 96-bit nonce, unique across threads and `fork()` (see [`random`]).
+pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN]> {
+    random::bytes()
 }
 
 /// Encrypt `plaintext` into a complete envelope under `cipher`.
@@ -257,7 +256,7 @@ pub(crate) fn open_raw(
 impl Keyring {
     /// Seal `value` for the place `ctx` under the active key.
     pub fn seal<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<Sealed<T>> {
-        self.seal_with_nonce(value, ctx, fresh_nonce())
+        self.seal_with_nonce(value, ctx, fresh_nonce()?)
     }
 
     /// Sealing with a caller-chosen nonce. Only for known-answer vectors:
@@ -343,7 +342,7 @@ impl Keyring {
             key_id: key.id,
             kind: T::KIND,
             check: ctx.check(),
-            nonce: fresh_nonce(),
+            nonce: fresh_nonce()?,
         };
         let len = HEADER_LEN + plain.len() + TAG_LEN;
         let text = with_scratch::<128, _>(len, |buf| {
