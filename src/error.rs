@@ -110,6 +110,10 @@ pub enum Error {
     /// The subject key store has no key for this subject.
     #[error("unknown subject")]
     UnknownSubject,
+    /// The audit event of an open could not be recorded, so nothing was
+    /// revealed: the plaintext was discarded. See [`crate::audit`].
+    #[error("audit event not recorded ({0}); nothing was revealed")]
+    AuditFailed(crate::audit::AuditError),
     /// A protected keyring file could not be read.
     #[error("keyring file: {0}")]
     KeyringFile(KeyringFileError),

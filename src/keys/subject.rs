@@ -252,7 +252,8 @@ impl Keyring {
         Ok(Sealed::from_parts(bytes, header))
     }
 
-    /// Open a value sealed with [`Keyring::seal_for`] (audited like [`Keyring::open`]).
+    /// Open a value sealed with [`Keyring::seal_for`] (audited like
+    /// [`Keyring::open`]: no value unless the event was recorded).
     ///
     /// [`Error::SubjectForgotten`] once the subject's key was destroyed;
     /// [`Error::UnknownSubject`] if the store never had one.
@@ -279,8 +280,7 @@ impl Keyring {
             let plain = open_raw(&cipher, sealed.as_bytes(), &encode_fields(&[subject.as_bytes()]), ctx)?;
             T::from_sealed(plain)
         })();
-        self.report(T::KIND, ctx, 0, Some(subject), purpose, &result);
-        result
+        self.audited(T::KIND, ctx, 0, Some(subject), purpose, result)
     }
 
     /// Re-wrap `subject`'s data key under the active root key, so that the
