@@ -154,6 +154,14 @@ pub enum KeyringFileError {
     /// The decrypted contents are not a valid keyring.
     #[error("malformed contents")]
     Malformed,
+    /// The file asks for more Argon2id work than the reader's
+    /// [`CostLimits`](crate::keys::CostLimits) allow; refused before any
+    /// Argon2id work.
+    #[error("key-derivation cost above the reader's limits")]
+    CostTooHigh,
+    /// The pins section breaks SPEC.md §6.2 (the text says how).
+    #[error("invalid analytics pins: {0}")]
+    InvalidPins(&'static str),
 }
 
 impl Error {

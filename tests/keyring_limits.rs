@@ -77,7 +77,7 @@ fn the_caller_sets_the_cap() {
     );
     // Raised limits let a provider write (and read) stronger files.
     let wide = CostLimits { max_t_cost: 20, max_work: 64 * 20, ..CostLimits::default() };
-    let strong = PassphraseProvider::new("pw").unwrap().with_limits(wide).unwrap();
+    let strong = fast("pw").with_limits(wide).unwrap();
     let strong = strong.with_costs(PasswordParams::new(64, 20, 1).unwrap()).unwrap();
     let bytes = Keyring::generate().unwrap().to_protected_bytes(&strong).unwrap();
     assert_eq!(file_err(&bytes, &fast("pw")), KeyringFileError::CostTooHigh);
