@@ -97,7 +97,10 @@ fn no_plaintext_when_the_event_cannot_be_recorded() {
     assert_eq!(cipher_before.reidentify(&pseudo, "t").unwrap(), id());
 
     let message = NOT_RECORDED.to_string();
-    assert_eq!(message, "audit event not recorded (audit sink unavailable: test sink refuses); nothing was revealed");
+    assert_eq!(
+        message,
+        "audit event not recorded (audit sink unavailable: test sink refuses); nothing was revealed"
+    );
 }
 
 #[test]
@@ -106,10 +109,16 @@ fn json_lines_audit_reports_write_and_flush_failures() {
     let sealed = keyring.seal(&id(), &ctx()).unwrap();
 
     keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(Full)));
-    assert_eq!(keyring.open(&sealed, &ctx(), "t"), Err(Error::AuditFailed(AuditError::Write(std::io::ErrorKind::StorageFull))));
+    assert_eq!(
+        keyring.open(&sealed, &ctx(), "t"),
+        Err(Error::AuditFailed(AuditError::Write(std::io::ErrorKind::StorageFull)))
+    );
 
     keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(NoFlush(Vec::new()))));
-    assert_eq!(keyring.open(&sealed, &ctx(), "t"), Err(Error::AuditFailed(AuditError::Write(std::io::ErrorKind::BrokenPipe))));
+    assert_eq!(
+        keyring.open(&sealed, &ctx(), "t"),
+        Err(Error::AuditFailed(AuditError::Write(std::io::ErrorKind::BrokenPipe)))
+    );
 
     #[cfg(target_os = "linux")]
     {
@@ -129,7 +138,10 @@ fn json_lines_audit_reports_write_and_flush_failures() {
         outcome: desensitize::audit::Outcome::Opened,
     };
     assert_eq!(log.record(&event), Ok(()));
-    assert_eq!(JsonLinesAudit::new(Full).record(&event), Err(AuditError::Write(std::io::ErrorKind::StorageFull)));
+    assert_eq!(
+        JsonLinesAudit::new(Full).record(&event),
+        Err(AuditError::Write(std::io::ErrorKind::StorageFull))
+    );
 }
 
 #[test]

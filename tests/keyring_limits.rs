@@ -40,10 +40,10 @@ fn hostile_costs_are_refused_before_any_argon2_work() {
     let provider = fast("pw");
     let limits = CostLimits::default();
     let cases = [
-        (4 << 20, 1, 1),                           // 4 GiB: accepted before the caps
-        (limits.max_m_cost_kib + 1, 1, 1),         // just over the memory cap
-        (64, limits.max_t_cost + 1, 1),            // just over the passes cap
-        (64 * 64, 1, limits.max_p_cost + 1),       // just over the lanes cap
+        (4 << 20, 1, 1),                               // 4 GiB: accepted before the caps
+        (limits.max_m_cost_kib + 1, 1, 1),             // just over the memory cap
+        (64, limits.max_t_cost + 1, 1),                // just over the passes cap
+        (64 * 64, 1, limits.max_p_cost + 1),           // just over the lanes cap
         (limits.max_m_cost_kib, limits.max_t_cost, 1), // each within, the product over
         (1 << 20, 64, 64),
     ];
@@ -200,11 +200,20 @@ fn pins_must_be_what_spec_allows() {
 
     let refused = pins_err;
     assert_eq!(refused(&[], None), KeyringFileError::InvalidPins("empty pins section"));
-    assert_eq!(refused(&[("pseudonym:sales", 9)], None), KeyringFileError::InvalidPins("pin to a missing key"));
-    assert_eq!(refused(&[("pseudonym:sales", 3)], None), KeyringFileError::InvalidPins("pin to a destroyed key"));
+    assert_eq!(
+        refused(&[("pseudonym:sales", 9)], None),
+        KeyringFileError::InvalidPins("pin to a missing key")
+    );
+    assert_eq!(
+        refused(&[("pseudonym:sales", 3)], None),
+        KeyringFileError::InvalidPins("pin to a destroyed key")
+    );
     assert_eq!(refused(&[("tokens:sales", 1)], None), KeyringFileError::InvalidPins("unknown pin namespace"));
     assert_eq!(refused(&[("sales", 1)], None), KeyringFileError::InvalidPins("unknown pin namespace"));
-    assert_eq!(refused(&[("pseudonym:Sales!", 1)], None), KeyringFileError::InvalidPins("invalid domain name"));
+    assert_eq!(
+        refused(&[("pseudonym:Sales!", 1)], None),
+        KeyringFileError::InvalidPins("invalid domain name")
+    );
     assert_eq!(
         refused(&[("fpe:sales", 1), ("fpe:sales", 2)], None),
         KeyringFileError::InvalidPins("duplicate pin")

@@ -452,12 +452,17 @@ impl PassphraseProvider {
         }
         let mut r = Reader(wrapped.wrapped_key);
         let (m, t, p) = (r.u32()?, r.u32()?, r.u32()?);
-        check_params(m, t, p, &CostLimits {
-            max_m_cost_kib: u32::MAX,
-            max_t_cost: u32::MAX,
-            max_p_cost: u32::MAX,
-            max_work: u64::MAX,
-        })?;
+        check_params(
+            m,
+            t,
+            p,
+            &CostLimits {
+                max_m_cost_kib: u32::MAX,
+                max_t_cost: u32::MAX,
+                max_p_cost: u32::MAX,
+                max_work: u64::MAX,
+            },
+        )?;
         Ok(PasswordParams::from_parts(m, t, p))
     }
 
