@@ -8,7 +8,7 @@
 //!
 //! Audit is **fail-closed**: when the sink reports that it could not record
 //! the event ([`AuditError`]), the open returns
-//! [`Error::AuditFailed`](crate::Error::AuditFailed) and the plaintext is
+//! [`Error::AuditFailed`] and the plaintext is
 //! dropped (wiped) unseen.
 //!
 //! ```
