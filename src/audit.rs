@@ -2,13 +2,19 @@
 //!
 //! Every [`Keyring::open`](crate::Keyring::open) (and every other path that
 //! turns protected data back into plaintext) reports one [`AuditEvent`] to the
-//! keyring's [`AuditSink`]. Events carry the kind, context, key id, subject,
-//! the caller's purpose and the outcome: never the value.
+//! keyring's [`AuditSink`], refusals included (an envelope that does not even
+//! parse is recorded as refused). Events carry the kind, context, key id,
+//! subject, the caller's purpose and the outcome: never the value.
+//!
+//! Audit is **fail-closed**: when the sink reports that it could not record
+//! the event ([`AuditError`]), the open returns
+//! [`Error::AuditFailed`] and the plaintext is
+//! dropped (wiped) unseen.
 //!
 //! ```
-//! use std::sync::{Arc, Mutex};
-//! use desensitize::audit::JsonLinesAudit;
-//! use desensitize::{Context, Keyring, MobilePhone};
+//! use std::sync::Arc;
+//! use desensitize::audit::{AuditError, JsonLinesAudit};
+//! use desensitize::{Context, Error, Keyring, MobilePhone};
 //!
 //! let log = Arc::new(JsonLinesAudit::new(Vec::new()));
 //! let mut keyring = Keyring::generate()?;
@@ -21,6 +27,20 @@
 //! let line = String::from_utf8(log.into_inner_clone()).unwrap();
 //! assert!(line.contains(r#""purpose":"send-sms""#) && line.contains(r#""outcome":"opened""#));
 //! assert!(!line.contains("13800138000"));
+//!
+//! // A log that cannot be written: nothing is revealed.
+//! struct Full;
+//! impl std::io::Write for Full {
+//!     fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+//!         Err(std::io::ErrorKind::StorageFull.into())
+//!     }
+//!     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+//! }
+//! keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(Full)));
+//! assert_eq!(
+//!     keyring.open(&sealed, &ctx, "send-sms"),
+//!     Err(Error::AuditFailed(AuditError::Write(std::io::ErrorKind::StorageFull)))
+//! );
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 
@@ -28,7 +48,7 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::kind::Kind;
 use crate::seal::Context;
 
@@ -58,28 +78,76 @@ pub struct AuditEvent<'a> {
     pub outcome: Outcome<'a>,
 }
 
-/// Receives audit events. Implementations must not block for long: they run
-/// on the caller's thread, inside `open`.
-pub trait AuditSink: Send + Sync {
-    /// Record one event.
-    fn record(&self, event: &AuditEvent<'_>);
+/// Why an audit event could not be recorded. Value-free, like [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// Writing or flushing the log failed (only the I/O error kind is kept).
+    #[error("writing the audit log failed: {0}")]
+    Write(std::io::ErrorKind),
+    /// The sink cannot record events now (the text says why, without values).
+    #[error("audit sink unavailable: {0}")]
+    Unavailable(&'static str),
 }
 
-/// The default sink: discards events.
+impl From<std::io::Error> for AuditError {
+    fn from(e: std::io::Error) -> AuditError {
+        AuditError::Write(e.kind())
+    }
+}
+
+/// Receives audit events. Implementations must not block for long: they run
+/// on the caller's thread, inside `open`.
+///
+/// Return `Ok(())` only once the event is recorded as durably as your policy
+/// requires. An `Err` makes the open that reported it fail with
+/// [`Error::AuditFailed`] and discard the plaintext: a reveal that cannot be
+/// accounted for does not happen.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use desensitize::audit::{AuditError, AuditEvent, AuditSink, event_json};
+///
+/// /// Keeps events in memory, up to a bound; refuses once full.
+/// struct Bounded(Mutex<Vec<serde_json::Value>>);
+///
+/// impl AuditSink for Bounded {
+///     fn record(&self, event: &AuditEvent<'_>) -> Result<(), AuditError> {
+///         let mut events = self.0.lock().map_err(|_| AuditError::Unavailable("lock poisoned"))?;
+///         if events.len() >= 1000 {
+///             return Err(AuditError::Unavailable("buffer full"));
+///         }
+///         events.push(event_json(event));
+///         Ok(())
+///     }
+/// }
+/// let mut keyring = desensitize::Keyring::generate()?;
+/// keyring.set_audit_sink(Arc::new(Bounded(Mutex::new(Vec::new()))));
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub trait AuditSink: Send + Sync {
+    /// Record one event, or say why it could not be recorded.
+    fn record(&self, event: &AuditEvent<'_>) -> Result<(), AuditError>;
+}
+
+/// The default sink: discards events (and so never fails).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoAudit;
 
 impl AuditSink for NoAudit {
-    fn record(&self, _: &AuditEvent<'_>) {}
+    fn record(&self, _: &AuditEvent<'_>) -> Result<(), AuditError> {
+        Ok(())
+    }
 }
 
 /// Writes one JSON object per event and line to a writer (a file, stderr, a pipe).
 ///
 /// Fields: `ts_ms`, `kind`, `context` (object of the context fields),
 /// `key_id`, `subject` (or null), `purpose`, `outcome` (`opened`/`refused`)
-/// and `error` (the error message, or null). Write errors are ignored: an
-/// audit failure must not turn into a plaintext-returning retry loop; wrap
-/// the writer if you need to fail hard.
+/// and `error` (the error message, or null). A failed write or flush is
+/// reported as [`AuditError::Write`], so the open fails closed. The line is
+/// flushed on every event: give it an unbuffered writer (a `File`) or one
+/// whose `flush` reaches durable storage.
 #[derive(Debug)]
 pub struct JsonLinesAudit<W> {
     out: Mutex<W>,
@@ -124,13 +192,35 @@ pub fn event_json(event: &AuditEvent<'_>) -> serde_json::Value {
 }
 
 impl<W: Write + Send> AuditSink for JsonLinesAudit<W> {
-    fn record(&self, event: &AuditEvent<'_>) {
+    fn record(&self, event: &AuditEvent<'_>) -> Result<(), AuditError> {
         let mut line = event_json(event).to_string();
         line.push('\n');
-        let mut out = match self.out.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        let _ = out.write_all(line.as_bytes()).and_then(|_| out.flush());
+        // A writer poisoned by a panic mid-line may hold half an event: refuse.
+        let mut out = self.out.lock().map_err(|_| AuditError::Unavailable("audit writer poisoned"))?;
+        out.write_all(line.as_bytes())?;
+        out.flush()?;
+        Ok(())
+    }
+}
+
+/// Record the event of one attempt to reach plaintext and pass its result
+/// on, or return [`Error::AuditFailed`] when `sink` could not record it: the
+/// plaintext in `result` is then dropped (the kinds wipe themselves on drop).
+pub(crate) fn fail_closed<T>(
+    sink: &dyn AuditSink,
+    kind: Kind,
+    context: &Context,
+    key_id: u32,
+    subject: Option<&str>,
+    purpose: &str,
+    result: Result<T>,
+) -> Result<T> {
+    let outcome = match &result {
+        Ok(_) => Outcome::Opened,
+        Err(e) => Outcome::Refused(e),
+    };
+    match sink.record(&AuditEvent { kind, context, key_id, subject, purpose, outcome }) {
+        Ok(()) => result,
+        Err(e) => Err(Error::AuditFailed(e)),
     }
 }

@@ -110,6 +110,10 @@ pub enum Error {
     /// The subject key store has no key for this subject.
     #[error("unknown subject")]
     UnknownSubject,
+    /// The audit event of an open could not be recorded, so nothing was
+    /// revealed: the plaintext was discarded. See [`crate::audit`].
+    #[error("audit event not recorded ({0}); nothing was revealed")]
+    AuditFailed(crate::audit::AuditError),
     /// A protected keyring file could not be read.
     #[error("keyring file: {0}")]
     KeyringFile(KeyringFileError),
@@ -150,6 +154,14 @@ pub enum KeyringFileError {
     /// The decrypted contents are not a valid keyring.
     #[error("malformed contents")]
     Malformed,
+    /// The file asks for more Argon2id work than the reader's
+    /// [`CostLimits`](crate::keys::CostLimits) allow; refused before any
+    /// Argon2id work.
+    #[error("key-derivation cost above the reader's limits")]
+    CostTooHigh,
+    /// The pins section breaks SPEC.md §6.2 (the text says how).
+    #[error("invalid analytics pins: {0}")]
+    InvalidPins(&'static str),
 }
 
 impl Error {

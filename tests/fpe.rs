@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use desensitize::audit::{AuditEvent, AuditSink, JsonLinesAudit, event_json};
+use desensitize::audit::{AuditError, AuditEvent, AuditSink, JsonLinesAudit, event_json};
 use desensitize::keys::{KeyState, RootKey};
 use desensitize::pseudo::Domain;
 use desensitize::{BankCard, Date, Error, IdNumber, Keyring, MobilePhone};
@@ -335,8 +335,9 @@ fn ciphers_are_send_sync_and_debug_prints_no_key() {
 struct Events(Mutex<Vec<serde_json::Value>>);
 
 impl AuditSink for Events {
-    fn record(&self, event: &AuditEvent<'_>) {
+    fn record(&self, event: &AuditEvent<'_>) -> Result<(), AuditError> {
         self.0.lock().unwrap().push(event_json(event));
+        Ok(())
     }
 }
 

@@ -182,11 +182,20 @@ fn reseal_all_reports_failures_and_carries_on() {
 #[test]
 fn key_lifecycle_rules() {
     let mut keyring = Keyring::generate().unwrap();
-    assert!(keyring.destroy(1, 0).is_err(), "active key destroyed");
-    assert!(keyring.set_decrypt_only(1).is_err());
+    assert_eq!(keyring.destroy(1, 0), Err(Error::Key("the active key cannot be destroyed; rotate first")));
+    assert_eq!(
+        keyring.set_decrypt_only(1),
+        Err(Error::Key("the active key cannot be made decrypt-only; rotate first"))
+    );
     assert_eq!(keyring.destroy(7, 0), Err(Error::UnknownKey(7)));
-    assert!(keyring.add_key(1, RootKey::from_bytes([1; 32]), KeyState::DecryptOnly).is_err());
-    assert!(keyring.add_key(0, RootKey::from_bytes([1; 32]), KeyState::DecryptOnly).is_err());
+    assert_eq!(
+        keyring.add_key(1, RootKey::from_bytes([1; 32]), KeyState::DecryptOnly),
+        Err(Error::Key("duplicate key id"))
+    );
+    assert_eq!(
+        keyring.add_key(0, RootKey::from_bytes([1; 32]), KeyState::DecryptOnly),
+        Err(Error::Key("key id 0 is reserved"))
+    );
     keyring.add_key(5, RootKey::from_bytes([5; 32]), KeyState::Active).unwrap();
     assert_eq!(keyring.active_key_id(), Some(5));
     assert_eq!(keyring.rotate().unwrap(), 6);
@@ -277,8 +286,12 @@ fn protected_keyring_file_round_trip_and_failures() {
         v[i] ^= 0x80;
         assert!(Keyring::from_protected_bytes(&v, &provider).is_err(), "byte {i}");
     }
-    let other = PassphraseProvider::with_params("correct horse", 64, 1, 1).unwrap();
-    assert!(Keyring::from_protected_bytes(&bytes, &other).is_ok(), "parameters come from the file");
+    // A reader with other costs (the file says 64 KiB, 1 pass, 1 lane) still
+    // reads it: the parameters come from the file, not from the reader.
+    let other = PassphraseProvider::with_params("correct horse", 256, 2, 2).unwrap();
+    assert_eq!(Keyring::from_protected_bytes(&bytes, &other).unwrap().keys(), keyring.keys());
+    assert_eq!(PassphraseProvider::stored_params(&bytes).unwrap(), provider.params());
+    assert_ne!(other.params(), provider.params());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -341,10 +354,16 @@ fn eight_threads_seal_with_distinct_nonces() {
 #[test]
 fn poisoned_context_fails_closed() {
     let keyring = Keyring::generate().unwrap();
+    let too_long = Error::Context("context field too long");
     let bad = Context::new("users", &"x".repeat(5000));
-    assert!(matches!(keyring.seal(&id(), &bad), Err(Error::Context(_))));
+    assert_eq!(keyring.seal(&id(), &bad).unwrap_err(), too_long);
+    assert_eq!(keyring.seal_text(&id(), &bad).unwrap_err(), too_long);
+    let store = InMemorySubjectStore::new();
+    assert_eq!(keyring.seal_for(&store, "u", &id(), &bad).unwrap_err(), too_long);
     let ok = keyring.seal(&id(), &ctx()).unwrap();
-    assert!(matches!(keyring.open(&ok, &ctx().with("note", &"y".repeat(5000)), "t"), Err(Error::Context(_))));
+    let bad_open = ctx().with("note", &"y".repeat(5000));
+    assert_eq!(keyring.open(&ok, &bad_open, "t"), Err(too_long.clone()));
+    assert_eq!(keyring.open_text::<IdNumber>(&ok.to_text(), &bad_open, "t"), Err(too_long));
 }
 
 #[test]

@@ -41,8 +41,9 @@ pub enum KeysCommand {
     /// List key ids, states and seal counts (never key material).
     #[command(after_help = LEDGER_HELP)]
     List(ListArgs),
-    /// Pin an analytics domain (pseudonym tokens, blind indexes, FPE) to a
-    /// key, so that its tokens survive rotation.
+    /// Pin an analytics domain to a key in all three namespaces at once
+    /// (pseudonym tokens, blind indexes and format-preserving pseudonyms), so
+    /// that its tokens, indexes and FPE values survive rotation.
     Pin(PinArgs),
     /// Erase a decrypt-only key. Refused for the active key, for a key an
     /// analytics domain is pinned to, and while --remaining is not 0.
@@ -74,16 +75,22 @@ pub struct ListArgs {
 }
 
 /// Arguments of `keys pin`.
+///
+/// One `--domain` pins three namespaces to the key: `pseudonym:<domain>`
+/// (tokens), `blind_index:<domain>` (blind indexes) and `fpe:<domain>`
+/// (format-preserving pseudonyms). The key must exist and not be destroyed.
 #[derive(Args, Debug)]
 pub struct PinArgs {
     #[command(flatten)]
     keys: KeyArgs,
 
-    /// The analytics domain (1-64 characters of a-z 0-9 . _ -).
+    /// The analytics domain (1-64 characters of a-z 0-9 . _ -). Pins its
+    /// pseudonym, blind-index and FPE namespaces, all three.
     #[arg(long, value_name = "DOMAIN")]
     domain: String,
 
-    /// The key the domain's tokens are made with from now on.
+    /// The key the domain's tokens, blind indexes and FPE values are made
+    /// with from now on.
     #[arg(long, value_name = "ID")]
     key_id: u32,
 }
@@ -152,10 +159,17 @@ pub fn keys(command: KeysCommand) -> CliResult {
     }
 }
 
-/// Load the keyring, apply `change`, save it with the same passphrase.
+/// Load the keyring, apply `change`, save it with the same passphrase and
+/// the Argon2id parameters the file was written with (never weaker
+/// defaults: a file made with stronger ones stays as strong).
 fn update<R>(args: &KeyArgs, change: impl FnOnce(&mut Keyring) -> CliResult<R>) -> CliResult<R> {
-    let provider = common::provider(args, false)?;
-    let mut keyring = Keyring::load(&args.keys, &provider)?;
+    let bytes = std::fs::read(&args.keys).map_err(|e| {
+        CliError::failed(format!("cannot read the keyring {}: {}", args.keys.display(), e.kind()))
+    })?;
+    let stored = PassphraseProvider::stored_params(&bytes)?;
+    let pass = common::passphrase(args.passphrase_file.as_ref(), false)?;
+    let provider = PassphraseProvider::new(&pass)?.with_costs(stored)?;
+    let mut keyring = Keyring::from_protected_bytes(&bytes, &provider)?;
     let result = change(&mut keyring)?;
     keyring.save(&args.keys, &provider)?;
     Ok(result)
@@ -171,7 +185,11 @@ fn rotate(args: &KeyArgs) -> CliResult {
 fn pin(args: &PinArgs) -> CliResult {
     let domain = Domain::new(&args.domain)?;
     update(&args.keys, |k| Ok(k.pin(&domain, args.key_id)?))?;
-    eprintln!("pinned domain {} to key {}", domain.name(), args.key_id);
+    eprintln!(
+        "pinned domain {0} to key {1} (pseudonym:{0}, blind_index:{0}, fpe:{0})",
+        domain.name(),
+        args.key_id
+    );
     Ok(())
 }
 

@@ -458,22 +458,65 @@ fn open_one<T: Parse + Sealable + Expose>(
 }
 
 /// `open`: the one command that prints plaintext; every value is audited.
+///
+/// Fail-closed: once an audit event cannot be recorded, no further value is
+/// opened (nor printed), and the command exits 1 saying so.
 pub fn open(args: OpenArgs) -> CliResult {
     let f: OpenFn = pick!(sealable "open", args.line.kind, open_one as OpenFn)?;
     args.context.base()?;
     if args.purpose.trim().is_empty() {
         return Err(CliError::usage("--purpose must say why the values are opened"));
     }
+    let audit_file = args.audit.as_deref().map(open_audit_log).transpose()?;
     let mut keyring = common::load_keyring(&args.keys)?;
-    match &args.audit {
-        Some(path) => {
-            let file = OpenOptions::new().create(true).append(true).open(path)?;
-            keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file)));
-        }
+    match audit_file {
+        Some(file) => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file))),
         None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(std::io::stderr()))),
     }
-    each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
-        f(&keyring, ctx, &args.purpose, value, out)
+    let mut audit_failed = None;
+    let result = each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
+        if let Some(e) = &audit_failed {
+            return Err(desensitize::Error::clone(e));
+        }
+        let opened = f(&keyring, ctx, &args.purpose, value, out);
+        if let Err(e @ desensitize::Error::AuditFailed(_)) = &opened {
+            out.clear();
+            audit_failed = Some(e.clone());
+        }
+        opened
+    });
+    if let Some(e) = audit_failed {
+        let log = args.audit.as_ref().map_or("stderr".to_owned(), |p| p.display().to_string());
+        return Err(CliError::failed(format!(
+            "{e}: the audit log ({log}) cannot be written, so no value was opened from then on"
+        )));
+    }
+    result
+}
+
+/// Open (or create, mode 0600) the audit log for appending. A symbolic link
+/// is refused, also when it is swapped in after the check (`O_NOFOLLOW`):
+/// the log must not be redirected into another file.
+fn open_audit_log(path: &std::path::Path) -> CliResult<std::fs::File> {
+    let refuse_link = || {
+        CliError::usage(format!("--audit {} is a symbolic link; give the log file itself", path.display()))
+    };
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(refuse_link());
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return refuse_link();
+        }
+        CliError::failed(format!("cannot open the audit log {}: {}", path.display(), e.kind()))
     })
 }
 

@@ -628,6 +628,43 @@ fn the_ledger_is_per_key_advisory_and_reset_by_keygen() {
     assert!(out.status.success());
     assert!(!env.path("keys.dzk.seals").exists());
     assert_eq!(seal_counts(&env, 1), (0, 0, 0));
+
+// --- audit (issue 8) ---
+
+/// `count` phone numbers sealed for users.phone, one per line (row = line).
+fn sealed_phones(env: &Env, count: usize) -> String {
+    let phones: String = (0..count).map(|i| format!("1380013800{i}\n")).collect();
+    env.keyed_ok(
+        &["seal", "--kind", "mobile_phone", "--table", "users", "--column", "phone", "--row-id-from-line"],
+        &phones,
+    )
+}
+
+fn open_args<'a>(audit: &'a str, on_invalid: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["open", "--kind", "mobile_phone", "--purpose", "support", "--table", "users"];
+    args.extend(["--column", "phone", "--row-id-from-line", "--on-invalid", on_invalid]);
+    if !audit.is_empty() {
+        args.extend(["--audit", audit]);
+    }
+    args
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn open_prints_no_plaintext_when_the_audit_log_cannot_be_written() {
+    let env = Env::with_keys("audit-full");
+    let sealed = sealed_phones(&env, 3);
+    for mode in ["error", "mark"] {
+        let out = env.keyed(&open_args("/dev/full", mode), &sealed);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
+        assert!(!stdout.contains("1380013800"), "{mode}: plaintext printed: {stdout}");
+        assert!(
+            stderr.contains("audit event not recorded") && stderr.contains("/dev/full"),
+            "{mode}: unclear message: {stderr}"
+        );
+        assert!(!stderr.contains("1380013800"), "{stderr}");
+    }
 }
 
 #[cfg(unix)]
@@ -860,4 +897,77 @@ fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
         "",
     );
     assert_eq!(out.status.code(), Some(2));
+
+fn the_audit_log_is_private_and_never_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::with_keys("audit-file");
+    let sealed = sealed_phones(&env, 1);
+    env.keyed_ok(&open_args("audit.jsonl", "error"), &sealed);
+    let mode = std::fs::metadata(env.path("audit.jsonl")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "audit log mode {mode:o}");
+    assert_eq!(json_lines(&std::fs::read_to_string(env.path("audit.jsonl")).unwrap()).len(), 1);
+
+    // A symlink, dangling or not, is refused before anything is opened.
+    std::fs::write(env.path("elsewhere"), "").unwrap();
+    std::os::unix::fs::symlink(env.path("elsewhere"), env.path("link.jsonl")).unwrap();
+    std::os::unix::fs::symlink(env.path("missing"), env.path("dangling.jsonl")).unwrap();
+    for link in ["link.jsonl", "dangling.jsonl"] {
+        let out = env.keyed(&open_args(link, "error"), &sealed);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        assert!(text(&out.stderr).contains("symbolic link"), "{}", text(&out.stderr));
+    }
+    assert_eq!(std::fs::read_to_string(env.path("elsewhere")).unwrap(), "");
+    assert!(!env.path("missing").exists());
+}
+
+#[test]
+fn refused_envelopes_are_audited_before_the_error() {
+    let env = Env::with_keys("audit-refused");
+    let out = env.keyed(&open_args("audit.jsonl", "mark"), "not sealed\ndz1.AQ\ndz1.!!\n\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lines(&text(&out.stdout)), ["#INVALID"; 4]);
+    let events = json_lines(&std::fs::read_to_string(env.path("audit.jsonl")).unwrap());
+    let errors: Vec<&str> = events.iter().map(|e| e["error"].as_str().unwrap()).collect();
+    assert_eq!(
+        errors,
+        [
+            "malformed sealed value: not a dz1 sealed value",
+            "sealed value is truncated",
+            "malformed sealed value: invalid base64 in sealed value",
+            "malformed sealed value: not a dz1 sealed value",
+        ]
+    );
+    assert!(events.iter().all(|e| e["outcome"] == "refused" && e["purpose"] == "support"));
+}
+
+#[test]
+fn key_changes_keep_the_files_argon2_parameters() {
+    use desensitize::keys::PassphraseProvider;
+    use desensitize::{Keyring, PasswordParams};
+    let env = Env::new("keep-params");
+    // Distinct from the defaults (19 MiB, 2 passes, 1 lane) and cheap.
+    let written = PasswordParams::new(1024, 3, 2).unwrap();
+    let provider = PassphraseProvider::new(PASSPHRASE).unwrap().with_costs(written).unwrap();
+    Keyring::generate().unwrap().save(&env.path("keys.dzk"), &provider).unwrap();
+    let stored = || PassphraseProvider::stored_params(&std::fs::read(env.path("keys.dzk")).unwrap()).unwrap();
+
+    env.keyed_ok(&["keys", "rotate"], "");
+    assert_eq!(stored(), written, "rotate reset the parameters");
+    env.keyed_ok(&["keys", "pin", "--domain", "sales", "--key-id", "2"], "");
+    assert_eq!(stored(), written, "pin reset the parameters");
+    env.keyed_ok(&["keys", "destroy", "--key-id", "1", "--remaining", "0"], "");
+    assert_eq!(stored(), written, "destroy reset the parameters");
+    let keys = json_lines(&env.keyed_ok(&["keys", "list", "--json"], ""));
+    assert_eq!(keys.len(), 2);
+}
+
+#[test]
+fn keys_pin_help_names_the_three_namespaces() {
+    let env = Env::new("pin-help");
+    let help = env.ok(&["keys", "pin", "--help"], "");
+    for ns in ["pseudonym", "blind", "FPE"] {
+        assert!(help.contains(ns), "{ns} missing from: {help}");
+    }
+    assert!(help.contains("three"), "{help}");
 }

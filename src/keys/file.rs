@@ -5,7 +5,6 @@ use std::path::Path;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -13,8 +12,10 @@ use zeroize::Zeroizing;
 use crate::error::{Error, KeyringFileError, Result};
 use crate::keys::material::{KEY_LEN, derive_from};
 use crate::keys::provider::{DataKey, KeyProvider, WrappedKey};
-use crate::keys::{KeyState, Keyring, RootKey};
-use crate::seal::fresh_nonce;
+use crate::keys::{CostLimits, KeyState, Keyring, RootKey};
+use crate::kind::PasswordParams;
+use crate::pseudo::{Domain, Namespace};
+use crate::seal::{fresh_nonce, random};
 
 const MAGIC: &[u8; 4] = b"DZKR";
 const FILE_VERSION: u8 = 1;
@@ -116,7 +117,7 @@ impl Keyring {
         out.extend_from_slice(pid);
         out.extend_from_slice(&wk_len.to_be_bytes());
         out.extend_from_slice(wrapped.as_bytes());
-        let nonce = fresh_nonce();
+        let nonce = fresh_nonce()?;
         let ct = encrypt(dek.expose_bytes(), &nonce, &out, &payload)?;
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
@@ -134,19 +135,9 @@ impl Keyring {
         if bytes.len() > MAX_FILE {
             return Err(file_err(KeyringFileError::Malformed));
         }
-        let mut r = Reader(bytes);
-        if r.take(4).map_err(|_| file_err(KeyringFileError::NotAKeyringFile))? != MAGIC {
-            return Err(file_err(KeyringFileError::NotAKeyringFile));
-        }
-        let version = r.u8()?;
-        if version != FILE_VERSION {
-            return Err(file_err(KeyringFileError::UnsupportedVersion(version)));
-        }
-        let pid_len = r.u8()?;
-        let pid = r.take(usize::from(pid_len))?;
-        let wk_len = r.u16()?;
-        let wrapped = WrappedKey::from_bytes(r.take(usize::from(wk_len))?.to_vec());
-        let header_len = bytes.len() - r.0.len();
+        let header = file_header(bytes)?;
+        let header_len = header.len;
+        let mut r = Reader(&bytes[header_len..]);
         let nonce = r.take(12)?;
         if r.0.len() < 16 + CHECKSUM_LEN {
             return Err(file_err(KeyringFileError::Truncated));
@@ -155,10 +146,10 @@ impl Keyring {
         if !bool::from(Sha256::digest(&bytes[..bytes.len() - CHECKSUM_LEN]).as_slice().ct_eq(sum)) {
             return Err(file_err(KeyringFileError::Corrupted));
         }
-        if pid != provider.id().as_bytes() {
+        if header.provider != provider.id().as_bytes() {
             return Err(file_err(KeyringFileError::ProviderMismatch));
         }
-        let dek = provider.unwrap(&wrapped)?;
+        let dek = provider.unwrap(&WrappedKey::from_bytes(header.wrapped_key.to_vec()))?;
         let payload = decrypt(dek.expose_bytes(), nonce, &bytes[..header_len], ct)
             .ok_or(file_err(KeyringFileError::Tampered))?;
         parse_payload(&payload)
@@ -178,6 +169,44 @@ impl Keyring {
         let bytes = std::fs::read(path).map_err(|e| Error::Io(e.kind()))?;
         Keyring::from_protected_bytes(&bytes, provider)
     }
+}
+
+/// The clear header of a keyring file (SPEC.md §6.1): magic through wrapped DEK.
+struct FileHeader<'a> {
+    provider: &'a [u8],
+    wrapped_key: &'a [u8],
+    /// Its length: the associated data of the payload.
+    len: usize,
+}
+
+fn file_header(bytes: &[u8]) -> Result<FileHeader<'_>> {
+    let mut r = Reader(bytes);
+    if r.take(4).map_err(|_| file_err(KeyringFileError::NotAKeyringFile))? != MAGIC {
+        return Err(file_err(KeyringFileError::NotAKeyringFile));
+    }
+    let version = r.u8()?;
+    if version != FILE_VERSION {
+        return Err(file_err(KeyringFileError::UnsupportedVersion(version)));
+    }
+    let pid_len = r.u8()?;
+    let provider = r.take(usize::from(pid_len))?;
+    let wk_len = r.u16()?;
+    let wrapped_key = r.take(usize::from(wk_len))?;
+    Ok(FileHeader { provider, wrapped_key, len: bytes.len() - r.0.len() })
+}
+
+fn pins_err(why: &'static str) -> Error {
+    file_err(KeyringFileError::InvalidPins(why))
+}
+
+/// A pin name is `namespace:domain` with a known namespace and a valid domain.
+fn check_pin_name(name: &str) -> Result<()> {
+    let (ns, domain) = name.split_once(':').ok_or(pins_err("unknown pin namespace"))?;
+    if ![Namespace::Pseudonym, Namespace::BlindIndex, Namespace::Fpe].iter().any(|n| n.as_str() == ns) {
+        return Err(pins_err("unknown pin namespace"));
+    }
+    Domain::new(domain).map_err(|_| pins_err("invalid domain name"))?;
+    Ok(())
 }
 
 fn parse_payload(payload: &[u8]) -> Result<Keyring> {
@@ -206,14 +235,21 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
             keyring.insert(id, root, state, seals).map_err(|_| file_err(KeyringFileError::Malformed))?;
         }
     }
+    // Optional pins section (SPEC.md §6.2): present only when non-empty.
     if !r.0.is_empty() {
         let pins = r.u32()?;
+        if pins == 0 {
+            return Err(pins_err("empty pins section"));
+        }
         for _ in 0..pins {
             let len = r.u16()?;
             let name = std::str::from_utf8(r.take(usize::from(len))?)
                 .map_err(|_| file_err(KeyringFileError::Malformed))?;
             let id = r.u32()?;
-            keyring.pins.insert(name.to_owned(), id);
+            check_pin_name(name)?;
+            if keyring.pins.insert(name.to_owned(), id).is_some() {
+                return Err(pins_err("duplicate pin"));
+            }
         }
     }
     if !r.0.is_empty() {
@@ -224,6 +260,14 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
             .insert(id, root, KeyState::Active, seals)
             .map_err(|_| file_err(KeyringFileError::Malformed))?;
     }
+    // A pin names a key that can still derive (SPEC.md §6.2).
+    for &id in keyring.pins.values() {
+        match keyring.keys.iter().find(|k| k.id == id) {
+            None => return Err(pins_err("pin to a missing key")),
+            Some(k) if k.state == KeyState::Destroyed => return Err(pins_err("pin to a destroyed key")),
+            Some(_) => {}
+        }
+    }
     Ok(keyring)
 }
 
@@ -233,7 +277,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().ok_or(Error::Io(std::io::ErrorKind::InvalidInput))?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
-    tmp_name.push(format!(".tmp{:016x}", rand::rng().next_u64()));
+    tmp_name.push(format!(".tmp{:016x}", u64::from_be_bytes(random::bytes()?)));
     let tmp = dir.join(tmp_name);
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -259,8 +303,8 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-/// Argon2id parameters bounds accepted from a file (a hostile file must not
-/// make us allocate terabytes or spin for hours).
+/// Bounds every file must meet (SPEC.md §6.4): beyond them a file is
+/// malformed, whatever the reader's [`CostLimits`].
 const MAX_M_COST_KIB: u32 = 4 << 20; // 4 GiB
 const MAX_T_COST: u32 = 64;
 const MAX_P_COST: u32 = 64;
@@ -271,8 +315,16 @@ const CHECK_LEN: usize = 16;
 /// key-encryption key, which wraps the data key with AES-256-GCM.
 ///
 /// The Argon2id parameters and salt are stored in the wrapped key, so files
-/// written with stronger parameters stay readable. A 16-byte check value
-/// derived from the KEK tells a wrong passphrase apart from a tampered file.
+/// written with stronger parameters stay readable, up to the provider's
+/// [`CostLimits`] (default: 1 GiB, 10 passes, 16 lanes, 2 GiB·passes); a
+/// file asking for more is refused with [`KeyringFileError::CostTooHigh`]
+/// before any Argon2id work. A 16-byte check value derived from the KEK
+/// tells a wrong passphrase apart from a tampered file.
+///
+/// Saving writes the provider's own parameters ([`PassphraseProvider::params`]).
+/// To rewrite a file with the parameters it was written with, read them with
+/// [`PassphraseProvider::stored_params`] and build the provider with
+/// [`PassphraseProvider::with_costs`].
 ///
 /// ```
 /// use desensitize::keys::PassphraseProvider;
@@ -299,6 +351,7 @@ pub struct PassphraseProvider {
     m_cost_kib: u32,
     t_cost: u32,
     p_cost: u32,
+    limits: CostLimits,
 }
 
 impl PassphraseProvider {
@@ -316,7 +369,11 @@ impl PassphraseProvider {
         )
     }
 
-    /// A provider with explicit Argon2id parameters (memory in KiB, passes, lanes).
+    /// A provider with explicit Argon2id parameters (memory in KiB, passes,
+    /// lanes), within the default [`CostLimits`] (else
+    /// [`KeyringFileError::CostTooHigh`]: raise the limits with
+    /// [`with_limits`](Self::with_limits), then set the costs with
+    /// [`with_costs`](Self::with_costs)).
     pub fn with_params(
         passphrase: &str,
         m_cost_kib: u32,
@@ -326,13 +383,87 @@ impl PassphraseProvider {
         if passphrase.is_empty() {
             return Err(Error::Key("empty passphrase"));
         }
-        check_params(m_cost_kib, t_cost, p_cost)?;
+        let limits = CostLimits::DEFAULT;
+        check_params(m_cost_kib, t_cost, p_cost, &limits)?;
         Ok(PassphraseProvider {
             passphrase: Zeroizing::new(passphrase.to_owned()),
             m_cost_kib,
             t_cost,
             p_cost,
+            limits,
         })
+    }
+
+    /// The same provider writing files with the Argon2id costs `params`,
+    /// which must be within its limits.
+    ///
+    /// ```
+    /// use desensitize::keys::PassphraseProvider;
+    /// use desensitize::{Keyring, PasswordParams};
+    ///
+    /// // Rewrite a file with the parameters it was written with.
+    /// let written = PassphraseProvider::with_params("pw", 64, 3, 1)?;
+    /// let file = Keyring::generate()?.to_protected_bytes(&written)?;
+    /// let stored = PassphraseProvider::stored_params(&file)?;
+    /// assert_eq!(stored, PasswordParams::new(64, 3, 1)?);
+    /// let provider = PassphraseProvider::new("pw")?.with_costs(stored)?;
+    /// let keyring = Keyring::from_protected_bytes(&file, &provider)?;
+    /// let again = keyring.to_protected_bytes(&provider)?;
+    /// assert_eq!(PassphraseProvider::stored_params(&again)?, stored);
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn with_costs(mut self, params: PasswordParams) -> Result<PassphraseProvider> {
+        let (m, t, p) = (params.m_cost_kib(), params.t_cost(), params.p_cost());
+        check_params(m, t, p, &self.limits)?;
+        (self.m_cost_kib, self.t_cost, self.p_cost) = (m, t, p);
+        Ok(self)
+    }
+
+    /// The same provider with other limits on the costs it accepts from a
+    /// file (see [`CostLimits`]). Refused with
+    /// [`KeyringFileError::CostTooHigh`] if the provider's own parameters
+    /// exceed them: it must be able to read the files it writes.
+    pub fn with_limits(mut self, limits: CostLimits) -> Result<PassphraseProvider> {
+        check_params(self.m_cost_kib, self.t_cost, self.p_cost, &limits)?;
+        self.limits = limits;
+        Ok(self)
+    }
+
+    /// The Argon2id costs this provider writes files with.
+    pub fn params(&self) -> PasswordParams {
+        PasswordParams::from_parts(self.m_cost_kib, self.t_cost, self.p_cost)
+    }
+
+    /// The limits this provider reads files within.
+    pub fn limits(&self) -> CostLimits {
+        self.limits
+    }
+
+    /// The Argon2id costs a passphrase keyring file was written with, read
+    /// from its header without the passphrase and without any Argon2id work
+    /// (SPEC.md §6.1, §6.4). Errors: [`KeyringFileError::NotAKeyringFile`],
+    /// `UnsupportedVersion`, `Truncated`, `ProviderMismatch` (another
+    /// provider's file), `Parameters` (outside SPEC's bounds). The checksum
+    /// is not checked here: reading the file does that.
+    pub fn stored_params(file: &[u8]) -> Result<PasswordParams> {
+        let wrapped = file_header(file)?;
+        if wrapped.provider != PassphraseProvider::ID.as_bytes() {
+            return Err(file_err(KeyringFileError::ProviderMismatch));
+        }
+        let mut r = Reader(wrapped.wrapped_key);
+        let (m, t, p) = (r.u32()?, r.u32()?, r.u32()?);
+        check_params(
+            m,
+            t,
+            p,
+            &CostLimits {
+                max_m_cost_kib: u32::MAX,
+                max_t_cost: u32::MAX,
+                max_p_cost: u32::MAX,
+                max_work: u64::MAX,
+            },
+        )?;
+        Ok(PasswordParams::from_parts(m, t, p))
     }
 
     fn kek(&self, m: u32, t: u32, p: u32, salt: &[u8]) -> Result<Zeroizing<[u8; KEY_LEN]>> {
@@ -347,9 +478,13 @@ impl PassphraseProvider {
     }
 }
 
-fn check_params(m: u32, t: u32, p: u32) -> Result<()> {
+/// SPEC.md §6.4's bounds (`Parameters`), then the reader's limits (`CostTooHigh`).
+fn check_params(m: u32, t: u32, p: u32, limits: &CostLimits) -> Result<()> {
     if !(1..=MAX_T_COST).contains(&t) || !(1..=MAX_P_COST).contains(&p) || m > MAX_M_COST_KIB || m < 8 * p {
         return Err(file_err(KeyringFileError::Parameters));
+    }
+    if !limits.allows(m, t, p) {
+        return Err(file_err(KeyringFileError::CostTooHigh));
     }
     Ok(())
 }
@@ -361,8 +496,7 @@ impl KeyProvider for PassphraseProvider {
 
     /// `m u32 | t u32 | p u32 | salt[16] | check[16] | nonce[12] | ct[32] | tag[16]`.
     fn wrap(&self, key: &DataKey) -> Result<WrappedKey> {
-        let mut salt = [0u8; SALT_LEN];
-        rand::rng().fill_bytes(&mut salt);
+        let salt: [u8; SALT_LEN] = random::bytes()?;
         let kek = self.kek(self.m_cost_kib, self.t_cost, self.p_cost, &salt)?;
         let check = derive_from(&kek, &[b"desensitize.keyring.check"]);
         let wrap_key = derive_from(&kek, &[b"desensitize.keyring.wrap"]);
@@ -372,7 +506,7 @@ impl KeyProvider for PassphraseProvider {
         }
         out.extend_from_slice(&salt);
         out.extend_from_slice(&check[..CHECK_LEN]);
-        let nonce = fresh_nonce();
+        let nonce = fresh_nonce()?;
         let ct = encrypt(&wrap_key, &nonce, &out, key.expose_bytes())?;
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
@@ -382,7 +516,8 @@ impl KeyProvider for PassphraseProvider {
     fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey> {
         let mut r = Reader(wrapped.as_bytes());
         let (m, t, p) = (r.u32()?, r.u32()?, r.u32()?);
-        check_params(m, t, p)?;
+        // Before any Argon2id work: the file chose these costs.
+        check_params(m, t, p, &self.limits)?;
         let salt = r.take(SALT_LEN)?;
         let check = r.take(CHECK_LEN)?;
         let aad_len = wrapped.as_bytes().len() - r.0.len();

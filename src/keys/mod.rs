@@ -14,11 +14,13 @@
 //! refused while you report values still under it.
 
 mod file;
+mod limits;
 pub(crate) mod material;
 mod provider;
 mod subject;
 
 pub use file::PassphraseProvider;
+pub use limits::CostLimits;
 pub use material::{KEY_LEN, RootKey};
 pub use provider::{DataKey, KeyProvider, WrappedKey};
 pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};

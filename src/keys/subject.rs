@@ -164,7 +164,7 @@ impl Keyring {
         head.push(WRAP_VERSION);
         head.push(WRAP_ALG);
         head.extend_from_slice(&entry.id.to_be_bytes());
-        head.extend_from_slice(&fresh_nonce());
+        head.extend_from_slice(&fresh_nonce()?);
         let aad = [head.as_slice(), &encode_fields(&[subject.as_bytes()])].concat();
         let nonce = aes_gcm::Nonce::try_from(&head[6..WRAP_HEADER]).map_err(|_| Error::Truncated)?;
         let mut body = key.expose_bytes().to_vec();
@@ -245,14 +245,15 @@ impl Keyring {
             key_id: 0,
             kind: T::KIND,
             check: ctx.check(),
-            nonce: fresh_nonce(),
+            nonce: fresh_nonce()?,
         };
         let bytes =
             seal_raw(&cipher, &header, &encode_fields(&[subject.as_bytes()]), ctx, value.canonical_bytes())?;
         Ok(Sealed::from_parts(bytes, header))
     }
 
-    /// Open a value sealed with [`Keyring::seal_for`] (audited like [`Keyring::open`]).
+    /// Open a value sealed with [`Keyring::seal_for`] (audited like
+    /// [`Keyring::open`]: no value unless the event was recorded).
     ///
     /// [`Error::SubjectForgotten`] once the subject's key was destroyed;
     /// [`Error::UnknownSubject`] if the store never had one.
@@ -279,8 +280,7 @@ impl Keyring {
             let plain = open_raw(&cipher, sealed.as_bytes(), &encode_fields(&[subject.as_bytes()]), ctx)?;
             T::from_sealed(plain)
         })();
-        self.report(T::KIND, ctx, 0, Some(subject), purpose, &result);
-        result
+        self.audited(T::KIND, ctx, 0, Some(subject), purpose, result)
     }
 
     /// Re-wrap `subject`'s data key under the active root key, so that the

@@ -4,10 +4,10 @@ use core::fmt;
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHash as Phc, Version};
-use rand::Rng;
 use zeroize::Zeroize;
 
 use crate::error::{Error, Invalid, Result};
+use crate::keys::CostLimits;
 use crate::kind::{Kind, Sensitive, check_len, private};
 use crate::mask::MaskLevel;
 use crate::secret::SecretString;
@@ -22,6 +22,7 @@ const SALT_LEN: usize = 16;
 /// Bound on PHC string input; real Argon2id strings are about 100 bytes.
 const MAX_PHC: usize = 512;
 const NOT_ARGON2ID: Error = Error::PasswordHash("not an argon2id PHC string");
+const TOO_COSTLY: Error = Error::PasswordHash("argon2 cost above the accepted limits");
 
 /// An account password (口令), held only long enough to hash or verify it.
 ///
@@ -82,11 +83,18 @@ impl Password {
     }
 
     /// Hash with Argon2id v19, the given parameters and a fresh random
-    /// 16-byte salt from the thread-local CSPRNG.
+    /// 16-byte salt from the crate's fork-safe per-thread CSPRNG.
+    ///
+    /// Parameters above the default [`CostLimits`] are refused
+    /// (`Error::PasswordHash("argon2 cost above the accepted limits")`), so
+    /// that every hash made here parses back with [`PasswordHash`]'s
+    /// `FromStr`.
     pub fn hash_with(&self, params: &PasswordParams) -> Result<PasswordHash> {
+        if !CostLimits::DEFAULT.allows(params.m_cost_kib, params.t_cost, params.p_cost) {
+            return Err(TOO_COSTLY);
+        }
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
-        let mut salt = [0u8; SALT_LEN];
-        rand::rng().fill_bytes(&mut salt);
+        let salt: [u8; SALT_LEN] = crate::seal::random::bytes()?;
         let phc = argon2
             .hash_password_with_salt(self.expose().as_bytes(), &salt)
             .map_err(|_| Error::PasswordHash("argon2id hashing failed"))?;
@@ -180,6 +188,11 @@ impl PasswordParams {
         Ok(params)
     }
 
+    /// Costs already checked (or read to be reported, not used).
+    pub(crate) const fn from_parts(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> PasswordParams {
+        PasswordParams { m_cost_kib, t_cost, p_cost }
+    }
+
     /// Memory cost in KiB.
     pub fn m_cost_kib(&self) -> u32 {
         self.m_cost_kib
@@ -225,7 +238,10 @@ impl Default for PasswordParams {
 /// The PHC string is not plaintext, so `Display` and [`as_str`](Self::as_str)
 /// print it in full; it is what you store. `Debug` prints only the
 /// algorithm and parameters. Parsing accepts only Argon2id version 19 with
-/// a salt and a hash.
+/// a salt and a hash, and costs within the default [`CostLimits`] (1 GiB,
+/// 10 passes, 16 lanes, 2 GiB·passes): a stored string with `t=4294967295`
+/// would otherwise make [`verify`](PasswordHash::verify) run for ever. Use
+/// [`PasswordHash::parse_with_limits`] to accept more.
 ///
 /// ```
 /// use desensitize::{Password, PasswordHash, PasswordParams};
@@ -250,6 +266,49 @@ pub struct PasswordHash {
 }
 
 impl PasswordHash {
+    /// Parse a PHC string whose costs are within `limits` (see the `FromStr`
+    /// implementation for everything else that is checked).
+    ///
+    /// ```
+    /// use desensitize::keys::CostLimits;
+    /// use desensitize::{Error, PasswordHash};
+    ///
+    /// let phc = "$argon2id$v=19$m=256,t=4294967295,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo";
+    /// let err = Error::PasswordHash("argon2 cost above the accepted limits");
+    /// assert_eq!(phc.parse::<PasswordHash>(), Err(err.clone()));
+    /// assert_eq!(PasswordHash::parse_with_limits(phc, &CostLimits::default()), Err(err));
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn parse_with_limits(s: &str, limits: &CostLimits) -> Result<PasswordHash> {
+        let s = s.trim();
+        if s.len() > MAX_PHC {
+            return Err(NOT_ARGON2ID);
+        }
+        let phc = Phc::new(s).map_err(|_| NOT_ARGON2ID)?;
+        if phc.algorithm != ARGON2ID_IDENT {
+            return Err(NOT_ARGON2ID);
+        }
+        if phc.version != Some(Version::V0x13.into()) {
+            return Err(Error::PasswordHash("unsupported argon2 version (need v=19)"));
+        }
+        if phc.salt.is_none() || phc.hash.is_none() {
+            return Err(Error::PasswordHash("PHC string lacks salt or hash"));
+        }
+        let params = Params::try_from(&phc)
+            .map_err(|_| Error::PasswordHash("invalid argon2 parameters in PHC string"))?;
+        if !limits.allows(params.m_cost(), params.t_cost(), params.p_cost()) {
+            return Err(TOO_COSTLY);
+        }
+        Ok(PasswordHash {
+            phc: s.to_owned(),
+            params: PasswordParams {
+                m_cost_kib: params.m_cost(),
+                t_cost: params.t_cost(),
+                p_cost: params.p_cost(),
+            },
+        })
+    }
+
     /// The PHC string, for storage.
     pub fn as_str(&self) -> &str {
         &self.phc
@@ -295,33 +354,10 @@ impl fmt::Display for PasswordHash {
 impl core::str::FromStr for PasswordHash {
     type Err = Error;
 
-    /// Parses an Argon2id v19 PHC string with salt and hash. Errors are
-    /// [`Error::PasswordHash`].
+    /// Parses an Argon2id v19 PHC string with salt and hash, and costs
+    /// within the default [`CostLimits`]. Errors are [`Error::PasswordHash`].
     fn from_str(s: &str) -> Result<PasswordHash> {
-        let s = s.trim();
-        if s.len() > MAX_PHC {
-            return Err(NOT_ARGON2ID);
-        }
-        let phc = Phc::new(s).map_err(|_| NOT_ARGON2ID)?;
-        if phc.algorithm != ARGON2ID_IDENT {
-            return Err(NOT_ARGON2ID);
-        }
-        if phc.version != Some(Version::V0x13.into()) {
-            return Err(Error::PasswordHash("unsupported argon2 version (need v=19)"));
-        }
-        if phc.salt.is_none() || phc.hash.is_none() {
-            return Err(Error::PasswordHash("PHC string lacks salt or hash"));
-        }
-        let params = Params::try_from(&phc)
-            .map_err(|_| Error::PasswordHash("invalid argon2 parameters in PHC string"))?;
-        Ok(PasswordHash {
-            phc: s.to_owned(),
-            params: PasswordParams {
-                m_cost_kib: params.m_cost(),
-                t_cost: params.t_cost(),
-                p_cost: params.p_cost(),
-            },
-        })
+        PasswordHash::parse_with_limits(s, &CostLimits::DEFAULT)
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::audit::{AuditEvent, AuditSink, Outcome};
+use crate::audit::{AuditSink, fail_closed};
 use crate::error::{Error, Invalid, Result};
 use crate::keys::Keyring;
 use crate::kind::{BankCard, IdNumber, Kind, MobilePhone};
@@ -364,8 +364,7 @@ impl Keyring {
             key_id = id;
             pseudo.ff1_map(&ff1, domain.name(), Dir::Decrypt)
         });
-        self.report(T::KIND, &audit_context(domain), key_id, None, purpose, &result);
-        result
+        self.audited(T::KIND, &audit_context(domain), key_id, None, purpose, result)
     }
 
     /// A pre-keyed format-preserving cipher for `domain` (see [`FpeCipher`]).
@@ -457,19 +456,8 @@ impl FpeCipher {
     /// event per call with the context `fpe_domain=<domain>`.
     pub fn reidentify<T: FormatPreserving>(&self, pseudo: &T, purpose: &str) -> Result<T> {
         let result = self.key::<T>().and_then(|k| pseudo.ff1_map(k, self.inner.domain.name(), Dir::Decrypt));
-        let outcome = match &result {
-            Ok(_) => Outcome::Opened,
-            Err(e) => Outcome::Refused(e),
-        };
-        self.inner.audit.record(&AuditEvent {
-            kind: T::KIND,
-            context: &self.inner.context,
-            key_id: self.inner.key_id,
-            subject: None,
-            purpose,
-            outcome,
-        });
-        result
+        let inner = &*self.inner;
+        fail_closed(&*inner.audit, T::KIND, &inner.context, inner.key_id, None, purpose, result)
     }
 
     /// The root key version this cipher's keys are derived from.

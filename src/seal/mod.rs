@@ -27,6 +27,7 @@
 
 mod context;
 pub(crate) mod envelope;
+pub(crate) mod random;
 
 pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
 
@@ -35,10 +36,8 @@ use core::marker::PhantomData;
 
 use aes_gcm::aead::AeadInOut;
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
-use rand::Rng;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::audit::{AuditEvent, Outcome};
 use crate::error::{Error, Result};
 use crate::keys::Keyring;
 use crate::kind::Sealable;
@@ -189,10 +188,9 @@ fn with_scratch<const N: usize, R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -
     }
 }
 
-pub(crate) fn fresh_nonce() -> [u8; NONCE_LEN] {
-    let mut nonce = [0u8; NONCE_LEN];
-    rand::rng().fill_bytes(&mut nonce);
-    nonce
+/// A fresh 96-bit nonce, unique across threads and `fork()` (see [`random`]).
+pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN]> {
+    random::bytes()
 }
 
 /// Encrypt `plaintext` into a complete envelope under `cipher`.
@@ -257,7 +255,7 @@ pub(crate) fn open_raw(
 impl Keyring {
     /// Seal `value` for the place `ctx` under the active key.
     pub fn seal<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<Sealed<T>> {
-        self.seal_with_nonce(value, ctx, fresh_nonce())
+        self.seal_with_nonce(value, ctx, fresh_nonce()?)
     }
 
     /// Sealing with a caller-chosen nonce. Only for known-answer vectors:
@@ -288,10 +286,13 @@ impl Keyring {
     /// [`Error::AuthenticationFailed`] (tampered), [`Error::SubjectSealed`]
     /// (use [`Keyring::open_for`]). Another kind is refused when the envelope
     /// is parsed ([`Error::KindMismatch`]), truncation too ([`Error::Truncated`]).
+    ///
+    /// Every call records one event, opened or refused; if the audit sink
+    /// cannot record it, the result is [`Error::AuditFailed`] and the value
+    /// is dropped unseen (see [`crate::audit`]).
     pub fn open<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context, purpose: &str) -> Result<T> {
         let result = self.open_unaudited(sealed, ctx);
-        self.report(T::KIND, ctx, sealed.key_id(), None, purpose, &result);
-        result
+        self.audited(T::KIND, ctx, sealed.key_id(), None, purpose, result)
     }
 
     fn open_unaudited<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context) -> Result<T> {
@@ -313,20 +314,19 @@ impl Keyring {
         T::from_sealed(plain)
     }
 
-    pub(crate) fn report<T>(
+    /// Record the event of an open and return its result, or
+    /// [`Error::AuditFailed`] (dropping, and so wiping, the plaintext) when
+    /// the sink could not record it.
+    pub(crate) fn audited<T>(
         &self,
         kind: crate::Kind,
         ctx: &Context,
         key_id: u32,
         subject: Option<&str>,
         purpose: &str,
-        result: &Result<T>,
-    ) {
-        let outcome = match result {
-            Ok(_) => Outcome::Opened,
-            Err(e) => Outcome::Refused(e),
-        };
-        self.audit.record(&AuditEvent { kind, context: ctx, key_id, subject, purpose, outcome });
+        result: Result<T>,
+    ) -> Result<T> {
+        crate::audit::fail_closed(&*self.audit, kind, ctx, key_id, subject, purpose, result)
     }
 
     /// Seal straight to the text form (`dz1.…`) for a TEXT column: the same
@@ -343,7 +343,7 @@ impl Keyring {
             key_id: key.id,
             kind: T::KIND,
             check: ctx.check(),
-            nonce: fresh_nonce(),
+            nonce: fresh_nonce()?,
         };
         let len = HEADER_LEN + plain.len() + TAG_LEN;
         let text = with_scratch::<128, _>(len, |buf| {
@@ -356,8 +356,16 @@ impl Keyring {
 
     /// Open a text-form envelope (`dz1.…`) in one step: what
     /// `open(&text.parse()?, ctx, purpose)` does, without the intermediate
-    /// [`Sealed`] buffer. Audited like [`Keyring::open`].
+    /// [`Sealed`] buffer. Audited like [`Keyring::open`], and a text that
+    /// does not parse (malformed, truncated, another version or kind) is
+    /// recorded as refused too, with key id 0 when no header could be read.
     pub fn open_text<T: Sealable>(&self, text: &str, ctx: &Context, purpose: &str) -> Result<T> {
+        let mut key_id = 0;
+        let result = self.open_text_unaudited::<T>(text, ctx, &mut key_id);
+        self.audited(T::KIND, ctx, key_id, None, purpose, result)
+    }
+
+    fn open_text_unaudited<T: Sealable>(&self, text: &str, ctx: &Context, key_id: &mut u32) -> Result<T> {
         let mut stack = [0u8; 128];
         let decoded;
         let bytes: &[u8] = match envelope::decode_text_into(text, &mut stack) {
@@ -367,14 +375,12 @@ impl Keyring {
                 &decoded
             }
         };
-        let header = match Header::parse(bytes) {
-            Ok(h) if h.kind == T::KIND => h,
-            Ok(h) => return Err(Error::KindMismatch { expected: T::KIND, found: h.kind }),
-            Err(e) => return Err(e),
-        };
-        let result = self.open_parsed::<T>(&header, bytes, ctx);
-        self.report(T::KIND, ctx, header.key_id, None, purpose, &result);
-        result
+        let header = Header::parse(bytes)?;
+        *key_id = header.key_id;
+        if header.kind != T::KIND {
+            return Err(Error::KindMismatch { expected: T::KIND, found: header.kind });
+        }
+        self.open_parsed::<T>(&header, bytes, ctx)
     }
 
     /// Move a value to the active key: opens (audited, purpose `reseal`) and
