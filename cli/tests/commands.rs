@@ -628,43 +628,6 @@ fn the_ledger_is_per_key_advisory_and_reset_by_keygen() {
     assert!(out.status.success());
     assert!(!env.path("keys.dzk.seals").exists());
     assert_eq!(seal_counts(&env, 1), (0, 0, 0));
-
-// --- audit (issue 8) ---
-
-/// `count` phone numbers sealed for users.phone, one per line (row = line).
-fn sealed_phones(env: &Env, count: usize) -> String {
-    let phones: String = (0..count).map(|i| format!("1380013800{i}\n")).collect();
-    env.keyed_ok(
-        &["seal", "--kind", "mobile_phone", "--table", "users", "--column", "phone", "--row-id-from-line"],
-        &phones,
-    )
-}
-
-fn open_args<'a>(audit: &'a str, on_invalid: &'a str) -> Vec<&'a str> {
-    let mut args = vec!["open", "--kind", "mobile_phone", "--purpose", "support", "--table", "users"];
-    args.extend(["--column", "phone", "--row-id-from-line", "--on-invalid", on_invalid]);
-    if !audit.is_empty() {
-        args.extend(["--audit", audit]);
-    }
-    args
-}
-
-#[cfg(target_os = "linux")]
-#[test]
-fn open_prints_no_plaintext_when_the_audit_log_cannot_be_written() {
-    let env = Env::with_keys("audit-full");
-    let sealed = sealed_phones(&env, 3);
-    for mode in ["error", "mark"] {
-        let out = env.keyed(&open_args("/dev/full", mode), &sealed);
-        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-        assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
-        assert!(!stdout.contains("1380013800"), "{mode}: plaintext printed: {stdout}");
-        assert!(
-            stderr.contains("audit event not recorded") && stderr.contains("/dev/full"),
-            "{mode}: unclear message: {stderr}"
-        );
-        assert!(!stderr.contains("1380013800"), "{stderr}");
-    }
 }
 
 #[cfg(unix)]
@@ -897,7 +860,48 @@ fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
         "",
     );
     assert_eq!(out.status.code(), Some(2));
+}
 
+// --- audit (issue 8) ---
+
+/// `count` phone numbers sealed for users.phone, one per line (row = line).
+fn sealed_phones(env: &Env, count: usize) -> String {
+    let phones: String = (0..count).map(|i| format!("1380013800{i}\n")).collect();
+    env.keyed_ok(
+        &["seal", "--kind", "mobile_phone", "--table", "users", "--column", "phone", "--row-id-from-line"],
+        &phones,
+    )
+}
+
+fn open_args<'a>(audit: &'a str, on_invalid: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["open", "--kind", "mobile_phone", "--purpose", "support", "--table", "users"];
+    args.extend(["--column", "phone", "--row-id-from-line", "--on-invalid", on_invalid]);
+    if !audit.is_empty() {
+        args.extend(["--audit", audit]);
+    }
+    args
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn open_prints_no_plaintext_when_the_audit_log_cannot_be_written() {
+    let env = Env::with_keys("audit-full");
+    let sealed = sealed_phones(&env, 3);
+    for mode in ["error", "mark"] {
+        let out = env.keyed(&open_args("/dev/full", mode), &sealed);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
+        assert!(!stdout.contains("1380013800"), "{mode}: plaintext printed: {stdout}");
+        assert!(
+            stderr.contains("audit event not recorded") && stderr.contains("/dev/full"),
+            "{mode}: unclear message: {stderr}"
+        );
+        assert!(!stderr.contains("1380013800"), "{stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
 fn the_audit_log_is_private_and_never_a_symlink() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::with_keys("audit-file");
