@@ -127,7 +127,17 @@ fn birth_date_window_is_1800_to_today() {
 #[test]
 fn province_and_check_character_rules() {
     let today = date(2026, 11, 23);
-    for (province, ok) in [("11", true), ("65", true), ("71", true), ("81", true), ("82", true), ("10", false), ("19", false), ("00", false), ("99", false)] {
+    for (province, ok) in [
+        ("11", true),
+        ("65", true),
+        ("71", true),
+        ("81", true),
+        ("82", true),
+        ("10", false),
+        ("19", false),
+        ("00", false),
+        ("99", false),
+    ] {
         let first17 = format!("{province}0105194912310{}", "02");
         let input = format!("{first17}{}", id_check(&first17));
         match IdNumber::parse_on(&input, today) {
@@ -170,7 +180,7 @@ fn days(y: u16, m: u8, d: u8) -> i64 {
 }
 
 fn is_leap(y: u16) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+    (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400)
 }
 
 fn month_len(y: u16, m: u8) -> u8 {
@@ -206,7 +216,8 @@ fn birth(today: (u16, u8, u8)) -> impl Strategy<Value = (u16, u8, u8)> {
 
 /// 15-digit legacy numbers are for births in 1900-1999.
 fn legacy() -> impl Strategy<Value = (u8, u8, u8, u16)> {
-    (0u8..=99, 1u8..=12, 1u8..=31, 0u16..1000).prop_map(|(yy, m, d, seq)| (yy, m, d.min(month_len(1900 + u16::from(yy), m)), seq))
+    (0u8..=99, 1u8..=12, 1u8..=31, 0u16..1000)
+        .prop_map(|(yy, m, d, seq)| (yy, m, d.min(month_len(1900 + u16::from(yy), m)), seq))
 }
 
 proptest! {

@@ -28,7 +28,8 @@ use desensitize::{
 const MAX_NEEDLES: usize = 4;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
-static NEEDLE_PTR: [AtomicPtr<u8>; MAX_NEEDLES] = [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_NEEDLES];
+static NEEDLE_PTR: [AtomicPtr<u8>; MAX_NEEDLES] =
+    [const { AtomicPtr::new(core::ptr::null_mut()) }; MAX_NEEDLES];
 static NEEDLE_LEN: [AtomicUsize; MAX_NEEDLES] = [const { AtomicUsize::new(0) }; MAX_NEEDLES];
 static HITS: AtomicUsize = AtomicUsize::new(0);
 /// Index of the needle and size of the block of the last hit (diagnostics).
@@ -110,7 +111,8 @@ impl Run {
     fn case(&mut self, name: &str, needles: &[&[u8]], f: impl FnOnce()) {
         assert!(needles.len() <= MAX_NEEDLES && needles.iter().all(|n| n.len() >= 6));
         for i in 0..MAX_NEEDLES {
-            let (ptr, len) = needles.get(i).map_or((core::ptr::null_mut(), 0), |n| (n.as_ptr().cast_mut(), n.len()));
+            let (ptr, len) =
+                needles.get(i).map_or((core::ptr::null_mut(), 0), |n| (n.as_ptr().cast_mut(), n.len()));
             NEEDLE_PTR[i].store(ptr, SeqCst);
             NEEDLE_LEN[i].store(len, SeqCst);
         }
@@ -118,8 +120,8 @@ impl Run {
         ARMED.store(true, SeqCst);
         f();
         ARMED.store(false, SeqCst);
-        for i in 0..MAX_NEEDLES {
-            NEEDLE_LEN[i].store(0, SeqCst);
+        for len in &NEEDLE_LEN {
+            len.store(0, SeqCst);
         }
         self.cases += 1;
         let hits = HITS.load(SeqCst);
@@ -154,7 +156,12 @@ fn lifecycle<T: Sealable + FromStr<Err = Error>>(keyring: &Keyring, ctx: &Contex
 }
 
 /// Tokens and blind indexes of one value.
-fn analytics<T: Pseudonymizable + FromStr<Err = Error>>(keyring: &Keyring, domain: &Domain, input: &str, bits: u8) {
+fn analytics<T: Pseudonymizable + FromStr<Err = Error>>(
+    keyring: &Keyring,
+    domain: &Domain,
+    input: &str,
+    bits: u8,
+) {
     let value: T = input.parse().unwrap();
     let token = keyring.pseudonym(&value, domain).unwrap();
     drop(token.to_string());
@@ -188,10 +195,19 @@ fn no_plaintext_in_freed_memory() {
 
     // --- mobile phone: folding (prefixes, separators, full-width digits).
     let phone: &[u8] = b"13800138000";
-    for input in ["13800138000", "+86 138-0013-8000", "0086 (138) 0013 8000", "１３８００１３８０００", "8613800138000"] {
-        run.case(&format!("mobile parse+seal {input}"), &[phone], || lifecycle::<MobilePhone>(k, &ctx, input));
+    for input in [
+        "13800138000",
+        "+86 138-0013-8000",
+        "0086 (138) 0013 8000",
+        "１３８００１３８０００",
+        "8613800138000",
+    ] {
+        run.case(&format!("mobile parse+seal {input}"), &[phone], || {
+            lifecycle::<MobilePhone>(k, &ctx, input)
+        });
     }
-    for input in ["１３８００１３８０００Ｘ", "+86 (138) 0013 8000 0", "+86 138 0013 8000 #", "23800138000"] {
+    for input in ["１３８００１３８０００Ｘ", "+86 (138) 0013 8000 0", "+86 138 0013 8000 #", "23800138000"]
+    {
         run.case(&format!("mobile reject {input}"), &[b"3800138000"], || rejects::<MobilePhone>(input));
     }
     run.case("mobile from String", &[phone], || {
@@ -203,7 +219,12 @@ fn no_plaintext_in_freed_memory() {
 
     // --- ID number: lower-case x, separators, full-width, 15-digit upgrade.
     let id: &[u8] = b"11010519491231002";
-    for input in ["11010519491231002X", "11010519491231002x", " 110105-19491231-002x ", "１１０１０５１９４９１２３１００２ｘ"] {
+    for input in [
+        "11010519491231002X",
+        "11010519491231002x",
+        " 110105-19491231-002x ",
+        "１１０１０５１９４９１２３１００２ｘ",
+    ] {
         run.case(&format!("id parse+seal {input}"), &[id], || lifecycle::<IdNumber>(k, &ctx, input));
     }
     run.case("id 15-digit upgrade", &[id, b"110105491231002"], || {
@@ -226,7 +247,8 @@ fn no_plaintext_in_freed_memory() {
 
     // --- bank card.
     let card: &[u8] = b"6222021234567894";
-    for input in ["6222021234567894", "6222 0212 3456 7894", "６２２２０２１２３４５６７８９４"] {
+    for input in ["6222021234567894", "6222 0212 3456 7894", "６２２２０２１２３４５６７８９４"]
+    {
         run.case(&format!("card parse+seal {input}"), &[card], || lifecycle::<BankCard>(k, &ctx, input));
     }
     run.case("card reject", &[b"622202123456789"], || rejects::<BankCard>("6222 0212 3456 7895"));
@@ -252,21 +274,87 @@ fn no_plaintext_in_freed_memory() {
             }
         }};
     }
-    kind!(Landline, b"62345678", ["010-62345678", "(010) 6234 5678", "+86 10 62345678 ext. 12", "０１０－６２３４５６７８"], ["010-62345678-1234567", "010-62345678x"], Some(("010-62345678", 16)));
-    kind!(Email, b"zhangsan@", ["zhangsan@163.com", " zhangsan@163.COM "], ["zhangsan@163", "zhangsan@@163.com"], Some(("zhangsan@163.com", 16)));
-    kind!(PersonName, "欧阳娜娜".as_bytes(), ["欧阳娜娜", "  欧阳娜娜 "], ["欧阳娜娜3"], Some(("欧阳娜娜", 8)));
-    kind!(PersonName, b"Maria Lopez", ["Maria   Lopez", " Maria Lopez "], ["Maria Lopez 3"], Some(("Maria   Lopez", 8)));
-    kind!(Address, "建国路88号".as_bytes(), ["北京市朝阳区建国路88号", "  北京市朝阳区建国路88号  "], ["北京市朝阳区建国路88号\u{7}"], Some(("北京市朝阳区建国路88号", 16)));
-    kind!(IpAddress, b"10.201.33.44", ["10.201.33.44", " 10.201.33.44 "], ["10.201.33.44.5"], Some(("10.201.33.44", 16)));
-    kind!(IpAddress, b"2001:db8:85a3::8a2e", ["2001:db8:85a3::8a2e:370:7334", "2001:0DB8:85A3:0000:0000:8A2E:0370:7334"], [], Some(("2001:db8:85a3::8a2e:370:7334", 16)));
-    kind!(MacAddress, b"AC:DE:48:00:11:22", ["AC:DE:48:00:11:22", "ac-de-48-00-11-22", "acde.4800.1122"], [], Some(("AC:DE:48:00:11:22", 16)));
+    kind!(
+        Landline,
+        b"62345678",
+        ["010-62345678", "(010) 6234 5678", "+86 10 62345678 ext. 12", "０１０－６２３４５６７８"],
+        ["010-62345678-1234567", "010-62345678x"],
+        Some(("010-62345678", 16))
+    );
+    kind!(
+        Email,
+        b"zhangsan@",
+        ["zhangsan@163.com", " zhangsan@163.COM "],
+        ["zhangsan@163", "zhangsan@@163.com"],
+        Some(("zhangsan@163.com", 16))
+    );
+    kind!(
+        PersonName,
+        "欧阳娜娜".as_bytes(),
+        ["欧阳娜娜", "  欧阳娜娜 "],
+        ["欧阳娜娜3"],
+        Some(("欧阳娜娜", 8))
+    );
+    kind!(
+        PersonName,
+        b"Maria Lopez",
+        ["Maria   Lopez", " Maria Lopez "],
+        ["Maria Lopez 3"],
+        Some(("Maria   Lopez", 8))
+    );
+    kind!(
+        Address,
+        "建国路88号".as_bytes(),
+        ["北京市朝阳区建国路88号", "  北京市朝阳区建国路88号  "],
+        ["北京市朝阳区建国路88号\u{7}"],
+        Some(("北京市朝阳区建国路88号", 16))
+    );
+    kind!(
+        IpAddress,
+        b"10.201.33.44",
+        ["10.201.33.44", " 10.201.33.44 "],
+        ["10.201.33.44.5"],
+        Some(("10.201.33.44", 16))
+    );
+    kind!(
+        IpAddress,
+        b"2001:db8:85a3::8a2e",
+        ["2001:db8:85a3::8a2e:370:7334", "2001:0DB8:85A3:0000:0000:8A2E:0370:7334"],
+        [],
+        Some(("2001:db8:85a3::8a2e:370:7334", 16))
+    );
+    kind!(
+        MacAddress,
+        b"AC:DE:48:00:11:22",
+        ["AC:DE:48:00:11:22", "ac-de-48-00-11-22", "acde.4800.1122"],
+        [],
+        Some(("AC:DE:48:00:11:22", 16))
+    );
     kind!(MacAddress, b"acde48001122", [], ["acde48001122f"], None);
-    kind!(Imei, b"490154203237518", ["490154203237518", "49-015420-323751-8"], ["490154203237519"], Some(("490154203237518", 16)));
+    kind!(
+        Imei,
+        b"490154203237518",
+        ["490154203237518", "49-015420-323751-8"],
+        ["490154203237519"],
+        Some(("490154203237518", 16))
+    );
     kind!(Passport, b"E12345678", ["E12345678", " e12345678 "], [], Some(("E12345678", 16)));
     kind!(Passport, b"e12345678", [], ["e12345678!"], None);
-    kind!(LicensePlate, "京A12345".as_bytes(), ["京A12345", "京a·12345", "京Ａ１２３４５"], [], Some(("京A12345", 8)));
+    kind!(
+        LicensePlate,
+        "京A12345".as_bytes(),
+        ["京A12345", "京a·12345", "京Ａ１２３４５"],
+        [],
+        Some(("京A12345", 8))
+    );
     kind!(LicensePlate, b"A12345", [], ["京A12345X9"], None);
-    kind!(CreditCode, b"91350100M000100Y43", ["91350100M000100Y43", "91350100m000100y43", "９１３５０１００Ｍ０００１００Ｙ４３"], ["91350100M000100Y44"], Some(("91350100M000100Y43", 16)));
+    kind!(
+        CreditCode,
+        b"91350100M000100Y43",
+        ["91350100M000100Y43", "91350100m000100y43", "９１３５０１００Ｍ０００１００Ｙ４３"],
+        ["91350100M000100Y44"],
+        Some(("91350100M000100Y43", 16))
+    );
     kind!(CreditCode, b"91350100m000100y4", [], ["91350100m000100y4?"], None);
 
     // --- precise location (binary canonical form; masks print decimals).
@@ -283,7 +371,9 @@ fn no_plaintext_in_freed_memory() {
     run.case("biometric parse+seal", &[template], || {
         lifecycle::<Biometric>(k, &ctx, "ZmluZ2VycHJpbnQtbWludXRpYWUtMDAwMQ==")
     });
-    run.case("biometric reject", &[template], || rejects::<Biometric>("ZmluZ2VycHJpbnQtbWludXRpYWUtMDAwMQ=?"));
+    run.case("biometric reject", &[template], || {
+        rejects::<Biometric>("ZmluZ2VycHJpbnQtbWludXRpYWUtMDAwMQ=?")
+    });
 
     drop(keyring);
     assert!(run.cases > 60, "only {} cases ran", run.cases);

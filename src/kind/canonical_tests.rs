@@ -83,13 +83,12 @@ fn text_kinds() {
     );
     check::<PersonName>(
         "阿依·古丽".as_bytes(),
-        &[
-            ("阿依•古丽".as_bytes(), NonCanonical),
-            (b"Li  Lei", NonCanonical),
-            (b" Li Lei", NonCanonical),
-        ],
+        &[("阿依•古丽".as_bytes(), NonCanonical), (b"Li  Lei", NonCanonical), (b" Li Lei", NonCanonical)],
     );
-    check::<Address>("北京市朝阳区建国路88号".as_bytes(), &[(" 北京市朝阳区建国路88号".as_bytes(), NonCanonical)]);
+    check::<Address>(
+        "北京市朝阳区建国路88号".as_bytes(),
+        &[(" 北京市朝阳区建国路88号".as_bytes(), NonCanonical)],
+    );
     check::<LicensePlate>(
         "京A12345".as_bytes(),
         &[("京a12345".as_bytes(), NonCanonical), ("京A·12345".as_bytes(), NonCanonical)],
@@ -109,7 +108,11 @@ fn address_kinds() {
     check::<IpAddress>(b"10.1.2.3", &[(b" 10.1.2.3", NonCanonical)]);
     check::<MacAddress>(
         b"AC:DE:48:00:11:22",
-        &[(b"ac:de:48:00:11:22", NonCanonical), (b"AC-DE-48-00-11-22", NonCanonical), (b"ACDE48001122", NonCanonical)],
+        &[
+            (b"ac:de:48:00:11:22", NonCanonical),
+            (b"AC-DE-48-00-11-22", NonCanonical),
+            (b"ACDE48001122", NonCanonical),
+        ],
     );
 }
 

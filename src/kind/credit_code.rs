@@ -49,8 +49,8 @@ fn check_char(first17: &[u8]) -> u8 {
 impl CreditCode {
     fn parse(input: &str) -> Result<CreditCode> {
         check_len(KIND, input, MAX_INPUT)?;
-        let mut folded =
-            fold_ascii(input, |c| c.is_ascii_alphanumeric()).ok_or(Error::invalid(KIND, Invalid::Character))?;
+        let mut folded = fold_ascii(input, |c| c.is_ascii_alphanumeric())
+            .ok_or(Error::invalid(KIND, Invalid::Character))?;
         // In place: an upper-cased copy would leave the folded text unwiped.
         folded.make_ascii_uppercase();
         let code = SecretString::from(folded);

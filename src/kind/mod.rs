@@ -25,10 +25,10 @@ use crate::error::{Error, Invalid, Result};
 use crate::mask::MaskLevel;
 
 mod address;
-#[cfg(test)]
-mod canonical_tests;
 mod bank_card;
 mod biometric;
+#[cfg(test)]
+mod canonical_tests;
 mod credit_code;
 mod email;
 mod geo_point;
@@ -252,7 +252,9 @@ pub(crate) mod private {
         /// Rebuild a value from authenticated plaintext. Kinds override this
         /// to validate the canonical form in place and keep the buffer as
         /// their own storage (one allocation per open); none consults the
-        /// clock, so a value that sealed yesterday always opens today.
+        /// clock, so a value that sealed yesterday always opens today. A
+        /// plaintext that is not exactly the canonical form is refused,
+        /// never normalized (SPEC.md §3.8 check 12).
         fn from_sealed(plain: zeroize::Zeroizing<Vec<u8>>) -> crate::Result<Self> {
             Self::from_canonical_bytes(&plain)
         }
@@ -324,7 +326,11 @@ pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<Zer
 /// The canonical check of kinds without a dedicated validator: parse the
 /// opened text and require that it is already its own canonical form
 /// (SPEC.md §3.8 check 12), so that no opener silently normalizes.
-pub(crate) fn require_canonical<T: private::Canonical>(kind: Kind, text: &str, parsed: Result<T>) -> Result<T> {
+pub(crate) fn require_canonical<T: private::Canonical>(
+    kind: Kind,
+    text: &str,
+    parsed: Result<T>,
+) -> Result<T> {
     let value = parsed?;
     if value.canonical_bytes() != text.as_bytes() {
         return Err(Error::invalid(kind, Invalid::NonCanonical));

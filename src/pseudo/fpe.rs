@@ -36,8 +36,8 @@ mod sealed {
     use zeroize::{Zeroize, Zeroizing};
 
     use super::{WALK_DIGITS, WALK_SIZE};
-    use crate::pseudo::numerals::Numerals;
     use crate::error::{Error, Result};
+    use crate::pseudo::numerals::Numerals;
 
     /// Which way an FF1 pass goes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]

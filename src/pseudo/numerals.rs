@@ -108,7 +108,8 @@ impl Operations for Half {
         // `b` is at most 8 for a value below 2^64; the buffer leaves room.
         let mut buf = [0u8; 32];
         let len = b.min(buf.len());
-        buf[len.saturating_sub(16)..len].copy_from_slice(&self.value.to_be_bytes()[16usize.saturating_sub(len)..]);
+        buf[len.saturating_sub(16)..len]
+            .copy_from_slice(&self.value.to_be_bytes()[16usize.saturating_sub(len)..]);
         BeBytes { buf, len }
     }
 
