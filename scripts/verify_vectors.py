@@ -401,8 +401,9 @@ def canonical_refusal(kind: str, plain: bytes) -> str | None:
             return "Length"
         return None if luhn_ok(s) else "Luhn"
     if kind == "cn.landline":
-        m = re.fullmatch(r"(0(?:10|2\d|[1-9]\d\d))-([2-9]\d{6,7})(?:-(\d{1,6}))?", s)
-        return None if m and not m.group(1).startswith("00") else "NonCanonical"
+        # AREA: 010 and 02x are 3 digits, every other 0[1-9]x is 4.
+        m = re.fullmatch(r"0(?:10|2\d|1[1-9]\d|[3-9]\d\d)-[2-9]\d{6,7}(?:-\d{1,6})?", s)
+        return None if m else "NonCanonical"
     if kind == "email":
         if s.count("@") != 1 or len(plain) > 254:
             return "Malformed"
@@ -504,6 +505,10 @@ def check_canonical_forms(vectors: list[dict]) -> None:
     assert canonical_refusal("ip_address", b"2001:db8:0:1::1") is None
     assert canonical_refusal("cn.license_plate", "粤BD1234学".encode()) == "NonCanonical"
     assert canonical_refusal("cn.license_plate", "京A1234学".encode()) is None
+    assert canonical_refusal("cn.landline", b"010-62345678-1") is None
+    assert canonical_refusal("cn.landline", b"0101-2345678") == "NonCanonical"  # 010 is a 3-digit area
+    assert canonical_refusal("cn.landline", b"0201-2345678") == "NonCanonical"
+    assert canonical_refusal("cn.landline", b"0755-12345678") == "NonCanonical"  # local starts with 1
 
 
 # ------------------------------------------------------------------ §5 subject keys
