@@ -116,13 +116,14 @@ impl Operations for Half {
     fn add_mod_exp(self, other: impl Iterator<Item = u8>, radix: u32, m: usize) -> Half {
         let modulus = Half::modulus(radix, m);
         let y = Half::reduce(other, modulus);
-        Half { value: (self.value % modulus + y) % modulus, len: m, radix }
+        // FF1 pairs each half with the `m` of its own length: value < modulus.
+        Half { value: (self.value + y) % modulus, len: m, radix }
     }
 
     fn sub_mod_exp(self, other: impl Iterator<Item = u8>, radix: u32, m: usize) -> Half {
         let modulus = Half::modulus(radix, m);
         let y = Half::reduce(other, modulus);
-        Half { value: (self.value % modulus + modulus - y) % modulus, len: m, radix }
+        Half { value: (self.value + modulus - y) % modulus, len: m, radix }
     }
 }
 
@@ -182,5 +183,16 @@ mod tests {
         assert!(Numerals::new(Zeroizing::new(vec![0; 38]), 10).is_some(), "19-digit halves fit 64 bits");
         assert!(Numerals::new(Zeroizing::new(vec![0; 39]), 10).is_none(), "a 20-digit half does not");
         assert!(Numerals::new(Zeroizing::new(vec![0; 9]), 65536).is_none());
+    }
+
+    #[test]
+    fn only_numerals_below_the_radix_are_valid() {
+        let ns = |digits: &[u16]| Numerals::new(Zeroizing::new(digits.to_vec()), 10).unwrap();
+        assert!(ns(&[0, 9, 5, 1, 2, 3]).is_valid(10));
+        assert!(!ns(&[0, 9, 5, 1, 2, 10]).is_valid(10), "a numeral equal to the radix");
+        assert!(!ns(&[11, 0, 0, 0, 0, 0]).is_valid(10));
+        assert!(!ns(&[0, 1, 2, 3, 4, 5]).is_valid(16), "built for radix 10");
+        let f = FF1::<Aes256>::new(&[1; 32], 10).unwrap();
+        assert!(f.encrypt(b"", &ns(&[0, 9, 5, 1, 2, 10])).is_err());
     }
 }
