@@ -216,4 +216,8 @@ pub enum Invalid {
     /// The value is not in the shape the kind needs (e.g. e-mail without `@`).
     #[error("malformed")]
     Malformed,
+    /// Opened plaintext that is a valid value but not in the kind's
+    /// canonical form (SPEC.md §3.3): a writer that did not normalize.
+    #[error("not in canonical form")]
+    NonCanonical,
 }

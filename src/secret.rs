@@ -21,6 +21,13 @@ impl SecretString {
     }
 }
 
+impl From<zeroize::Zeroizing<String>> for SecretString {
+    /// Moves the buffer (no copy): the emptied `Zeroizing` has nothing left to wipe.
+    fn from(mut s: zeroize::Zeroizing<String>) -> Self {
+        SecretString(core::mem::take(&mut *s))
+    }
+}
+
 impl PartialEq for SecretString {
     fn eq(&self, other: &Self) -> bool {
         // `ct_eq` on slices of different length returns false without

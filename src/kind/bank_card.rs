@@ -38,7 +38,7 @@ pub struct BankCard(SecretString);
 impl BankCard {
     fn parse(input: &str) -> Result<BankCard> {
         check_len(KIND, input, MAX_INPUT)?;
-        let digits = SecretString::new(
+        let digits = SecretString::from(
             fold_ascii(input, |c| c.is_ascii_digit()).ok_or(Error::invalid(KIND, Invalid::Character))?,
         );
         if digits.as_str().is_empty() {

@@ -49,11 +49,11 @@ fn check_char(first17: &[u8]) -> u8 {
 impl CreditCode {
     fn parse(input: &str) -> Result<CreditCode> {
         check_len(KIND, input, MAX_INPUT)?;
-        let folded = SecretString::new(
-            fold_ascii(input, |c| c.is_ascii_alphanumeric())
-                .ok_or(Error::invalid(KIND, Invalid::Character))?,
-        );
-        let code = SecretString::new(folded.as_str().to_ascii_uppercase());
+        let mut folded = fold_ascii(input, |c| c.is_ascii_alphanumeric())
+            .ok_or(Error::invalid(KIND, Invalid::Character))?;
+        // In place: an upper-cased copy would leave the folded text unwiped.
+        folded.make_ascii_uppercase();
+        let code = SecretString::from(folded);
         let b = code.as_str().as_bytes();
         if b.is_empty() {
             return Err(Error::invalid(KIND, Invalid::Empty));

@@ -216,7 +216,12 @@ impl private::Canonical for GeoPoint {
         };
         let raw = GeoPoint { bytes };
         let (lat, lon) = raw.expose();
-        GeoPoint::new(lat, lon)
+        let point = GeoPoint::new(lat, lon)?;
+        // `new` turns -0.0 into +0.0: an opened -0.0 is refused, not normalized.
+        if point.bytes != raw.bytes {
+            return Err(Error::invalid(KIND, Invalid::NonCanonical));
+        }
+        Ok(point)
     }
 }
 

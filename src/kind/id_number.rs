@@ -124,9 +124,11 @@ impl IdNumber {
     /// ```
     pub fn parse_on(input: &str, today: Date) -> Result<IdNumber> {
         check_len(KIND, input, MAX_INPUT)?;
-        let folded = fold_ascii(input, |c| c.is_ascii_digit() || c == 'x' || c == 'X')
+        let mut folded = fold_ascii(input, |c| c.is_ascii_digit() || c == 'x' || c == 'X')
             .ok_or(Error::invalid(KIND, Invalid::Character))?;
-        let digits = SecretString::new(folded.to_ascii_uppercase());
+        // In place: an upper-cased copy would leave the folded text unwiped.
+        folded.make_ascii_uppercase();
+        let digits = SecretString::from(folded);
         let raw = digits.as_str().as_bytes();
         let err = |reason| Err(Error::invalid(KIND, reason));
         if raw.is_empty() {

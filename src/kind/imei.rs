@@ -34,7 +34,7 @@ pub struct Imei(SecretString);
 impl Imei {
     fn parse(input: &str) -> Result<Imei> {
         check_len(KIND, input, MAX_INPUT)?;
-        let digits = SecretString::new(
+        let digits = SecretString::from(
             fold_ascii(input, |c| c.is_ascii_digit()).ok_or(Error::invalid(KIND, Invalid::Character))?,
         );
         let b = digits.as_str().as_bytes();

@@ -44,11 +44,10 @@ fn validate(b: &[u8]) -> Result<()> {
 impl MobilePhone {
     fn parse(input: &str) -> Result<MobilePhone> {
         check_len(KIND, input, MAX_INPUT)?;
-        let folded = SecretString::new(
-            fold_ascii(input, |c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')'))
-                .ok_or(Error::invalid(KIND, Invalid::Character))?
-                .replace(['(', ')'], ""),
-        );
+        let mut folded = fold_ascii(input, |c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')'))
+            .ok_or(Error::invalid(KIND, Invalid::Character))?;
+        // In place: `replace` would leave an unwiped copy of the number.
+        folded.retain(|c| !matches!(c, '(' | ')'));
         let s = folded.as_str();
         if s.is_empty() {
             return Err(Error::invalid(KIND, Invalid::Empty));

@@ -19,12 +19,16 @@
 
 use core::fmt;
 
+use zeroize::Zeroizing;
+
 use crate::error::{Error, Invalid, Result};
 use crate::mask::MaskLevel;
 
 mod address;
 mod bank_card;
 mod biometric;
+#[cfg(test)]
+mod canonical_tests;
 mod credit_code;
 mod email;
 mod geo_point;
@@ -248,7 +252,9 @@ pub(crate) mod private {
         /// Rebuild a value from authenticated plaintext. Kinds override this
         /// to validate the canonical form in place and keep the buffer as
         /// their own storage (one allocation per open); none consults the
-        /// clock, so a value that sealed yesterday always opens today.
+        /// clock, so a value that sealed yesterday always opens today. A
+        /// plaintext that is not exactly the canonical form is refused,
+        /// never normalized (SPEC.md §3.8 check 12).
         fn from_sealed(plain: zeroize::Zeroizing<Vec<u8>>) -> crate::Result<Self> {
             Self::from_canonical_bytes(&plain)
         }
@@ -293,9 +299,12 @@ pub trait Sealable: Sensitive + private::Canonical {}
 
 /// Trim, drop common separators and fold full-width digits and letters to
 /// ASCII. Returns `None` on any other character. The output is what digit
-/// kinds validate.
-pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<String> {
-    let mut out = String::with_capacity(input.len().min(64));
+/// kinds validate; it is wiped on drop, and so is the partial output when a
+/// character is refused.
+pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<Zeroizing<String>> {
+    // Folding never lengthens the text, so the buffer never reallocates
+    // (a reallocation would leave an unwiped copy behind).
+    let mut out = Zeroizing::new(String::with_capacity(input.len()));
     for c in input.trim().chars() {
         let c = match c {
             // Full-width forms U+FF01..U+FF5E map onto ASCII 0x21..0x7E.
@@ -312,6 +321,21 @@ pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<Str
         out.push(c);
     }
     Some(out)
+}
+
+/// The canonical check of kinds without a dedicated validator: parse the
+/// opened text and require that it is already its own canonical form
+/// (SPEC.md §3.8 check 12), so that no opener silently normalizes.
+pub(crate) fn require_canonical<T: private::Canonical>(
+    kind: Kind,
+    text: &str,
+    parsed: Result<T>,
+) -> Result<T> {
+    let value = parsed?;
+    if value.canonical_bytes() != text.as_bytes() {
+        return Err(Error::invalid(kind, Invalid::NonCanonical));
+    }
+    Ok(value)
 }
 
 /// Reject input over `max` bytes before doing any work on it.
@@ -388,11 +412,14 @@ macro_rules! text_kind {
         }
     };
     ($ty:ident, $kind:expr) => {
-        // Kinds without a dedicated canonical validator re-run their parser.
+        // Kinds without a dedicated canonical validator re-run their parser
+        // and refuse a text that the parser would change.
         $crate::kind::text_kind!(
             $ty,
             $kind,
-            canonical = (|s: $crate::secret::SecretString| $ty::parse(s.as_str()))
+            canonical = (|s: $crate::secret::SecretString| {
+                $crate::kind::require_canonical($kind, s.as_str(), $ty::parse(s.as_str()))
+            })
         );
     };
     (@common $ty:ident, $kind:expr) => {
@@ -477,7 +504,7 @@ mod tests {
 
     #[test]
     fn folding() {
-        assert_eq!(fold_ascii(" １３８-0013 8000 ", |c| c.is_ascii_digit()).unwrap(), "13800138000");
-        assert_eq!(fold_ascii("13a", |c| c.is_ascii_digit()), None);
+        assert_eq!(fold_ascii(" １３８-0013 8000 ", |c| c.is_ascii_digit()).unwrap().as_str(), "13800138000");
+        assert!(fold_ascii("13a", |c| c.is_ascii_digit()).is_none());
     }
 }

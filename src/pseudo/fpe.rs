@@ -31,12 +31,13 @@ const SEQ_PER_PARITY: u32 = 500;
 const AUDIT_FIELD: &str = "fpe_domain";
 
 mod sealed {
-    use ::fpe::ff1::{FF1, FlexibleNumeralString};
+    use ::fpe::ff1::FF1;
     use aes_gcm::aes::Aes256;
     use zeroize::{Zeroize, Zeroizing};
 
     use super::{WALK_DIGITS, WALK_SIZE};
     use crate::error::{Error, Result};
+    use crate::pseudo::numerals::Numerals;
 
     /// Which way an FF1 pass goes.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,14 +64,17 @@ mod sealed {
         }
 
         /// FF1 over a numeral string (each numeral below the radix, at least
-        /// the length whose domain reaches 10^6).
-        pub fn numerals(&self, tweak: &[u8], x: &[u16], dir: Dir) -> Result<Vec<u16>> {
-            let ns = FlexibleNumeralString::from(x.to_vec());
+        /// the length whose domain reaches 10^6, halves within 64 bits). Input
+        /// and output stay in wiped buffers: see [`Numerals`].
+        pub fn numerals(&self, tweak: &[u8], x: &[u16], dir: Dir) -> Result<Zeroizing<Vec<u16>>> {
+            let ns = Numerals::new(Zeroizing::new(x.to_vec()), self.radix)
+                .ok_or(Error::Config("FF1 numeral string too long"))?;
             let out = match dir {
                 Dir::Encrypt => self.ff1.encrypt(tweak, &ns),
                 Dir::Decrypt => self.ff1.decrypt(tweak, &ns),
             };
-            out.map(Vec::from).map_err(|_| Error::Config("FF1 input is not a numeral string it accepts"))
+            out.map(Numerals::into_digits)
+                .map_err(|_| Error::Config("FF1 input is not a numeral string it accepts"))
         }
 
         /// FF1 over ASCII decimal digits, in place. Fewer than
@@ -81,7 +85,7 @@ mod sealed {
             }
             if digits.len() >= WALK_DIGITS {
                 let x = Zeroizing::new(digits.iter().map(|&d| u16::from(d - b'0')).collect::<Vec<u16>>());
-                let y = Zeroizing::new(self.numerals(tweak, &x, dir)?);
+                let y = self.numerals(tweak, &x, dir)?;
                 for (d, &n) in digits.iter_mut().zip(y.iter()) {
                     *d = b'0' + (n % 10) as u8;
                 }
@@ -110,9 +114,8 @@ mod sealed {
                     *n = (rest % 10) as u16;
                     rest /= 10;
                 }
-                let mut out = self.numerals(tweak, &buf, dir)?;
+                let out = self.numerals(tweak, &buf, dir)?;
                 v = out.iter().fold(0u32, |acc, &n| acc * 10 + u32::from(n));
-                out.zeroize();
                 if v < size {
                     buf.zeroize();
                     return Ok(v);
@@ -398,7 +401,8 @@ impl Keyring {
         encrypt: bool,
     ) -> Result<Vec<u16>> {
         let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
-        Ff1::new(key, radix)?.numerals(tweak, numerals, dir)
+        let mut out = Ff1::new(key, radix)?.numerals(tweak, numerals, dir)?;
+        Ok(core::mem::take(&mut *out))
     }
 }
 

@@ -35,6 +35,7 @@
 
 mod blind_index;
 mod fpe;
+mod numerals;
 
 pub use blind_index::{BlindIndex, IndexValue, Plan, Planner, Transform};
 pub use fpe::{FormatPreserving, FpeCipher};
