@@ -12,7 +12,7 @@
 use desensitize::{Context, Kind, Sealable, Sealed};
 use desensitize_fuzz::vectors::{self, SealVector};
 use desensitize_fuzz::{
-    Bytes, FuzzKind, context, kind_selector, mutate, text, vector_keyring, with_sealable_kind,
+    Bytes, FuzzKind, context, kind_selector, mutate, spec_seal, text, vector_keyring, with_sealable_kind,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -20,15 +20,16 @@ fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
     let mode = input.u8();
     let selector = input.u8();
-    match mode % 5 {
+    match mode % 6 {
         0 => with_sealable_kind!(selector, decode_bytes(input.rest())),
         1 => with_sealable_kind!(selector, decode_text(&text(input.rest()))),
+        5 => with_sealable_kind!(selector, open_any_plaintext(input.rest())),
         2 | 3 => {
             // A vector envelope (binary or text form), mutated.
             let all = vectors::seal();
             let v = &all[usize::from(selector) % all.len()];
             let kind: Kind = v.kind.parse().expect("vector kind");
-            let (ops, binary) = (input.rest(), mode % 5 == 2);
+            let (ops, binary) = (input.rest(), mode % 6 == 2);
             with_sealable_kind!(kind_selector(kind), open_mutated(v, ops, binary));
         }
         _ => {
@@ -147,5 +148,37 @@ fn open_elsewhere<T: FuzzKind + Sealable>(v: &SealVector, fields: &[u8]) {
     let sealed = Sealed::<T>::from_bytes(&v.envelope).expect("vector parses");
     if let Ok(value) = vector_keyring().open(&sealed, &ctx, "fuzz") {
         assert_opened_is_vector(&v.envelope, &ctx, &value);
+    }
+}
+
+/// Any plaintext, sealed as a `T` by the SPEC.md §3.4 construction: it
+/// opens exactly when it is the canonical plaintext of a `T` (§3.8 check
+/// 12), and then to that value; otherwise the error is `Invalid`.
+fn open_any_plaintext<T: FuzzKind + Sealable>(plaintext: &[u8]) {
+    let envelope = spec_seal(T::KIND, plaintext, [5; 12]);
+    let sealed = Sealed::<T>::from_bytes(&envelope).expect("a SPEC envelope parses");
+    match vector_keyring().open(&sealed, &Context::none(), "fuzz") {
+        Ok(value) => assert_eq!(
+            value.plaintext_bytes(),
+            plaintext,
+            "{}: opened a non-canonical plaintext {:?}",
+            T::KIND,
+            String::from_utf8_lossy(plaintext)
+        ),
+        Err(e) => {
+            assert!(
+                matches!(e, desensitize::Error::Invalid { kind, .. } if kind == T::KIND),
+                "{}: refused plaintext with {e:?}",
+                T::KIND
+            );
+            if let Some(v) = T::from_plaintext(plaintext) {
+                assert!(
+                    v.plaintext_bytes() != plaintext,
+                    "{}: refused the canonical plaintext {:?} ({e})",
+                    T::KIND,
+                    String::from_utf8_lossy(plaintext)
+                );
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 
 use desensitize::{Biometric, Context, Error, PasswordHash, Sealable};
 use desensitize_fuzz::{
-    Bytes, FuzzKind, check_parse, check_password, text, vector_keyring, with_sealable_kind,
+    Bytes, FuzzKind, check_parse, check_password, spec_seal, text, vector_keyring, with_sealable_kind,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -33,6 +33,11 @@ fn parse_and_seal<T: FuzzKind + Sealable>(input: &str) {
     let text = keyring.seal_text(&value, &ctx).expect("a parsed value seals to text");
     let opened = keyring.open_text::<T>(&text, &ctx, "fuzz").expect("a sealed text opens");
     assert!(opened == value, "{}: seal_text/open_text changed {input:?}", T::KIND);
+    // The crate's envelope is the one SPEC.md §3.3-§3.5 describes.
+    let nonce = [3; 12];
+    let sealed = keyring.seal_with_nonce(&value, &Context::none(), nonce).expect("seals");
+    let spec = spec_seal(T::KIND, &value.plaintext_bytes(), nonce);
+    assert_eq!(sealed.as_bytes(), &spec[..], "{}: envelope differs from SPEC.md for {input:?}", T::KIND);
 }
 
 /// A PHC string is not plaintext (it is what is stored), so only

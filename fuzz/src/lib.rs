@@ -23,6 +23,19 @@ pub trait FuzzKind: Sensitive + FromStr<Err = Error> {
     /// The canonical form as text: `expose()` for text kinds, `lat,lon`
     /// for geo points, standard base64 for biometric templates.
     fn canonical_text(&self) -> String;
+
+    /// The canonical plaintext of SPEC.md §3.3, computed from public
+    /// accessors: UTF-8 of the text for text kinds.
+    fn plaintext_bytes(&self) -> Vec<u8> {
+        self.canonical_text().into_bytes()
+    }
+
+    /// The value whose canonical plaintext `bytes` would be, if any (read
+    /// through the public parser, so an ID number whose birth date is after
+    /// today gives `None`).
+    fn from_plaintext(bytes: &[u8]) -> Option<Self> {
+        std::str::from_utf8(bytes).ok()?.parse().ok()
+    }
 }
 
 macro_rules! text_kinds {
@@ -60,6 +73,17 @@ impl FuzzKind for GeoPoint {
         let (lat, lon) = self.expose();
         format!("{lat},{lon}")
     }
+    fn plaintext_bytes(&self) -> Vec<u8> {
+        let (lat, lon) = self.expose();
+        [lat.to_bits().to_be_bytes(), lon.to_bits().to_be_bytes()].concat()
+    }
+    fn from_plaintext(bytes: &[u8]) -> Option<Self> {
+        let word = |i: usize| Some(f64::from_bits(u64::from_be_bytes(bytes.get(i..i + 8)?.try_into().ok()?)));
+        if bytes.len() != 16 {
+            return None;
+        }
+        GeoPoint::new(word(0)?, word(8)?).ok()
+    }
 }
 
 impl FuzzKind for Biometric {
@@ -67,6 +91,12 @@ impl FuzzKind for Biometric {
     fn canonical_text(&self) -> String {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(self.expose())
+    }
+    fn plaintext_bytes(&self) -> Vec<u8> {
+        self.expose().to_vec()
+    }
+    fn from_plaintext(bytes: &[u8]) -> Option<Self> {
+        Biometric::from_bytes(bytes.to_vec()).ok()
     }
 }
 
@@ -344,4 +374,52 @@ macro_rules! with_pseudonymizable_kind {
             _ => $f::<desensitize::CreditCode>($($arg),*),
         }
     };
+}
+
+/// `enc(fields)` of SPEC.md §1.
+pub fn enc(fields: &[&[u8]]) -> Vec<u8> {
+    let mut out = (fields.len() as u16).to_be_bytes().to_vec();
+    for f in fields {
+        out.extend_from_slice(&(f.len() as u16).to_be_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+/// `derive(S, labels)` of SPEC.md §2.
+pub fn derive(secret: &[u8; 32], labels: &[&[u8]]) -> [u8; 32] {
+    use hmac::{Hmac, KeyInit, Mac};
+    type HmacSha256 = Hmac<sha2::Sha256>;
+    let mut mac = HmacSha256::new_from_slice(b"desensitize/v1").expect("any key length");
+    mac.update(secret);
+    let prk = mac.finalize().into_bytes();
+    let mut mac = HmacSha256::new_from_slice(&prk).expect("any key length");
+    mac.update(&enc(labels));
+    mac.update(&[1]);
+    mac.finalize().into_bytes().into()
+}
+
+/// An algorithm-1 envelope of `plaintext` (any bytes, canonical or not)
+/// for the empty context, under vector key id 1, written from SPEC.md §3.4
+/// alone (not through the crate).
+pub fn spec_seal(kind: desensitize::Kind, plaintext: &[u8], nonce: [u8; 12]) -> Vec<u8> {
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    use sha2::Digest;
+    let root = vectors::seal().iter().find(|v| v.key_id == 1).expect("a vector under key 1").root_key;
+    let empty = enc(&[]);
+    let key = derive(&root, &[b"desensitize.seal", kind.as_str().as_bytes(), &empty]);
+    let check = sha2::Sha256::digest([&b"desensitize.context.v1"[..], &empty].concat());
+    let mut envelope = vec![1, 1];
+    envelope.extend_from_slice(&1u32.to_be_bytes());
+    envelope.extend_from_slice(&kind.code().to_be_bytes());
+    envelope.extend_from_slice(&check[..4]);
+    envelope.extend_from_slice(&nonce);
+    let aad = [&envelope[..12], &empty].concat();
+    let mut body = plaintext.to_vec();
+    let tag = aes_gcm::Aes256Gcm::new(&key.into())
+        .encrypt_inout_detached(&nonce.into(), &aad, body.as_mut_slice().into())
+        .expect("small plaintext");
+    envelope.extend_from_slice(&body);
+    envelope.extend_from_slice(&tag);
+    envelope
 }
