@@ -55,8 +55,9 @@ fn fix_checksum(file: &mut [u8]) {
 /// 4, version 1, provider id length `P` 1, provider id, wrapped-key length
 /// 2, wrapped key; §6.4: the wrapped key opens with `m`, `t`, `p`, u32be).
 /// `None` when the file ends before them (then no Argon2id runs).
-// TODO(cost cap): switch to the library's caller-set cost cap once it lands
-// (issue 8 defect 5) and keep this parse only as a cross-check.
+// Once `PassphraseProvider::with_limits` (caller-set cost cap) is in the
+// library, the provider gets these limits and this parse only cross-checks
+// that an over-limit file is refused with `CostTooHigh`.
 fn argon2_cost(file: &[u8]) -> Option<(u32, u32, u32)> {
     let p = usize::from(*file.get(5)?);
     let wrapped = file.get(8 + p..)?;
