@@ -42,7 +42,9 @@ for target in $(cargo +nightly fuzz list); do
     if ! cargo +nightly fuzz run -O --debug-assertions "$target" "$scratch/$target" "fuzz/corpus/$target" -- \
         -max_total_time="$SECONDS_PER_TARGET" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
         > "$scratch/$target.log" 2>&1; then
-        tail -n 40 "$scratch/$target.log"
+        # The panic message (or sanitizer report) and libFuzzer's summary.
+        grep -m1 -A3 -E 'panicked at|ERROR: AddressSanitizer|ERROR: libFuzzer' "$scratch/$target.log" || true
+        grep -m1 -E "Test unit written to" "$scratch/$target.log" || tail -n 12 "$scratch/$target.log"
         failed+=("$target")
         continue
     fi
