@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Write the seed corpora fuzz/corpus/<target>/seed-* from tests/vectors and
+the sample values of tests/common. Run from anywhere: python3 fuzz/make_seeds.py"""
+import json, os, struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+VECTORS = os.path.join(ROOT, "tests", "vectors")
+
+# Selector order of `with_sealable_kind!` (fuzz/src/lib.rs).
+KINDS = ["cn.id_number", "cn.mobile_phone", "cn.landline", "bank_card", "geo_point", "email",
+         "person_name", "address", "ip_address", "mac_address", "imei", "passport",
+         "cn.license_plate", "cn.credit_code", "biometric"]
+# tests/common/mod.rs `visit_sealable`, by kind.
+SAMPLES = {
+    "cn.id_number": ["11010519491231002X", "440524188001010014", "110105491231002"],
+    "cn.mobile_phone": ["13800138000", "+86 199-1234-5678"],
+    "cn.landline": ["010-62345678", "0755-88889999-123"],
+    "bank_card": ["6222021234567894", "4111 1111 1111 1111"],
+    "geo_point": ["39.9042,116.4074", "-33.8688,151.2093"],
+    "email": ["zhangsan@163.com", "a@example.cn"],
+    "person_name": ["张三", "欧阳娜娜", "𠮷野家", "阿依古丽·买买提"],
+    "address": ["北京市朝阳区建国路88号", "广东省深圳市南山区科技园1号"],
+    "ip_address": ["10.1.2.3", "2001:db8::1"],
+    "mac_address": ["AC:DE:48:00:11:22", "ac-de-48-00-11-23"],
+    "imei": ["490154203237518"],
+    "passport": ["E12345678", "G1234567"],
+    "cn.license_plate": ["京A12345", "粤BD12345"],
+    "cn.credit_code": ["91350100M000100Y43"],
+    "biometric": ["AAECAwQFBgcICQ==", "3q2+7w=="],
+}
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def main():
+    seal = json.load(open(os.path.join(VECTORS, "seal.json")))["vectors"]
+    keyring = json.load(open(os.path.join(VECTORS, "keyring.json")))["keyring_files"]
+    token = open(os.path.join(VECTORS, "token.txt")).read().strip()
+
+    for k, samples in SAMPLES.items():
+        sel = KINDS.index(k)
+        for i, s in enumerate(samples):
+            write("parse_kinds", f"{k}-{i}", bytes([sel]) + s.encode())
+    write("parse_kinds", "password", bytes([15]) + b"correct horse battery staple")
+    write("parse_kinds", "password_hash", bytes([16]) + b"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0$"
+          b"cVakgZLlHj0vlvnwuJHbM5UeBsvfZ8+c9UHXiHOYSGk")
+    write("parse_kinds", "biometric_bytes", bytes([17]) + b"FMR\x00\x01\x02")
+
+    for i, v in enumerate(seal):
+        sel = KINDS.index(v["kind"])
+        env = bytes.fromhex(v["envelope_hex"])
+        write("envelope", f"bytes-{i}", bytes([0, sel]) + env)
+        write("envelope", f"text-{i}", bytes([1, sel]) + v["envelope_text"].encode())
+        write("envelope", f"mutate-{i}", bytes([2, i, 0, 0, 30, 1]))
+        write("envelope", f"mutate-text-{i}", bytes([3, i, 0, 0, 10, 1]))
+        ctx = v["context"]
+        if len(ctx) >= 2 and ctx[0][0] == "table" and ctx[1][0] == "column":
+            lines = [f"{ctx[0][1]}={ctx[1][1]}"] + [f"{n}={x}" for n, x in ctx[2:]]
+        else:
+            lines = ["none"] + [f"{n}={x}" for n, x in ctx]
+        write("envelope", f"context-{i}", bytes([4, i]) + "\n".join(lines).encode())
+
+    write("analytics", "token", bytes([0]) + token.encode())
+    write("analytics", "domain", bytes([1]) + b"users.phone")
+    for k, samples in SAMPLES.items():
+        if k == "biometric":
+            continue
+        sel = KINDS.index(k)
+        write("analytics", f"index-{k}", bytes([2, sel, 12]) + samples[0].encode())
+    for j, s in enumerate(["13800138000", "6222021234567894", "11010519491231002X"]):
+        write("analytics", f"fpe-{j}", bytes([3, j]) + s.encode())
+
+    for i, v in enumerate(keyring):
+        f = bytes.fromhex(v["file_hex"])
+        write("keyring_file", f"file-{i}", bytes([0]) + f)
+        write("keyring_file", f"file-fixed-{i}", bytes([1]) + f)
+    key = lambda i, s, n, m=b"": struct.pack(">IBQ", i, s, n) + m
+    payload = struct.pack(">I", 3) + key(1, 3, 1) + key(2, 2, 2, b"\xa5" * 32) + key(3, 1, 3, bytes(range(32)))
+    write("keyring_file", "payload", bytes([2]) + payload)
+    pin = lambda name, i: struct.pack(">H", len(name)) + name + struct.pack(">I", i)
+    pins = struct.pack(">I", 3) + pin(b"pseudonym:analytics", 3) + pin(b"blind_index:analytics", 3) \
+        + pin(b"fpe:analytics", 2)
+    write("keyring_file", "payload-pins", bytes([2]) + payload + pins)
+
+
+main()
