@@ -7,6 +7,7 @@
 mod common;
 mod fake;
 mod keys_cmd;
+mod pipeline;
 mod policy;
 mod run;
 mod single;
