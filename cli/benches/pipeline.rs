@@ -2,14 +2,18 @@
 //! own, in MB/s, and its scaling with a pass-through and a CPU-heavy
 //! transform at 1 and 2 worker threads.
 //!
-//! `cargo bench -p desensitize-cli --bench pipeline`
+//! `cargo bench -p desensitize-cli --bench pipeline` (set
+//! `PIPELINE_BENCH_CSV=FILE` to also time the scan of a real file, e.g.
+//! `desensitize fake` output). The scan's rate per second of CPU time is
+//! printed first: on a shared machine the wall-clock rates are noisy.
 
 use std::hint::black_box;
 use std::io::{Cursor, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-#[allow(dead_code)]
+// (the module allows its own not-yet-used items)
 #[path = "../src/pipeline/mod.rs"]
 mod pipeline;
 
@@ -72,46 +76,218 @@ impl RowTransform for Dummy {
     }
 }
 
+/// `data` (no quotes in it) with every field quoted.
+fn quote_every_field(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() * 5 / 4);
+    for line in data.split_inclusive(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        for (i, f) in line.split(|&b| b == b',').enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'"');
+            out.extend_from_slice(f);
+            out.push(b'"');
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
 fn chunker(data: &[u8]) -> Chunker<Cursor<&[u8]>> {
     let mut c = Chunker::new(Cursor::new(data), Format::Csv, pipeline::BLOCK, pipeline::MAX_RECORD);
     c.csv_header(&mut Record::new()).unwrap();
     c
 }
 
+/// This thread's CPU time in nanoseconds (Linux; 0 elsewhere).
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// MB per second of this thread's CPU time for `f` over `bytes` (on a
+/// shared machine, wall-clock rates depend on the neighbours; CPU-time
+/// rates of a single-threaded stage do not).
+fn cpu_rate(name: &str, bytes: usize, mut f: impl FnMut()) {
+    f();
+    let start = thread_cpu_ns();
+    let rounds = 5;
+    for _ in 0..rounds {
+        f();
+    }
+    let ns = (thread_cpu_ns() - start).max(1);
+    eprintln!("{name}: {:.0} MB/s of CPU time", (rounds * bytes) as f64 * 1e3 / ns as f64);
+}
+
+fn scan_all(data: &[u8]) -> u64 {
+    let mut chunker = chunker(data);
+    let mut buf = Vec::new();
+    let mut rows = 0;
+    while let Some(cut) = chunker.next_chunk_for_bench(&mut buf) {
+        rows += cut;
+    }
+    rows
+}
+
+/// What the ordered writer does with finished chunks: plain writes.
+fn write_file(path: &std::path::Path, data: &[u8]) {
+    let mut f = std::fs::File::create(path).unwrap();
+    for block in data.chunks(pipeline::BLOCK) {
+        f.write_all(block).unwrap();
+    }
+    f.flush().unwrap();
+}
+
 fn serial_stages(c: &mut Criterion) {
     let data = sample_csv(64 << 20);
+    let plain = sample_csv(64 << 20).into_iter().filter(|&b| b != b'"').collect::<Vec<u8>>();
+    let quoted = quote_every_field(&plain);
+    cpu_rate("serial scan (CPU time), fake-like rows", data.len(), || {
+        black_box(scan_all(&data));
+    });
+    cpu_rate("serial scan (CPU time), no quotes", plain.len(), || {
+        black_box(scan_all(&plain));
+    });
+    cpu_rate("serial scan (CPU time), every field quoted", quoted.len(), || {
+        black_box(scan_all(&quoted));
+    });
+    // `desensitize fake` output, for the rows of scripts/bench-cli.sh.
+    if let Some(file) = std::env::var_os("PIPELINE_BENCH_CSV") {
+        let real = std::fs::read(file).unwrap();
+        cpu_rate("serial scan (CPU time), PIPELINE_BENCH_CSV", real.len(), || {
+            black_box(scan_all(&real));
+        });
+    }
+    let path = std::env::temp_dir().join(format!("desensitize-bench-{}.out", std::process::id()));
+    cpu_rate("serial ordered write to a file (CPU time)", data.len(), || write_file(&path, &data));
     let mut g = c.benchmark_group("serial");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(data.len() as u64));
     // Boundary scan: read blocks from memory, cut at the last record end, count rows.
-    g.bench_function("scan", |b| {
-        b.iter(|| {
-            let mut chunker = chunker(&data);
-            let mut buf = Vec::new();
-            let mut rows = 0;
-            while let Some(cut) = chunker.next_chunk_for_bench(&mut buf) {
-                rows += cut;
-            }
-            black_box(rows)
-        })
-    });
+    g.bench_function("scan", |b| b.iter(|| black_box(scan_all(&data))));
     // Ordered write: chunk-sized plain writes to a file.
-    let path = std::env::temp_dir().join(format!("desensitize-bench-{}.out", std::process::id()));
-    g.bench_function("write", |b| {
-        b.iter(|| {
-            let mut f = std::fs::File::create(&path).unwrap();
-            for block in data.chunks(pipeline::BLOCK) {
-                f.write_all(block).unwrap();
-            }
-            f.flush().unwrap();
-        })
-    });
+    g.bench_function("write", |b| b.iter(|| write_file(&path, &data)));
     let _ = std::fs::remove_file(&path);
     g.finish();
 }
 
+/// Adds the CPU time its thread spent between its making and its drop.
+struct ThreadCpu<'a>(u64, &'a AtomicU64);
+
+impl<'a> ThreadCpu<'a> {
+    fn start(total: &'a AtomicU64) -> ThreadCpu<'a> {
+        ThreadCpu(thread_cpu_ns(), total)
+    }
+}
+
+impl Drop for ThreadCpu<'_> {
+    fn drop(&mut self) {
+        self.1.fetch_add(thread_cpu_ns() - self.0, Ordering::Relaxed);
+    }
+}
+
+/// The input, timing the reader thread (the boundary scan's thread) from
+/// its first read to the end of the input.
+struct TimedInput<'a> {
+    data: Cursor<&'a [u8]>,
+    clock: Option<ThreadCpu<'a>>,
+    total: &'a AtomicU64,
+    /// Set once the header is read (on the caller's thread).
+    armed: &'a AtomicBool,
+}
+
+impl std::io::Read for TimedInput<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.clock.is_none() && self.armed.load(Ordering::Relaxed) {
+            self.clock = Some(ThreadCpu::start(self.total));
+        }
+        let n = self.data.read(buf)?;
+        if n == 0 {
+            self.clock = None;
+        }
+        Ok(n)
+    }
+}
+
+/// `Dummy`, with each worker's CPU time added up.
+struct TimedDummy<'a> {
+    inner: Dummy,
+    workers: &'a AtomicU64,
+}
+
+impl<'a> RowTransform for TimedDummy<'a> {
+    type Scratch = ThreadCpu<'a>;
+    type Tally = u64;
+
+    fn scratch(&self) -> ThreadCpu<'a> {
+        ThreadCpu::start(self.workers)
+    }
+
+    fn tally(&self) -> u64 {
+        0
+    }
+
+    fn row(
+        &self,
+        _: &mut ThreadCpu<'a>,
+        tally: &mut u64,
+        row: u64,
+        record: Row<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), RowError> {
+        self.inner.row(&mut (), tally, row, record, out)
+    }
+}
+
+/// Where the CPU time of a whole pipeline run goes: reader (scan), workers,
+/// writer (the caller's thread). The serial stages run on their own
+/// threads, so the speed-up ceiling is total CPU / max(reader, writer),
+/// whatever the machine's load.
+fn cpu_split(name: &str, data: &[u8], work: u32, threads: usize) {
+    let (reader, workers, writer) = (AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0));
+    let armed = AtomicBool::new(false);
+    let mut input = TimedInput { data: Cursor::new(data), clock: None, total: &reader, armed: &armed };
+    let mut header = Record::new();
+    let chunker = {
+        let mut c = Chunker::new(&mut input, Format::Csv, pipeline::BLOCK, pipeline::MAX_RECORD);
+        c.csv_header(&mut header).unwrap();
+        c
+    };
+    armed.store(true, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("desensitize-bench-split-{}.out", std::process::id()));
+    let mut out = std::fs::File::create(&path).unwrap();
+    let transform = TimedDummy { inner: Dummy { work }, workers: &workers };
+    {
+        let _clock = ThreadCpu::start(&writer);
+        process(chunker, &transform, &mut out, &Options::new(threads), |_| {}).unwrap();
+    }
+    let _ = std::fs::remove_file(&path);
+    drop(input);
+    let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+    let (r, w, x) = (load(&reader), load(&workers), load(&writer));
+    let mb = data.len() as f64 / 1e6;
+    eprintln!(
+        "{name}, {threads} worker(s): CPU s reader {:.3} / workers {:.3} / writer {:.3}; per-core MB/s: reader {:.0}, \
+         workers {:.0}, writer {:.0}; speed-up ceiling {:.1}x one worker",
+        r / 1e9,
+        w / 1e9,
+        x / 1e9,
+        mb / (r / 1e9),
+        mb / (w / 1e9),
+        mb / (x / 1e9),
+        w / r.max(x),
+    );
+}
+
 fn scaling(c: &mut Criterion) {
     let data = sample_csv(32 << 20);
+    for threads in [1, 2] {
+        cpu_split("passthrough", &data, 0, threads);
+        cpu_split("heavy", &data, 2000, threads);
+    }
     let mut g = c.benchmark_group("pipeline");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(data.len() as u64));

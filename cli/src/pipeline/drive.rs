@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -84,6 +85,9 @@ where
             let done = done_tx.clone();
             s.spawn(move || work(transform, format, &jobs, &done));
         }
+        // Only the workers hold the job receiver: when they are gone, the
+        // reader's next send fails and it stops.
+        drop(job_rx);
         drop(done_tx);
         write_in_order(done_rx, free_tx, out, &mut on_chunk)
     })
@@ -120,7 +124,9 @@ fn read_chunks<R: Read, T>(
     }
 }
 
-/// A worker: transform chunks until there are no more.
+/// A worker: transform chunks until there are no more. A panic in the
+/// transform is caught and reported at its chunk, so that the writer stops
+/// there instead of waiting for it forever.
 fn work<T: RowTransform>(
     transform: &T,
     format: Format,
@@ -134,64 +140,82 @@ fn work<T: RowTransform>(
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
-        let Ok(mut job) = job else { return };
-        let mut tally = transform.tally();
-        let data = &job.slot.input[..job.len];
-        let out = &mut job.slot.output;
-        out.clear();
-        out.reserve(job.len + job.len / 2);
-        let mut row = job.first_row;
-        let mut error = None;
-        let mut emit = |record: Row<'_>, row: u64, out: &mut Vec<u8>| {
-            let mark = out.len();
-            transform.row(&mut scratch, &mut tally, row, record, out).map_err(|e| {
-                out.truncate(mark);
-                PipelineError::Row { row, column: e.column, reason: e.reason }
-            })
+        let Ok(job) = job else { return };
+        let seq = job.seq;
+        let chunk = || transform_chunk(transform, format, &mut scratch, &mut record, job);
+        let finished = match panic::catch_unwind(AssertUnwindSafe(chunk)) {
+            Ok(finished) => finished,
+            Err(_) => {
+                let _ = done.send((seq, Finished::Failed(PipelineError::WorkerLost)));
+                return;
+            }
         };
-        match format {
-            Format::Csv => {
-                let mut records = CsvRecords::new(data);
-                loop {
-                    match records.next_into(&mut record) {
-                        Ok(true) => {}
-                        Ok(false) => break,
-                        Err(m) => {
-                            error = Some(chunk_error(row, m, job.truncated));
-                            break;
-                        }
-                    }
-                    if let Err(e) = emit(Row::Csv(&record), row, out) {
-                        error = Some(e);
-                        break;
-                    }
-                    row += 1;
-                }
-                if job.truncated && error.is_none() {
-                    error = Some(PipelineError::TooLong { row: job.first_row });
-                }
-            }
-            Format::JsonLines => {
-                for line in lines(data) {
-                    if super::scan::is_blank_json_line(line) {
-                        continue;
-                    }
-                    let line = line.strip_prefix(BOM).unwrap_or(line);
-                    if let Err(e) = emit(Row::JsonLine(line), row, out) {
-                        error = Some(e);
-                        break;
-                    }
-                    row += 1;
-                }
-            }
-        }
-        let done_chunk =
-            Done { first_row: job.first_row, rows: row - job.first_row, bytes: job.len as u64, tally };
-        let finished = Finished::Chunk { slot: job.slot, done: done_chunk, error };
-        if done.send((job.seq, finished)).is_err() {
+        if done.send((seq, finished)).is_err() {
             return;
         }
     }
+}
+
+/// Parse one chunk's records, transform each into the chunk's output.
+fn transform_chunk<T: RowTransform>(
+    transform: &T,
+    format: Format,
+    scratch: &mut T::Scratch,
+    record: &mut Record,
+    mut job: Job,
+) -> Finished<T::Tally> {
+    let mut tally = transform.tally();
+    let data = &job.slot.input[..job.len];
+    let out = &mut job.slot.output;
+    out.clear();
+    out.reserve(job.len + job.len / 2);
+    let mut row = job.first_row;
+    let mut error = None;
+    let mut emit = |record: Row<'_>, row: u64, out: &mut Vec<u8>| {
+        let mark = out.len();
+        transform.row(scratch, &mut tally, row, record, out).map_err(|e| {
+            out.truncate(mark);
+            PipelineError::Row { row, column: e.column, reason: e.reason }
+        })
+    };
+    match format {
+        Format::Csv => {
+            let mut records = CsvRecords::new(data);
+            loop {
+                match records.next_into(record) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(m) => {
+                        error = Some(chunk_error(row, m, job.truncated));
+                        break;
+                    }
+                }
+                if let Err(e) = emit(Row::Csv(record), row, out) {
+                    error = Some(e);
+                    break;
+                }
+                row += 1;
+            }
+            if job.truncated && error.is_none() {
+                error = Some(PipelineError::TooLong { row: job.first_row });
+            }
+        }
+        Format::JsonLines => {
+            for line in lines(data) {
+                if super::scan::is_blank_json_line(line) {
+                    continue;
+                }
+                let line = line.strip_prefix(BOM).unwrap_or(line);
+                if let Err(e) = emit(Row::JsonLine(line), row, out) {
+                    error = Some(e);
+                    break;
+                }
+                row += 1;
+            }
+        }
+    }
+    let done = Done { first_row: job.first_row, rows: row - job.first_row, bytes: job.len as u64, tally };
+    Finished::Chunk { slot: job.slot, done, error }
 }
 
 /// The caller's side: write finished chunks in sequence order, recycle

@@ -15,6 +15,8 @@
 
 use std::io::{self, Read};
 
+use zeroize::Zeroize;
+
 use super::csv::{CsvRecords, Malformed, MalformedKind, Record};
 use super::{Format, PipelineError};
 
@@ -126,22 +128,26 @@ impl<R: Read> Chunker<R> {
     pub fn first_json_line(&mut self) -> Result<Option<&[u8]>, PipelineError> {
         self.start()?;
         let mut from = 0;
-        loop {
+        let (start, end) = 'found: loop {
             while let Some(nl) = memchr::memchr(b'\n', &self.carry[from..]) {
                 if !is_blank_json_line(&self.carry[from..from + nl]) {
-                    return Ok(Some(&self.carry[from..from + nl]));
+                    break 'found (from, from + nl);
                 }
                 from += nl + 1;
             }
             if self.eof {
-                let rest = &self.carry[from..];
-                return Ok((!is_blank_json_line(rest)).then_some(rest));
+                if is_blank_json_line(&self.carry[from..]) {
+                    return Ok(None);
+                }
+                break (from, self.carry.len());
             }
             if self.carry.len() - from > self.max_record {
                 return Err(PipelineError::TooLong { row: 1 });
             }
             self.fill_carry(self.block.min(64 << 10))?;
-        }
+        };
+        let line = &self.carry[start..end];
+        Ok(Some(line.strip_prefix(BOM).unwrap_or(line)))
     }
 
     /// Input bytes consumed before the chunks (byte order mark, header).
@@ -159,8 +165,13 @@ impl<R: Read> Chunker<R> {
     pub(crate) fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<Option<Cut>, PipelineError> {
         self.start()?;
         let mut len = self.carry.len();
-        if buf.len() < len.max(self.block) {
-            buf.resize(len.max(self.block), 0);
+        // A block (or the carry, if longer): a buffer grown for a long
+        // record keeps its capacity but goes back to block-sized chunks.
+        let target = len.max(self.block);
+        if buf.len() < target {
+            buf.resize(target, 0);
+        } else {
+            buf.truncate(target);
         }
         buf[..len].copy_from_slice(&self.carry);
         self.carry.clear();
@@ -228,6 +239,12 @@ impl<R: Read> Chunker<R> {
     }
 }
 
+impl<R> Drop for Chunker<R> {
+    fn drop(&mut self) {
+        self.carry.zeroize();
+    }
+}
+
 /// Whether a JSON Lines line holds no record (run's rule: a leading byte
 /// order mark, then ASCII whitespace only).
 pub(crate) fn is_blank_json_line(line: &[u8]) -> bool {
@@ -281,25 +298,54 @@ impl CsvScan {
     /// Scan `data` from where the last call stopped; with `first`, stop at
     /// the first record's end (`true` when found).
     pub fn scan(&mut self, data: &[u8], first: bool) -> bool {
-        let start = self.pos;
-        for i in memchr::memchr2_iter(b'"', b'\n', &data[start..]) {
-            let i = start + i;
-            if data[i] == b'"' {
-                self.in_quotes = !self.in_quotes;
-            } else if !self.in_quotes {
-                let line = &data[self.line..i];
-                self.line = i + 1;
-                if !is_blank_csv_line(line) {
-                    self.rows += 1;
-                    self.cut = i + 1;
-                    if first {
-                        self.pos = i + 1;
-                        return true;
+        let mut pos = self.pos;
+        loop {
+            if self.in_quotes {
+                // Inside quotes only the next quote matters (newlines are data).
+                let Some(q) = memchr::memchr(b'"', &data[pos..]) else {
+                    pos = data.len();
+                    break;
+                };
+                pos += q + 1;
+                self.in_quotes = false;
+                // The quote that follows a closing one most often (`""`
+                // inside a field, `,"` for the next field) opens again:
+                // take it here rather than through another search.
+                match (data.get(pos), data.get(pos + 1)) {
+                    (Some(b'"'), _) => {
+                        self.in_quotes = true;
+                        pos += 1;
                     }
+                    (Some(b','), Some(b'"')) => {
+                        self.in_quotes = true;
+                        pos += 2;
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            let Some(i) = memchr::memchr2(b'"', b'\n', &data[pos..]) else {
+                pos = data.len();
+                break;
+            };
+            let i = pos + i;
+            pos = i + 1;
+            if data[i] == b'"' {
+                self.in_quotes = true;
+                continue;
+            }
+            let line = &data[self.line..i];
+            self.line = i + 1;
+            if !is_blank_csv_line(line) {
+                self.rows += 1;
+                self.cut = i + 1;
+                if first {
+                    self.pos = pos;
+                    return true;
                 }
             }
         }
-        self.pos = data.len();
+        self.pos = pos;
         false
     }
 }

@@ -59,13 +59,13 @@ impl RowTransform for Echo {
     }
 }
 
+/// The header's fields, the output, the rows seen (in the order the
+/// tallies came back).
+type CsvRun = (Vec<Vec<u8>>, Vec<u8>, Vec<u64>);
+
 /// Run `Echo` over a CSV input (header read first) and return the header,
 /// the output and the rows in the order the tallies arrived.
-fn run_csv(
-    input: &[u8],
-    block: usize,
-    opts: &Options,
-) -> Result<(Vec<Vec<u8>>, Vec<u8>, Vec<u64>), PipelineError> {
+fn run_csv(input: &[u8], block: usize, opts: &Options) -> Result<CsvRun, PipelineError> {
     let mut chunker = Chunker::new(Cursor::new(input.to_vec()), Format::Csv, block, 1 << 20);
     let mut header = Record::new();
     chunker.csv_header(&mut header)?;
@@ -457,4 +457,35 @@ fn json_lines_rows_skip_blank_lines() {
     );
     let e = process(long, &Echo { fail_at: None }, &mut Vec::new(), &Options::new(1), |_| {}).unwrap_err();
     assert!(matches!(e, PipelineError::TooLong { row: 2 }));
+}
+
+/// Panics at row 50.
+struct Panics;
+
+impl RowTransform for Panics {
+    type Scratch = ();
+    type Tally = ();
+
+    fn scratch(&self) {}
+
+    fn tally(&self) {}
+
+    fn row(&self, _: &mut (), _: &mut (), row: u64, _: Row<'_>, _: &mut Vec<u8>) -> Result<(), RowError> {
+        assert_ne!(row, 50, "the transform gives up");
+        Ok(())
+    }
+}
+
+#[test]
+fn a_panicking_transform_stops_the_pipeline_without_hanging() {
+    let input = "1\n".repeat(1000).into_bytes();
+    let chunker = Chunker::new(Cursor::new(input), Format::Csv, 16, 1 << 20);
+    let mut rows = 0;
+    let e =
+        process(chunker, &Panics, &mut Vec::new(), &Options { threads: 3, in_flight: 4 }, |d: Done<()>| {
+            rows += d.rows
+        })
+        .unwrap_err();
+    assert!(matches!(e, PipelineError::WorkerLost));
+    assert!(rows < 50);
 }
