@@ -5,10 +5,11 @@
 //! CSV: a `\n` is a boundary when an even number of `"` precedes it since
 //! the chunk's start (which is itself a boundary). One `memchr2` pass over
 //! `"` and `\n`; a line of nothing but `\r` is an empty line, not a record
-//! (as the parser skips it). Quote parity equals the parser's state on
-//! well-formed input; on malformed input it may only cut later (never at a
-//! place the strict parser would accept as a boundary while parity does
-//! not), and the worker reports the malformed row.
+//! (as the parser skips it). Quote parity equals the strict parser's state
+//! up to the first malformed byte (the parser refuses any quote that does
+//! not open or close a field), so every cut before it is a true record
+//! boundary and the row numbers are exact; the worker that meets the
+//! malformed record reports it and the pipeline stops there.
 //!
 //! JSON Lines: every `\n` is a boundary; a line that is blank (ASCII
 //! whitespace, a byte order mark) is not a record.
@@ -110,7 +111,11 @@ impl<R: Read> Chunker<R> {
                 break;
             }
             if self.carry.len() > self.max_record {
-                return Err(PipelineError::TooLong { row: 0 });
+                // A stray quote is the likely cause: name it if it is one.
+                return match CsvRecords::new(&self.carry).next_into(header) {
+                    Err(m) if m.kind != MalformedKind::Unterminated => Err(malformed(0, m)),
+                    _ => Err(PipelineError::TooLong { row: 0 }),
+                };
             }
             self.fill_carry(self.block.min(64 << 10))?;
         }

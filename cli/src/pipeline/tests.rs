@@ -307,6 +307,10 @@ fn record_longer_than_a_block_grows_and_longer_than_the_limit_stops() {
     // the row and the column, not a length.
     let stray = format!("a,b\n1,ab\"c\n{}", "2,x\n".repeat(200));
     assert_row_error(csv_error(stray.as_bytes(), 8, 100), 1, 1, MalformedKind::QuoteInUnquotedField);
+    let stray_header = format!("a,b\"c\n{}", "2,x\n".repeat(200));
+    assert_row_error(csv_error(stray_header.as_bytes(), 8, 100), 0, 1, MalformedKind::QuoteInUnquotedField);
+    let long_header = format!("a,\"{long}\"\n1,2\n");
+    assert!(matches!(csv_error(long_header.as_bytes(), 8, 200), PipelineError::TooLong { row: 0 }));
 }
 
 #[test]
