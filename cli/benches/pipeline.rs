@@ -328,9 +328,9 @@ impl std::io::Read for Generated {
             self.next += 1;
             let i = self.next;
             self.line.clear();
-            write!(
+            writeln!(
                 self.line,
-                "{i},张三,1101051949{:08},138{:08},\"北京市, 建国路 {} 号\",39.9\n",
+                "{i},张三,1101051949{:08},138{:08},\"北京市, 建国路 {} 号\",39.9",
                 i,
                 i * 7,
                 i % 500
