@@ -126,11 +126,6 @@ impl<'a> CsvRecords<'a> {
         CsvRecords { data, pos: 0 }
     }
 
-    /// Bytes consumed so far.
-    pub fn position(&self) -> usize {
-        self.pos
-    }
-
     /// Read the next record into `rec` (cleared first): `Ok(false)` at the end.
     pub fn next_into(&mut self, rec: &mut Record) -> Result<bool, Malformed> {
         rec.clear();

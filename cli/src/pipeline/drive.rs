@@ -33,6 +33,8 @@ impl Drop for Slot {
 struct Job {
     seq: u64,
     first_row: u64,
+    /// Records in the chunk, as the scan counted them.
+    rows: u64,
     len: usize,
     truncated: bool,
     slot: Slot,
@@ -106,7 +108,8 @@ fn read_chunks<R: Read, T>(
         let first_row = input.next_row();
         match input.next_chunk(&mut slot.input) {
             Ok(Some(cut)) => {
-                let job = Job { seq, first_row, len: cut.len, truncated: cut.truncated, slot };
+                let job =
+                    Job { seq, first_row, rows: cut.rows, len: cut.len, truncated: cut.truncated, slot };
                 if jobs.send(job).is_err() {
                     return;
                 }
@@ -214,7 +217,9 @@ fn transform_chunk<T: RowTransform>(
             }
         }
     }
-    let done = Done { first_row: job.first_row, rows: row - job.first_row, bytes: job.len as u64, tally };
+    // The scan and the parser agree on where records end (see `scan`).
+    debug_assert!(error.is_some() || job.truncated || row - job.first_row == job.rows);
+    let done = Done { rows: row - job.first_row, bytes: job.len as u64, tally };
     Finished::Chunk { slot: job.slot, done, error }
 }
 

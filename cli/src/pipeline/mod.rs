@@ -34,9 +34,6 @@
 //! value) that stops the pipeline: past a bad quote the record boundaries
 //! are ambiguous, so nothing after it is reinterpreted. See [`csv`].
 
-// Not called by `run` until it is wired in (issue 9).
-#![allow(dead_code, unused_imports)]
-
 mod csv;
 mod drive;
 mod scan;
@@ -48,7 +45,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
-pub use self::csv::{CsvRecords, Malformed, MalformedKind, Record, write_csv_field, write_csv_record};
+pub use self::csv::{Record, write_csv_record};
 pub use self::drive::process;
 pub use self::scan::Chunker;
 
@@ -138,9 +135,7 @@ pub trait RowTransform: Sync {
 
 /// A chunk written, handed to the caller in input order.
 pub struct Done<T> {
-    /// Global number of its first record, and its record count (up to the
-    /// failing row when the chunk failed).
-    pub first_row: u64,
+    /// Its record count (up to the failing row when the chunk failed).
     pub rows: u64,
     /// Input bytes it covers (for a progress bar).
     pub bytes: u64,

@@ -386,11 +386,3 @@ pub(crate) fn chunk_error(row: u64, m: Malformed, truncated: bool) -> PipelineEr
         malformed(row, m)
     }
 }
-
-impl<R: Read> Chunker<R> {
-    /// The next chunk's record count (`None` at the end or on an error),
-    /// for the serial-stage benchmark.
-    pub fn next_chunk_for_bench(&mut self, buf: &mut Vec<u8>) -> Option<u64> {
-        self.next_chunk(buf).ok().flatten().map(|cut| cut.rows)
-    }
-}
