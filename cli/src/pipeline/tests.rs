@@ -493,3 +493,21 @@ fn a_panicking_transform_stops_the_pipeline_without_hanging() {
     assert!(matches!(e, PipelineError::WorkerLost));
     assert!(rows < 50);
 }
+
+proptest! {
+    /// The eight-bytes-at-a-time search finds the first special byte, as a
+    /// byte-by-byte search does, wherever it is (before, in and after words).
+    #[test]
+    fn find_special_matches_a_bytewise_search(
+        data in proptest::collection::vec(prop_oneof![
+            1 => Just(b','), 1 => Just(b'"'), 1 => Just(b'\n'), 1 => Just(b'\r'), 30 => Just(b'a'), 3 => Just(0x80u8),
+            3 => Just(0xFFu8), 3 => Just(0u8), 3 => Just(0x2Bu8), 3 => Just(0x2Du8), 3 => Just(0x0Bu8), 3 => Just(0x21u8),
+        ], 0..40),
+        from in 0usize..40,
+    ) {
+        let from = from.min(data.len());
+        let naive = data[from..].iter().position(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+            .map_or(data.len(), |i| from + i);
+        prop_assert_eq!(super::csv::find_special(&data, from), naive);
+    }
+}

@@ -82,6 +82,8 @@ pub(super) struct AtomicFile {
 }
 
 const SYNC_EVERY: u64 = 16 << 20;
+/// Writes at least this long skip the buffer.
+const DIRECT_WRITE: usize = 64 << 10;
 
 impl AtomicFile {
     pub(super) fn create(dest: &Path) -> CliResult<AtomicFile> {
@@ -126,7 +128,14 @@ impl AtomicFile {
 
     pub(super) fn write_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         let w = self.file.as_mut().expect("an uncommitted AtomicFile has its file");
-        w.write_all(bytes)?;
+        if bytes.len() >= DIRECT_WRITE {
+            // A pipeline chunk: straight to the file, not copied through the
+            // buffer (the ordered write is a serial stage).
+            w.flush()?;
+            w.get_mut().write_all(bytes)?;
+        } else {
+            w.write_all(bytes)?;
+        }
         self.unsynced += bytes.len() as u64;
         if self.unsynced >= SYNC_EVERY && self.syncing.as_ref().is_none_or(|h| h.is_finished()) {
             self.unsynced = 0;
