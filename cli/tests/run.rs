@@ -512,7 +512,7 @@ quasi_identifiers = ["gender", "age_band", "province"]
 }
 
 #[test]
-fn order_is_preserved_across_threads_and_chunks() {
+fn order_is_preserved_across_threads_and_blocks() {
     let d = Dir::new("order");
     d.write(
         "policy.toml",
@@ -525,7 +525,7 @@ fn order_is_preserved_across_threads_and_chunks() {
         text.push_str(&format!("u{i},{id}\n"));
     }
     d.write("in.csv", &text);
-    ok(&d.run("in.csv", "out.csv", &["--threads", "2", "--chunk", "7"]));
+    ok(&d.run("in.csv", "out.csv", &["--threads", "2", "--block-size", "200"]));
     let rows = csv_rows(&d.read("out.csv"));
     assert_eq!(rows.len(), 102);
     let keyring = d.keyring();

@@ -81,11 +81,18 @@ where
     let format = input.format();
     thread::scope(|s| {
         let reader_done = done_tx.clone();
-        s.spawn(move || read_chunks(input, free_rx, job_tx, reader_done));
+        // Named, for profiles (`perf report --comm dz-work`); like
+        // `Scope::spawn`, a thread the system cannot start is a panic.
+        let spawn = |name: &str| thread::Builder::new().name(name.to_owned());
+        spawn("dz-read")
+            .spawn_scoped(s, move || read_chunks(input, free_rx, job_tx, reader_done))
+            .expect("cannot start the reader thread");
         for _ in 0..opts.threads.max(1) {
             let jobs = Arc::clone(&job_rx);
             let done = done_tx.clone();
-            s.spawn(move || work(transform, format, &jobs, &done));
+            spawn("dz-work")
+                .spawn_scoped(s, move || work(transform, format, &jobs, &done))
+                .expect("cannot start a worker thread");
         }
         // Only the workers hold the job receiver: when they are gone, the
         // reader's next send fails and it stops.

@@ -2,7 +2,6 @@
 //! malformed-quoting, ordering and memory guarantees.
 
 use std::io::{self, Cursor, Read};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
@@ -396,7 +395,7 @@ fn chunks_in_flight_stay_bounded_behind_a_slow_writer() {
     let gauge = Gauge { live: AtomicUsize::new(0), peak: AtomicUsize::new(0) };
     let chunker = Chunker::new(Metered(Cursor::new(input.clone()), &read), Format::Csv, 1024, 1 << 20);
     let opts = Options { threads: 4, in_flight: 5 };
-    let ahead = Mutex::new(0usize);
+    let ahead = std::sync::Mutex::new(0usize);
     let mut written = 0usize;
     let totals = process(chunker, &gauge, &mut io::sink(), &opts, |d: Done<()>| {
         written += d.bytes as usize;

@@ -193,7 +193,7 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
     result
 }
 
-/// Rows of `desensitize fake`-like data per byte, to read the old
+/// Bytes per row of `desensitize fake`-like data, to read the old
 /// `--chunk ROWS` as a block size.
 const ROW_BYTES: usize = 128;
 /// The largest block accepted (memory: `2 * threads + 2` of them in flight).
