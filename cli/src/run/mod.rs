@@ -73,7 +73,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
-    /// Worker threads [default: all cores].
+    /// Worker threads, besides one that reads and one that writes
+    /// [default: all cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
