@@ -10,6 +10,7 @@ mod fake;
 mod input;
 mod keys_cmd;
 mod ledger;
+mod pipeline;
 mod policy;
 mod records;
 mod run;

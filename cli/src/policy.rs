@@ -9,8 +9,8 @@ use crate::common::{CliError, CliResult};
 
 /// Read and check a policy file (TOML; `.json` files as JSON).
 pub fn load(path: &Path) -> CliResult<Rules> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::usage(format!("cannot read the policy file: {}", e.kind())))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| crate::common::file_error("policy file", path, &e, ""))?;
     let json = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let policy = if json { Policy::from_json(&text) } else { Policy::from_toml(&text) };
     policy.and_then(|p| p.check()).map_err(usage)

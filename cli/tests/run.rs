@@ -315,7 +315,9 @@ fn every_action_in_csv() {
     assert!(err.contains("2 rows in, 2 rows out"), "{err}");
     assert!(err.contains("id_number") && err.contains("seal"), "{err}");
     assert!(!err.contains("13800138000"));
-    assert_eq!(d.names(), ["in.csv", "k", "out.csv", "p", "policy.toml"]);
+    // The seals are counted in the keyring's ledger, for `keys list`.
+    assert_eq!(d.names(), ["in.csv", "k", "k.seals", "out.csv", "p", "policy.toml"]);
+    assert!(d.read("k.seals").lines().all(|l| l.starts_with("dzseals1 ") && l.ends_with(" run")));
 }
 
 #[test]
@@ -417,7 +419,8 @@ fn invalid_values_stop_the_run_naming_row_and_column() {
     assert!(!stderr(&o).contains("12345"), "{}", stderr(&o));
     // Atomic output: the old file is untouched and no temporary file is left.
     assert_eq!(d.read("out.csv"), "previous output\n");
-    assert_eq!(d.names(), ["in.csv", "k", "out.csv", "p", "policy.toml"]);
+    // Row 1 was sealed before row 2 failed: its seal is in the ledger.
+    assert_eq!(d.names(), ["in.csv", "k", "k.seals", "out.csv", "p", "policy.toml"]);
     assert_eq!(d.read("in.csv"), input);
 
     // The check digit row, on its own.
@@ -509,7 +512,7 @@ quasi_identifiers = ["gender", "age_band", "province"]
 }
 
 #[test]
-fn order_is_preserved_across_threads_and_chunks() {
+fn order_is_preserved_across_threads_and_blocks() {
     let d = Dir::new("order");
     d.write(
         "policy.toml",
@@ -522,7 +525,7 @@ fn order_is_preserved_across_threads_and_chunks() {
         text.push_str(&format!("u{i},{id}\n"));
     }
     d.write("in.csv", &text);
-    ok(&d.run("in.csv", "out.csv", &["--threads", "2", "--chunk", "7"]));
+    ok(&d.run("in.csv", "out.csv", &["--threads", "2", "--block-size", "200"]));
     let rows = csv_rows(&d.read("out.csv"));
     assert_eq!(rows.len(), 102);
     let keyring = d.keyring();

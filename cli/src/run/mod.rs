@@ -1,12 +1,13 @@
 //! `desensitize run`: apply a policy to a CSV or JSON Lines file.
 //!
-//! Streaming in bounded memory, in parallel, order preserved. The input is
-//! read in chunks of `--chunk` records: CSV by the `csv` crate into reused
-//! `ByteRecord`s, JSON Lines as lines. The rayon pool processes the chunks
-//! (one task per chunk: JSON Lines parsed by `serde_json`, values protected,
-//! rows serialized by `csv::Writer` or `serde_json`) while, on the side, the
-//! finished chunks are written in input order and the next ones read.
-//! Nothing holds more than a few chunks.
+//! Streaming in bounded memory, in parallel, order preserved, on the
+//! chunked pipeline of [`crate::pipeline`]: a reader thread cuts the input
+//! into blocks of about `--block-size` bytes at record boundaries (a
+//! quote-aware scan for CSV), worker threads parse the records (strict
+//! CSV: malformed quoting is a row error; JSON Lines by `serde_json`),
+//! apply the plan and serialize the rows, and the finished blocks are
+//! written in input order. Only the boundary scan and the ordered write
+//! are serial. Nothing holds more than `2 * threads + 2` blocks.
 //!
 //! JSON Lines values: strings as they are, numbers as decimal text
 //! (integers exactly, others as the shortest decimal of their `f64`: `1.50`
@@ -19,10 +20,10 @@
 
 mod input;
 mod output;
-mod pipeline;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod transform;
 
 use std::fs;
 use std::io::{self, IsTerminal};
@@ -34,11 +35,11 @@ use clap::{Args, ValueEnum};
 use desensitize::policy::{ClassCounts, OnInvalid, Plan, Summary};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::common::{CliError, CliResult, KeyArgs, load_keyring};
+use crate::common::{self, CliError, CliResult, KeyArgs, load_keyring};
+use crate::pipeline::{self, Chunker, Options, PipelineError, write_csv_record};
 use crate::policy;
-use input::Source;
-use output::{AtomicFile, csv_row, csv_write_failed, same_file, same_path};
-use pipeline::{ChunkOut, Driver, Engine, Pass};
+use output::{AtomicFile, csv_write_failed, same_file, same_path};
+use transform::{Apply, Pass};
 
 /// Apply a policy to a CSV (with a header row) or JSON Lines file.
 #[derive(Args, Debug)]
@@ -72,13 +73,21 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub rejects: Option<PathBuf>,
 
-    /// Worker threads [default: all cores].
+    /// Worker threads, besides one that reads and one that writes
+    /// [default: all cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Records per parallel work unit.
-    #[arg(long, value_name = "ROWS", default_value_t = 8192)]
-    pub chunk: usize,
+    /// Bytes of input per parallel work unit (cut at a record boundary;
+    /// suffixes K and M) [default: 1M]. Memory holds about
+    /// `2 * threads + 2` blocks and their output.
+    #[arg(long, value_name = "BYTES", value_parser = parse_block_size)]
+    pub block_size: Option<usize>,
+
+    /// Deprecated: records per work unit, now read as a block of
+    /// ROWS x 128 bytes (use --block-size).
+    #[arg(long, value_name = "ROWS", hide = true, conflicts_with = "block_size")]
+    pub chunk: Option<usize>,
 }
 
 /// File format of input and output.
@@ -101,12 +110,16 @@ fn format_of(path: &Path) -> Option<Format> {
 
 pub fn run(args: RunArgs, quiet: bool) -> CliResult {
     let rules = policy::load(&args.policy)?;
-    if args.chunk == 0 {
-        return Err(CliError::usage("--chunk must be at least 1"));
-    }
     if args.threads == Some(0) {
         return Err(CliError::usage("--threads must be at least 1"));
     }
+    let block = match (args.block_size, args.chunk) {
+        (Some(b), _) => b,
+        (None, Some(0)) => return Err(CliError::usage("--chunk must be at least 1")),
+        // The old record count, as bytes of typical rows (8192 rows: the default block).
+        (None, Some(rows)) => rows.saturating_mul(ROW_BYTES).min(MAX_BLOCK),
+        (None, None) => pipeline::BLOCK,
+    };
     let in_format = args.format.or_else(|| format_of(&args.input)).or_else(|| format_of(&args.output));
     let Some(in_format) = in_format else {
         return Err(CliError::usage(
@@ -131,7 +144,7 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
 
     // The header first: a mismatch is reported before any passphrase prompt.
     let input_len = fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
-    let (mut source, header) = Source::open(&args.input, in_format)?;
+    let (chunker, header) = input::open(&args.input, in_format, block)?;
     // A JSON Lines input without records has no columns: an empty output.
     let header = header.unwrap_or_default();
     let has_columns = !header.is_empty();
@@ -150,13 +163,15 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
                 rules.first_needing_keys().unwrap_or_default()
             )));
         };
-        Some(Arc::new(load_keyring(&KeyArgs { keys, passphrase_file: args.passphrase_file.clone() })?))
+        let keyring =
+            load_keyring(&KeyArgs { keys: keys.clone(), passphrase_file: args.passphrase_file.clone() })?;
+        Some((keys, Arc::new(keyring)))
     } else {
         None
     };
 
     let plan = if has_columns {
-        Plan::new(&rules, &header, keyring).map_err(policy::failed)?
+        Plan::new(&rules, &header, keyring.as_ref().map(|(_, k)| Arc::clone(k))).map_err(policy::failed)?
     } else {
         // No records: nothing to apply (and no keys needed).
         let mut empty = rules.clone();
@@ -168,91 +183,182 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
         Plan::new(&empty, &header, None).map_err(policy::failed)?
     };
     let plan = plan.with_text_output(out_format == Format::Jsonl);
-    let engine = Engine::new(plan, in_format, out_format);
-    // Timed from here: the keyring's passphrase hashing is not row work.
-    let started = Instant::now();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .map_err(|_| CliError::failed("cannot start the worker threads"))?;
-    let threads = pool.current_num_threads();
-    let passes = if engine.plan.needs_counting() { 2 } else { 1 };
-    let progress = (!quiet && io::stderr().is_terminal()).then(|| {
-        let pb = ProgressBar::with_draw_target(Some(input_len * passes), ProgressDrawTarget::stderr());
-        if let Ok(style) = ProgressStyle::with_template(
-            "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        ) {
-            pb.set_style(style);
-        }
-        pb
-    });
-    let driver = Driver {
-        engine: &engine,
-        pool: &pool,
-        chunk_rows: args.chunk,
-        in_flight: (threads * 4).max(2),
-        progress: progress.as_ref(),
-    };
-    let mut stats = Summary::default();
-
-    // k-anonymity, pass 1: count the classes of the quasi-identifiers.
-    if engine.plan.needs_counting() {
-        let mut classes = ClassCounts::new();
-        driver.drive(&mut source, Pass::Count, &mut Summary::default(), &mut classes, |_| Ok(()))?;
-        engine.plan.finish_counting(classes).map_err(policy::failed)?;
-        // Pass 2 reads the input again from the top.
-        source = Source::open(&args.input, in_format)?.0;
-    }
-
-    let mut out = AtomicFile::create(&args.output)?;
-    let mut rejects = match &args.rejects {
-        Some(p) => {
-            let mut w = csv::Writer::from_writer(AtomicFile::create(p)?);
-            w.write_record(["row", "column", "reason"]).map_err(csv_write_failed)?;
-            Some(w)
-        }
-        None => None,
-    };
-    if out_format == Format::Csv && has_columns {
-        // No output columns: an empty line, like the rows (see `Sink`).
-        let names = engine.plan.output_names();
-        let line = if names.is_empty() { b"\n".to_vec() } else { csv_row(names)? };
-        out.write_bytes(&line)?;
-    }
+    let job = Job { args: &args, quiet, in_format, out_format, block, input_len, has_columns };
+    let result = job.run(&plan, chunker);
+    // Sealing used nonces even when the run failed part-way: count them.
+    if let Some((path, keyring)) = &keyring
+        && let Err(e) = common::record_seals(path, keyring)
     {
-        let out_w = &mut out;
-        let mut rejects_w = rejects.as_mut();
-        let names = engine.plan.input_names();
-        driver.drive(&mut source, Pass::Write, &mut stats, &mut ClassCounts::new(), |o: &ChunkOut| {
-            out_w.write_bytes(&o.data)?;
-            if let Some(w) = rejects_w.as_mut() {
-                for r in &o.report.rejects {
+        common::warn(&e);
+    }
+    result
+}
+
+/// Bytes per row of `desensitize fake`-like data, to read the old
+/// `--chunk ROWS` as a block size.
+const ROW_BYTES: usize = 128;
+/// The largest block accepted (memory: `2 * threads + 2` of them in flight).
+const MAX_BLOCK: usize = pipeline::MAX_RECORD;
+
+/// `--block-size`: bytes, or with a `K`/`KiB` or `M`/`MiB` suffix (powers of 2).
+fn parse_block_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(digits);
+    let n: usize =
+        n.parse().map_err(|_| "expected a number of bytes, like 1048576, 512K or 4M".to_owned())?;
+    let scale = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" | "kb" => 1 << 10,
+        "m" | "mib" | "mb" => 1 << 20,
+        _ => return Err("expected a number of bytes, like 1048576, 512K or 4M".to_owned()),
+    };
+    match n.checked_mul(scale) {
+        Some(b) if (1..=MAX_BLOCK).contains(&b) => Ok(b),
+        _ => Err(format!("the block size must be between 1 byte and {} MiB", MAX_BLOCK >> 20)),
+    }
+}
+
+/// One run, once the plan is compiled.
+struct Job<'a> {
+    args: &'a RunArgs,
+    quiet: bool,
+    in_format: Format,
+    out_format: Format,
+    block: usize,
+    input_len: u64,
+    has_columns: bool,
+}
+
+impl Job<'_> {
+    fn run(&self, plan: &Plan, mut chunker: Chunker<fs::File>) -> CliResult {
+        let args = self.args;
+        // Timed from here: the keyring's passphrase hashing is not row work.
+        let started = Instant::now();
+        let threads =
+            args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let opts = Options::new(threads);
+        let passes = if plan.needs_counting() { 2 } else { 1 };
+        let progress = (!self.quiet && io::stderr().is_terminal()).then(|| {
+            let pb =
+                ProgressBar::with_draw_target(Some(self.input_len * passes), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            ) {
+                pb.set_style(style);
+            }
+            pb
+        });
+        let names = plan.input_names();
+        // The header (and a byte order mark) count as done on the bar.
+        let skipped = |c: &Chunker<fs::File>| {
+            if let Some(pb) = &progress {
+                pb.inc(c.skipped_bytes());
+            }
+        };
+
+        // k-anonymity, pass 1: count the classes of the quasi-identifiers.
+        if plan.needs_counting() {
+            let mut classes = ClassCounts::new();
+            let count = Apply { plan, out_format: self.out_format, pass: Pass::Count };
+            skipped(&chunker);
+            pipeline::process(chunker, &count, &mut io::sink(), &opts, |done| {
+                if let Some(pb) = &progress {
+                    pb.inc(done.bytes);
+                }
+                classes.merge(done.tally.classes);
+            })
+            .map_err(|e| failed(e, names))?;
+            plan.finish_counting(classes).map_err(policy::failed)?;
+            // Pass 2 reads the input again from the top.
+            chunker = input::open(&args.input, self.in_format, self.block)?.0;
+        }
+
+        let mut out = AtomicFile::create(&args.output)?;
+        let mut rejects = match &args.rejects {
+            Some(p) => {
+                let mut w = csv::Writer::from_writer(AtomicFile::create(p)?);
+                w.write_record(["row", "column", "reason"]).map_err(csv_write_failed)?;
+                Some(w)
+            }
+            None => None,
+        };
+        if self.out_format == Format::Csv && self.has_columns {
+            let names = plan.output_names();
+            let mut line = Vec::new();
+            if names.is_empty() {
+                // No output columns: an empty line, like the rows.
+                line.push(b'\n');
+            } else {
+                write_csv_record(&mut line, names.iter().map(String::as_bytes));
+            }
+            out.write_bytes(&line)?;
+        }
+        let mut stats = Summary::default();
+        let mut rejects_failed = None;
+        let apply = Apply { plan, out_format: self.out_format, pass: Pass::Write };
+        skipped(&chunker);
+        pipeline::process(chunker, &apply, &mut out, &opts, |done| {
+            if let Some(pb) = &progress {
+                pb.inc(done.bytes);
+            }
+            stats.merge(&done.tally.report.summary);
+            if let Some(w) = rejects.as_mut()
+                && rejects_failed.is_none()
+            {
+                for r in &done.tally.report.rejects {
                     let row = r.row.to_string();
                     let col = r.column.and_then(|c| names.get(c)).map_or("", String::as_str);
-                    w.write_record([row.as_str(), col, &r.reason]).map_err(csv_write_failed)?;
+                    if let Err(e) = w.write_record([row.as_str(), col, &r.reason]) {
+                        rejects_failed = Some(csv_write_failed(e));
+                        break;
+                    }
                 }
             }
-            Ok(())
-        })?;
+        })
+        .map_err(|e| failed(e, names))?;
+        if let Some(e) = rejects_failed {
+            return Err(e);
+        }
+        if let Some(w) = rejects {
+            w.into_inner().map_err(|e| CliError::from(e.into_error()))?.commit()?;
+        }
+        out.commit()?;
+        if let Some(pb) = &progress {
+            pb.finish_and_clear();
+        }
+        if !self.quiet {
+            let secs = started.elapsed().as_secs_f64();
+            eprint!("{}", summary::summary(plan, &stats, plan.suppression(), secs, threads));
+        }
+        Ok(())
     }
-    if let Some(w) = rejects {
-        w.into_inner().map_err(|e| CliError::from(e.into_error()))?.commit()?;
+}
+
+/// The pipeline's error as the command reports it: the row, and the column
+/// by its header name (`names`), never a value.
+pub(super) fn failed(e: PipelineError, names: &[String]) -> CliError {
+    let at = |row: u64, column: Option<usize>| {
+        let row = if row == 0 { "the input's header row".to_owned() } else { format!("row {row}") };
+        match column {
+            Some(c) => match names.get(c) {
+                Some(name) => format!("{row}, column {name}"),
+                None => format!("{row}, field {}", c + 1),
+            },
+            None => row,
+        }
+    };
+    match e {
+        PipelineError::Row { row, column, reason } => {
+            CliError::failed(format!("{}: {reason}", at(row, column)))
+        }
+        PipelineError::TooLong { row } => CliError::failed(format!(
+            "{}: a record is longer than {} MiB (unbalanced quote in the input?)",
+            at(row, None),
+            pipeline::MAX_RECORD >> 20
+        )),
+        PipelineError::Read(kind) => CliError::failed(format!("cannot read the input: {kind}")),
+        PipelineError::Write(kind) => CliError::failed(format!("cannot write the output: {kind}")),
+        PipelineError::WorkerLost => CliError::failed("a worker thread failed"),
     }
-    out.commit()?;
-    if let Some(pb) = &progress {
-        pb.finish_and_clear();
-    }
-    if !quiet {
-        eprint!(
-            "{}",
-            summary::summary(
-                &engine.plan,
-                &stats,
-                engine.plan.suppression(),
-                started.elapsed().as_secs_f64(),
-                threads
-            )
-        );
-    }
-    Ok(())
 }

@@ -1,40 +1,14 @@
-//! Output: rows serialized by the csv crate and serde_json, and the files
-//! they go to (written atomically, never world-readable when new).
+//! Output: JSON Lines rows for serde_json, and the files they go to
+//! (written atomically, never world-readable when new).
 
-use std::borrow::Cow;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use desensitize::policy::{Cells, Reason};
+use desensitize::policy::Cells;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::common::{CliError, CliResult};
-
-/// Where a chunk's rows go.
-pub(super) enum Sink {
-    /// CSV rows, by the csv crate (fields quoted only when they need it).
-    Csv(Box<csv::Writer<Vec<u8>>>),
-    /// JSON Lines, or CSV rows without columns (an empty line each: the csv
-    /// crate would write `""`).
-    Raw(Vec<u8>),
-}
-
-impl Sink {
-    pub(super) fn finish(self) -> Result<Vec<u8>, Reason> {
-        match self {
-            Sink::Csv(w) => w.into_inner().map_err(|_| Cow::Borrowed("cannot serialize CSV")),
-            Sink::Raw(data) => Ok(data),
-        }
-    }
-}
-
-/// One CSV row, serialized by the csv crate.
-pub(super) fn csv_row<I: IntoIterator<Item = T>, T: AsRef<[u8]>>(fields: I) -> CliResult<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(fields).map_err(csv_write_failed)?;
-    w.into_inner().map_err(|e| CliError::from(e.into_error()))
-}
 
 pub(super) fn csv_write_failed(e: csv::Error) -> CliError {
     match e.into_kind() {
@@ -108,6 +82,8 @@ pub(super) struct AtomicFile {
 }
 
 const SYNC_EVERY: u64 = 16 << 20;
+/// Writes at least this long skip the buffer.
+const DIRECT_WRITE: usize = 64 << 10;
 
 impl AtomicFile {
     pub(super) fn create(dest: &Path) -> CliResult<AtomicFile> {
@@ -152,7 +128,14 @@ impl AtomicFile {
 
     pub(super) fn write_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         let w = self.file.as_mut().expect("an uncommitted AtomicFile has its file");
-        w.write_all(bytes)?;
+        if bytes.len() >= DIRECT_WRITE {
+            // A pipeline chunk: straight to the file, not copied through the
+            // buffer (the ordered write is a serial stage).
+            w.flush()?;
+            w.get_mut().write_all(bytes)?;
+        } else {
+            w.write_all(bytes)?;
+        }
         self.unsynced += bytes.len() as u64;
         if self.unsynced >= SYNC_EVERY && self.syncing.as_ref().is_none_or(|h| h.is_finished()) {
             self.unsynced = 0;

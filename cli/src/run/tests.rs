@@ -7,11 +7,12 @@ use std::path::PathBuf;
 
 use desensitize::policy::{Cells, Plan, Policy};
 
-use super::Format;
-use super::input::{ChunkIn, Source, UNTERMINATED, parse_json_line};
-use super::output::{JsonRow, csv_row};
-use super::pipeline::{Engine, Pass};
+use super::input::{open, parse_json_line};
+use super::output::JsonRow;
+use super::transform::{Apply, Pass};
+use super::{Format, failed};
 use crate::common::CliResult;
+use crate::pipeline::{Options, process, write_csv_record};
 
 /// A file in a fresh temporary directory, removed on drop.
 struct TempFile(PathBuf);
@@ -37,28 +38,28 @@ impl Drop for TempFile {
     }
 }
 
-/// Read `input` with `Source`, pass every column through the engine
-/// (unnamed columns kept), and serialize: the whole output file.
-fn through(input: &[u8], from: Format, to: Format, chunk_rows: usize) -> String {
+/// Read `input` in blocks of `block` bytes, pass every column through the
+/// plan (unnamed columns kept) on two workers, and serialize: the whole
+/// output file, or the error as `run` reports it.
+fn try_through(input: &[u8], from: Format, to: Format, block: usize) -> CliResult<String> {
     let name = if from == Format::Csv { "in.csv" } else { "in.jsonl" };
     let file = TempFile::new(name, input);
     let policy = Policy::from_toml("unnamed_columns = \"keep\"\n[columns.id]\naction = \"keep\"\n").unwrap();
-    let (mut source, header) = Source::open(&file.0, from).unwrap();
-    let header = header.unwrap();
-    let plan = Plan::from_policy(&policy, &header, None).unwrap();
-    let engine = Engine::new(plan.with_text_output(to == Format::Jsonl), from, to);
-    let mut out = if to == Format::Csv { csv_row(engine.plan.output_names()).unwrap() } else { Vec::new() };
-    let mut chunk = ChunkIn::default();
-    let mut buf = Vec::new();
-    while source.next_chunk(chunk_rows, &mut chunk).unwrap() {
-        let mut o = engine.chunk(&chunk, Pass::Write, buf);
-        if let Some(f) = &o.failure {
-            panic!("{}", engine.plan.describe(f));
-        }
-        out.extend_from_slice(&o.data);
-        buf = std::mem::take(&mut o.data);
+    let (chunker, header) = open(&file.0, from, block)?;
+    let plan =
+        Plan::from_policy(&policy, &header.unwrap(), None).unwrap().with_text_output(to == Format::Jsonl);
+    let mut out = Vec::new();
+    if to == Format::Csv {
+        write_csv_record(&mut out, plan.output_names().iter().map(String::as_bytes));
     }
-    String::from_utf8(out).unwrap()
+    let apply = Apply { plan: &plan, out_format: to, pass: Pass::Write };
+    process(chunker, &apply, &mut out, &Options::new(2), |_| {})
+        .map_err(|e| failed(e, plan.input_names()))?;
+    Ok(String::from_utf8(out).unwrap())
+}
+
+fn through(input: &[u8], from: Format, to: Format, block: usize) -> String {
+    try_through(input, from, to, block).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn csv_records(text: &str) -> Vec<Vec<String>> {
@@ -66,7 +67,7 @@ fn csv_records(text: &str) -> Vec<Vec<String>> {
     rdr.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
 }
 
-/// BOM, CRLF and bare CR record ends, blank lines, quotes, embedded
+/// BOM, CRLF record ends, blank lines, quotes, embedded
 /// commas, quotes and newlines, empty and quoted-empty fields, UTF-8
 /// outside the BMP, no newline at the end.
 const TRICKY_CSV: &str = "\u{feff}id,text,note\r\n\
@@ -74,7 +75,7 @@ const TRICKY_CSV: &str = "\u{feff}id,text,note\r\n\
     2,\"say \"\"hi\"\"\",\r\n\
     \r\n\
     3,\"multi\nline\r\nfield\",\"\"\n\n\
-    4,é中文😀𝄞,\"trailing \"\"\"\r\
+    4,é中文😀𝄞,\"trailing \"\"\"\r\n\
     5,,\n\
     6,\"\",\"\r\"";
 
@@ -87,8 +88,8 @@ fn tricky_csv_round_trips() {
         4,é中文😀𝄞,\"trailing \"\"\"\n\
         5,,\n\
         6,,\"\r\"\n";
-    for rows in [1, 2, 3, 100] {
-        assert_eq!(through(TRICKY_CSV.as_bytes(), Format::Csv, Format::Csv, rows), expected);
+    for block in [1, 7, 64, 1 << 20] {
+        assert_eq!(through(TRICKY_CSV.as_bytes(), Format::Csv, Format::Csv, block), expected);
     }
     // The records read back are the records written (the BOM aside).
     let mut input = csv_records(TRICKY_CSV.trim_start_matches('\u{feff}'));
@@ -126,8 +127,8 @@ fn tricky_json_lines_round_trip() {
         "{\"id\":\"2\",\"text\":\"\",\"note\":\"x\"}\n",
         "{\"id\":\"3\",\"text\":\"ctl \\u0001 \\b \\f\",\"note\":\"true\"}\n",
     );
-    for rows in [1, 2, 100] {
-        assert_eq!(through(input.as_bytes(), Format::Jsonl, Format::Jsonl, rows), expected);
+    for block in [1, 7, 64, 1 << 20] {
+        assert_eq!(through(input.as_bytes(), Format::Jsonl, Format::Jsonl, block), expected);
     }
     assert_eq!(through(expected.as_bytes(), Format::Jsonl, Format::Jsonl, 2), expected);
     // serde_json reads back the values written.
@@ -143,9 +144,17 @@ fn tricky_json_lines_round_trip() {
 
 #[test]
 fn csv_quoting() {
-    let row = csv_row([&b"a"[..], b"b,c", b"say \"hi\"", b"", b"cr\r", b" sp "]).unwrap();
+    let fields = [&b"a"[..], b"b,c", b"say \"hi\"", b"", b"cr\r", b" sp "];
+    let mut row = Vec::new();
+    write_csv_record(&mut row, fields);
     assert_eq!(row, b"a,\"b,c\",\"say \"\"hi\"\"\",,\"cr\r\", sp \n");
-    assert_eq!(csv_row([""]).unwrap(), b"\"\"\n");
+    // The bytes of the csv crate's writer (what `run` wrote before).
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).unwrap();
+    assert_eq!(row, w.into_inner().unwrap());
+    row.clear();
+    write_csv_record(&mut row, [&b""[..]]);
+    assert_eq!(row, b"\"\"\n");
 }
 
 #[test]
@@ -176,57 +185,48 @@ fn json_lines() {
 }
 
 #[test]
-fn source_chunks_keep_quoted_newlines_together() {
-    let mut text = String::from("\u{feff}h1,h2\n");
+fn quoted_newlines_stay_in_their_record() {
+    let mut text = String::from("\u{feff}id,h2\n");
     for i in 0..100 {
         text.push_str(&format!("{i},\"multi\nline, \"\"quoted\"\"\"\n"));
     }
     text.push_str("last,row");
-    let file = TempFile::new("in.csv", text.as_bytes());
-    let (mut s, header) = Source::open(&file.0, Format::Csv).unwrap();
-    assert_eq!(header.unwrap(), ["h1", "h2"]);
-    let mut chunk = ChunkIn::default();
-    let (mut rows, mut chunks, mut bytes) = (0, 0, "\u{feff}h1,h2\n".len() as u64 - 3);
-    while s.next_chunk(7, &mut chunk).unwrap() {
-        for r in &chunk.records[..chunk.rows] {
-            assert_eq!(r.len(), 2);
-            if r.get(0) != Some(&b"last"[..]) {
-                assert_eq!(r.get(1).unwrap(), b"multi\nline, \"quoted\"");
-            }
-        }
-        rows += chunk.rows;
-        chunks += 1;
-        bytes += chunk.bytes;
+    let expected = format!("{}\n", text.trim_start_matches('\u{feff}'));
+    for block in [1, 5, 40, 1 << 20] {
+        assert_eq!(through(text.as_bytes(), Format::Csv, Format::Csv, block), expected);
     }
-    assert_eq!(rows, 101);
-    assert_eq!(chunks, 101usize.div_ceil(7));
-    assert_eq!(bytes, text.len() as u64 - 3);
+}
 
-    // A last record open in quotes would swallow the rest of the input.
-    let read_all = |text: &[u8]| -> CliResult<usize> {
-        let file = TempFile::new("q.csv", text);
-        let (mut s, _) = Source::open(&file.0, Format::Csv)?;
-        let mut chunk = ChunkIn::default();
-        let mut rows = 0;
-        while s.next_chunk(2, &mut chunk)? {
-            rows += chunk.rows;
-        }
-        Ok(rows)
-    };
-    let err = |r: CliResult<usize>| r.unwrap_err().to_string();
-    assert_eq!(err(read_all(b"a,b\n1,x\n2,\"open\n3,y\n")), format!("row 2: {UNTERMINATED}"));
-    assert_eq!(err(read_all(b"a,b\n1,\"x\"\"")), format!("row 1: {UNTERMINATED}"));
-    assert_eq!(err(read_all(b"a,\"b\n")), format!("the input's header row: {UNTERMINATED}"));
-    assert_eq!(read_all(b"a,b\n1,\"x\"\n2,\"y\nz\"\"\"\r\n\n").unwrap(), 2);
-    assert_eq!(read_all(b"a,b\n1,\"x\"").unwrap(), 1);
-    assert_eq!(read_all(b"a,b\n1,\"x\"tail").unwrap(), 1);
-    assert_eq!(read_all(b"a,b").unwrap(), 0);
+#[test]
+fn malformed_quoting_is_a_row_error_naming_the_column() {
+    let err = |text: &[u8]| try_through(text, Format::Csv, Format::Csv, 4).unwrap_err().to_string();
+    let unterminated = "malformed quoting: unterminated quoted field";
+    assert_eq!(err(b"id,b\n1,x\n2,\"open\n3,y\n"), format!("row 2, column b: {unterminated}"));
+    assert_eq!(err(b"id,b\n1,\"x\"\""), format!("row 1, column b: {unterminated}"));
+    assert_eq!(err(b"id,\"b\n"), format!("the input's header row, field 2: {unterminated}"));
+    // A quote that closes mid-field: never read as two fields.
+    assert_eq!(
+        err(b"id,city,lat,lon\n1,\"Beijing,\"39.9,116.4\n"),
+        "row 1, column city: malformed quoting: a quoted field's closing quote is followed by more text"
+    );
+    assert_eq!(
+        err(b"id,b\n1,ab\"c\n"),
+        "row 1, column b: malformed quoting: a quote inside an unquoted field"
+    );
+    // A field past the header's columns is named by its position.
+    assert_eq!(
+        err(b"id,b\n1,2,x\"y\n"),
+        "row 1, field 3: malformed quoting: a quote inside an unquoted field"
+    );
+    let ok = |text: &[u8]| try_through(text, Format::Csv, Format::Csv, 4).unwrap();
+    assert_eq!(ok(b"id,b\n1,\"x\"\n2,\"y\nz\"\"\"\r\n\n"), "id,b\n1,x\n2,\"y\nz\"\"\"\n");
+    assert_eq!(ok(b"id,b\n1,\"x\""), "id,b\n1,x\n");
+    assert_eq!(ok(b"id,b"), "id,b\n");
 
     // Empty inputs.
     let empty = TempFile::new("empty.csv", b"\xEF\xBB\xBF\n\n");
-    assert!(Source::open(&empty.0, Format::Csv).is_err());
+    let e = open(&empty.0, Format::Csv, 4).err().unwrap();
+    assert_eq!(e.to_string(), "the input is empty: a CSV input needs a header row");
     let empty = TempFile::new("empty.jsonl", b"\n  \n");
-    let (mut s, header) = Source::open(&empty.0, Format::Jsonl).unwrap();
-    assert!(header.is_none());
-    assert!(!s.next_chunk(7, &mut chunk).unwrap());
+    assert!(open(&empty.0, Format::Jsonl, 4).unwrap().1.is_none());
 }
