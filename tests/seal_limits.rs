@@ -217,3 +217,34 @@ fn key_lifecycle_errors_are_exact() {
     let counts: Vec<(u32, u64)> = shared.keys().iter().map(|k| (k.id, k.seal_count)).collect();
     assert_eq!(counts, [(1, 0), (2, 2)]);
 }
+
+#[test]
+fn sealed_values_hash_by_their_bytes() {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    let hash = |s: &Sealed<IdNumber>| BuildHasherDefault::<DefaultHasher>::default().hash_one(s);
+    let keyring = Keyring::generate().unwrap();
+    let a = keyring.seal(&id(), &ctx()).unwrap();
+    let b = keyring.seal(&id(), &ctx()).unwrap();
+    let a_again = Sealed::<IdNumber>::from_bytes(a.as_bytes()).unwrap();
+    assert_eq!(hash(&a), hash(&a_again));
+    assert_ne!(hash(&a), hash(&b), "two envelopes of one value hash alike");
+    let set: std::collections::HashSet<Sealed<IdNumber>> = [a.clone(), b, a_again].into_iter().collect();
+    assert_eq!(set.len(), 2);
+}
+
+#[test]
+fn contexts_are_equal_only_when_every_field_is() {
+    let base = Context::new("users", "phone").with_row("1");
+    assert_eq!(base, Context::none().with("table", "users").with("column", "phone").with("row", "1"));
+    assert_ne!(base, Context::new("users", "phone").with_row("2"), "another row");
+    assert_ne!(base, Context::new("users", "email").with_row("1"), "another column");
+    assert_ne!(
+        Context::new("users", "phone"),
+        Context::none().with("column", "phone").with("table", "users")
+    );
+    // A poisoned context equals no usable one, not even the empty one it wraps.
+    let poisoned = Context::new(&"x".repeat(MAX_FIELD_LEN + 1), "c");
+    assert_ne!(poisoned, Context::none());
+    assert_eq!(format!("{base:?}"), "Context(table=users column=phone row=1)");
+    assert_eq!(format!("{:?}", Context::none()), "Context()");
+}
