@@ -55,10 +55,12 @@ fn fix_checksum(file: &mut [u8]) {
 /// The Argon2id `(m, t, p)` a passphrase file asks for (SPEC.md §6.1: magic
 /// 4, version 1, provider id length `P` 1, provider id, wrapped-key length
 /// 2, wrapped key; §6.4: the wrapped key opens with `m`, `t`, `p`, u32be).
-/// `None` when the file ends before them (then no Argon2id runs).
+/// `None` when the wrapped key (as long as its length field says) ends
+/// before them (then no Argon2id runs).
 fn argon2_cost(file: &[u8]) -> Option<(u32, u32, u32)> {
     let p = usize::from(*file.get(5)?);
-    let wrapped = file.get(8 + p..)?;
+    let len = usize::from(u16::from_be_bytes(file.get(6 + p..8 + p)?.try_into().ok()?));
+    let wrapped = file.get(8 + p..8 + p + len)?;
     let word = |i: usize| Some(u32::from_be_bytes(wrapped.get(i..i + 4)?.try_into().ok()?));
     Some((word(0)?, word(4)?, word(8)?))
 }

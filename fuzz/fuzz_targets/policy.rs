@@ -32,6 +32,7 @@ use libfuzzer_sys::fuzz_target;
 
 /// The columns of `cli/tests/golden/input.csv` and a consent flag: every
 /// column the seed policies name.
+#[rustfmt::skip]
 const HEADER: &[&str] = &[
     "user_id", "segment", "name", "name_strict", "name_relaxed", "id_number", "id_strict", "id_relaxed", "id_fpe",
     "id_token", "id_index", "id_city", "id_band", "mobile", "mobile_strict", "mobile_fpe", "mobile_index",
@@ -154,7 +155,9 @@ fn apply_all(plan: &Plan, allowed: &str) {
     let mut report = Report::default();
     for (i, r) in records.iter().enumerate() {
         match plan.apply(i as u64 + 1, &r[..], &mut cells, &mut report) {
-            Ok(Verdict::Write) => assert_eq!(cells.len(), plan.output_names().len(), "cells of row {}", i + 1),
+            Ok(Verdict::Write) => {
+                assert_eq!(cells.len(), plan.output_names().len(), "cells of row {}", i + 1)
+            }
             Ok(Verdict::Withheld(_)) => {}
             Err(e) => check_row_error(plan, &e, allowed),
         }
