@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the seed corpora fuzz/corpus/<target>/seed-* from tests/vectors and
 the sample values of tests/common. Run from anywhere: python3 fuzz/make_seeds.py"""
-import json, os, struct
+import json, os, struct, tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -87,6 +87,27 @@ def main():
     pins = struct.pack(">I", 3) + pin(b"pseudonym:analytics", 3) + pin(b"blind_index:analytics", 3) \
         + pin(b"fpe:analytics", 2)
     write("keyring_file", "payload-pins", bytes([2]) + payload + pins)
+    # The vector file asking for 1 MiB (over the harness's limits), checksum
+    # fixed by mode 1: must be refused with CostTooHigh.
+    f = bytearray(bytes.fromhex(keyring[0]["file_hex"]))
+    f[8 + f[5]:8 + f[5] + 4] = struct.pack(">I", 1024)
+    write("keyring_file", "file-costly", bytes([1]) + bytes(f))
+
+    # Policies: selector bit 0 JSON (else TOML), bit 1 UTF-8 text output.
+    for name, path in [("example", "examples/policy.toml"), ("golden", "cli/tests/golden/policy.toml"),
+                       ("golden-kanon", "cli/tests/golden/policy-kanon.toml")]:
+        text = open(os.path.join(ROOT, path)).read()
+        small = "\n".join(l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")) + "\n"
+        write("policy", f"{name}-toml", bytes([0]) + small.encode())
+        doc = tomllib.loads(text)
+        write("policy", f"{name}-json", bytes([3]) + json.dumps(doc, ensure_ascii=False).encode())
+    # The example with unnamed columns dropped, children strict, a consent column and no
+    # k-anonymity (4 records are all too few for k = 5), so that rows get written.
+    text = open(os.path.join(ROOT, "examples/policy.toml")).read()
+    doc = tomllib.loads(text)
+    doc.update(unnamed_columns="drop", minors="strict", consent_column="consent", on_invalid="mark")
+    doc.pop("k_anonymity")
+    write("policy", "example-applied-json", bytes([1]) + json.dumps(doc, ensure_ascii=False).encode())
 
 
 main()

@@ -34,8 +34,17 @@ cargo +nightly fuzz build -O --debug-assertions
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
+# Every file in fuzz/fuzz_targets/ must be a target, so that none is skipped silently.
+targets="$(cargo +nightly fuzz list)"
+for file in fuzz/fuzz_targets/*.rs; do
+    if ! grep -qx "$(basename "$file" .rs)" <<< "$targets"; then
+        echo "fuzz-smoke: FAILED: $file is not a [[bin]] of fuzz/Cargo.toml"
+        exit 1
+    fi
+done
+
 failed=()
-for target in $(cargo +nightly fuzz list); do
+for target in $targets; do
     echo "fuzz-smoke: $target for ${SECONDS_PER_TARGET}s"
     mkdir -p "$scratch/$target"
     # New inputs go to the first (scratch) directory; the seeds are read only.
@@ -55,4 +64,4 @@ if ((${#failed[@]})); then
     echo "fuzz-smoke: FAILED: ${failed[*]} (inputs in fuzz/artifacts/<target>/)"
     exit 1
 fi
-echo "fuzz-smoke: all targets ran ${SECONDS_PER_TARGET}s without a crash"
+echo "fuzz-smoke: all targets ($(echo $targets)) ran ${SECONDS_PER_TARGET}s without a crash (${SECONDS}s in all)"

@@ -165,3 +165,30 @@ fn blind_index_known_answer() {
     assert_eq!(v.to_string(), include_str!("vectors/blind_index.txt").trim());
     assert_eq!(v.bits(), 18);
 }
+
+/// SPEC.md §9.2: the text is `decimal(key_id)` with no white space, so each
+/// token has exactly one text (`tk1.01.` and ` tk1.1.` used to parse too).
+#[test]
+fn token_text_is_strict_canonical_decimal_without_white_space() {
+    let b64 = "q6urq6urq6urq6urq6urqw";
+    assert_eq!(format!("tk1.1.{b64}").parse::<Token>().unwrap(), Token::from_parts(1, [0xAB; 16]));
+    assert_eq!(format!("tk1.0.{b64}").parse::<Token>().unwrap(), Token::from_parts(0, [0xAB; 16]));
+    for id in ["01", "00", "001", "0000000001", "0999999999"] {
+        assert_eq!(
+            format!("tk1.{id}.{b64}").parse::<Token>().unwrap_err(),
+            Error::Malformed("tk1 token key id with a leading zero"),
+            "{id}"
+        );
+    }
+    for text in [
+        format!(" tk1.1.{b64}"),
+        format!("tk1.1.{b64} "),
+        format!("tk1.1.{b64}\n"),
+        format!("\ttk1.1.{b64}"),
+        format!("tk1. 1.{b64}"),
+        format!("tk1.+1.{b64}"),
+        format!("tk1.1. {b64}"),
+    ] {
+        assert_eq!(text.parse::<Token>().unwrap_err(), Error::Malformed("not a tk1 token"), "{text:?}");
+    }
+}

@@ -9,26 +9,27 @@
 //!   parser. A payload the crate accepts must be valid by SPEC §6.2 and
 //!   must be written back with the same keys and pins.
 //!
-//! The passphrase provider takes the Argon2id cost from the file. Inputs
-//! whose wrapped key asks for more than [`MAX_M_KIB`] / [`MAX_T`] /
-//! [`MAX_P`] are skipped before any call, so that the fuzzer does not spend
-//! its time (or the machine's memory) in Argon2id.
+//! The passphrase provider takes the Argon2id cost from the file, within
+//! the caller-set [`LIMITS`] (`PassphraseProvider::with_limits`): the
+//! library refuses a file that asks for more with `CostTooHigh` before any
+//! Argon2id work, so the fuzzer never spends its time (or the machine's
+//! memory) in Argon2id. The harness reads the cost itself (§6.1, §6.4) and
+//! cross-checks that refusal.
 #![no_main]
 
 use std::collections::BTreeMap;
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
-use desensitize::keys::{DataKey, KeyProvider, KeyState, PassphraseProvider, WrappedKey};
+use desensitize::keys::{CostLimits, DataKey, KeyProvider, KeyState, PassphraseProvider, WrappedKey};
 use desensitize::{Error, Keyring, KeyringFileError};
 use desensitize_fuzz::{Bytes, vectors};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
 
-/// Largest Argon2id cost a fuzzed file may ask for (test-only parameters).
-const MAX_M_KIB: u32 = 64;
-const MAX_T: u32 = 2;
-const MAX_P: u32 = 4;
+/// Largest Argon2id cost a fuzzed file may ask for (test-only parameters):
+/// at most 64 KiB × 2 passes, a few milliseconds.
+const LIMITS: CostLimits = CostLimits { max_m_cost_kib: 64, max_t_cost: 2, max_p_cost: 4, max_work: 128 };
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Bytes(data);
@@ -54,26 +55,67 @@ fn fix_checksum(file: &mut [u8]) {
 /// The Argon2id `(m, t, p)` a passphrase file asks for (SPEC.md §6.1: magic
 /// 4, version 1, provider id length `P` 1, provider id, wrapped-key length
 /// 2, wrapped key; §6.4: the wrapped key opens with `m`, `t`, `p`, u32be).
-/// `None` when the file ends before them (then no Argon2id runs).
-// Once `PassphraseProvider::with_limits` (caller-set cost cap) is in the
-// library, the provider gets these limits and this parse only cross-checks
-// that an over-limit file is refused with `CostTooHigh`.
+/// `None` when the wrapped key (as long as its length field says) ends
+/// before them (then no Argon2id runs).
 fn argon2_cost(file: &[u8]) -> Option<(u32, u32, u32)> {
     let p = usize::from(*file.get(5)?);
-    let wrapped = file.get(8 + p..)?;
+    let len = usize::from(u16::from_be_bytes(file.get(6 + p..8 + p)?.try_into().ok()?));
+    let wrapped = file.get(8 + p..8 + p + len)?;
     let word = |i: usize| Some(u32::from_be_bytes(wrapped.get(i..i + 4)?.try_into().ok()?));
     Some((word(0)?, word(4)?, word(8)?))
 }
 
-fn read_with_passphrase(file: Vec<u8>) {
-    if let Some((m, t, p)) = argon2_cost(&file)
-        && (m > MAX_M_KIB || t > MAX_T || p > MAX_P)
-    {
-        return;
+/// Within SPEC.md §6.4's bounds (`1 <= t <= 64`, `1 <= p <= 64`,
+/// `8p <= m <= 4 GiB`): beyond them the file is malformed (`Parameters`),
+/// whatever the reader's limits.
+fn within_spec(m: u32, t: u32, p: u32) -> bool {
+    (1..=64).contains(&t) && (1..=64).contains(&p) && m <= 4 << 20 && m >= 8 * p
+}
+
+/// The passphrase provider, and whether `unwrap` was called (the file got
+/// past the header, the checksum and the provider id).
+struct Observed {
+    inner: PassphraseProvider,
+    reached: std::cell::Cell<bool>,
+}
+
+impl KeyProvider for Observed {
+    fn id(&self) -> &str {
+        self.inner.id()
     }
+    fn wrap(&self, key: &DataKey) -> desensitize::Result<WrappedKey> {
+        self.inner.wrap(key)
+    }
+    fn unwrap(&self, wrapped: &WrappedKey) -> desensitize::Result<DataKey> {
+        self.reached.set(true);
+        self.inner.unwrap(wrapped)
+    }
+}
+
+fn read_with_passphrase(file: Vec<u8>) {
     let vector = &vectors::keyring_files()[0];
-    let provider = PassphraseProvider::with_params(&vector.passphrase, 8, 1, 1).expect("provider");
-    match Keyring::from_protected_bytes(&file, &provider) {
+    let inner = PassphraseProvider::with_params(&vector.passphrase, 8, 1, 1)
+        .and_then(|p| p.with_limits(LIMITS))
+        .expect("provider within its limits");
+    assert_eq!(inner.limits(), LIMITS);
+    let provider = Observed { inner, reached: std::cell::Cell::new(false) };
+    let result = Keyring::from_protected_bytes(&file, &provider);
+    // A file that reaches the provider asking for more than LIMITS (within
+    // SPEC's bounds) is refused with CostTooHigh: the provider checks the
+    // cost before any Argon2id work. (Were Argon2id run, a cost up to 4 GiB
+    // would also trip the smoke run's -rss_limit_mb and -timeout.)
+    if provider.reached.get()
+        && let Some((m, t, p)) = argon2_cost(&file)
+        && within_spec(m, t, p)
+        && !LIMITS.allows(m, t, p)
+    {
+        assert_eq!(
+            result.as_ref().err(),
+            Some(&Error::KeyringFile(KeyringFileError::CostTooHigh)),
+            "an over-limit file ({m} KiB, {t} passes, {p} lanes) reached the provider"
+        );
+    }
+    match result {
         Ok(keyring) => {
             // Only the vector file itself can authenticate.
             assert!(

@@ -4,7 +4,7 @@
 //! only ever reach the person reading a crash report.
 
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use desensitize::keys::{KeyState, RootKey};
 use desensitize::{
@@ -247,7 +247,12 @@ pub fn text(data: &[u8]) -> std::borrow::Cow<'_, str> {
 /// A keyring holding every key of `tests/vectors/seal.json` under its id
 /// (the lowest id active, the others decrypt-only), built once.
 pub fn vector_keyring() -> &'static Keyring {
-    static KEYRING: OnceLock<Keyring> = OnceLock::new();
+    vector_keyring_arc()
+}
+
+/// The same keyring, shared (as `policy::Plan` takes it).
+pub fn vector_keyring_arc() -> &'static Arc<Keyring> {
+    static KEYRING: OnceLock<Arc<Keyring>> = OnceLock::new();
     KEYRING.get_or_init(|| {
         let mut keys: Vec<(u32, [u8; 32])> = vectors::seal().iter().map(|v| (v.key_id, v.root_key)).collect();
         keys.sort();
@@ -257,7 +262,7 @@ pub fn vector_keyring() -> &'static Keyring {
             let state = if i == 0 { KeyState::Active } else { KeyState::DecryptOnly };
             keyring.add_key(id, RootKey::from_bytes(key), state).expect("vector keys are distinct");
         }
-        keyring
+        Arc::new(keyring)
     })
 }
 

@@ -129,7 +129,9 @@ impl Namespace {
 /// A keyed pseudonym: 128 bits of HMAC-SHA256 and the id of the root key
 /// version that made it.
 ///
-/// Text form: `tk1.<key id>.<22 characters of URL-safe base64>`.
+/// Text form: `tk1.<key id>.<22 characters of URL-safe base64>`, the key id
+/// in canonical decimal; parsing accepts only that one text (no white space,
+/// no leading zero: SPEC.md §9.2).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Token {
     key_id: u32,
@@ -197,10 +199,15 @@ impl core::str::FromStr for Token {
 
     fn from_str(s: &str) -> Result<Token> {
         let bad = || Error::Malformed("not a tk1 token");
-        let rest = s.trim().strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
+        // Strict (SPEC.md §9.2): one text per token, so no white space and
+        // the key id in canonical decimal ("tk1.01." is not "tk1.1.").
+        let rest = s.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
         let (id, b64) = rest.split_once('.').ok_or_else(bad)?;
         if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad());
+        }
+        if id.len() > 1 && id.starts_with('0') {
+            return Err(Error::Malformed("tk1 token key id with a leading zero"));
         }
         let key_id = id.parse::<u32>().map_err(|_| bad())?;
         let mut digest = [0u8; TOKEN_LEN];
