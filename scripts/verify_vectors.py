@@ -12,6 +12,9 @@ standard library and the `cryptography` package:
 * for tests/vectors/keyring.json (§7.2), if present: unwrap each wrapped
   subject key and open its subject-sealed envelope (§5), and open each
   protected keyring file with its passphrase (§6);
+* check §6.4's reader cost limits (`CostTooHigh` after the bounds, before any
+  Argon2id run) and §6.2's pins rules (§6.3 check 12, `InvalidPins`) on
+  keyring files the script writes itself from §6 (valid tag and checksum);
 * check that the reader's structural checks fail in the order of §3.8;
 * check §3.3's canonical forms: every vector's plaintext is canonical, and
   envelopes crafted around valid values in non-canonical spellings (upper-case
@@ -101,6 +104,13 @@ FILE_VERSION = 1
 MAX_FILE = 16 << 20
 PASSPHRASE_PROVIDER = "passphrase-argon2id"
 STATES = {1: "active", 2: "decrypt-only", 3: "destroyed"}
+# §6.4: bounds every file must meet (else `Parameters`), then the reader's cost
+# limits (else `CostTooHigh`), the crate's defaults: m KiB, t, p, m·t.
+ARGON2_BOUNDS = {"t": 64, "p": 64, "m": 4 << 20}
+DEFAULT_COST_LIMITS = {"m": 1 << 20, "t": 10, "p": 16, "work": 2 << 20}
+# §6.2 pins: `namespace:domain`, namespace one of these; §9.1 domain names.
+PIN_NAMESPACES = ("pseudonym", "blind_index", "fpe")
+DOMAIN_RE = re.compile(r"[a-z0-9._-]{1,64}")
 
 
 class OpenError(Exception):
@@ -556,20 +566,41 @@ class Reader:
         return len(self.data) - self.pos
 
 
-def unwrap_passphrase_dek(blob: bytes, passphrase: str) -> bytes:
-    """§6.4: Argon2id KEK, check value, then AES-256-GCM unwrap of the DEK."""
+ARGON2_RUNS = [0]  # how many times Argon2id ran: refusals of §6.4 step 2a must not run it
+
+
+def argon2id_kek(passphrase: str, salt: bytes, m: int, t: int, p: int) -> bytes:
+    """§6.4: KEK = Argon2id(passphrase, salt, m KiB, t passes, p lanes, 32 bytes, v0x13)."""
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
+    ARGON2_RUNS[0] += 1
+    return Argon2id(salt=salt, length=32, iterations=t, lanes=p, memory_cost=m).derive(passphrase.encode())
+
+
+def within_bounds(m: int, t: int, p: int) -> bool:
+    """§6.4: 1 <= t <= 64, 1 <= p <= 64, 8·p <= m <= 4 194 304."""
+    return 1 <= t <= ARGON2_BOUNDS["t"] and 1 <= p <= ARGON2_BOUNDS["p"] and 8 * p <= m <= ARGON2_BOUNDS["m"]
+
+
+def within_cost_limits(m: int, t: int, p: int, limits: dict = DEFAULT_COST_LIMITS) -> bool:
+    """§6.4 reader cost limits: m <= max m, t <= max t, p <= max p, m·t <= max work."""
+    return m <= limits["m"] and t <= limits["t"] and p <= limits["p"] and m * t <= limits["work"]
+
+
+def unwrap_passphrase_dek(blob: bytes, passphrase: str, limits: dict = DEFAULT_COST_LIMITS) -> bytes:
+    """§6.4: bounds, cost limits, Argon2id KEK, check value, then AES-256-GCM unwrap of the DEK."""
     r = Reader(blob)
     m, t, p = r.uint(4), r.uint(4), r.uint(4)
-    if not (1 <= t <= 64 and 1 <= p <= 64 and 8 * p <= m <= 4 << 20):
+    if not within_bounds(m, t, p):
         raise OpenError("KeyringFile(Parameters)")
+    if not within_cost_limits(m, t, p, limits):  # step 2a: before any Argon2id work
+        raise OpenError("KeyringFile(CostTooHigh)")
     salt, check = r.take(16), r.take(16)
     aad_len = r.pos
     nonce, ct = r.take(12), r.take(32 + 16)
     if r.rest():
         raise OpenError("KeyringFile(Malformed)")
-    kek = Argon2id(salt=salt, length=32, iterations=t, lanes=p, memory_cost=m).derive(passphrase.encode())
+    kek = argon2id_kek(passphrase, salt, m, t, p)
     if not hmac.compare_digest(derive(kek, KEYRING_CHECK_LABEL)[:16], check):
         raise OpenError("KeyringFile(WrongPassphrase)")
     try:
@@ -578,8 +609,23 @@ def unwrap_passphrase_dek(blob: bytes, passphrase: str) -> bytes:
         raise OpenError("KeyringFile(Tampered)") from e
 
 
-def open_keyring_file(data: bytes, passphrase: str) -> list[dict]:
-    """§6.1-§6.3 with the passphrase provider; returns the keys of §6.2."""
+def pins_error(why: str) -> OpenError:
+    return OpenError(f"KeyringFile(InvalidPins({why}))")
+
+
+def check_pin_name(name: str) -> None:
+    """§6.2 pins rule 2: `namespace:domain`, split at the first `:` (as the crate
+    does; a name without `:` has no known namespace)."""
+    ns, colon, domain = name.partition(":")
+    if not colon or ns not in PIN_NAMESPACES:
+        raise pins_error("unknown pin namespace")
+    if not DOMAIN_RE.fullmatch(domain):
+        raise pins_error("invalid domain name")
+
+
+def read_keyring_file(data: bytes, passphrase: str,
+                      limits: dict = DEFAULT_COST_LIMITS) -> tuple[list[dict], dict[str, int]]:
+    """§6.1-§6.3 with the passphrase provider; returns the keys and pins of §6.2."""
     if len(data) > MAX_FILE:
         raise OpenError("KeyringFile(Malformed)")
     if data[:4] != FILE_MAGIC:
@@ -600,7 +646,7 @@ def open_keyring_file(data: bytes, passphrase: str) -> list[dict]:
         raise OpenError("KeyringFile(Corrupted)")
     if provider != PASSPHRASE_PROVIDER.encode():
         raise OpenError("KeyringFile(ProviderMismatch)")
-    dek = unwrap_passphrase_dek(wrapped, passphrase)
+    dek = unwrap_passphrase_dek(wrapped, passphrase, limits)
     try:
         payload = AESGCM(dek).decrypt(nonce, body, data[:header_len])
     except InvalidTag as e:
@@ -615,9 +661,89 @@ def open_keyring_file(data: bytes, passphrase: str) -> list[dict]:
         active += state == 1
         material = None if state == 3 else p.take(32)
         keys.append({"id": key_id, "state": STATES[state], "seal_count": seals, "material": material})
-    if p.rest() or active > 1:
+    if active > 1:
         raise OpenError("KeyringFile(Malformed)")
-    return keys
+    # Optional pins section (§6.2): whatever follows the keys. Rule 1 first;
+    # each pin is read whole (short reads are `Truncated`), then rules 2 and 3.
+    pins: dict[str, int] = {}
+    if p.rest():
+        n = p.uint(4)
+        if n == 0:
+            raise pins_error("empty pins section")
+        for _ in range(n):
+            raw = p.take(p.uint(2))
+            key_id = p.uint(4)
+            try:
+                name = raw.decode("utf-8")
+            except UnicodeDecodeError as e:  # §6.2 says UTF-8; the crate: Malformed
+                raise OpenError("KeyringFile(Malformed)") from e
+            check_pin_name(name)
+            if name in pins:
+                raise pins_error("duplicate pin")
+            pins[name] = key_id
+    if p.rest():
+        raise OpenError("KeyringFile(Malformed)")
+    # Rule 4, once every pin is read (in name order, as the crate's BTreeMap).
+    states = {k["id"]: k["state"] for k in keys}
+    for name in sorted(pins, key=str.encode):
+        if pins[name] not in states:
+            raise pins_error("pin to a missing key")
+        if states[pins[name]] == "destroyed":
+            raise pins_error("pin to a destroyed key")
+    return keys, pins
+
+
+def open_keyring_file(data: bytes, passphrase: str, limits: dict = DEFAULT_COST_LIMITS) -> list[dict]:
+    """§6.1-§6.3 with the passphrase provider; returns the keys of §6.2."""
+    return read_keyring_file(data, passphrase, limits)[0]
+
+
+# ------------------------------------------------------------------ §6 writer (crafted files)
+
+
+def wrap_passphrase_dek(dek: bytes, passphrase: str, m: int, t: int, p: int,
+                        salt: bytes = b"\x5a" * 16, nonce: bytes = b"\x6b" * 12) -> bytes:
+    """§6.4: the 104-byte wrapped DEK m || t || p || salt || check || nonce || GCM(KWK, DEK)."""
+    kek = argon2id_kek(passphrase, salt, m, t, p)
+    head = u32be(m) + u32be(t) + u32be(p) + salt + derive(kek, KEYRING_CHECK_LABEL)[:16]
+    return head + nonce + AESGCM(derive(kek, KEYRING_WRAP_LABEL)).encrypt(nonce, dek, head)
+
+
+def keyring_payload(keys: list[tuple[int, int, int]], pins: list[tuple] | None = None,
+                    pins_count: int | None = None) -> bytes:
+    """§6.2: keys as (id, state code, seal_count), material `id` x 32 unless
+    destroyed; then, if `pins` is not None, the pins section announcing
+    `pins_count` (default: how many are given). A pin name may be bytes."""
+    out = u32be(len(keys))
+    for key_id, state, seals in keys:
+        out += u32be(key_id) + bytes([state]) + struct.pack(">Q", seals)
+        out += b"" if state == 3 else bytes([key_id & 0xFF]) * 32
+    if pins is not None:
+        out += u32be(len(pins) if pins_count is None else pins_count)
+        for name, key_id in pins:
+            raw = name if isinstance(name, bytes) else name.encode()
+            out += u16be(len(raw)) + raw + u32be(key_id)
+    return out
+
+
+def write_keyring_file(payload: bytes, passphrase: str, m: int = 8, t: int = 1, p: int = 1,
+                       dek: bytes = b"\x3c" * 32, nonce: bytes = b"\x4d" * 12) -> bytes:
+    """§6.1: a passphrase-provider file around `payload`, with a valid tag and checksum."""
+    wrapped = wrap_passphrase_dek(dek, passphrase, m, t, p)
+    provider = PASSPHRASE_PROVIDER.encode()
+    head = FILE_MAGIC + bytes([FILE_VERSION, len(provider)]) + provider + u16be(len(wrapped)) + wrapped
+    out = head + nonce + AESGCM(dek).encrypt(nonce, payload, head)
+    return out + hashlib.sha256(out).digest()
+
+
+# Offset of m in a passphrase file: magic, version, P, provider id, W (§6.1, §6.4).
+PARAMS_AT = 4 + 1 + 1 + len(PASSPHRASE_PROVIDER) + 2
+
+
+def with_costs(data: bytes, m: int, t: int, p: int) -> bytes:
+    """A passphrase file whose stored Argon2id parameters are replaced, checksum fixed."""
+    body = data[:PARAMS_AT] + u32be(m) + u32be(t) + u32be(p) + data[PARAMS_AT + 12:-32]
+    return body + hashlib.sha256(body).digest()
 
 
 # ------------------------------------------------------------------ checks
@@ -736,6 +862,100 @@ def check_keyring_file(v: dict) -> None:
     expect_error("KeyringFile(Tampered)", open_keyring_file, body + hashlib.sha256(body).digest(), pw)
 
 
+def check_cost_limits(published: dict | None) -> None:
+    """§6.4 steps 2 and 2a: bounds (`Parameters`), then the reader's cost limits
+    (`CostTooHigh`), both before any Argon2id work; files within them open.
+    `published` is a keyring_files vector (§7.2), refused by a tighter reader."""
+    pw = "correct horse"
+    keys = [(1, 2, 5), (2, 1, 7)]
+    good = write_keyring_file(keyring_payload(keys), pw)  # m = 8, t = 1, p = 1
+    assert [k["id"] for k in open_keyring_file(good, pw)] == [1, 2], "crafted file opens"
+    lim = DEFAULT_COST_LIMITS
+    refused = [
+        ((4 << 20, 1, 1), "CostTooHigh"),                    # 4 GiB: within the bounds, over the limits
+        ((lim["m"] + 1, 1, 1), "CostTooHigh"),               # just over the memory limit
+        ((64, lim["t"] + 1, 1), "CostTooHigh"),              # just over the passes limit
+        ((8 * (lim["p"] + 1), 1, lim["p"] + 1), "CostTooHigh"),  # just over the lanes limit
+        ((lim["m"], lim["t"], 1), "CostTooHigh"),            # each within, m·t over
+        ((lim["work"] // 2 + 1, 2, 1), "CostTooHigh"),       # m·t just over 2 GiB·passes
+        ((1 << 20, 64, 64), "CostTooHigh"),
+        ((64, 0, 1), "Parameters"),                          # bounds are checked first...
+        ((4, 1, 1), "Parameters"),                           # m < 8·p
+        ((64, 65, 1), "Parameters"),                         # ...t over both: Parameters
+        ((8 * 65, 1, 65), "Parameters"),
+        (((4 << 20) + 1, 1, 1), "Parameters"),
+    ]
+    for (m, t, p), want in refused:
+        before = ARGON2_RUNS[0]
+        expect_error(f"KeyringFile({want})", open_keyring_file, with_costs(good, m, t, p), pw)
+        assert ARGON2_RUNS[0] == before, f"Argon2id ran for m={m} t={t} p={p}"
+    # The limits are inclusive (checked on the predicate: running them costs GiBs).
+    for m, t, p in [(lim["m"], 2, 1), (lim["work"] // lim["t"], lim["t"], lim["p"]), (19456, 2, 1), (8, 1, 1)]:
+        assert within_bounds(m, t, p) and within_cost_limits(m, t, p), f"m={m} t={t} p={p} is within"
+    # The reader sets its limits: a tighter reader refuses the same file.
+    files = [(good, pw)] + ([(bytes.fromhex(published["file_hex"]), published["passphrase"])] if published else [])
+    for data, passphrase in files:
+        for tight in ({**lim, "m": 7}, {**lim, "work": 7}):
+            before = ARGON2_RUNS[0]
+            expect_error("KeyringFile(CostTooHigh)", open_keyring_file, data, passphrase, tight)
+            assert ARGON2_RUNS[0] == before, "Argon2id ran under tight limits"
+    # A file within the limits but with a wrong passphrase still gets that far.
+    expect_error("KeyringFile(WrongPassphrase)", open_keyring_file, good, pw + "!")
+
+
+def check_pins(_: object) -> None:
+    """§6.2 pins rules 1-4 and §6.3 check 12: crafted files (valid tag and
+    checksum) that break one rule each are refused with its `InvalidPins`."""
+    pw = "pins"
+    keys = [(1, 2, 0), (2, 1, 0), (3, 3, 0)]  # decrypt-only, active, destroyed
+
+    def read(pins, count=None, extra=b"", ring=keys):
+        return read_keyring_file(write_keyring_file(keyring_payload(ring, pins, count) + extra, pw), pw)
+
+    def refused(want, pins, count=None, extra=b"", ring=keys):
+        expect_error(want if want.startswith("KeyringFile(") else f"KeyringFile(InvalidPins({want}))",
+                     read, pins, count, extra, ring)
+
+    # Accepted: no section, all three namespaces, one namespace only, a pin to the active key.
+    assert read(None)[1] == {}
+    good = [("blind_index:sales", 1), ("fpe:sales", 1), ("pseudonym:sales", 1)]
+    assert read(good)[1] == dict(good)
+    edge = "a" * 62 + ".-"
+    assert read([("pseudonym:" + edge, 2), ("fpe:a_b", 1)])[1] == {"pseudonym:" + edge: 2, "fpe:a_b": 1}
+    # Rule 1.
+    refused("empty pins section", [])
+    # Rule 2: the namespace, then the domain (§9.1: 1-64 of a-z 0-9 . _ -).
+    refused("unknown pin namespace", [("tokens:sales", 1)])
+    refused("unknown pin namespace", [("Pseudonym:sales", 1)])
+    refused("unknown pin namespace", [(":sales", 1)])
+    refused("unknown pin namespace", [("sales", 1)])  # no `:` at all (the crate's answer)
+    refused("invalid domain name", [("pseudonym:Sales!", 1)])
+    refused("invalid domain name", [("pseudonym:", 1)])
+    refused("invalid domain name", [("fpe:" + "a" * 65, 1)])
+    refused("invalid domain name", [("fpe:sales:x", 1)])  # split at the first `:`
+    refused("invalid domain name", [("blind_index:sal es", 1)])
+    # Rule 3.
+    refused("duplicate pin", [("fpe:sales", 1), ("fpe:sales", 2)])
+    # Rule 4.
+    refused("pin to a missing key", [("pseudonym:sales", 9)])
+    refused("pin to a missing key", [("pseudonym:sales", 0)])
+    refused("pin to a destroyed key", [("pseudonym:sales", 3)])
+    # Order: rules 2-3 per pin in file order, rule 4 once all pins are read.
+    refused("unknown pin namespace", [("fpe:sales", 9), ("tokens:sales", 1)])
+    refused("invalid domain name", [("fpe:sales", 1), ("fpe:Sales", 1), ("fpe:sales", 1)])
+    refused("duplicate pin", [("fpe:sales", 9), ("fpe:sales", 1)])
+    # Several pins breaking rule 4: the first in name byte order (the crate's; SPEC is silent).
+    refused("pin to a destroyed key", [("pseudonym:sales", 9), ("fpe:sales", 3)])
+    refused("pin to a missing key", [("pseudonym:sales", 3), ("fpe:sales", 9)])
+    # Structure stays Truncated / Malformed: a short section, bytes after it, bad keys.
+    refused("KeyringFile(Truncated)", [("fpe:sales", 1)], count=2)
+    refused("KeyringFile(Truncated)", None, extra=b"\x00\x00")  # not even a count
+    refused("KeyringFile(Malformed)", [("fpe:sales", 1)], extra=b"\x00")
+    refused("KeyringFile(Malformed)", [("fpe:sales", 9)], extra=b"\x00")  # before rule 4
+    refused("KeyringFile(Malformed)", [("tokens:x", 1)], ring=[(1, 1, 0), (2, 1, 0)])  # two active keys
+    refused("KeyringFile(Malformed)", [(b"fpe:\xff", 1)])  # not UTF-8 (the crate's answer)
+
+
 # ------------------------------------------------------------------ --explain
 
 
@@ -827,6 +1047,9 @@ def main() -> int:
             checks.append((f"subject[{i}] {v['kind']} for {v['subject']!r}", check_subject_vector, v))
         for i, v in enumerate(extra.get("keyring_files", [])):
             checks.append((f"keyring_file[{i}]: {v['note']}", check_keyring_file, v))
+    published = extra["keyring_files"][0] if KEYRING_VECTORS.exists() and extra.get("keyring_files") else None
+    checks.append(("§6.4 reader cost limits (CostTooHigh before Argon2id)", check_cost_limits, published))
+    checks.append(("§6.2/§6.3 pins: crafted files refused with InvalidPins", check_pins, None))
 
     vectors_dir = SEAL_VECTORS.parent
     checks.append(("§9.2 token", check_token, (vectors_dir / "token.txt").read_text(encoding="utf-8").strip()))
