@@ -653,42 +653,43 @@ def read_keyring_file(data: bytes, passphrase: str,
         raise OpenError("KeyringFile(Tampered)") from e
     p = Reader(payload)
     keys, seen, active = [], set(), 0
+    # §6.3 rows 10-11: each key's fields are read, then checked, in turn.
     for _ in range(p.uint(4)):
         key_id, state, seals = p.uint(4), p.uint(1), p.uint(8)
-        if state not in STATES or key_id == 0 or key_id in seen:
+        if state not in STATES or key_id == 0 or key_id in seen or (state == 1 and active):
             raise OpenError("KeyringFile(Malformed)")
         seen.add(key_id)
         active += state == 1
         material = None if state == 3 else p.take(32)
         keys.append({"id": key_id, "state": STATES[state], "seal_count": seals, "material": material})
-    if active > 1:
-        raise OpenError("KeyringFile(Malformed)")
-    # Optional pins section (§6.2): whatever follows the keys. Rule 1 first;
-    # each pin is read whole (short reads are `Truncated`), then rules 2 and 3.
-    pins: dict[str, int] = {}
-    if p.rest():
-        n = p.uint(4)
-        if n == 0:
-            raise pins_error("empty pins section")
-        for _ in range(n):
+    # Optional pins section (§6.2): whatever follows the keys, read whole
+    # (short reads are `Truncated`, a name that is not UTF-8 `Malformed`)...
+    section = p.rest() > 0
+    raw_pins: list[tuple[str, int]] = []
+    if section:
+        for _ in range(p.uint(4)):
             raw = p.take(p.uint(2))
             key_id = p.uint(4)
             try:
-                name = raw.decode("utf-8")
-            except UnicodeDecodeError as e:  # §6.2 says UTF-8; the crate: Malformed
+                raw_pins.append((raw.decode("utf-8"), key_id))
+            except UnicodeDecodeError as e:
                 raise OpenError("KeyringFile(Malformed)") from e
-            check_pin_name(name)
-            if name in pins:
-                raise pins_error("duplicate pin")
-            pins[name] = key_id
     if p.rest():
         raise OpenError("KeyringFile(Malformed)")
-    # Rule 4, once every pin is read (in name order, as the crate's BTreeMap).
+    # ... then row 12: rule 1, rules 2-3 per pin in file order, rule 4 per pin in file order.
+    if section and not raw_pins:
+        raise pins_error("empty pins section")
+    pins: dict[str, int] = {}
+    for name, key_id in raw_pins:
+        check_pin_name(name)
+        if name in pins:
+            raise pins_error("duplicate pin")
+        pins[name] = key_id
     states = {k["id"]: k["state"] for k in keys}
-    for name in sorted(pins, key=str.encode):
-        if pins[name] not in states:
+    for _, key_id in raw_pins:
+        if key_id not in states:
             raise pins_error("pin to a missing key")
-        if states[pins[name]] == "destroyed":
+        if states[key_id] == "destroyed":
             raise pins_error("pin to a destroyed key")
     return keys, pins
 
@@ -944,9 +945,12 @@ def check_pins(_: object) -> None:
     refused("unknown pin namespace", [("fpe:sales", 9), ("tokens:sales", 1)])
     refused("invalid domain name", [("fpe:sales", 1), ("fpe:Sales", 1), ("fpe:sales", 1)])
     refused("duplicate pin", [("fpe:sales", 9), ("fpe:sales", 1)])
-    # Several pins breaking rule 4: the first in name byte order (the crate's; SPEC is silent).
-    refused("pin to a destroyed key", [("pseudonym:sales", 9), ("fpe:sales", 3)])
-    refused("pin to a missing key", [("pseudonym:sales", 3), ("fpe:sales", 9)])
+    # Several pins breaking rule 4: the first in file order (§6.3 row 12).
+    refused("pin to a missing key", [("pseudonym:sales", 9), ("fpe:sales", 3)])
+    refused("pin to a destroyed key", [("pseudonym:sales", 3), ("fpe:sales", 9)])
+    # Structure before rules: bytes after the section are Malformed even when a pin breaks a rule.
+    refused("KeyringFile(Malformed)", [("tokens:sales", 1)], extra=b"\x00")
+    refused("KeyringFile(Malformed)", [], extra=b"\x00")  # n = 0 and trailing bytes
     # Structure stays Truncated / Malformed: a short section, bytes after it, bad keys.
     refused("KeyringFile(Truncated)", [("fpe:sales", 1)], count=2)
     refused("KeyringFile(Truncated)", None, extra=b"\x00\x00")  # not even a count

@@ -219,4 +219,18 @@ fn pins_must_be_what_spec_allows() {
         KeyringFileError::InvalidPins("duplicate pin")
     );
     assert_eq!(refused(&[("fpe:sales", 1)], Some(2)), KeyringFileError::Truncated);
+    // Rule 4 in file order (SPEC §6.3 row 12), not in name order.
+    assert_eq!(
+        refused(&[("pseudonym:sales", 9), ("fpe:sales", 3)], None),
+        KeyringFileError::InvalidPins("pin to a missing key")
+    );
+    assert_eq!(
+        refused(&[("pseudonym:sales", 3), ("fpe:sales", 9)], None),
+        KeyringFileError::InvalidPins("pin to a destroyed key")
+    );
+    // Rules 2-3 for every pin before rule 4 for any.
+    assert_eq!(
+        refused(&[("fpe:sales", 9), ("tokens:sales", 1)], None),
+        KeyringFileError::InvalidPins("unknown pin namespace")
+    );
 }

@@ -209,15 +209,25 @@ fn check_pin_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// The payload of SPEC.md §6.2, read front to back with the checks in the
+/// order of §6.3 rows 10–12: each key's fields are read (`Truncated` when
+/// short) and checked (`Malformed`) before the next key; the pins section is
+/// read whole and the payload must end there (`Malformed`) before the pin
+/// rules are applied in file order (`InvalidPins`).
 fn parse_payload(payload: &[u8]) -> Result<Keyring> {
+    let malformed = || file_err(KeyringFileError::Malformed);
     let mut r = Reader(payload);
     let count = r.u32()?;
     let mut keyring = Keyring::new();
+    let mut seen = Vec::new();
     let mut active = None;
     for _ in 0..count {
-        let id = r.u32()?;
-        let state = KeyState::from_code(r.u8()?).ok_or(file_err(KeyringFileError::Malformed))?;
-        let seals = r.u64()?;
+        let (id, state, seals) = (r.u32()?, r.u8()?, r.u64()?);
+        let state = KeyState::from_code(state).ok_or_else(malformed)?;
+        if id == 0 || seen.contains(&id) || (state == KeyState::Active && active.is_some()) {
+            return Err(malformed());
+        }
+        seen.push(id);
         let root = if state == KeyState::Destroyed {
             None
         } else {
@@ -227,41 +237,38 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
         };
         // Insert the active key last so that `insert` does not demote it.
         if state == KeyState::Active {
-            if active.is_some() {
-                return Err(file_err(KeyringFileError::Malformed));
-            }
             active = Some((id, root, seals));
         } else {
-            keyring.insert(id, root, state, seals).map_err(|_| file_err(KeyringFileError::Malformed))?;
+            keyring.insert(id, root, state, seals).map_err(|_| malformed())?;
         }
-    }
-    // Optional pins section (SPEC.md §6.2): present only when non-empty.
-    if !r.0.is_empty() {
-        let pins = r.u32()?;
-        if pins == 0 {
-            return Err(pins_err("empty pins section"));
-        }
-        for _ in 0..pins {
-            let len = r.u16()?;
-            let name = std::str::from_utf8(r.take(usize::from(len))?)
-                .map_err(|_| file_err(KeyringFileError::Malformed))?;
-            let id = r.u32()?;
-            check_pin_name(name)?;
-            if keyring.pins.insert(name.to_owned(), id).is_some() {
-                return Err(pins_err("duplicate pin"));
-            }
-        }
-    }
-    if !r.0.is_empty() {
-        return Err(file_err(KeyringFileError::Malformed));
     }
     if let Some((id, root, seals)) = active {
-        keyring
-            .insert(id, root, KeyState::Active, seals)
-            .map_err(|_| file_err(KeyringFileError::Malformed))?;
+        keyring.insert(id, root, KeyState::Active, seals).map_err(|_| malformed())?;
     }
-    // A pin names a key that can still derive (SPEC.md §6.2).
-    for &id in keyring.pins.values() {
+    // Optional pins section: present only when non-empty. Structure first.
+    let mut pins: Vec<(&str, u32)> = Vec::new();
+    let section = !r.0.is_empty();
+    if section {
+        for _ in 0..r.u32()? {
+            let len = r.u16()?;
+            let name = std::str::from_utf8(r.take(usize::from(len))?).map_err(|_| malformed())?;
+            pins.push((name, r.u32()?));
+        }
+    }
+    if !r.0.is_empty() {
+        return Err(malformed());
+    }
+    // Then the rules of §6.2, in order.
+    if section && pins.is_empty() {
+        return Err(pins_err("empty pins section"));
+    }
+    for &(name, id) in &pins {
+        check_pin_name(name)?;
+        if keyring.pins.insert(name.to_owned(), id).is_some() {
+            return Err(pins_err("duplicate pin"));
+        }
+    }
+    for &(_, id) in &pins {
         match keyring.keys.iter().find(|k| k.id == id) {
             None => return Err(pins_err("pin to a missing key")),
             Some(k) if k.state == KeyState::Destroyed => return Err(pins_err("pin to a destroyed key")),
