@@ -10,10 +10,13 @@
 //! `DESENSITIZE_BLESS=1 cargo test -p desensitize-cli --test golden`, and
 //! review the diff.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::run_dir::ok;
 use desensitize::keys::{KeyState, PassphraseProvider, RootKey};
 use desensitize::{BankCard, Context, IdNumber, Keyring};
 
@@ -70,10 +73,6 @@ impl Drop for Dir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.0);
     }
-}
-
-fn ok(o: &Output) {
-    assert!(o.status.success(), "run failed: {}", String::from_utf8_lossy(&o.stderr));
 }
 
 /// Compare with the expected file, or write it under `DESENSITIZE_BLESS=1`.

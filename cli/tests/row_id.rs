@@ -3,14 +3,14 @@
 //! `open --row-id-column user_id --value-column ...`, for CSV and JSON Lines,
 //! and `seal` with the same flags gives what `run`'s output opens like.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use desensitize::Keyring;
-use desensitize::keys::PassphraseProvider;
-
-const PASS: &str = "correct horse battery staple";
+use common::data::csv_rows;
+use common::run_dir;
 
 const POLICY: &str = r#"
 table = "users"
@@ -31,18 +31,14 @@ const IDS: [&str; 3] = ["11010519491231002X", "440524188001010014", "11010519491
 const PHONES: [&str; 3] = ["13800138000", "13900139000", ""];
 const USERS: [&str; 3] = ["0b8e4c1e-5f6a-4c43-9d2e-1f7a3b9c0d11", "acct:42/eu", "7"];
 
-struct Dir(PathBuf);
+/// A fresh directory with a keyring `k`, its passphrase file `p` and `POLICY`.
+struct Dir(run_dir::Dir);
 
 impl Dir {
     fn new(name: &str) -> Dir {
-        let path = std::env::temp_dir().join(format!("dz-rowid-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        let provider = PassphraseProvider::with_params(PASS, 1024, 1, 1).unwrap();
-        Keyring::generate().unwrap().save(&path.join("k"), &provider).unwrap();
-        std::fs::write(path.join("p"), format!("{PASS}\n")).unwrap();
-        std::fs::write(path.join("policy.toml"), POLICY).unwrap();
-        Dir(path)
+        let dir = run_dir::Dir::new(&format!("rowid-{name}"));
+        dir.write("policy.toml", POLICY);
+        Dir(dir)
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -51,7 +47,7 @@ impl Dir {
 
     fn cli(&self, args: &[&str], stdin: &[u8]) -> Output {
         let mut c = Command::new(env!("CARGO_BIN_EXE_desensitize"));
-        c.current_dir(&self.0)
+        c.current_dir(&self.0.path)
             .args(args)
             .args(["--keys", "k", "--passphrase-file", "p"])
             .env_remove("DESENSITIZE_PASSPHRASE")
@@ -68,17 +64,6 @@ impl Dir {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
-    rdr.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect()
 }
 
 /// `open` of one column of `input` (a file in `dir`), row ids from `user_id`.

@@ -2,32 +2,25 @@
 //! thread count and block size, and malformed CSV quoting refused as a row
 //! error that names the row and the column, never the value.
 
+mod common;
+
 use std::fs;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use desensitize::Keyring;
-use desensitize::keys::PassphraseProvider;
-
-const PASS: &str = "correct horse battery staple";
+use common::data::bank_card;
+use common::run_dir::{self, stderr};
 
 /// A fresh directory with a keyring `k` (cheap Argon2 parameters) and its
 /// passphrase file `p`; removed on drop.
-struct Dir(PathBuf);
+struct Dir(run_dir::Dir);
 
 impl Dir {
     fn new(name: &str) -> Dir {
-        let path = std::env::temp_dir().join(format!("dz-par-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&path);
-        fs::create_dir_all(&path).unwrap();
-        let provider = PassphraseProvider::with_params(PASS, 1024, 1, 1).unwrap();
-        Keyring::generate().unwrap().save(&path.join("k"), &provider).unwrap();
-        fs::write(path.join("p"), format!("{PASS}\n")).unwrap();
-        Dir(path)
+        Dir(run_dir::Dir::new(&format!("par-{name}")))
     }
 
     fn write(&self, name: &str, text: &str) {
-        fs::write(self.0.join(name), text).unwrap();
+        self.0.write(name, text);
     }
 
     fn read(&self, name: &str) -> Vec<u8> {
@@ -36,40 +29,13 @@ impl Dir {
 
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_desensitize"))
-            .current_dir(&self.0)
+            .current_dir(&self.0.path)
             .args(["run", "--policy", "policy.toml", "--keys", "k", "--passphrase-file", "p"])
             .args(args)
             .env_remove("DESENSITIZE_PASSPHRASE")
             .output()
             .unwrap()
     }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// A Luhn-valid 16-digit card number.
-fn bank_card(n: u64) -> String {
-    let payload = format!("622202{n:09}");
-    let mut sum = 0;
-    for (i, b) in payload.bytes().rev().enumerate() {
-        let mut d = u32::from(b - b'0');
-        if i % 2 == 0 {
-            d *= 2;
-            if d > 9 {
-                d -= 9;
-            }
-        }
-        sum += d;
-    }
-    format!("{payload}{}", (10 - sum % 10) % 10)
 }
 
 const POLICY: &str = r##"

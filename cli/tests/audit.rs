@@ -1,0 +1,87 @@
+//! The audit log of `open` (issue 8): no plaintext without a written event,
+//! a private file that is never a symlink, refusals audited before the error.
+
+mod common;
+
+use common::{Env, json_lines, lines, text};
+
+/// `count` phone numbers sealed for users.phone, one per line (row = line).
+fn sealed_phones(env: &Env, count: usize) -> String {
+    let phones: String = (0..count).map(|i| format!("1380013800{i}\n")).collect();
+    env.keyed_ok(
+        &["seal", "--kind", "mobile_phone", "--table", "users", "--column", "phone", "--row-id-from-line"],
+        &phones,
+    )
+}
+
+fn open_args<'a>(audit: &'a str, on_invalid: &'a str) -> Vec<&'a str> {
+    let mut args = vec!["open", "--kind", "mobile_phone", "--purpose", "support", "--table", "users"];
+    args.extend(["--column", "phone", "--row-id-from-line", "--on-invalid", on_invalid]);
+    if !audit.is_empty() {
+        args.extend(["--audit", audit]);
+    }
+    args
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn open_prints_no_plaintext_when_the_audit_log_cannot_be_written() {
+    let env = Env::with_keys("audit-full");
+    let sealed = sealed_phones(&env, 3);
+    for mode in ["error", "mark"] {
+        let out = env.keyed(&open_args("/dev/full", mode), &sealed);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
+        assert!(!stdout.contains("1380013800"), "{mode}: plaintext printed: {stdout}");
+        assert!(
+            stderr.contains("audit event not recorded") && stderr.contains("/dev/full"),
+            "{mode}: unclear message: {stderr}"
+        );
+        assert!(!stderr.contains("1380013800"), "{stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_audit_log_is_private_and_never_a_symlink() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::with_keys("audit-file");
+    let sealed = sealed_phones(&env, 1);
+    env.keyed_ok(&open_args("audit.jsonl", "error"), &sealed);
+    let mode = std::fs::metadata(env.path("audit.jsonl")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "audit log mode {mode:o}");
+    assert_eq!(json_lines(&std::fs::read_to_string(env.path("audit.jsonl")).unwrap()).len(), 1);
+
+    // A symlink, dangling or not, is refused before anything is opened.
+    std::fs::write(env.path("elsewhere"), "").unwrap();
+    std::os::unix::fs::symlink(env.path("elsewhere"), env.path("link.jsonl")).unwrap();
+    std::os::unix::fs::symlink(env.path("missing"), env.path("dangling.jsonl")).unwrap();
+    for link in ["link.jsonl", "dangling.jsonl"] {
+        let out = env.keyed(&open_args(link, "error"), &sealed);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        assert!(text(&out.stderr).contains("symbolic link"), "{}", text(&out.stderr));
+    }
+    assert_eq!(std::fs::read_to_string(env.path("elsewhere")).unwrap(), "");
+    assert!(!env.path("missing").exists());
+}
+
+#[test]
+fn refused_envelopes_are_audited_before_the_error() {
+    let env = Env::with_keys("audit-refused");
+    let out = env.keyed(&open_args("audit.jsonl", "mark"), "not sealed\ndz1.AQ\ndz1.!!\n\n");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lines(&text(&out.stdout)), ["#INVALID"; 4]);
+    let events = json_lines(&std::fs::read_to_string(env.path("audit.jsonl")).unwrap());
+    let errors: Vec<&str> = events.iter().map(|e| e["error"].as_str().unwrap()).collect();
+    assert_eq!(
+        errors,
+        [
+            "malformed sealed value: not a dz1 sealed value",
+            "sealed value is truncated",
+            "malformed sealed value: invalid base64 in sealed value",
+            "malformed sealed value: not a dz1 sealed value",
+        ]
+    );
+    assert!(events.iter().all(|e| e["outcome"] == "refused" && e["purpose"] == "support"));
+}

@@ -1,0 +1,159 @@
+//! Seal contexts on the command line (issue 9): any fields in any order, the
+//! empty context, and row ids bound from a column of CSV and JSON Lines records.
+
+mod common;
+
+use common::{Env, PHONE, json_lines, lines, text};
+
+#[test]
+fn contexts_of_any_fields_in_any_order_and_the_empty_one() {
+    let env = Env::with_keys("contexts");
+    let seal_with = |ctx: &[&str]| {
+        env.keyed_ok(&[&["seal", "--kind", "mobile_phone"][..], ctx].concat(), &format!("{PHONE}\n"))
+    };
+    let open_with = |ctx: &[&str], sealed: &str| {
+        env.keyed(&[&["open", "--kind", "mobile_phone", "--purpose", "p"][..], ctx].concat(), sealed)
+    };
+    let opens = |ctx: &[&str], sealed: &str| {
+        let out = open_with(ctx, sealed);
+        out.status.success() && text(&out.stdout) == format!("{PHONE}\n")
+    };
+
+    // The empty context, in both spellings.
+    let sealed = seal_with(&["--empty-context"]);
+    assert!(opens(&["--context-json", "[]"], &sealed));
+    assert!(opens(&["--empty-context"], &sealed));
+    assert!(!opens(&["--table", "t", "--column", "c"], &sealed));
+
+    // Fields in order; another order is another context.
+    let sealed = seal_with(&["--context-field", "tenant=acme", "--context-field", "purpose=billing"]);
+    assert!(opens(&["--context-json", r#"[["tenant","acme"],["purpose","billing"]]"#], &sealed));
+    assert!(!opens(&["--context-field", "purpose=billing", "--context-field", "tenant=acme"], &sealed));
+    assert!(!opens(&["--context-field", "tenant=acme"], &sealed));
+
+    // table/column as fields is the same context as the flags; extra fields follow.
+    let sealed =
+        seal_with(&["--table", "t", "--column", "c", "--context-field", "row=7", "--context-field", "x=a=b"]);
+    assert!(opens(&["--context-json", r#"[["table","t"],["column","c"],["row","7"],["x","a=b"]]"#], &sealed));
+    assert!(opens(
+        &[
+            "--context-field",
+            "table=t",
+            "--context-field",
+            "column=c",
+            "--context-field",
+            "row=7",
+            "--context-field",
+            "x=a=b"
+        ],
+        &sealed
+    ));
+    // Names with `=` only through JSON.
+    let sealed = seal_with(&["--context-json", r#"[["a=b","c"]]"#]);
+    assert!(opens(&["--context-json", r#"[["a=b","c"]]"#], &sealed));
+    assert!(!opens(&["--context-field", "a=b=c"], &sealed));
+
+    // Usage errors, before any key is needed.
+    for (ctx, expected) in [
+        (&[][..], "say where the values live"),
+        (&["--table", "t"][..], "--column"),
+        (&["--context-field", "noequals"][..], "expected NAME=VALUE"),
+        (&["--empty-context", "--row-id-from-line"][..], "cannot be used with"),
+        (&["--context-json", "{\"a\":1}"][..], "--context-json: expected a JSON list"),
+        (&["--context-json", "[]", "--table", "t", "--column", "c"][..], "cannot be used with"),
+    ] {
+        let out = open_with(ctx, "x\n");
+        assert_eq!(out.status.code(), Some(2), "{ctx:?}");
+        assert!(text(&out.stderr).contains(expected), "{ctx:?}: {}", text(&out.stderr));
+    }
+    let long = format!("f={}", "x".repeat(1025));
+    let out = open_with(&["--context-field", &long], "x\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("context field too long"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
+    let env = Env::with_keys("records");
+    let ctx = ["--table", "users", "--column", "phone", "--row-id-column", "uid", "--value-column", "phone"];
+    let csv_in = format!("uid,phone,note\n7f1c-aa,{PHONE},\"a, b\"\n9e2d-bb,,x\nc3,13900139000,\n");
+    let sealed = env.keyed_ok(&[&["seal", "--kind", "mobile_phone"][..], &ctx].concat(), &csv_in);
+    let rows: Vec<&str> = lines(&sealed);
+    assert_eq!(rows[0], "uid,phone,note");
+    assert!(rows[1].starts_with("7f1c-aa,dz1.") && rows[1].ends_with(",\"a, b\""), "{sealed}");
+    assert_eq!(rows[2], "9e2d-bb,,x", "a blank value stays blank");
+    assert!(!sealed.contains(PHONE));
+
+    let open =
+        [&["open", "--kind", "mobile_phone", "--purpose", "p", "--audit", "audit.jsonl"][..], &ctx].concat();
+    assert_eq!(env.keyed_ok(&open, &sealed), csv_in, "the same records, the values opened");
+    let audit = json_lines(&std::fs::read_to_string(env.path("audit.jsonl")).unwrap());
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0]["context"]["row"], "7f1c-aa");
+
+    // Swapped row ids: refused (row and column named, never the value); marked with --on-invalid mark.
+    let swapped = sealed.replace("7f1c-aa,", "TMP,").replace("c3,", "7f1c-aa,").replace("TMP,", "c3,");
+    let out = env.keyed(&open, &swapped);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("row 1, column phone: "), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(PHONE));
+    let marked = env.keyed_ok(&[&open[..], &["--on-invalid", "mark"]].concat(), &swapped);
+    assert_eq!(lines(&marked)[1], "c3,#INVALID,\"a, b\"");
+
+    // JSON Lines: numbers are row ids as `run` reads them; fields come back as strings.
+    let jsonl = format!("{{\"uid\":42,\"phone\":\"{PHONE}\"}}\n\n{{\"phone\":null,\"uid\":43}}\n");
+    let j = ["--format", "jsonl"];
+    let sealed = env.keyed_ok(&[&["seal", "--kind", "mobile_phone"][..], &ctx, &j].concat(), &jsonl);
+    let rows = json_lines(&sealed);
+    assert_eq!(rows.len(), 2);
+    assert!(rows[0]["phone"].as_str().unwrap().starts_with("dz1."));
+    assert_eq!(rows[1], serde_json::json!({"phone": "", "uid": "43"}));
+    let opened = env.keyed_ok(&[&open[..], &j].concat(), &sealed);
+    assert_eq!(
+        opened,
+        format!("{{\"uid\":\"42\",\"phone\":\"{PHONE}\"}}\n{{\"phone\":\"\",\"uid\":\"43\"}}\n")
+    );
+    let ctx42 = ["--table", "users", "--column", "phone", "--context-field", "row=42"];
+    let one = rows[0]["phone"].as_str().unwrap();
+    assert_eq!(
+        env.keyed_ok(
+            &[&["open", "--kind", "mobile_phone", "--purpose", "p"][..], &ctx42].concat(),
+            &format!("{one}\n")
+        ),
+        format!("{PHONE}\n")
+    );
+
+    // Structure errors name the row or the column.
+    for (args, input, expected) in [
+        (
+            &ctx[..],
+            "id,phone\n1,2\n",
+            "--row-id-column uid: the input has no such column (it has: id, phone)",
+        ),
+        (&ctx[..], "uid,phone\n1\n", "row 1: 1 fields where the header has 2"),
+        (&ctx[..], "uid,phone,phone\n1,2,3\n", "--value-column phone: the header names it twice"),
+        (&ctx[..], "", "the input is empty"),
+        (&[&ctx[..], &j].concat()[..], "{\"uid\":1,\"phone\":[1]}\n", "row 1: not a JSON object"),
+        (
+            &[&ctx[..], &j].concat()[..],
+            "{\"uid\":1,\"phone\":\"1\",\"phone\":\"2\"}\n",
+            "row 1: key phone appears twice",
+        ),
+        (
+            &[&ctx[..], &j].concat()[..],
+            "{\"phone\":\"13800138000\"}\n",
+            "row 1, column phone: the row id is empty",
+        ),
+    ] {
+        let out = env.keyed(&[&["seal", "--kind", "mobile_phone"][..], args].concat(), input);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(expected), "{}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains(PHONE));
+    }
+    // --row-id-column needs --value-column.
+    let out = env.keyed(
+        &["seal", "--kind", "mobile_phone", "--table", "t", "--column", "c", "--row-id-column", "uid"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
