@@ -1,6 +1,9 @@
 //! Shared fixtures: sample values of every kind, and small helpers.
 #![allow(dead_code)]
 
+pub mod prop_checks;
+pub mod strategies;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 
