@@ -9,6 +9,7 @@ use super::apply::Cells;
 use super::rules::{Action, ColumnRule, Fact};
 use super::{PolicyError, Reason};
 use crate::generalize::{AgeBand, division, geohash, grid_cell};
+use crate::seal::envelope;
 use crate::pseudo::{Domain, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform};
 use crate::{
     Address, BankCard, Biometric, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei, IpAddress,
@@ -108,19 +109,25 @@ impl<T: Sealable> Column for Typed<T> {
                     cells.push(v.mask(if strict { MaskLevel::Strict } else { *level }).as_bytes())
                 }
                 Act::Seal { keyring, base, per_row } => {
-                    let sealed = if *per_row {
+                    // The envelope is base64-encoded straight into the cell.
+                    let into = |env: &[u8]| envelope::append_text(env, cells.pending_buf());
+                    if *per_row {
                         let id = match row_id {
                             RowId::Id("") => return Err("the row id is empty".into()),
                             RowId::Id(id) => id,
                             RowId::Bad | RowId::None => return Err("the row id is not valid UTF-8".into()),
                         };
-                        keyring.seal_text(&v, &base.clone().with_row(id))
+                        keyring.seal_envelope_with(&v, &base.clone().with_row(id), into)
                     } else {
-                        keyring.seal_text(&v, base)
-                    };
-                    cells.push(sealed.map_err(reason)?.as_bytes());
+                        keyring.seal_envelope_with(&v, base, into)
+                    }
+                    .map_err(reason)?;
+                    cells.close();
                 }
-                Act::Pseudonym(p, token) => cells.push(token(p, &v).to_text().as_bytes()),
+                Act::Pseudonym(p, token) => {
+                    let (text, len) = token(p, &v).text_bytes();
+                    cells.push(&text[..len]);
+                }
                 Act::Fpe(cipher, fpe) => fpe(cipher, &v, cells).map_err(reason)?,
                 Act::Index(index) => {
                     let _ = write!(cells, "{}", index(&v));

@@ -333,6 +333,41 @@ impl Keyring {
     /// envelope as `seal(..)?.to_text()`, built on the stack with one
     /// allocation (the returned string).
     pub fn seal_text<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<String> {
+        self.seal_envelope_with(value, ctx, envelope::to_text)
+    }
+
+    /// Seal to the text form (`dz1.…`) appended to `out`: what
+    /// [`Keyring::seal_text`] returns, without allocating when `out` has
+    /// room (reuse one `String` across values). On an error `out` is left
+    /// as it was.
+    ///
+    /// ```
+    /// use desensitize::{Context, Keyring, MobilePhone, Sealed};
+    ///
+    /// let keyring = Keyring::generate()?;
+    /// let ctx = Context::new("users", "phone");
+    /// let mut out = String::with_capacity(128);
+    /// for phone in ["13800138000", "13900139000"] {
+    ///     out.clear();
+    ///     keyring.seal_text_into(&phone.parse::<MobilePhone>()?, &ctx, &mut out)?;
+    ///     let sealed: Sealed<MobilePhone> = out.parse()?;
+    ///     assert_eq!(keyring.open(&sealed, &ctx, "test")?.expose(), phone);
+    /// }
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn seal_text_into<T: Sealable>(&self, value: &T, ctx: &Context, out: &mut String) -> Result<()> {
+        self.seal_envelope_with(value, ctx, |bytes| envelope::push_text(bytes, out))
+    }
+
+    /// Seal `value` under the active key with a fresh nonce into a stack
+    /// buffer (for the usual sizes) and run `f` on the finished binary
+    /// envelope (ciphertext only); `f` does not run on an error.
+    pub(crate) fn seal_envelope_with<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
         if ctx.is_poisoned() {
             return Err(Error::Context("context field too long"));
         }
@@ -346,12 +381,12 @@ impl Keyring {
             nonce: fresh_nonce()?,
         };
         let len = HEADER_LEN + plain.len() + TAG_LEN;
-        let text = with_scratch::<128, _>(len, |buf| {
+        let out = with_scratch::<128, _>(len, |buf| {
             key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??;
-            Ok::<_, Error>(envelope::to_text(buf))
+            Ok::<_, Error>(f(buf))
         })?;
         key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-        Ok(text)
+        Ok(out)
     }
 
     /// Open a text-form envelope (`dz1.…`) in one step: what
