@@ -104,25 +104,13 @@ impl Drop for Folded {
 /// is wiped on drop, and so is the partial output when a character is
 /// refused.
 pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<Folded> {
+    if input.is_ascii() {
+        return fold_plain_ascii(input.as_bytes(), keep);
+    }
     let input = input.trim();
     let mut out = Folded::with_room(input.len());
     let buf = out.storage();
     let mut len = 0;
-    if input.is_ascii() {
-        // The common case: no full-width forms, one byte per character.
-        for &b in input.as_bytes() {
-            if matches!(b, b' ' | b'-' | b'\t') {
-                continue;
-            }
-            if !keep(char::from(b)) {
-                return None;
-            }
-            buf[len] = b;
-            len += 1;
-        }
-        out.len = len;
-        return Some(out);
-    }
     for c in input.chars() {
         let c = match c {
             // Full-width forms U+FF01..U+FF5E map onto ASCII 0x21..0x7E.
@@ -144,6 +132,31 @@ pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<Fol
     Some(out)
 }
 
+/// [`fold_ascii`] of ASCII input (the common case): nothing to fold, one
+/// byte per character, and `str::trim` is the trim of ASCII white space
+/// (`\t`, `\n`, `\x0B`, `\x0C`, `\r`, space).
+fn fold_plain_ascii(input: &[u8], keep: impl Fn(char) -> bool) -> Option<Folded> {
+    let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let start = input.iter().position(|b| !is_space(b)).unwrap_or(input.len());
+    let end = input.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    let input = &input[start..end];
+    let mut out = Folded::with_room(input.len());
+    let buf = &mut out.storage()[..input.len()];
+    let mut len = 0;
+    for &b in input {
+        if matches!(b, b' ' | b'-' | b'\t') {
+            continue;
+        }
+        if !keep(char::from(b)) {
+            return None;
+        }
+        buf[len] = b;
+        len += 1;
+    }
+    out.len = len;
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +171,21 @@ mod tests {
         let f = fold_ascii(&long, |c| c.is_ascii_digit()).unwrap();
         assert!(f.heap.is_some());
         assert_eq!(f.as_str(), "12".repeat(100));
+    }
+
+    #[test]
+    fn ascii_path_trims_like_str_trim() {
+        // The same outcome as folding `str::trim`'s output char by char.
+        let any = |c: char| c != '!';
+        for s in ["\x0B12\r\n", " \t1 2\x0C", "\n\n", "", "1\n2", "\x1C1", "-1-", "1!", " ! "] {
+            let reference: Option<String> = s
+                .trim()
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '\t'))
+                .map(|c| any(c).then_some(c))
+                .collect();
+            assert_eq!(fold_ascii(s, any).map(|f| f.as_str().to_owned()), reference, "{s:?}");
+        }
     }
 
     #[test]
