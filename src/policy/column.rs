@@ -9,7 +9,7 @@ use super::apply::Cells;
 use super::rules::{Action, ColumnRule, Fact};
 use super::{PolicyError, Reason};
 use crate::generalize::{AgeBand, division, geohash, grid_cell};
-use crate::seal::envelope;
+use crate::seal::{ScopeCipher, envelope};
 use crate::pseudo::{Domain, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform};
 use crate::{
     Address, BankCard, Biometric, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei, IpAddress,
@@ -69,7 +69,9 @@ enum Act<T> {
     Keep,
     Drop,
     Mask(MaskLevel),
-    Seal { keyring: Arc<Keyring>, base: Context, per_row: bool },
+    /// `resolved`: the sealing cipher, when it could be resolved at compile
+    /// time (else each seal reports the key error, as the keyring does).
+    Seal { keyring: Arc<Keyring>, base: Context, per_row: bool, resolved: Option<ScopeCipher> },
     Pseudonym(Pseudonymizer, TokenFn<T>),
     Fpe(FpeCipher, FpeFn<T>),
     Index(Box<dyn Fn(&T) -> IndexValue + Send + Sync>),
@@ -108,7 +110,8 @@ impl<T: Sealable> Column for Typed<T> {
                 Act::Mask(level) => {
                     cells.push(v.mask(if strict { MaskLevel::Strict } else { *level }).as_bytes())
                 }
-                Act::Seal { keyring, base, per_row } => {
+                Act::Seal { keyring, base, per_row, resolved } => {
+                    let resolved = resolved.as_ref();
                     // The envelope is base64-encoded straight into the cell.
                     let into = |env: &[u8]| envelope::append_text(env, cells.pending_buf());
                     if *per_row {
@@ -117,9 +120,9 @@ impl<T: Sealable> Column for Typed<T> {
                             RowId::Id(id) => id,
                             RowId::Bad | RowId::None => return Err("the row id is not valid UTF-8".into()),
                         };
-                        keyring.seal_envelope_with(&v, &base.clone().with_row(id), into)
+                        keyring.seal_envelope_by(&v, &base.clone().with_row(id), resolved, into)
                     } else {
-                        keyring.seal_envelope_with(&v, base, into)
+                        keyring.seal_envelope_by(&v, base, resolved, into)
                     }
                     .map_err(reason)?;
                     cells.close();
@@ -352,7 +355,9 @@ fn typed<T: Sealable>(
         Action::Seal => {
             let table = env.table.ok_or_else(not_for)?;
             let base = Context::try_new(table, &c.name).map_err(col_err)?;
-            Act::Seal { keyring: keyring()?, base, per_row: env.per_row }
+            let keyring = keyring()?;
+            let resolved = keyring.scope_cipher_for(T::KIND, &base).ok();
+            Act::Seal { keyring, base, per_row: env.per_row, resolved }
         }
         Action::Pseudonym(domain) => {
             Act::Pseudonym(keyring()?.pseudonymizer(domain).map_err(col_err)?, ops.token.ok_or_else(not_for)?)

@@ -28,8 +28,10 @@
 mod context;
 pub(crate) mod envelope;
 pub(crate) mod random;
+mod scoped;
 
 pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
+pub(crate) use scoped::ScopeCipher;
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -368,6 +370,19 @@ impl Keyring {
         ctx: &Context,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
+        self.seal_envelope_by(value, ctx, None, f)
+    }
+
+    /// [`Keyring::seal_envelope_with`], with the cipher resolved earlier for
+    /// this kind and scope when it still matches the active key (no cache
+    /// lock); otherwise the cipher comes from the cache.
+    pub(crate) fn seal_envelope_by<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        resolved: Option<&ScopeCipher>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
         if ctx.is_poisoned() {
             return Err(Error::Context("context field too long"));
         }
@@ -382,7 +397,10 @@ impl Keyring {
         };
         let len = HEADER_LEN + plain.len() + TAG_LEN;
         let out = with_scratch::<128, _>(len, |buf| {
-            key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??;
+            match resolved.and_then(|r| r.matching(key.id, T::KIND, ctx)) {
+                Some(c) => seal_into(c, &header, &[], ctx, plain, buf)?,
+                None => key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??,
+            }
             Ok::<_, Error>(f(buf))
         })?;
         key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
