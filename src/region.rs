@@ -165,7 +165,11 @@ mod tests {
     fn from_code_is_the_table() {
         // The index agrees with a scan of the table for every byte.
         for code in 0..=u8::MAX {
-            assert_eq!(Province::from_code(code), PROVINCES.iter().copied().find(|p| p.code == code), "{code}");
+            assert_eq!(
+                Province::from_code(code),
+                PROVINCES.iter().copied().find(|p| p.code == code),
+                "{code}"
+            );
         }
         assert_eq!(Province::from_code(44).map(|p| p.name()), Some("广东省"));
     }

@@ -39,7 +39,6 @@ impl Folded {
         }
     }
 
-
     /// The folded bytes (ASCII only).
     pub(crate) fn as_bytes(&self) -> &[u8] {
         match &self.heap {

@@ -19,7 +19,6 @@
 
 use core::fmt;
 
-
 use crate::error::{Error, Invalid, Result};
 use crate::mask::MaskLevel;
 

@@ -9,8 +9,8 @@ use super::apply::Cells;
 use super::rules::{Action, ColumnRule, Fact};
 use super::{PolicyError, Reason};
 use crate::generalize::{AgeBand, division, geohash, grid_cell};
-use crate::seal::{ScopeCipher, envelope};
 use crate::pseudo::{Domain, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform};
+use crate::seal::{ScopeCipher, envelope};
 use crate::{
     Address, BankCard, Biometric, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei, IpAddress,
     Keyring, Kind, Landline, LicensePlate, MacAddress, MaskLevel, MobilePhone, Passport, PersonName,
@@ -71,7 +71,12 @@ enum Act<T> {
     Mask(MaskLevel),
     /// `resolved`: the sealing cipher, when it could be resolved at compile
     /// time (else each seal reports the key error, as the keyring does).
-    Seal { keyring: Arc<Keyring>, base: Context, per_row: bool, resolved: Option<ScopeCipher> },
+    Seal {
+        keyring: Arc<Keyring>,
+        base: Context,
+        per_row: bool,
+        resolved: Option<ScopeCipher>,
+    },
     Pseudonym(Pseudonymizer, TokenFn<T>),
     Fpe(FpeCipher, FpeFn<T>),
     Index(Box<dyn Fn(&T) -> IndexValue + Send + Sync>),

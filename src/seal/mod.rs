@@ -399,7 +399,9 @@ impl Keyring {
         let out = with_scratch::<128, _>(len, |buf| {
             match resolved.and_then(|r| r.matching(key.id, T::KIND, ctx)) {
                 Some(c) => seal_into(c, &header, &[], ctx, plain, buf)?,
-                None => key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??,
+                None => {
+                    key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??
+                }
             }
             Ok::<_, Error>(f(buf))
         })?;

@@ -24,7 +24,8 @@ impl ScopeCipher {
     /// The cipher, if it is the one for sealing `kind` at `ctx` under key `key_id`.
     #[inline]
     pub(crate) fn matching(&self, key_id: u32, kind: Kind, ctx: &Context) -> Option<&Aes256Gcm> {
-        (self.key_id == key_id && self.kind == kind && *self.scope == *ctx.scope_encoded()).then_some(&self.cipher)
+        (self.key_id == key_id && self.kind == kind && *self.scope == *ctx.scope_encoded())
+            .then_some(&self.cipher)
     }
 }
 
