@@ -75,7 +75,7 @@ enum Act<T> {
         keyring: Arc<Keyring>,
         base: Context,
         per_row: bool,
-        resolved: Option<ScopeCipher>,
+        resolved: Option<Box<ScopeCipher>>,
     },
     Pseudonym(Pseudonymizer, TokenFn<T>),
     Fpe(FpeCipher, FpeFn<T>),
@@ -116,7 +116,7 @@ impl<T: Sealable> Column for Typed<T> {
                     cells.push(v.mask(if strict { MaskLevel::Strict } else { *level }).as_bytes())
                 }
                 Act::Seal { keyring, base, per_row, resolved } => {
-                    let resolved = resolved.as_ref();
+                    let resolved = resolved.as_deref();
                     // The envelope is base64-encoded straight into the cell.
                     let into = |env: &[u8]| envelope::append_text(env, cells.pending_buf());
                     if *per_row {
@@ -361,7 +361,7 @@ fn typed<T: Sealable>(
             let table = env.table.ok_or_else(not_for)?;
             let base = Context::try_new(table, &c.name).map_err(col_err)?;
             let keyring = keyring()?;
-            let resolved = keyring.scope_cipher_for(T::KIND, &base).ok();
+            let resolved = keyring.scope_cipher_for(T::KIND, &base).ok().map(Box::new);
             Act::Seal { keyring, base, per_row: env.per_row, resolved }
         }
         Action::Pseudonym(domain) => {
