@@ -72,6 +72,18 @@ const PROVINCES: [Province; 35] = [
     p(83, "台湾居民居住证", "台湾", "Taiwan (residence permit)", None),
 ];
 
+/// `PROVINCES` index + 1 of each two-digit code, 0 for none: a lookup per
+/// ID number parse and per province fact, so no scan.
+const BY_CODE: [u8; 100] = {
+    let mut table = [0u8; 100];
+    let mut i = 0;
+    while i < PROVINCES.len() {
+        table[PROVINCES[i].code as usize] = i as u8 + 1;
+        i += 1;
+    }
+    table
+};
+
 impl Province {
     /// Every known province-level code, in code order.
     pub fn all() -> &'static [Province] {
@@ -80,7 +92,10 @@ impl Province {
 
     /// The division with this two-digit code.
     pub fn from_code(code: u8) -> Option<Province> {
-        PROVINCES.iter().copied().find(|p| p.code == code)
+        match BY_CODE.get(usize::from(code)) {
+            Some(&at) if at > 0 => Some(PROVINCES[usize::from(at) - 1]),
+            _ => None,
+        }
     }
 
     /// The division whose licence plates start with `c` (e.g. `京`).
@@ -144,6 +159,19 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(codes, sorted);
+    }
+
+    #[test]
+    fn from_code_is_the_table() {
+        // The index agrees with a scan of the table for every byte.
+        for code in 0..=u8::MAX {
+            assert_eq!(
+                Province::from_code(code),
+                PROVINCES.iter().copied().find(|p| p.code == code),
+                "{code}"
+            );
+        }
+        assert_eq!(Province::from_code(44).map(|p| p.name()), Some("广东省"));
     }
 
     #[test]

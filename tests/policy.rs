@@ -274,3 +274,54 @@ fn one_plan_many_threads_same_output() {
     });
     assert_eq!(serial, parallel);
 }
+
+/// Sealed cells are written straight into the output buffer with the
+/// column's cipher resolved at compile time: each opens at its place (and
+/// per-row values only at their row), every nonce is fresh, and a keyring
+/// left without an active key fails each value with the keyring's error.
+#[test]
+fn sealed_cells_open_at_their_place() {
+    use desensitize::{Context, Sealed};
+    let seal_policy = |extra: &str| {
+        Policy::from_toml(&format!(
+            "table = \"users\"\ntoday = \"2026-11-23\"\n{extra}\n[columns.uid]\naction = \"keep\"\n\
+             [columns.id]\nkind = \"id_number\"\naction = \"seal\"\n"
+        ))
+        .unwrap()
+    };
+    let keyring = Arc::new(Keyring::generate().unwrap());
+    for per_row in [false, true] {
+        let policy = seal_policy(if per_row { "row_id = \"uid\"" } else { "" });
+        let plan = Plan::from_policy(&policy, &["uid", "id"], Some(keyring.clone())).unwrap();
+        let mut cells = Cells::new();
+        let mut seen = Vec::new();
+        for uid in ["7", "8"] {
+            let v = plan.apply(1, &[uid, ADULT][..], &mut cells, &mut Report::default()).unwrap();
+            assert_eq!(v, Verdict::Write);
+            let text = std::str::from_utf8(cells.get(1)).unwrap().to_owned();
+            let base = Context::new("users", "id");
+            let ctx = if per_row { base.clone().with_row(uid) } else { base.clone() };
+            let sealed: Sealed<IdNumber> = text.parse().unwrap();
+            assert_eq!(keyring.open(&sealed, &ctx, "test").unwrap().expose(), ADULT);
+            if per_row {
+                let other = base.with_row(if uid == "7" { "8" } else { "7" });
+                assert_eq!(
+                    keyring.open(&sealed, &other, "test").unwrap_err(),
+                    desensitize::Error::ContextMismatch
+                );
+            }
+            seen.push(text);
+        }
+        assert_ne!(seen[0], seen[1], "the same value sealed twice must differ (fresh nonces)");
+    }
+
+    // No active key: the plan compiles as before and every value fails.
+    let mut retired = Keyring::new();
+    retired
+        .add_key(1, desensitize::keys::RootKey::from_bytes([7; 32]), desensitize::keys::KeyState::DecryptOnly)
+        .unwrap();
+    let plan = Plan::from_policy(&seal_policy(""), &["uid", "id"], Some(Arc::new(retired))).unwrap();
+    let err = plan.apply(1, &["7", ADULT][..], &mut Cells::new(), &mut Report::default()).unwrap_err();
+    assert_eq!(err.column, Some(1));
+    assert_eq!(err.reason.to_string(), desensitize::Error::NoActiveKey.to_string());
+}

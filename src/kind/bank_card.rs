@@ -38,13 +38,13 @@ pub struct BankCard(SecretString);
 impl BankCard {
     fn parse(input: &str) -> Result<BankCard> {
         check_len(KIND, input, MAX_INPUT)?;
-        let digits = SecretString::from(
-            fold_ascii(input, |c| c.is_ascii_digit()).ok_or(Error::invalid(KIND, Invalid::Character))?,
-        );
-        if digits.as_str().is_empty() {
+        let folded =
+            fold_ascii(input, |c| c.is_ascii_digit()).ok_or(Error::invalid(KIND, Invalid::Character))?;
+        if folded.as_bytes().is_empty() {
             return Err(Error::invalid(KIND, Invalid::Empty));
         }
-        BankCard::from_canonical(digits)
+        // `folded` (on the stack) wipes itself on drop.
+        BankCard::from_canonical(folded.to_secret())
     }
 
     /// Validate a canonical digit string in place (also the open path).

@@ -53,7 +53,7 @@ impl CreditCode {
             .ok_or(Error::invalid(KIND, Invalid::Character))?;
         // In place: an upper-cased copy would leave the folded text unwiped.
         folded.make_ascii_uppercase();
-        let code = SecretString::from(folded);
+        let code = folded.to_secret();
         let b = code.as_str().as_bytes();
         if b.is_empty() {
             return Err(Error::invalid(KIND, Invalid::Empty));

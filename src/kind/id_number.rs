@@ -2,10 +2,11 @@
 
 use crate::date::Date;
 use crate::error::{Error, Invalid, Result};
-use crate::kind::{Kind, check_len, fold_ascii, text_kind};
+use crate::kind::{Folded, Kind, check_len, fold_ascii, text_kind};
 use crate::mask::{MaskLevel, keep_ends_ascii};
 use crate::region::Province;
 use crate::secret::SecretString;
+use zeroize::Zeroizing;
 
 const KIND: Kind = Kind::IdNumber;
 const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -128,8 +129,7 @@ impl IdNumber {
             .ok_or(Error::invalid(KIND, Invalid::Character))?;
         // In place: an upper-cased copy would leave the folded text unwiped.
         folded.make_ascii_uppercase();
-        let digits = SecretString::from(folded);
-        let raw = digits.as_str().as_bytes();
+        let raw = folded.as_bytes();
         let err = |reason| Err(Error::invalid(KIND, reason));
         if raw.is_empty() {
             return err(Invalid::Empty);
@@ -141,19 +141,19 @@ impl IdNumber {
                 if !raw.iter().all(u8::is_ascii_digit) {
                     return err(Invalid::Character);
                 }
-                let mut v = Vec::with_capacity(18);
-                v.extend_from_slice(&raw[..6]);
-                v.extend_from_slice(b"19");
-                v.extend_from_slice(&raw[6..]);
-                v.push(check_char(&v));
-                upgraded = SecretString::new(String::from_utf8(v).unwrap_or_default());
-                upgraded.as_str().as_bytes()
+                let mut v = Zeroizing::new([0u8; 18]);
+                v[..6].copy_from_slice(&raw[..6]);
+                v[6..8].copy_from_slice(b"19");
+                v[8..17].copy_from_slice(&raw[6..]);
+                v[17] = check_char(&v[..17]);
+                upgraded = v;
+                &upgraded[..]
             }
             _ => return err(Invalid::Length),
         };
         validate(bytes, Some(today))?;
-        // `digits` (and `upgraded`) wipe themselves on drop.
-        Ok(IdNumber(SecretString::new(String::from_utf8(bytes.to_vec()).unwrap_or_default())))
+        // `folded` (and `upgraded`) wipe themselves on drop.
+        Ok(IdNumber(Folded::secret_of(bytes)))
     }
 
     /// Validate an 18-character canonical number in place (the open path:

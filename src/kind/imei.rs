@@ -34,9 +34,9 @@ pub struct Imei(SecretString);
 impl Imei {
     fn parse(input: &str) -> Result<Imei> {
         check_len(KIND, input, MAX_INPUT)?;
-        let digits = SecretString::from(
-            fold_ascii(input, |c| c.is_ascii_digit()).ok_or(Error::invalid(KIND, Invalid::Character))?,
-        );
+        let digits = fold_ascii(input, |c| c.is_ascii_digit())
+            .ok_or(Error::invalid(KIND, Invalid::Character))?
+            .to_secret();
         let b = digits.as_str().as_bytes();
         if b.is_empty() {
             return Err(Error::invalid(KIND, Invalid::Empty));

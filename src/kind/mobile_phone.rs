@@ -1,7 +1,7 @@
 //! PRC mobile phone number.
 
 use crate::error::{Error, Invalid, Result};
-use crate::kind::{Kind, check_len, fold_ascii, text_kind};
+use crate::kind::{Folded, Kind, check_len, fold_ascii, text_kind};
 use crate::mask::{MaskLevel, keep_ends_ascii};
 use crate::secret::SecretString;
 
@@ -47,7 +47,7 @@ impl MobilePhone {
         let mut folded = fold_ascii(input, |c| c.is_ascii_digit() || matches!(c, '+' | '(' | ')'))
             .ok_or(Error::invalid(KIND, Invalid::Character))?;
         // In place: `replace` would leave an unwiped copy of the number.
-        folded.retain(|c| !matches!(c, '(' | ')'));
+        folded.retain(|b| !matches!(b, b'(' | b')'));
         let s = folded.as_str();
         if s.is_empty() {
             return Err(Error::invalid(KIND, Invalid::Empty));
@@ -62,7 +62,7 @@ impl MobilePhone {
             s
         };
         validate(national.as_bytes())?;
-        Ok(MobilePhone(SecretString::new(national.to_owned())))
+        Ok(MobilePhone(Folded::secret_of(national.as_bytes())))
     }
 
     /// Validate an 11-digit canonical number in place (the open path).

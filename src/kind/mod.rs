@@ -19,8 +19,6 @@
 
 use core::fmt;
 
-use zeroize::Zeroizing;
-
 use crate::error::{Error, Invalid, Result};
 use crate::mask::MaskLevel;
 
@@ -31,6 +29,7 @@ mod biometric;
 mod canonical_tests;
 mod credit_code;
 mod email;
+mod fold;
 mod geo_point;
 mod id_number;
 mod imei;
@@ -48,6 +47,7 @@ pub use bank_card::BankCard;
 pub use biometric::Biometric;
 pub use credit_code::CreditCode;
 pub use email::Email;
+pub(crate) use fold::{Folded, fold_ascii};
 pub use geo_point::GeoPoint;
 pub(crate) use id_number::check_char as id_check_char;
 pub use id_number::{Gender, IdNumber};
@@ -296,32 +296,6 @@ pub trait Sensitive:
 ///
 /// Every kind except [`Password`] (which is only ever hashed).
 pub trait Sealable: Sensitive + private::Canonical {}
-
-/// Trim, drop common separators and fold full-width digits and letters to
-/// ASCII. Returns `None` on any other character. The output is what digit
-/// kinds validate; it is wiped on drop, and so is the partial output when a
-/// character is refused.
-pub(crate) fn fold_ascii(input: &str, keep: impl Fn(char) -> bool) -> Option<Zeroizing<String>> {
-    // Folding never lengthens the text, so the buffer never reallocates
-    // (a reallocation would leave an unwiped copy behind).
-    let mut out = Zeroizing::new(String::with_capacity(input.len()));
-    for c in input.trim().chars() {
-        let c = match c {
-            // Full-width forms U+FF01..U+FF5E map onto ASCII 0x21..0x7E.
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0)?,
-            '\u{3000}' => ' ',
-            _ => c,
-        };
-        if matches!(c, ' ' | '-' | '\t') {
-            continue;
-        }
-        if !keep(c) {
-            return None;
-        }
-        out.push(c);
-    }
-    Some(out)
-}
 
 /// The canonical check of kinds without a dedicated validator: parse the
 /// opened text and require that it is already its own canonical form

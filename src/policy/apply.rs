@@ -94,6 +94,12 @@ impl Cells {
         self.data.extend_from_slice(b);
     }
 
+    /// The buffer the pending cell is written into, for encoders that
+    /// append to a `Vec` (end the cell with `close`).
+    pub(super) fn pending_buf(&mut self) -> &mut Vec<u8> {
+        &mut self.data
+    }
+
     /// Keep the first `cells` cells (and drop a cell being written).
     #[inline]
     pub(super) fn truncate(&mut self, cells: usize) {

@@ -10,6 +10,7 @@ use super::rules::{Action, ColumnRule, Fact};
 use super::{PolicyError, Reason};
 use crate::generalize::{AgeBand, division, geohash, grid_cell};
 use crate::pseudo::{Domain, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform};
+use crate::seal::{ScopeCipher, envelope};
 use crate::{
     Address, BankCard, Biometric, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei, IpAddress,
     Keyring, Kind, Landline, LicensePlate, MacAddress, MaskLevel, MobilePhone, Passport, PersonName,
@@ -68,7 +69,14 @@ enum Act<T> {
     Keep,
     Drop,
     Mask(MaskLevel),
-    Seal { keyring: Arc<Keyring>, base: Context, per_row: bool },
+    /// `resolved`: the sealing cipher, when it could be resolved at compile
+    /// time (else each seal reports the key error, as the keyring does).
+    Seal {
+        keyring: Arc<Keyring>,
+        base: Context,
+        per_row: bool,
+        resolved: Option<Box<ScopeCipher>>,
+    },
     Pseudonym(Pseudonymizer, TokenFn<T>),
     Fpe(FpeCipher, FpeFn<T>),
     Index(Box<dyn Fn(&T) -> IndexValue + Send + Sync>),
@@ -107,20 +115,27 @@ impl<T: Sealable> Column for Typed<T> {
                 Act::Mask(level) => {
                     cells.push(v.mask(if strict { MaskLevel::Strict } else { *level }).as_bytes())
                 }
-                Act::Seal { keyring, base, per_row } => {
-                    let sealed = if *per_row {
+                Act::Seal { keyring, base, per_row, resolved } => {
+                    let resolved = resolved.as_deref();
+                    // The envelope is base64-encoded straight into the cell.
+                    let into = |env: &[u8]| envelope::append_text(env, cells.pending_buf());
+                    if *per_row {
                         let id = match row_id {
                             RowId::Id("") => return Err("the row id is empty".into()),
                             RowId::Id(id) => id,
                             RowId::Bad | RowId::None => return Err("the row id is not valid UTF-8".into()),
                         };
-                        keyring.seal_text(&v, &base.clone().with_row(id))
+                        keyring.seal_envelope_by(&v, &base.clone().with_row(id), resolved, into)
                     } else {
-                        keyring.seal_text(&v, base)
-                    };
-                    cells.push(sealed.map_err(reason)?.as_bytes());
+                        keyring.seal_envelope_by(&v, base, resolved, into)
+                    }
+                    .map_err(reason)?;
+                    cells.close();
                 }
-                Act::Pseudonym(p, token) => cells.push(token(p, &v).to_text().as_bytes()),
+                Act::Pseudonym(p, token) => {
+                    let (text, len) = token(p, &v).text_bytes();
+                    cells.push(&text[..len]);
+                }
                 Act::Fpe(cipher, fpe) => fpe(cipher, &v, cells).map_err(reason)?,
                 Act::Index(index) => {
                     let _ = write!(cells, "{}", index(&v));
@@ -345,7 +360,9 @@ fn typed<T: Sealable>(
         Action::Seal => {
             let table = env.table.ok_or_else(not_for)?;
             let base = Context::try_new(table, &c.name).map_err(col_err)?;
-            Act::Seal { keyring: keyring()?, base, per_row: env.per_row }
+            let keyring = keyring()?;
+            let resolved = keyring.scope_cipher_for(T::KIND, &base).ok().map(Box::new);
+            Act::Seal { keyring, base, per_row: env.per_row, resolved }
         }
         Action::Pseudonym(domain) => {
             Act::Pseudonym(keyring()?.pseudonymizer(domain).map_err(col_err)?, ops.token.ok_or_else(not_for)?)

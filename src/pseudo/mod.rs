@@ -126,6 +126,9 @@ impl Namespace {
     }
 }
 
+/// Longest token text: "tk1." + up to 10 digits + "." + 22 characters.
+const TOKEN_TEXT_MAX: usize = 4 + 10 + 1 + 22;
+
 /// A keyed pseudonym: 128 bits of HMAC-SHA256 and the id of the root key
 /// version that made it.
 ///
@@ -157,8 +160,14 @@ impl Token {
     /// The text form `tk1.<key id>.<base64url>`, built without the
     /// formatting machinery (the same string as `to_string()`, faster).
     pub fn to_text(&self) -> String {
-        // "tk1." + up to 10 digits + "." + 22 characters.
-        let mut buf = [0u8; 4 + 10 + 1 + 22];
+        let (buf, len) = self.text_bytes();
+        String::from_utf8(buf[..len].to_vec()).unwrap_or_default()
+    }
+
+    /// The text form's bytes on the stack, and their length: for writers
+    /// that append it to their own buffer without an intermediate `String`.
+    pub(crate) fn text_bytes(&self) -> ([u8; TOKEN_TEXT_MAX], usize) {
+        let mut buf = [0u8; TOKEN_TEXT_MAX];
         buf[..4].copy_from_slice(TOKEN_PREFIX.as_bytes());
         let mut digits = [0u8; 10];
         let mut n = self.key_id;
@@ -178,13 +187,15 @@ impl Token {
         buf[at] = b'.';
         at += 1;
         at += URL_SAFE_NO_PAD.encode_slice(self.digest, &mut buf[at..]).unwrap_or(0);
-        String::from_utf8(buf[..at].to_vec()).unwrap_or_default()
+        (buf, at)
     }
 }
 
 impl fmt::Display for Token {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_text())
+        let (buf, len) = self.text_bytes();
+        // base64 and digits: ASCII.
+        f.write_str(core::str::from_utf8(&buf[..len]).unwrap_or(""))
     }
 }
 

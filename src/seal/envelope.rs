@@ -78,8 +78,7 @@ impl Header {
 /// Envelopes are ciphertext, so the fast (not constant-time) `base64` crate
 /// encodes them; key material goes through the constant-time `base64ct`.
 pub(crate) fn to_text(bytes: &[u8]) -> String {
-    // Unpadded length: 4 characters per 3 bytes, 2 or 3 for a partial group.
-    let enc_len = bytes.len() / 3 * 4 + [0, 2, 3][bytes.len() % 3];
+    let enc_len = encoded_len(bytes.len());
     let mut out = vec![0u8; TEXT_PREFIX.len() + enc_len];
     out[..TEXT_PREFIX.len()].copy_from_slice(TEXT_PREFIX.as_bytes());
     // The slice is exactly the encoded length, so encoding cannot fail, and
@@ -87,6 +86,30 @@ pub(crate) fn to_text(bytes: &[u8]) -> String {
     let written = URL_SAFE_NO_PAD.encode_slice(bytes, &mut out[TEXT_PREFIX.len()..]).unwrap_or(0);
     debug_assert_eq!(written, enc_len);
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Append the text form of `bytes` to `out` (see [`to_text`]).
+pub(crate) fn push_text(bytes: &[u8], out: &mut String) {
+    out.reserve(TEXT_PREFIX.len() + encoded_len(bytes.len()));
+    out.push_str(TEXT_PREFIX);
+    URL_SAFE_NO_PAD.encode_string(bytes, out);
+}
+
+/// Append the text form of `bytes` to `out` as bytes (see [`to_text`]).
+pub(crate) fn append_text(bytes: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let enc_len = encoded_len(bytes.len());
+    out.resize(start + TEXT_PREFIX.len() + enc_len, 0);
+    let (prefix, body) = out[start..].split_at_mut(TEXT_PREFIX.len());
+    prefix.copy_from_slice(TEXT_PREFIX.as_bytes());
+    // `body` is exactly the encoded length, so encoding cannot fail.
+    let written = URL_SAFE_NO_PAD.encode_slice(bytes, body).unwrap_or(0);
+    debug_assert_eq!(written, enc_len);
+}
+
+/// Unpadded base64 length: 4 characters per 3 bytes, 2 or 3 for a partial group.
+fn encoded_len(n: usize) -> usize {
+    n / 3 * 4 + [0, 2, 3][n % 3]
 }
 
 /// Decode a text form into `buf` when it fits; `None` if it does not fit or

@@ -28,8 +28,10 @@
 mod context;
 pub(crate) mod envelope;
 pub(crate) mod random;
+mod scoped;
 
 pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
+pub(crate) use scoped::ScopeCipher;
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -333,6 +335,54 @@ impl Keyring {
     /// envelope as `seal(..)?.to_text()`, built on the stack with one
     /// allocation (the returned string).
     pub fn seal_text<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<String> {
+        self.seal_envelope_with(value, ctx, envelope::to_text)
+    }
+
+    /// Seal to the text form (`dz1.…`) appended to `out`: what
+    /// [`Keyring::seal_text`] returns, without allocating when `out` has
+    /// room (reuse one `String` across values). On an error `out` is left
+    /// as it was.
+    ///
+    /// ```
+    /// use desensitize::{Context, Keyring, MobilePhone, Sealed};
+    ///
+    /// let keyring = Keyring::generate()?;
+    /// let ctx = Context::new("users", "phone");
+    /// let mut out = String::with_capacity(128);
+    /// for phone in ["13800138000", "13900139000"] {
+    ///     out.clear();
+    ///     keyring.seal_text_into(&phone.parse::<MobilePhone>()?, &ctx, &mut out)?;
+    ///     let sealed: Sealed<MobilePhone> = out.parse()?;
+    ///     assert_eq!(keyring.open(&sealed, &ctx, "test")?.expose(), phone);
+    /// }
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn seal_text_into<T: Sealable>(&self, value: &T, ctx: &Context, out: &mut String) -> Result<()> {
+        self.seal_envelope_with(value, ctx, |bytes| envelope::push_text(bytes, out))
+    }
+
+    /// Seal `value` under the active key with a fresh nonce into a stack
+    /// buffer (for the usual sizes) and run `f` on the finished binary
+    /// envelope (ciphertext only); `f` does not run on an error.
+    pub(crate) fn seal_envelope_with<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
+        self.seal_envelope_by(value, ctx, None, f)
+    }
+
+    /// [`Keyring::seal_envelope_with`], with the cipher resolved earlier for
+    /// this kind and scope when it still matches the active key (no cache
+    /// lock); otherwise the cipher comes from the cache.
+    pub(crate) fn seal_envelope_by<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        resolved: Option<&ScopeCipher>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
         if ctx.is_poisoned() {
             return Err(Error::Context("context field too long"));
         }
@@ -346,12 +396,17 @@ impl Keyring {
             nonce: fresh_nonce()?,
         };
         let len = HEADER_LEN + plain.len() + TAG_LEN;
-        let text = with_scratch::<128, _>(len, |buf| {
-            key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??;
-            Ok::<_, Error>(envelope::to_text(buf))
+        let out = with_scratch::<128, _>(len, |buf| {
+            match resolved.and_then(|r| r.matching(key.id, T::KIND, ctx)) {
+                Some(c) => seal_into(c, &header, &[], ctx, plain, buf)?,
+                None => {
+                    key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??
+                }
+            }
+            Ok::<_, Error>(f(buf))
         })?;
         key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-        Ok(text)
+        Ok(out)
     }
 
     /// Open a text-form envelope (`dz1.…`) in one step: what
