@@ -411,18 +411,7 @@ impl Faker {
 
 /// Appends a decimal number without padding.
 fn push_number(out: &mut String, value: u32) {
-    let mut digits = [0u8; 10];
-    let mut n = value;
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(core::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out.push_str(crate::digits::Decimal::new(value).as_str());
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@
 pub mod audit;
 pub mod batch;
 mod date;
+mod digits;
 mod error;
 pub mod fake;
 pub mod generalize;

@@ -230,18 +230,7 @@ fn id_fact(v: &IdNumber, f: Fact, o: &FactOpts, cells: &mut Cells) -> Result<(),
 
 /// Decimal digits of `n`, without the formatting machinery.
 fn push_number(cells: &mut Cells, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    cells.pending_extend(&digits[at..]);
+    cells.pending_extend(crate::digits::Decimal::new(n).as_bytes());
 }
 
 fn address_fact(v: &Address, f: Fact, o: &FactOpts, cells: &mut Cells) -> Result<(), Reason> {

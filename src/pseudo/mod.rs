@@ -169,20 +169,9 @@ impl Token {
     pub(crate) fn text_bytes(&self) -> ([u8; TOKEN_TEXT_MAX], usize) {
         let mut buf = [0u8; TOKEN_TEXT_MAX];
         buf[..4].copy_from_slice(TOKEN_PREFIX.as_bytes());
-        let mut digits = [0u8; 10];
-        let mut n = self.key_id;
-        let mut len = 0;
-        loop {
-            digits[len] = b'0' + (n % 10) as u8;
-            n /= 10;
-            len += 1;
-            if n == 0 {
-                break;
-            }
-        }
-        for i in 0..len {
-            buf[4 + i] = digits[len - 1 - i];
-        }
+        let digits = crate::digits::Decimal::new(self.key_id);
+        let len = digits.as_bytes().len();
+        buf[4..4 + len].copy_from_slice(digits.as_bytes());
         let mut at = 4 + len;
         buf[at] = b'.';
         at += 1;
