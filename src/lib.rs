@@ -2,8 +2,8 @@
 //!
 //! Typed, leak-proof personal information for Rust: every kind of personal
 //! data (ID numbers, phone numbers, bank cards, locations, ...) is its own
-//! validated type that can be **masked** for screens and logs, and (in later
-//! modules) **sealed**, **pseudonymized** and **generalized**.
+//! validated type that can be **masked** for screens and logs, **sealed** for
+//! storage, **pseudonymized** and **generalized** for analytics.
 //!
 //! No `Debug`, `Display`, error or panic path prints a value: `Display` shows
 //! the standard mask, `Debug` shows only the kind, errors never contain the
@@ -29,7 +29,16 @@
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 //!
-//! See the [`kind`] module for every kind and [`mask`] for masking rules.
+//! Where to go next:
+//!
+//! - [`kind`]: every kind, its validation and canonical form; [`mask`]: masking rules.
+//! - [`seal`] and [`keys`]: envelopes bound to their place, keyrings, rotation,
+//!   per-subject keys; [`audit`]: every open is recorded, or returns nothing.
+//! - [`pseudo`] and [`generalize`]: tokens, blind indexes, format-preserving
+//!   pseudonyms, age bands, regions, geo cells, k-anonymity.
+//! - [`policy`]: one policy for whole records (the rules `desensitize run`
+//!   applies to files), compiled once into a [`policy::Plan`] and applied to
+//!   rows or column-major batches.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
