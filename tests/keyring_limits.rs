@@ -234,3 +234,27 @@ fn pins_must_be_what_spec_allows() {
         KeyringFileError::InvalidPins("unknown pin namespace")
     );
 }
+
+/// `Keyring::load` refuses what cannot be a keyring file before reading it
+/// whole: a device that never ends, a file over the 16 MiB format limit.
+#[test]
+fn load_reads_only_a_bounded_regular_file() {
+    use desensitize::keys::read_keyring_file;
+    let file_err = |r: desensitize::Result<Vec<u8>>| match r {
+        Err(Error::KeyringFile(e)) => e,
+        other => panic!("unexpected {:?}", other.map(|b| b.len())),
+    };
+    assert_eq!(
+        file_err(read_keyring_file(std::path::Path::new("/dev/zero"))),
+        KeyringFileError::NotAKeyringFile
+    );
+    let dir = std::env::temp_dir().join(format!("dz-keyring-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.dzk");
+    std::fs::write(&big, vec![0u8; (16 << 20) + 1]).unwrap();
+    assert_eq!(file_err(read_keyring_file(&big)), KeyringFileError::Malformed);
+    assert!(matches!(Keyring::load(&big, &Plain), Err(Error::KeyringFile(KeyringFileError::Malformed))));
+    std::fs::write(&big, b"DZKR").unwrap();
+    assert_eq!(read_keyring_file(&big).unwrap(), b"DZKR");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -163,9 +163,8 @@ pub fn keys(command: KeysCommand) -> CliResult {
 /// the Argon2id parameters the file was written with (never weaker
 /// defaults: a file made with stronger ones stays as strong).
 fn update<R>(args: &KeyArgs, change: impl FnOnce(&mut Keyring) -> CliResult<R>) -> CliResult<R> {
-    let bytes = std::fs::read(&args.keys).map_err(|e| {
-        CliError::failed(format!("cannot read the keyring {}: {}", args.keys.display(), e.kind()))
-    })?;
+    let bytes = desensitize::keys::read_keyring_file(&args.keys)
+        .map_err(|e| CliError::failed(format!("cannot read the keyring {}: {e}", args.keys.display())))?;
     let stored = PassphraseProvider::stored_params(&bytes)?;
     let pass = common::passphrase(args.passphrase_file.as_ref(), false)?;
     let provider = PassphraseProvider::new(&pass)?.with_costs(stored)?;

@@ -59,6 +59,13 @@ pub fn each_record(
     row_id_column: Option<&str>,
     op: impl RecordOp,
 ) -> CliResult {
+    if row_id_column == Some(value_column) {
+        // The row id is stored in the clear (SPEC §4) and hashed without a key
+        // into the envelope's context check (§3.5): it must not be the value.
+        return Err(CliError::usage(format!(
+            "--row-id-column {value_column} is the value column: a row id is stored in the clear"
+        )));
+    }
     let columns = Columns { value: value_column, row_id: row_id_column };
     let mut invalid = Invalid { mode: on_invalid, count: 0 };
     let rows = match format {
@@ -264,19 +271,25 @@ fn jsonl_records(columns: &Columns<'_>, invalid: &mut Invalid, mut op: impl Reco
             }
             Ok(found)
         };
-        if let Some(value_at) = find(columns.value)? {
-            let row_id = match columns.row_id {
-                None => None,
-                Some(name) => Some(find(name)?.map_or(&b""[..], |i| pairs.0[i].1.as_bytes())),
-            };
-            if let Err(why) = cell(row, pairs.0[value_at].1.as_bytes(), row_id, &mut out, &mut op) {
-                output.flush()?;
-                invalid.handle(row, columns.value, &why, &mut out)?;
-            }
-            let slot = &mut pairs.0[value_at].1;
-            slot.zeroize();
-            slot.push_str(&out);
+        let Some(value_at) = find(columns.value)? else {
+            // Never pass a record through whose value sits under another key
+            // (`Phone`, `phone `): its shape is wrong, whatever --on-invalid says.
+            return Err(CliError::failed(format!(
+                "row {row}: no key {} (every record needs it; null for no value)",
+                columns.value
+            )));
+        };
+        let row_id = match columns.row_id {
+            None => None,
+            Some(name) => Some(find(name)?.map_or(&b""[..], |i| pairs.0[i].1.as_bytes())),
+        };
+        if let Err(why) = cell(row, pairs.0[value_at].1.as_bytes(), row_id, &mut out, &mut op) {
+            output.flush()?;
+            invalid.handle(row, columns.value, &why, &mut out)?;
         }
+        let slot = &mut pairs.0[value_at].1;
+        slot.zeroize();
+        slot.push_str(&out);
         line.clear();
         line.push(b'{');
         for (i, (k, v)) in pairs.0.iter().enumerate() {

@@ -471,7 +471,7 @@ pub fn open(args: OpenArgs) -> CliResult {
     let mut keyring = common::load_keyring(&args.keys)?;
     match audit_file {
         Some(file) => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file))),
-        None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(std::io::stderr()))),
+        None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(audit_stderr()?))),
     }
     let mut audit_failed = None;
     let result = each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
@@ -492,6 +492,30 @@ pub fn open(args: OpenArgs) -> CliResult {
         )));
     }
     result
+}
+
+/// Standard error as the audit log, refused when events written there would
+/// be lost without an error: Rust's stderr reports success on a closed
+/// descriptor, and `/dev/null` accepts everything. Then `open` would print
+/// plaintext with no record of it.
+fn audit_stderr() -> CliResult<std::io::Stderr> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let lost = match std::fs::metadata("/proc/self/fd/2") {
+            Err(_) => Some("closed"),
+            Ok(m) => std::fs::metadata("/dev/null")
+                .ok()
+                .filter(|null| (null.dev(), null.ino()) == (m.dev(), m.ino()))
+                .map(|_| "/dev/null"),
+        };
+        if let Some(what) = lost {
+            return Err(CliError::usage(format!(
+                "audit events go to standard error, which is {what}: they would be lost; give --audit FILE"
+            )));
+        }
+    }
+    Ok(std::io::stderr())
 }
 
 /// Open (or create, mode 0600) the audit log for appending. A symbolic link

@@ -85,3 +85,28 @@ fn refused_envelopes_are_audited_before_the_error() {
     );
     assert!(events.iter().all(|e| e["outcome"] == "refused" && e["purpose"] == "support"));
 }
+
+/// Without --audit the events go to stderr; when that is /dev/null they
+/// would be lost (Rust's stderr also reports success on a closed
+/// descriptor), so `open` refuses before opening anything.
+#[cfg(target_os = "linux")]
+#[test]
+fn open_refuses_an_audit_log_on_stderr_that_is_dev_null() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let env = Env::with_keys("audit-null");
+    let sealed = sealed_phones(&env, 2);
+    let mut all = open_args("", "error");
+    all.extend(["--keys", "keys.dzk", "--passphrase-file", "pass"]);
+    let mut child =
+        env.command(&all).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(sealed.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "", "printed plaintext with nowhere to audit it");
+    // With stderr as a pipe the same command opens and audits.
+    let out = env.keyed(&open_args("", "error"), &sealed);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(lines(&text(&out.stdout)), ["13800138000", "13800138001"]);
+    assert_eq!(json_lines(&text(&out.stderr)).len(), 2);
+}

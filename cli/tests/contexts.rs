@@ -157,3 +157,30 @@ fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Record mode fails closed on shapes that would leave a value in the
+/// clear or expose it: a JSON record without the value key (its value may
+/// sit under `Phone` or `phone `) and a row id taken from the value itself
+/// (a row id is stored in the clear and hashed without a key, SPEC §3.5).
+#[test]
+fn records_refuse_a_missing_value_key_and_the_value_as_row_id() {
+    let env = Env::with_keys("records-shape");
+    let seal = ["seal", "--kind", "mobile_phone", "--table", "users", "--column", "phone"];
+    let records = ["--value-column", "phone", "--format", "jsonl"];
+    let input = "{\"uid\":\"1\",\"phone\":\"13800138000\"}\n{\"uid\":\"2\",\"Phone\":\"13900139000\"}\n";
+    for mode in ["error", "mark"] {
+        let out = env.keyed(&[&seal[..], &records, &["--on-invalid", mode]].concat(), input);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{mode}: {stderr}");
+        assert!(!stdout.contains("13900139000"), "{mode}: passed through in clear: {stdout}");
+        assert!(stderr.contains("row 2: no key phone"), "{mode}: {stderr}");
+        assert!(!stderr.contains("13900139000"), "{stderr}");
+    }
+
+    let csv = "phone\n13800138000\n";
+    let same = ["--value-column", "phone", "--row-id-column", "phone"];
+    let out = env.keyed(&[&seal[..], &same].concat(), csv);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    assert!(text(&out.stderr).contains("is the value column"), "{}", text(&out.stderr));
+}

@@ -166,9 +166,38 @@ impl Keyring {
 
     /// Read and decrypt a keyring file written by [`Keyring::save`].
     pub fn load(path: &Path, provider: &dyn KeyProvider) -> Result<Keyring> {
-        let bytes = std::fs::read(path).map_err(|e| Error::Io(e.kind()))?;
-        Keyring::from_protected_bytes(&bytes, provider)
+        Keyring::from_protected_bytes(&read_keyring_file(path)?, provider)
     }
+}
+
+/// The bytes of the keyring file at `path`, for
+/// [`Keyring::from_protected_bytes`] or [`PassphraseProvider::stored_params`].
+///
+/// Refuses what cannot be a keyring file before reading it whole: anything
+/// but a regular file (a FIFO would block, `/dev/zero` never ends) is
+/// [`KeyringFileError::NotAKeyringFile`], a file over the format's 16 MiB
+/// limit (SPEC.md §6.3) is [`KeyringFileError::Malformed`].
+///
+/// ```
+/// use desensitize::keys::read_keyring_file;
+/// use desensitize::{Error, KeyringFileError};
+///
+/// let err = read_keyring_file(std::path::Path::new("/dev/zero")).unwrap_err();
+/// assert_eq!(err, Error::KeyringFile(KeyringFileError::NotAKeyringFile));
+/// ```
+pub fn read_keyring_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |e: std::io::Error| Error::Io(e.kind());
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(file_err(KeyringFileError::NotAKeyringFile));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() > MAX_FILE {
+        return Err(file_err(KeyringFileError::Malformed));
+    }
+    Ok(bytes)
 }
 
 /// The clear header of a keyring file (SPEC.md §6.1): magic through wrapped DEK.

@@ -19,7 +19,7 @@ pub(crate) mod material;
 mod provider;
 mod subject;
 
-pub use file::PassphraseProvider;
+pub use file::{PassphraseProvider, read_keyring_file};
 pub use limits::CostLimits;
 pub use material::{KEY_LEN, RootKey};
 pub use provider::{DataKey, KeyProvider, WrappedKey};
