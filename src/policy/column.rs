@@ -125,9 +125,10 @@ impl<T: Sealable> Column for Typed<T> {
                             RowId::Id(id) => id,
                             RowId::Bad | RowId::None => return Err("the row id is not valid UTF-8".into()),
                         };
-                        keyring.seal_envelope_by(&v, &base.clone().with_row(id), resolved, into)
+                        // Sealed for `base.with_row(id)`, without building it per row.
+                        keyring.seal_envelope_by(&v, base, Some(id), resolved, into)
                     } else {
-                        keyring.seal_envelope_by(&v, base, resolved, into)
+                        keyring.seal_envelope_by(&v, base, None, resolved, into)
                     }
                     .map_err(reason)?;
                     cells.close();

@@ -183,15 +183,70 @@ impl Context {
     pub(crate) fn check(&self) -> [u8; 4] {
         self.check
     }
+
+    /// Run `f` on the context check and associated data of
+    /// `self.clone().with_row(row)` without building that context (no
+    /// allocation for the usual sizes): sealing with a row id per row is
+    /// the policy engine's hot path. Fails as sealing with that context
+    /// would: a row id over the limits, too many fields or a poisoned
+    /// context give the poisoned context's error.
+    pub(crate) fn row_binding<R>(&self, row: &str, f: impl FnOnce([u8; 4], &[u8]) -> R) -> Result<R> {
+        const NAME: &[u8] = b"row";
+        let poisoned = Error::Context("context field too long");
+        if row.len() > MAX_FIELD_LEN
+            || self.scope.fields.len() + self.extra.len() >= MAX_FIELDS
+            || self.poisoned
+        {
+            return Err(poisoned);
+        }
+        // (`with` rebuilds a scope-less context whose fields come to start
+        // with `table`, `column`: never the case after a `row` field.)
+        // The encodings after `append_pair(.., "row", row)`: the field count
+        // bumped by two, then the two length-prefixed fields.
+        let bumped =
+            |encoded: &[u8]| u16::from_be_bytes([encoded[0], encoded[1]]).saturating_add(2).to_be_bytes();
+        let row_len = u16::try_from(row.len()).unwrap_or(u16::MAX).to_be_bytes();
+        let name_len = u16::try_from(NAME.len()).unwrap_or(u16::MAX).to_be_bytes();
+        let digest = Sha256::new()
+            .chain_update(CHECK_TAG)
+            .chain_update(bumped(&self.encoded))
+            .chain_update(&self.encoded[2..])
+            .chain_update(name_len)
+            .chain_update(NAME)
+            .chain_update(row_len)
+            .chain_update(row.as_bytes())
+            .finalize();
+        let mut check = [0u8; 4];
+        check.copy_from_slice(&digest[..4]);
+        let bound_len = self.bound_encoded.len() + 4 + NAME.len() + row.len();
+        let write = |buf: &mut [u8]| {
+            let base = &self.bound_encoded[2..];
+            buf[..2].copy_from_slice(&bumped(&self.bound_encoded));
+            let mut at = 2;
+            for part in [base, &name_len, NAME, &row_len, row.as_bytes()] {
+                buf[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+            f(check, buf)
+        };
+        Ok(if bound_len <= 96 {
+            write(&mut [0u8; 96][..bound_len])
+        } else {
+            write(&mut vec![0u8; bound_len])
+        })
+    }
 }
 
 fn is_scope(fields: &[(String, String)]) -> bool {
     fields.len() >= 2 && fields[0].0 == "table" && fields[1].0 == "column"
 }
 
+/// The domain tag of the context check.
+const CHECK_TAG: &[u8] = b"desensitize.context.v1";
+
 /// SHA-256("desensitize.context.v1" || enc(all fields))[..4] (SPEC.md §3.5).
 fn context_check(encoded: &[u8]) -> [u8; 4] {
-    let digest = Sha256::new().chain_update(b"desensitize.context.v1").chain_update(encoded).finalize();
+    let digest = Sha256::new().chain_update(CHECK_TAG).chain_update(encoded).finalize();
     let mut check = [0u8; 4];
     check.copy_from_slice(&digest[..4]);
     check
@@ -263,6 +318,40 @@ mod tests {
         let d = Context::new("t", "c").with("ab", "c");
         assert_ne!(c.encoded(), d.encoded());
         assert_ne!(c.check(), d.check());
+    }
+
+    #[test]
+    fn row_binding_is_with_row() {
+        let long = "9".repeat(MAX_FIELD_LEN);
+        let bases = [
+            Context::new("users", "id_number"),
+            Context::none(),
+            Context::none().with("table", "users"),
+            Context::new("t", "c").with("tenant", "acme"),
+        ];
+        for base in &bases {
+            for row in ["", "1", "0f8fad5b-d9cb-469f-a165-70867728950e", long.as_str()] {
+                let full = base.clone().with_row(row);
+                let (check, bound) = base.row_binding(row, |c, b| (c, b.to_vec())).unwrap();
+                assert_eq!(check, full.check());
+                assert_eq!(bound, full.bound_encoded());
+            }
+        }
+        let too_long = "9".repeat(MAX_FIELD_LEN + 1);
+        let err = bases[0].row_binding(&too_long, |_, _| ()).unwrap_err();
+        assert!(matches!(err, Error::Context("context field too long")));
+        assert!(bases[0].clone().with_row(&too_long).is_poisoned());
+        let poisoned = Context::new(&too_long, "c");
+        assert!(matches!(
+            poisoned.row_binding("1", |_, _| ()),
+            Err(Error::Context("context field too long"))
+        ));
+        let mut full = Context::new("t", "c");
+        for i in 0..MAX_FIELDS - 2 {
+            full = full.with("f", &i.to_string());
+        }
+        assert!(full.clone().with_row("1").is_poisoned());
+        assert!(matches!(full.row_binding("1", |_, _| ()), Err(Error::Context("context field too long"))));
     }
 
     #[test]

@@ -166,8 +166,9 @@ impl<T: Sealable> core::str::FromStr for Sealed<T> {
 /// Run `f` over the associated data `header[..12] || extra || bound context
 /// fields` (SPEC.md §3.4) without allocating for small inputs. The nonce is
 /// left out: GCM authenticates it intrinsically (it determines the tag mask).
-fn with_aad<R>(header: &[u8], extra: &[u8], ctx: &Context, f: impl FnOnce(&[u8]) -> R) -> R {
-    let parts = [&header[..AAD_HEADER_LEN], extra, ctx.bound_encoded()];
+/// `bound`: the context's associated data ([`Context::bound_encoded`]).
+fn with_aad<R>(header: &[u8], extra: &[u8], bound: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let parts = [&header[..AAD_HEADER_LEN], extra, bound];
     let len: usize = parts.iter().map(|p| p.len()).sum();
     with_scratch::<96, R>(len, |buf| {
         let mut at = 0;
@@ -204,7 +205,7 @@ pub(crate) fn seal_raw(
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
     let mut out = vec![0u8; HEADER_LEN + plaintext.len() + TAG_LEN];
-    seal_into(cipher, header, extra_aad, ctx, plaintext, &mut out)?;
+    seal_into(cipher, header, extra_aad, ctx.bound_encoded(), plaintext, &mut out)?;
     Ok(out)
 }
 
@@ -214,7 +215,7 @@ fn seal_into(
     cipher: &Aes256Gcm,
     header: &Header,
     extra_aad: &[u8],
-    ctx: &Context,
+    bound: &[u8],
     plaintext: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
@@ -223,7 +224,7 @@ fn seal_into(
     header.write_to(head);
     body.copy_from_slice(plaintext);
     let nonce = Nonce::from(header.nonce);
-    match with_aad(head, extra_aad, ctx, |aad| cipher.encrypt_inout_detached(&nonce, aad, body.into())) {
+    match with_aad(head, extra_aad, bound, |aad| cipher.encrypt_inout_detached(&nonce, aad, body.into())) {
         Ok(tag) => {
             tag_out.copy_from_slice(&tag);
             Ok(())
@@ -247,7 +248,7 @@ pub(crate) fn open_raw(
     let tag = Tag::try_from(tag).map_err(|_| Error::Truncated)?;
     let nonce = Nonce::try_from(&head[12..HEADER_LEN]).map_err(|_| Error::Truncated)?;
     let mut buf = Zeroizing::new(ct.to_vec());
-    with_aad(head, extra_aad, ctx, |aad| {
+    with_aad(head, extra_aad, ctx.bound_encoded(), |aad| {
         cipher.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag)
     })
     .map_err(|_| Error::AuthenticationFailed)?;
@@ -370,37 +371,54 @@ impl Keyring {
         ctx: &Context,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
-        self.seal_envelope_by(value, ctx, None, f)
+        self.seal_envelope_by(value, ctx, None, None, f)
     }
 
     /// [`Keyring::seal_envelope_with`], with the cipher resolved earlier for
     /// this kind and scope when it still matches the active key (no cache
-    /// lock); otherwise the cipher comes from the cache.
+    /// lock); otherwise the cipher comes from the cache. With `row`, the
+    /// value is sealed for `ctx.clone().with_row(row)` (the same envelope
+    /// bytes) without building that per-row context (see
+    /// [`Context::row_binding`]).
     pub(crate) fn seal_envelope_by<T: Sealable, R>(
         &self,
         value: &T,
         ctx: &Context,
+        row: Option<&str>,
         resolved: Option<&ScopeCipher>,
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
         if ctx.is_poisoned() {
             return Err(Error::Context("context field too long"));
         }
+        match row {
+            None => self.seal_bound(value, ctx, ctx.check(), ctx.bound_encoded(), resolved, f),
+            Some(row) => {
+                ctx.row_binding(row, |check, bound| self.seal_bound(value, ctx, check, bound, resolved, f))?
+            }
+        }
+    }
+
+    /// Seal at `ctx`'s scope with the given context check and associated data.
+    fn seal_bound<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        check: [u8; 4],
+        bound: &[u8],
+        resolved: Option<&ScopeCipher>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
         let key = self.active()?;
         let plain = value.canonical_bytes();
-        let header = Header {
-            algorithm: ALG_ROOT,
-            key_id: key.id,
-            kind: T::KIND,
-            check: ctx.check(),
-            nonce: fresh_nonce()?,
-        };
+        let header =
+            Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check, nonce: fresh_nonce()? };
         let len = HEADER_LEN + plain.len() + TAG_LEN;
         let out = with_scratch::<128, _>(len, |buf| {
             match resolved.and_then(|r| r.matching(key.id, T::KIND, ctx)) {
-                Some(c) => seal_into(c, &header, &[], ctx, plain, buf)?,
+                Some(c) => seal_into(c, &header, &[], bound, plain, buf)?,
                 None => {
-                    key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], ctx, plain, buf))??
+                    key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], bound, plain, buf))??
                 }
             }
             Ok::<_, Error>(f(buf))

@@ -46,6 +46,9 @@ use std::fmt;
 use std::io;
 
 pub use self::csv::{Record, write_csv_record};
+// Used by `run`; the pipeline bench compiles this module without it.
+#[allow(unused_imports)]
+pub use self::csv::write_csv_values;
 pub use self::drive::process;
 pub use self::scan::Chunker;
 

@@ -140,6 +140,25 @@ prop_compose! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
+    /// The bulk writer of back-to-back cells gives the per-field writer's bytes
+    /// (fields with and without bytes that need quoting, 0 to 8 of them).
+    #[test]
+    fn prop_write_csv_values_is_write_csv_record(
+        fields in prop::collection::vec(prop_oneof![field(), prop::collection::vec(prop::sample::select(b"ab9-*".to_vec()), 0..20)], 0..8),
+    ) {
+        use super::csv::write_csv_values;
+        let mut values = Vec::new();
+        let mut ends = Vec::new();
+        for f in &fields {
+            values.extend_from_slice(f);
+            ends.push(values.len());
+        }
+        let (mut bulk, mut each) = (b"x".to_vec(), b"x".to_vec());
+        write_csv_values(&mut bulk, &values, &ends);
+        write_csv_record(&mut each, fields.iter().map(Vec::as_slice));
+        prop_assert_eq!(bulk, each);
+    }
+
     #[test]
     fn prop_records_match_csv_crate(input in well_formed()) {
         let expected = csv_crate_records(&input);

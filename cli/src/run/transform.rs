@@ -9,7 +9,7 @@ use desensitize::policy::{Cells, ClassCounts, Fields, Plan, Report, Unnamed, Ver
 use super::Format;
 use super::input::{JsonFields, parse_json_line};
 use super::output::JsonRow;
-use crate::pipeline::{Row, RowError, RowTransform, write_csv_record};
+use crate::pipeline::{Row, RowError, RowTransform, write_csv_values};
 
 /// Which pass over the input.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl Apply<'_> {
         match self.out_format {
             // No output columns: an empty line (a record of one empty field would be `""`).
             Format::Csv if self.plan.output_names().is_empty() => out.push(b'\n'),
-            Format::Csv => write_csv_record(out, cells.iter()),
+            Format::Csv => write_csv_values(out, cells.values(), cells.ends()),
             Format::Jsonl => {
                 let json = JsonRow { names: self.plan.output_names(), cells };
                 serde_json::to_writer(&mut *out, &json)
