@@ -138,6 +138,7 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
     {
         return Err(CliError::usage("the rejects file must differ from the input and the output"));
     }
+    refuse_clashes(&args)?;
     if args.output.is_dir() {
         return Err(CliError::usage("the output is a directory"));
     }
@@ -192,6 +193,30 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
         common::warn(&e);
     }
     result
+}
+
+/// Refuses an output or rejects path that is one of the run's other files:
+/// writing it would destroy the keys, the passphrase, the policy, the input
+/// or the seal ledger.
+fn refuse_clashes(args: &RunArgs) -> CliResult {
+    let ledger = args.keys.as_deref().map(crate::ledger::path_for);
+    let kept = [
+        ("the keyring (--keys)", args.keys.as_deref()),
+        ("the seal ledger of the keyring", ledger.as_deref()),
+        ("the passphrase file", args.passphrase_file.as_deref()),
+        ("the policy", args.policy.as_path().into()),
+        ("the input", args.input.as_path().into()),
+    ];
+    let written = [("the output", Some(args.output.as_path())), ("the rejects file", args.rejects.as_deref())];
+    for (what, path) in written {
+        let Some(path) = path else { continue };
+        for (other, kept) in kept {
+            if kept.is_some_and(|k| same_path(path, k)) {
+                return Err(CliError::usage(format!("{what} is {other}: refusing to overwrite it")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Bytes per row of `desensitize fake`-like data, to read the old
