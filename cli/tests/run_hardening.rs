@@ -59,3 +59,40 @@ fn outputs_never_overwrite_keys_policy_or_ledger() {
     assert!(d.read("policy.toml").starts_with("on_invalid"));
     assert!(!d.join("out.csv").exists());
 }
+
+/// Distinct non-UTF-8 (GBK) quasi-identifiers are distinct classes: three
+/// unique cities are all suppressed, as their UTF-8 spelling is.
+#[test]
+fn k_anonymity_keys_non_utf8_classes_by_their_bytes() {
+    let d = Dir::new("kanon-gbk");
+    d.write(
+        "policy.toml",
+        "unnamed_columns = \"keep\"\n[columns.city]\naction = \"keep\"\n\
+         [k_anonymity]\nk = 2\nquasi_identifiers = [\"city\"]\n",
+    );
+    // 北京 上海 广州 in GBK.
+    let gbk: [&[u8]; 3] = [b"\xb1\xb1\xbe\xa9", b"\xc9\xcf\xba\xa3", b"\xb9\xe3\xd6\xdd"];
+    let mut input = b"id,city\n".to_vec();
+    for (i, city) in gbk.iter().enumerate() {
+        input.extend_from_slice(format!("{i},").as_bytes());
+        input.extend_from_slice(city);
+        input.push(b'\n');
+    }
+    fs::write(d.join("gbk.csv"), &input).unwrap();
+    let o = d.run("gbk.csv", "gbk-out.csv", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(fs::read(d.join("gbk-out.csv")).unwrap(), b"id,city\n");
+    assert!(stderr(&o).contains("3 rows suppressed in 3 classes"), "{}", stderr(&o));
+
+    d.write("utf8.csv", "id,city\n0,北京\n1,上海\n2,广州\n");
+    let o = d.run("utf8.csv", "utf8-out.csv", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(d.read("utf8-out.csv"), "id,city\n");
+
+    // Two equal GBK cities make a class of 2: kept, bytes unchanged.
+    input.extend_from_slice(b"3,\xb1\xb1\xbe\xa9\n");
+    fs::write(d.join("gbk.csv"), &input).unwrap();
+    let o = d.run("gbk.csv", "gbk-out.csv", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(fs::read(d.join("gbk-out.csv")).unwrap(), b"id,city\n0,\xb1\xb1\xbe\xa9\n3,\xb1\xb1\xbe\xa9\n");
+}

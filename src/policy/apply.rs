@@ -286,7 +286,7 @@ impl Plan {
                 });
             };
             let qi: Vec<std::borrow::Cow<'_, str>> =
-                self.quasi_identifiers.iter().map(|&q| String::from_utf8_lossy(out.get(q))).collect();
+                self.quasi_identifiers.iter().map(|&q| super::kanon::class_value(out.get(q))).collect();
             if !s.keeps(&qi) {
                 report.summary.k_suppressed += 1;
                 return Ok(Verdict::Withheld(Withheld::KAnonymity));
