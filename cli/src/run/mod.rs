@@ -195,6 +195,14 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
     result
 }
 
+/// The input's length and modification time, to tell that the two
+/// k-anonymity passes read the same file (`None`: not a regular file, as a
+/// FIFO, which cannot be read twice).
+fn input_stamp(input: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let m = fs::metadata(input).ok().filter(fs::Metadata::is_file)?;
+    Some((m.len(), m.modified().ok()?))
+}
+
 /// Refuses an output or rejects path that is one of the run's other files:
 /// writing it would destroy the keys, the passphrase, the policy, the input
 /// or the seal ledger.
@@ -283,7 +291,11 @@ impl Job<'_> {
         };
 
         // k-anonymity, pass 1: count the classes of the quasi-identifiers.
+        // Pass 2 must read the same input: same rows, same length and mtime.
+        let mut counted = None;
         if plan.needs_counting() {
+            let stamp = input_stamp(&args.input);
+            let mut rows = 0;
             let mut classes = ClassCounts::new();
             let count = Apply { plan, out_format: self.out_format, pass: Pass::Count };
             skipped(&chunker);
@@ -291,9 +303,11 @@ impl Job<'_> {
                 if let Some(pb) = &progress {
                     pb.inc(done.bytes);
                 }
+                rows += done.rows;
                 classes.merge(done.tally.classes);
             })
             .map_err(|e| failed(e, names))?;
+            counted = Some((rows, stamp));
             plan.finish_counting(classes).map_err(policy::failed)?;
             // Pass 2 reads the input again from the top.
             chunker = input::open(&args.input, self.in_format, self.block)?.0;
@@ -320,6 +334,7 @@ impl Job<'_> {
             out.write_bytes(&line)?;
         }
         let mut stats = Summary::default();
+        let mut rows_written = 0;
         let mut rejects_failed = None;
         let apply = Apply { plan, out_format: self.out_format, pass: Pass::Write };
         skipped(&chunker);
@@ -327,6 +342,7 @@ impl Job<'_> {
             if let Some(pb) = &progress {
                 pb.inc(done.bytes);
             }
+            rows_written += done.rows;
             stats.merge(&done.tally.report.summary);
             if let Some(w) = rejects.as_mut()
                 && rejects_failed.is_none()
@@ -344,6 +360,14 @@ impl Job<'_> {
         .map_err(|e| failed(e, names))?;
         if let Some(e) = rejects_failed {
             return Err(e);
+        }
+        if let Some((rows, stamp)) = counted
+            && (rows != rows_written || stamp != input_stamp(&args.input))
+        {
+            return Err(CliError::failed(format!(
+                "k-anonymity: the input changed between the counting pass ({rows} rows) and the \
+                 writing pass ({rows_written} rows); nothing written"
+            )));
         }
         if let Some(w) = rejects {
             w.into_inner().map_err(|e| CliError::from(e.into_error()))?.commit()?;
