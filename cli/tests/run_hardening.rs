@@ -96,3 +96,41 @@ fn k_anonymity_keys_non_utf8_classes_by_their_bytes() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(fs::read(d.join("gbk-out.csv")).unwrap(), b"id,city\n0,\xb1\xb1\xbe\xa9\n3,\xb1\xb1\xbe\xa9\n");
 }
+
+const MINORS_POLICY: &str = r##"
+on_invalid = "mark"
+marker = "#INVALID"
+minors = "MINORS"
+[columns.id_number]
+kind = "id_number"
+action = "mask"
+[columns.mobile]
+kind = "mobile_phone"
+action = "mask"
+"##;
+
+/// With `minors` other than `same`, an ID number that does not parse (a
+/// child's with a wrong check digit) fails closed: the row is withheld under
+/// `suppress`, a minor's (strict) row under `strict`, counted either way.
+#[test]
+fn invalid_id_number_is_a_minors_row_unless_minors_same() {
+    let d = Dir::new("minors-invalid");
+    d.write("in.csv", "id_number,mobile\n110105201506010017,13900139000\n");
+    d.write("policy.toml", &MINORS_POLICY.replace("MINORS", "suppress"));
+    let o = d.run("in.csv", "out.csv", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(d.read("out.csv"), "id_number,mobile\n");
+    assert!(stderr(&o).contains("minors (under 14): 1 rows withheld"), "{}", stderr(&o));
+
+    d.write("policy.toml", &MINORS_POLICY.replace("MINORS", "strict"));
+    let o = d.run("in.csv", "out.csv", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(d.read("out.csv"), "id_number,mobile\n#INVALID,*******9000\n");
+    assert!(stderr(&o).contains("minors (under 14): 1 rows masked strictly"), "{}", stderr(&o));
+
+    // Under `same` the row is an ordinary one: the ID marked, the phone masked.
+    d.write("policy.toml", &MINORS_POLICY.replace("MINORS", "same"));
+    let o = d.run("in.csv", "out.csv", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(d.read("out.csv"), "id_number,mobile\n#INVALID,139****9000\n");
+}
