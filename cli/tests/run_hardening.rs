@@ -94,7 +94,10 @@ fn k_anonymity_keys_non_utf8_classes_by_their_bytes() {
     fs::write(d.join("gbk.csv"), &input).unwrap();
     let o = d.run("gbk.csv", "gbk-out.csv", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(fs::read(d.join("gbk-out.csv")).unwrap(), b"id,city\n0,\xb1\xb1\xbe\xa9\n3,\xb1\xb1\xbe\xa9\n");
+    assert_eq!(
+        fs::read(d.join("gbk-out.csv")).unwrap(),
+        b"id,city\n0,\xb1\xb1\xbe\xa9\n3,\xb1\xb1\xbe\xa9\n"
+    );
 }
 
 const MINORS_POLICY: &str = r##"

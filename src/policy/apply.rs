@@ -344,12 +344,10 @@ impl Plan {
         // row is a minor's (withheld under `suppress`, strict under `strict`).
         let minor = self.id_columns.iter().any(|&i| {
             !fields.field(i).is_empty()
-                && fields
-                    .text(i)
-                    .is_none_or(|t| match IdNumber::parse_on(t, today) {
-                        Ok(id) => id.is_under_14_on(today),
-                        Err(_) => true,
-                    })
+                && fields.text(i).is_none_or(|t| match IdNumber::parse_on(t, today) {
+                    Ok(id) => id.is_under_14_on(today),
+                    Err(_) => true,
+                })
         });
         if minor && !counting {
             report.summary.minors += 1;

@@ -215,7 +215,8 @@ fn refuse_clashes(args: &RunArgs) -> CliResult {
         ("the policy", args.policy.as_path().into()),
         ("the input", args.input.as_path().into()),
     ];
-    let written = [("the output", Some(args.output.as_path())), ("the rejects file", args.rejects.as_deref())];
+    let written =
+        [("the output", Some(args.output.as_path())), ("the rejects file", args.rejects.as_deref())];
     for (what, path) in written {
         let Some(path) = path else { continue };
         for (other, kept) in kept {
