@@ -137,3 +137,74 @@ fn invalid_id_number_is_a_minors_row_unless_minors_same() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(d.read("out.csv"), "id_number,mobile\n#INVALID,139****9000\n");
 }
+
+/// `desensitize run` with a k-anonymity policy over a FIFO that gives
+/// `first` to pass 1 and `second` to pass 2 (killed after 30 s).
+#[cfg(target_os = "linux")]
+fn kanon_over_fifo(d: &Dir, first: &'static str, second: &'static str) -> std::process::Output {
+    use std::time::{Duration, Instant};
+    d.write(
+        "policy.toml",
+        "[columns.id]\naction = \"keep\"\n[columns.city]\naction = \"keep\"\n\
+         [k_anonymity]\nk = 2\nquasi_identifiers = [\"city\"]\n",
+    );
+    let fifo = d.join("in.csv");
+    let _ = fs::remove_file(&fifo);
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // Detached: it stays blocked if the run never opens the FIFO again.
+    std::thread::spawn(move || {
+        fs::write(&fifo, first).unwrap();
+        // Pass 1 reads two rows well within this, then opens the FIFO again.
+        std::thread::sleep(Duration::from_millis(500));
+        fs::write(&fifo, second).unwrap();
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_desensitize"))
+        .current_dir(&d.path)
+        .args([
+            "run",
+            "--policy",
+            "policy.toml",
+            "in.csv",
+            "-o",
+            "out.csv",
+            "--format",
+            "csv",
+            "--threads",
+            "1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("the run did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Pass 2 keeps only the classes pass 1 counted at least k times (rows of a
+/// class never counted are suppressed), and a different row count fails the
+/// run with nothing written.
+#[cfg(target_os = "linux")]
+#[test]
+fn k_anonymity_second_pass_keeps_only_counted_classes() {
+    let counted = "id,city\n1,Beijing\n2,Beijing\n";
+    let d = Dir::new("kanon-fifo");
+    let o = kanon_over_fifo(&d, counted, "id,city\n1,Lhasa\n2,Kashgar\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(d.read("out.csv"), "id,city\n");
+
+    let d = Dir::new("kanon-fifo-rows");
+    let o = kanon_over_fifo(&d, counted, "id,city\n1,Beijing\n2,Beijing\n3,Beijing\n");
+    fails_with(
+        &o,
+        1,
+        "k-anonymity: the input changed between the counting pass (2 rows) and the writing pass (3 rows)",
+    );
+    assert!(!d.join("out.csv").exists());
+}
