@@ -83,13 +83,18 @@ impl EquivalenceClasses {
         if k < 2 {
             return Err(Error::Config("k-anonymity needs k >= 2"));
         }
-        let small: HashSet<Vec<String>> =
-            self.counts.iter().filter(|&(_, &n)| n < k).map(|(key, _)| key.clone()).collect();
+        // An allow-list: a class not counted at least k times (also one
+        // never counted, as when the input changed between the passes) is
+        // suppressed.
+        let kept: HashSet<Vec<String>> =
+            self.counts.iter().filter(|&(_, &n)| n >= k).map(|(key, _)| key.clone()).collect();
+        let suppressed_classes = self.counts.len() - kept.len();
         let suppressed_records = self.counts.iter().filter(|&(_, &n)| n < k).map(|(_, &n)| n).sum();
         let kept_min = self.counts.values().copied().filter(|&n| n >= k).min();
         Ok(Suppression {
             k,
-            small,
+            kept,
+            suppressed_classes,
             suppressed_records,
             kept_records: self.records - suppressed_records,
             kept_min,
@@ -101,20 +106,20 @@ impl EquivalenceClasses {
 #[derive(Debug, Clone)]
 pub struct Suppression {
     k: u64,
-    small: HashSet<Vec<String>>,
+    /// The classes counted at least k times: only these are kept.
+    kept: HashSet<Vec<String>>,
+    suppressed_classes: usize,
     suppressed_records: u64,
     kept_records: u64,
     kept_min: Option<u64>,
 }
 
 impl Suppression {
-    /// Whether a record with these quasi-identifiers is kept.
+    /// Whether a record with these quasi-identifiers is kept: only when its
+    /// class was counted at least k times (a class never counted is not).
     pub fn keeps<S: AsRef<str>>(&self, quasi_identifiers: &[S]) -> bool {
-        if self.small.is_empty() {
-            return true;
-        }
         let key: Vec<String> = quasi_identifiers.iter().map(|s| s.as_ref().to_owned()).collect();
-        !self.small.contains(&key)
+        self.kept.contains(&key)
     }
 
     /// The `k` asked for.
@@ -129,7 +134,7 @@ impl Suppression {
 
     /// Classes that will be dropped.
     pub fn suppressed_classes(&self) -> usize {
-        self.small.len()
+        self.suppressed_classes
     }
 
     /// Records that remain.
@@ -180,6 +185,8 @@ mod tests {
         assert!(after.is_k_anonymous(5));
         assert_eq!(after.smallest(), s.smallest_kept_class());
         assert!(classes.suppression(1).is_err());
+        // A class that was not in the counted data is suppressed.
+        assert!(!s.keeps(&["female", "20-24", "海南省"]));
     }
 
     #[test]
@@ -188,7 +195,8 @@ mod tests {
         assert_eq!(c.smallest(), None);
         assert!(c.is_k_anonymous(10));
         let s = c.suppression(2).unwrap();
-        assert!(s.keeps(&["x"]));
+        // Fail closed: a class never counted is not kept.
+        assert!(!s.keeps(&["x"]));
         assert_eq!(s.smallest_kept_class(), None);
     }
 }

@@ -286,7 +286,7 @@ impl Plan {
                 });
             };
             let qi: Vec<std::borrow::Cow<'_, str>> =
-                self.quasi_identifiers.iter().map(|&q| String::from_utf8_lossy(out.get(q))).collect();
+                self.quasi_identifiers.iter().map(|&q| super::kanon::class_value(out.get(q))).collect();
             if !s.keeps(&qi) {
                 report.summary.k_suppressed += 1;
                 return Ok(Verdict::Withheld(Withheld::KAnonymity));
@@ -339,10 +339,15 @@ impl Plan {
         }
         // Record-wide rules first: minors, then consent.
         let today = self.rules.today;
+        // Fail closed (`id_columns` is empty under `minors = "same"`): a
+        // non-empty ID number that does not parse may be a child's, so its
+        // row is a minor's (withheld under `suppress`, strict under `strict`).
         let minor = self.id_columns.iter().any(|&i| {
-            fields
-                .text(i)
-                .is_some_and(|t| IdNumber::parse_on(t, today).is_ok_and(|id| id.is_under_14_on(today)))
+            !fields.field(i).is_empty()
+                && fields.text(i).is_none_or(|t| match IdNumber::parse_on(t, today) {
+                    Ok(id) => id.is_under_14_on(today),
+                    Err(_) => true,
+                })
         });
         if minor && !counting {
             report.summary.minors += 1;

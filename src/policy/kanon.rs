@@ -49,10 +49,30 @@ fn decode_key(mut key: &[u8]) -> Vec<String> {
     while key.len() >= 4 {
         let n = u32::from_le_bytes([key[0], key[1], key[2], key[3]]) as usize;
         let end = (4 + n).min(key.len());
-        values.push(String::from_utf8_lossy(&key[4..end]).into_owned());
+        values.push(class_value(&key[4..end]).into_owned());
         key = &key[end..];
     }
     values
+}
+
+/// A quasi-identifier cell as a class value, injectively: UTF-8 text as it
+/// is, other bytes (a GBK city, kept as it is in CSV output) as `\0` and
+/// their hex, so that distinct byte strings are distinct classes (a lossy
+/// decoding would merge them all into one `U+FFFD` class). Text that itself
+/// starts with `\0` is hex-encoded too, so no two cells share a value.
+pub(super) fn class_value(cell: &[u8]) -> std::borrow::Cow<'_, str> {
+    use std::fmt::Write;
+    match std::str::from_utf8(cell) {
+        Ok(s) if !s.starts_with('\0') => std::borrow::Cow::Borrowed(s),
+        _ => {
+            let mut hex = String::with_capacity(1 + 2 * cell.len());
+            hex.push('\0');
+            for b in cell {
+                let _ = write!(hex, "{b:02x}");
+            }
+            std::borrow::Cow::Owned(hex)
+        }
+    }
 }
 
 impl Plan {

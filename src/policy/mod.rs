@@ -24,7 +24,9 @@
 //!   data as sensitive), `strict` masks every masked column at
 //!   [`MaskLevel::Strict`](crate::MaskLevel) and generalizes no finer than
 //!   the province (cities become provinces, geohashes at most 2
-//!   characters, grid cells at least 200 km); `suppress` withholds the row;
+//!   characters, grid cells at least 200 km); `suppress` withholds the row.
+//!   Under both, a non-empty ID number that does not parse fails closed:
+//!   its row is treated (and counted) as a minor's;
 //! - `consent_column = "NAME"`: the seam for the operator's consent
 //!   records. A column of `true/false`, `1/0` or `yes/no` (any case); where
 //!   it is false, every column whose kind is

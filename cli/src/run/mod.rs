@@ -138,6 +138,7 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
     {
         return Err(CliError::usage("the rejects file must differ from the input and the output"));
     }
+    refuse_clashes(&args)?;
     if args.output.is_dir() {
         return Err(CliError::usage("the output is a directory"));
     }
@@ -192,6 +193,39 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
         common::warn(&e);
     }
     result
+}
+
+/// The input's length and modification time, to tell that the two
+/// k-anonymity passes read the same file (`None`: not a regular file, as a
+/// FIFO, which cannot be read twice).
+fn input_stamp(input: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let m = fs::metadata(input).ok().filter(fs::Metadata::is_file)?;
+    Some((m.len(), m.modified().ok()?))
+}
+
+/// Refuses an output or rejects path that is one of the run's other files:
+/// writing it would destroy the keys, the passphrase, the policy, the input
+/// or the seal ledger.
+fn refuse_clashes(args: &RunArgs) -> CliResult {
+    let ledger = args.keys.as_deref().map(crate::ledger::path_for);
+    let kept = [
+        ("the keyring (--keys)", args.keys.as_deref()),
+        ("the seal ledger of the keyring", ledger.as_deref()),
+        ("the passphrase file", args.passphrase_file.as_deref()),
+        ("the policy", args.policy.as_path().into()),
+        ("the input", args.input.as_path().into()),
+    ];
+    let written =
+        [("the output", Some(args.output.as_path())), ("the rejects file", args.rejects.as_deref())];
+    for (what, path) in written {
+        let Some(path) = path else { continue };
+        for (other, kept) in kept {
+            if kept.is_some_and(|k| same_path(path, k)) {
+                return Err(CliError::usage(format!("{what} is {other}: refusing to overwrite it")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Bytes per row of `desensitize fake`-like data, to read the old
@@ -258,7 +292,11 @@ impl Job<'_> {
         };
 
         // k-anonymity, pass 1: count the classes of the quasi-identifiers.
+        // Pass 2 must read the same input: same rows, same length and mtime.
+        let mut counted = None;
         if plan.needs_counting() {
+            let stamp = input_stamp(&args.input);
+            let mut rows = 0;
             let mut classes = ClassCounts::new();
             let count = Apply { plan, out_format: self.out_format, pass: Pass::Count };
             skipped(&chunker);
@@ -266,9 +304,11 @@ impl Job<'_> {
                 if let Some(pb) = &progress {
                     pb.inc(done.bytes);
                 }
+                rows += done.rows;
                 classes.merge(done.tally.classes);
             })
             .map_err(|e| failed(e, names))?;
+            counted = Some((rows, stamp));
             plan.finish_counting(classes).map_err(policy::failed)?;
             // Pass 2 reads the input again from the top.
             chunker = input::open(&args.input, self.in_format, self.block)?.0;
@@ -295,6 +335,7 @@ impl Job<'_> {
             out.write_bytes(&line)?;
         }
         let mut stats = Summary::default();
+        let mut rows_written = 0;
         let mut rejects_failed = None;
         let apply = Apply { plan, out_format: self.out_format, pass: Pass::Write };
         skipped(&chunker);
@@ -302,6 +343,7 @@ impl Job<'_> {
             if let Some(pb) = &progress {
                 pb.inc(done.bytes);
             }
+            rows_written += done.rows;
             stats.merge(&done.tally.report.summary);
             if let Some(w) = rejects.as_mut()
                 && rejects_failed.is_none()
@@ -319,6 +361,14 @@ impl Job<'_> {
         .map_err(|e| failed(e, names))?;
         if let Some(e) = rejects_failed {
             return Err(e);
+        }
+        if let Some((rows, stamp)) = counted
+            && (rows != rows_written || stamp != input_stamp(&args.input))
+        {
+            return Err(CliError::failed(format!(
+                "k-anonymity: the input changed between the counting pass ({rows} rows) and the \
+                 writing pass ({rows_written} rows); nothing written"
+            )));
         }
         if let Some(w) = rejects {
             w.into_inner().map_err(|e| CliError::from(e.into_error()))?.commit()?;

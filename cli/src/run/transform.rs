@@ -115,13 +115,15 @@ impl Apply<'_> {
         let pairs = parse_json_line(line).map_err(fail)?;
         let columns = self.plan.input_names().len();
         let mut values: Vec<Cow<'_, str>> = vec![Cow::Borrowed(""); columns];
-        for (k, v) in pairs {
+        for (position, (k, v)) in pairs.into_iter().enumerate() {
             match self.plan.input_index(&k) {
                 Some(i) => values[i] = v,
                 None if self.plan.rules().unnamed == Unnamed::Drop => {}
                 None => {
+                    // Named by position: a key can itself be personal data.
                     return Err(fail(format!(
-                        "column `{k}` is not in the first record (JSON Lines columns are set by the first record)"
+                        "field {} is not a column of the first record (JSON Lines columns are set by the first record)",
+                        position + 1
                     )));
                 }
             }
