@@ -154,8 +154,10 @@ fn kanon_over_fifo(d: &Dir, first: &'static str, second: &'static str) -> std::p
     // Detached: it stays blocked if the run never opens the FIFO again.
     std::thread::spawn(move || {
         fs::write(&fifo, first).unwrap();
-        // Pass 1 reads two rows well within this, then opens the FIFO again.
-        std::thread::sleep(Duration::from_millis(500));
+        // Pass 1 reads two rows (milliseconds) and sees end of file only
+        // once no writer holds the FIFO: wait well past that before writing
+        // again, so a loaded machine cannot splice `second` into pass 1.
+        std::thread::sleep(Duration::from_millis(2000));
         fs::write(&fifo, second).unwrap();
     });
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_desensitize"))
