@@ -54,6 +54,7 @@ pub mod keys;
 pub mod kind;
 pub mod mask;
 pub mod policy;
+pub mod protect;
 pub mod pseudo;
 pub mod region;
 pub mod seal;
@@ -61,6 +62,9 @@ mod secret;
 pub mod serde;
 
 pub use date::Date;
+/// `#[derive(Protect)]`: see [`protect`] for what it generates.
+#[cfg(feature = "derive")]
+pub use desensitize_derive::Protect;
 pub use error::{Error, Invalid, KeyringFileError, Result};
 pub use keys::Keyring;
 pub use kind::{
@@ -69,6 +73,7 @@ pub use kind::{
     PersonName, Sealable, Sensitive,
 };
 pub use mask::MaskLevel;
+pub use protect::Protect;
 pub use seal::{Context, Sealed};
 
 // Compile and run the README's Rust examples as doctests.

@@ -1,0 +1,400 @@
+//! Code generation: the three views, the redacting `Debug`, the `Protect`
+//! impl, the inherent methods and the compile-time checks.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use crate::attrs::{Field, Protected, Record, Role};
+
+/// The library's support module, as the generated code names it.
+fn lib() -> TokenStream {
+    quote!(::desensitize::protect::__private)
+}
+
+fn level(name: &str) -> TokenStream {
+    match name {
+        "strict" => quote!(::desensitize::MaskLevel::Strict),
+        "relaxed" => quote!(::desensitize::MaskLevel::Relaxed),
+        _ => quote!(::desensitize::MaskLevel::Standard),
+    }
+}
+
+fn fact_variant(fact: &str) -> TokenStream {
+    let v = match fact {
+        "gender" => "Gender",
+        "age_band" => "AgeBand",
+        "province" => "Province",
+        "city" => "City",
+        "birth_year" => "BirthYear",
+        "birth_month" => "BirthMonth",
+        "geohash" => "Geohash",
+        _ => "Grid",
+    };
+    let v = format_ident!("{v}");
+    quote!(::desensitize::policy::Fact::#v)
+}
+
+fn fact_marker(fact: &str) -> TokenStream {
+    let l = lib();
+    let camel: String = fact
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    let marker = format_ident!("{camel}Fact");
+    quote!(#l::#marker)
+}
+
+fn subject_expr(p: &Protected, owner: TokenStream) -> TokenStream {
+    match &p.subject {
+        Some(s) => {
+            let f = format_ident!("{}", s.value());
+            quote!(::core::option::Option::Some(&*::std::string::ToString::to_string(&#owner.#f)))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn fact_options(p: &Protected) -> TokenStream {
+    let band = p.band_width.unwrap_or(5);
+    let precision = p.precision.unwrap_or(5);
+    let grid = p.grid_km.unwrap_or(1.0);
+    quote!(::desensitize::protect::FactOptions {
+        today: at.today(), band_width: #band, precision: #precision, grid_km: #grid
+    })
+}
+
+/// Compile-time checks, spanned at the field's type so that the error
+/// points at the field.
+fn checks(f: &Field) -> TokenStream {
+    let l = lib();
+    let ty = &f.ty;
+    let span = ty.span();
+    let mut out = TokenStream::new();
+    match &f.role {
+        Role::Nested => out.extend(quote_spanned!(span=> {
+            const fn nested<T: ::desensitize::protect::Protect>() {}
+            nested::<#ty>();
+        })),
+        Role::Protected(p) => {
+            out.extend(quote_spanned!(span=> #l::assert_shape::<#ty>();));
+            if let Some(s) = p.seal {
+                let _ = s;
+                out.extend(quote_spanned!(span=> #l::assert_seal::<#ty>();));
+            }
+            if p.pseudonym.is_some() {
+                out.extend(quote_spanned!(span=> #l::assert_token::<#ty>();));
+            }
+            if p.index.is_some() {
+                out.extend(quote_spanned!(span=> #l::assert_index::<#ty>();));
+            }
+            for (fact, _) in &p.facts {
+                let marker = fact_marker(fact);
+                out.extend(quote_spanned!(span=> {
+                    const fn fact<T: #marker>() {}
+                    fact::<#ty>();
+                }));
+            }
+        }
+        Role::RowId | Role::Public => {}
+    }
+    out
+}
+
+pub fn expand(r: &Record) -> TokenStream {
+    let l = lib();
+    let name = &r.ident;
+    let vis = &r.vis;
+    let table = &r.table;
+    let sealed = format_ident!("{name}Sealed");
+    let masked = format_ident!("{name}Masked");
+    let analytics = format_ident!("{name}Analytics");
+    let serde_attr = quote!(#[serde(crate = "::desensitize::protect::__private::serde")]);
+
+    let mut debug = Vec::new();
+    let mut checks_all = Vec::new();
+    let (mut s_fields, mut m_fields, mut a_fields) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut s_init, mut o_init, mut m_init, mut a_init) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut policy = Vec::new();
+    let mut row_id = quote!(::core::option::Option::None);
+    let mut sealed_row_id = quote!(::core::option::Option::None);
+    let mut has_subject = false;
+
+    for f in &r.fields {
+        let id = &f.ident;
+        let ty = &f.ty;
+        let fname = id.to_string();
+        checks_all.push(checks(f));
+        let doc_kept = format!("`{fname}` as it is.");
+        match &f.role {
+            Role::RowId | Role::Public => {
+                debug.push(quote!(.field(#fname, &self.#id)));
+                for fields in [&mut s_fields, &mut m_fields, &mut a_fields] {
+                    fields.push(quote!(#[doc = #doc_kept] #vis #id: #ty));
+                }
+                let clone = quote!(#id: ::core::clone::Clone::clone(&self.#id));
+                s_init.push(clone.clone());
+                m_init.push(clone.clone());
+                a_init.push(clone);
+                o_init.push(quote!(#id: ::core::clone::Clone::clone(&sealed.#id)));
+                policy.push(quote! {
+                    policy.columns.insert(
+                        ::std::format!("{prefix}{}", #fname),
+                        ::desensitize::policy::ColumnSpec { action: "keep".into(), ..::core::default::Default::default() },
+                    );
+                });
+                if matches!(f.role, Role::RowId) {
+                    row_id =
+                        quote!(::core::option::Option::Some(::std::string::ToString::to_string(&self.#id)));
+                    sealed_row_id =
+                        quote!(::core::option::Option::Some(::std::string::ToString::to_string(&sealed.#id)));
+                    policy.push(quote! {
+                        if prefix.is_empty() {
+                            policy.row_id = ::core::option::Option::Some(#fname.into());
+                        }
+                    });
+                }
+            }
+            Role::Nested => {
+                let p = quote!(<#ty as ::desensitize::protect::Protect>);
+                debug.push(quote!(.field(#fname, &self.#id)));
+                let doc = format!("`{fname}`, a nested record.");
+                s_fields.push(quote!(#[doc = #doc] #vis #id: #p::Sealed));
+                m_fields.push(quote!(#[doc = #doc] #vis #id: #p::Masked));
+                a_fields.push(quote!(#[doc = #doc] #vis #id: #p::Analytics));
+                s_init.push(quote!(#id: #p::seal_at(&self.#id, &at.nested(#fname))?));
+                o_init.push(quote!(#id: #p::open_at(&sealed.#id, &at.nested(#fname), purpose)?));
+                m_init.push(quote!(#id: #p::masked(&self.#id)));
+                a_init.push(quote!(#id: #p::analytics_at(&self.#id, &at.nested(#fname))?));
+                policy.push(quote!(#p::policy_columns(&::std::format!("{prefix}{}.", #fname), policy);));
+            }
+            Role::Protected(p) => {
+                let shape = quote!(<#ty as ::desensitize::protect::Shape>);
+                debug.push(quote!(.field(#fname, &::desensitize::protect::Redacted)));
+                has_subject |= p.subject.is_some();
+
+                let doc = format!("`{fname}`, sealed.");
+                s_fields
+                    .push(quote!(#[doc = #doc] #vis #id: #shape::Map<::desensitize::Sealed<#shape::Kind>>));
+                let subj = subject_expr(p, quote!(self));
+                s_init.push(quote!(#id: #l::seal::<#ty>(&self.#id, at, #fname, #subj)?));
+                let subj = subject_expr(p, quote!(sealed));
+                o_init.push(quote!(#id: #l::open::<#ty>(&sealed.#id, at, #fname, #subj, purpose)?));
+
+                if let Some(ix) = &p.index {
+                    let ix_id = format_ident!("{id}_index");
+                    let doc = format!("The blind index of `{fname}` (lower-case hex).");
+                    s_fields.push(quote!(#[doc = #doc] #vis #ix_id: #shape::Map<::std::string::String>));
+                    let (bits, tr) = (ix.bits, format_ident!("{}", ix.transform));
+                    let name = match &ix.name {
+                        Some(n) => quote!(::core::option::Option::Some(#n)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    s_init.push(quote!(#ix_id: #l::blind_index::<#ty>(
+                        &self.#id, at, #fname, #name, ::desensitize::pseudo::Transform::#tr, #bits)?));
+                }
+
+                let lvl = level(p.mask.as_ref().map_or("standard", |(l, _)| l.as_str()));
+                let doc = format!("`{fname}`, masked.");
+                m_fields.push(quote!(#[doc = #doc] #vis #id: #shape::Map<::std::string::String>));
+                m_init.push(quote!(#id: #l::mask::<#ty>(&self.#id, #lvl)));
+
+                if let Some(domain) = &p.pseudonym {
+                    let doc = format!("`{fname}`, as its pseudonym.");
+                    a_fields.push(quote!(#[doc = #doc] #vis #id: #shape::Map<::desensitize::pseudo::Token>));
+                    a_init.push(quote!(#id: #l::pseudonym::<#ty>(&self.#id, at, #fname, #domain)?));
+                }
+                let opts = fact_options(p);
+                for (fact, _) in &p.facts {
+                    let fid = format_ident!("{id}_{fact}");
+                    let doc = format!("The {fact} of `{fname}`.");
+                    let variant = fact_variant(fact);
+                    a_fields.push(quote!(#[doc = #doc] #vis #fid: #shape::Map<::std::string::String>));
+                    a_init.push(quote!(#fid: ::desensitize::protect::__private::fact::<#ty>(
+                        &self.#id, #fname, at, #variant, #opts)?));
+                }
+
+                // The policy column: the pseudonym when there is one (what an
+                // exported file shares), else the sealed value; facts derived.
+                let action = if p.pseudonym.is_some() { "pseudonym" } else { "seal" };
+                let domain = match &p.pseudonym {
+                    Some(d) => quote!(::core::option::Option::Some(#d.into())),
+                    None => quote!(::core::option::Option::None),
+                };
+                let facts: Vec<TokenStream> = p
+                    .facts
+                    .iter()
+                    .map(|(fact, _)| quote!((#fact.into(), ::std::format!("{prefix}{}_{}", #fname, #fact))))
+                    .collect();
+                let generalize = if facts.is_empty() {
+                    quote!(::core::option::Option::None)
+                } else {
+                    quote!(::core::option::Option::Some([#(#facts),*].into_iter().collect()))
+                };
+                let opt = |v: Option<TokenStream>| match v {
+                    Some(v) => quote!(::core::option::Option::Some(#v)),
+                    None => quote!(::core::option::Option::None),
+                };
+                let band = opt(p.band_width.map(|w| {
+                    let w = i64::from(w);
+                    quote!(#w)
+                }));
+                let precision = opt(p.precision.map(|v| {
+                    let v = v as i64;
+                    quote!(#v)
+                }));
+                let grid = opt(p.grid_km.map(|v| quote!(#v)));
+                policy.push(quote! {
+                    ::desensitize::protect::__private::policy_column::<#ty>(
+                        policy,
+                        ::std::format!("{prefix}{}", #fname),
+                        ::desensitize::policy::ColumnSpec {
+                            action: #action.into(),
+                            kind: ::core::option::Option::Some(
+                                <#shape::Kind as ::desensitize::Sensitive>::KIND.as_str().into()),
+                            domain: #domain,
+                            generalize: #generalize,
+                            band_width: #band,
+                            precision: #precision,
+                            grid_km: #grid,
+                            ..::core::default::Default::default()
+                        },
+                    );
+                });
+            }
+        }
+    }
+
+    let s_doc = format!(
+        "`{name}` as stored: sealed fields as `dz1.` text, blind indexes, public fields as they are."
+    );
+    let m_doc = format!("`{name}` with every protected field masked: to return from an API or to log.");
+    let a_doc = format!("`{name}` for analytics: pseudonyms, generalized facts and public fields.");
+    let (store_param, store_arg) = if has_subject {
+        (
+            quote!(subjects: &dyn ::desensitize::keys::SubjectKeyStore,),
+            quote!(::core::option::Option::Some(subjects)),
+        )
+    } else {
+        (quote!(), quote!(::core::option::Option::None))
+    };
+    let seal_doc = format!(
+        "Seal every protected field for storage, bound to table `{table}`, its field and the row id."
+    );
+
+    quote! {
+        const _: () = { #(#checks_all)* };
+
+        impl ::core::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(::core::stringify!(#name)) #(#debug)* .finish()
+            }
+        }
+
+        #[doc = #s_doc]
+        #[derive(::core::fmt::Debug, #l::serde::Serialize, #l::serde::Deserialize)]
+        #serde_attr
+        #vis struct #sealed { #(#s_fields,)* }
+
+        #[doc = #m_doc]
+        #[derive(::core::fmt::Debug, #l::serde::Serialize)]
+        #serde_attr
+        #vis struct #masked { #(#m_fields,)* }
+
+        #[doc = #a_doc]
+        #[derive(::core::fmt::Debug, #l::serde::Serialize)]
+        #serde_attr
+        #vis struct #analytics { #(#a_fields,)* }
+
+        impl ::desensitize::protect::Protect for #name {
+            type Sealed = #sealed;
+            type Masked = #masked;
+            type Analytics = #analytics;
+            const TABLE: &'static str = #table;
+
+            fn row_id(&self) -> ::core::option::Option<::std::string::String> { #row_id }
+
+            fn sealed_row_id(sealed: &#sealed) -> ::core::option::Option<::std::string::String> {
+                #sealed_row_id
+            }
+
+            fn seal_at(&self, at: &::desensitize::protect::Place<'_>)
+                -> ::core::result::Result<#sealed, ::desensitize::protect::RecordError> {
+                ::core::result::Result::Ok(#sealed { #(#s_init,)* })
+            }
+
+            fn open_at(sealed: &#sealed, at: &::desensitize::protect::Place<'_>, purpose: &str)
+                -> ::core::result::Result<Self, ::desensitize::protect::RecordError> {
+                ::core::result::Result::Ok(#name { #(#o_init,)* })
+            }
+
+            fn masked(&self) -> #masked {
+                #masked { #(#m_init,)* }
+            }
+
+            fn analytics_at(&self, at: &::desensitize::protect::Place<'_>)
+                -> ::core::result::Result<#analytics, ::desensitize::protect::RecordError> {
+                ::core::result::Result::Ok(#analytics { #(#a_init,)* })
+            }
+
+            fn policy_columns(prefix: &str, policy: &mut ::desensitize::policy::Policy) {
+                #(#policy)*
+            }
+        }
+
+        impl #name {
+            #[doc = #seal_doc]
+            #vis fn seal(&self, keyring: &::desensitize::Keyring, #store_param)
+                -> ::core::result::Result<#sealed, ::desensitize::protect::RecordError> {
+                let at = ::desensitize::protect::Place::new(
+                    keyring, #store_arg, #table,
+                    <Self as ::desensitize::protect::Protect>::row_id(self),
+                    ::desensitize::Date::today(),
+                );
+                <Self as ::desensitize::protect::Protect>::seal_at(self, &at)
+            }
+
+            /// Every protected field masked (the level named in its attribute, else standard).
+            #vis fn masked(&self) -> #masked {
+                <Self as ::desensitize::protect::Protect>::masked(self)
+            }
+
+            /// Pseudonyms and generalized facts, ages computed today (China time).
+            #vis fn analytics(&self, keyring: &::desensitize::Keyring)
+                -> ::core::result::Result<#analytics, ::desensitize::protect::RecordError> {
+                self.analytics_on(keyring, ::desensitize::Date::today())
+            }
+
+            /// Pseudonyms and generalized facts, ages computed on `today`.
+            #vis fn analytics_on(&self, keyring: &::desensitize::Keyring, today: ::desensitize::Date)
+                -> ::core::result::Result<#analytics, ::desensitize::protect::RecordError> {
+                let at = ::desensitize::protect::Place::new(
+                    keyring, ::core::option::Option::None, #table,
+                    <Self as ::desensitize::protect::Protect>::row_id(self), today,
+                );
+                <Self as ::desensitize::protect::Protect>::analytics_at(self, &at)
+            }
+
+            /// The same rules as a record policy, for `desensitize run` and `Plan`.
+            #vis fn policy() -> ::desensitize::policy::Policy {
+                <Self as ::desensitize::protect::Protect>::policy()
+            }
+        }
+
+        impl #sealed {
+            /// Open every sealed field (each open audited, for `purpose`).
+            #vis fn open(&self, keyring: &::desensitize::Keyring, #store_param purpose: &str)
+                -> ::core::result::Result<#name, ::desensitize::protect::RecordError> {
+                let at = ::desensitize::protect::Place::new(
+                    keyring, #store_arg, #table,
+                    <#name as ::desensitize::protect::Protect>::sealed_row_id(self),
+                    ::desensitize::Date::today(),
+                );
+                <#name as ::desensitize::protect::Protect>::open_at(self, &at, purpose)
+            }
+        }
+    }
+}
