@@ -54,26 +54,36 @@ pub struct Index {
 
 /// The valid name nearest to `key`, when it looks like a typo.
 fn nearest(key: &str, valid: &[&'static str]) -> Option<&'static str> {
-    let dist = |a: &str, b: &str| {
-        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-        let mut prev: Vec<usize> = (0..=b.len()).collect();
-        for i in 1..=a.len() {
-            let mut cur = vec![i; b.len() + 1];
-            for j in 1..=b.len() {
-                cur[j] =
-                    (prev[j - 1] + usize::from(a[i - 1] != b[j - 1])).min(prev[j] + 1).min(cur[j - 1] + 1);
-            }
-            prev = cur;
-        }
-        prev[b.len()]
-    };
     let limit = (key.chars().count() / 3).clamp(1, 3);
     valid
         .iter()
-        .map(|v| (dist(key, v), *v))
+        .map(|v| (distance(key, v), *v))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, v)| v)
+}
+
+/// Edit distance with swaps of neighbours counting 1 (`sael` is 1 from `seal`).
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let mut v = (d[(i - 1) * w + j - 1] + usize::from(a[i - 1] != b[j - 1]))
+                    .min(d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    v = v.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                v
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
 fn unknown(what: &str, key: &str, valid: &[&'static str], span: Span) -> Error {
@@ -99,7 +109,10 @@ pub fn parse(input: &DeriveInput) -> Result<Record> {
             }
         },
         _ => {
-            return Err(Error::new(input.ident.span(), "#[derive(Protect)] needs a struct with named fields"));
+            return Err(Error::new(
+                input.ident.span(),
+                "#[derive(Protect)] needs a struct with named fields",
+            ));
         }
     };
     let table = parse_table(input)?;
@@ -330,41 +343,38 @@ fn parse_facts(meta: &syn::meta::ParseNestedMeta<'_>, p: &mut Protected) -> Resu
 
 /// Record-wide checks: one row id, subjects that exist, no clashing output names.
 fn check(r: &Record) -> Result<()> {
+    let mut errors: Vec<Error> = Vec::new();
     let mut row_id: Option<&Ident> = None;
     for f in &r.fields {
         if matches!(f.role, Role::RowId) {
-            if let Some(first) = row_id {
-                return Err(Error::new(
+            match row_id {
+                Some(first) => errors.push(Error::new(
                     f.ident.span(),
-                    format!(
-                        "a record has one row id, and `{first}` is already it: remove #[protect(row_id)] from one"
-                    ),
-                ));
+                    format!("a record has one row id, and `{first}` is already it: remove #[protect(row_id)] from one"),
+                )),
+                None => row_id = Some(&f.ident),
             }
-            row_id = Some(&f.ident);
         }
     }
     let names: Vec<String> = r.fields.iter().map(|f| f.ident.to_string()).collect();
     for f in &r.fields {
         let Role::Protected(p) = &f.role else { continue };
         if let Some(s) = &p.subject {
-            let target = r.fields.iter().find(|g| g.ident == s.value());
-            match target.map(|g| &g.role) {
+            match r.fields.iter().find(|g| g.ident == s.value()).map(|g| &g.role) {
                 Some(Role::RowId | Role::Public) => {}
-                Some(_) => {
-                    return Err(Error::new(
-                        s.span(),
-                        format!(
-                            "subject = {:?}: the subject id is stored in the clear to find the subject's key, so it \
-                             must be the row id or a public field",
-                            s.value()
-                        ),
-                    ));
-                }
-                None => {
-                    return Err(Error::new(s.span(), format!("subject = {:?}: no such field", s.value())));
-                }
+                Some(_) => errors.push(Error::new(
+                    s.span(),
+                    format!(
+                        "subject = {:?}: the subject id is stored in the clear to find the subject's key, so it \
+                         must be the row id or a public field",
+                        s.value()
+                    ),
+                )),
+                None => errors.push(Error::new(s.span(), format!("subject = {:?}: no such field", s.value()))),
             }
+        }
+        for lit in p.pseudonym.iter() {
+            check_domain(lit, &mut errors);
         }
         let mut extra: Vec<(String, Span)> = Vec::new();
         if let Some(ix) = &p.index {
@@ -375,12 +385,30 @@ fn check(r: &Record) -> Result<()> {
         }
         for (name, span) in extra {
             if names.contains(&name) {
-                return Err(Error::new(
+                errors.push(Error::new(
                     span,
                     format!("this adds the output field `{name}`, which the record already has: rename one"),
                 ));
             }
         }
     }
-    Ok(())
+    let mut errors = errors.into_iter();
+    match errors.next() {
+        None => Ok(()),
+        Some(mut first) => {
+            first.extend(errors);
+            Err(first)
+        }
+    }
+}
+
+/// A pseudonym domain must be a valid `desensitize::pseudo::Domain` name.
+fn check_domain(lit: &LitStr, errors: &mut Vec<Error>) {
+    let name = lit.value();
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
+    if !ok {
+        errors.push(Error::new(lit.span(), "a pseudonym domain is 1-64 characters of a-z 0-9 . _ -"));
+    }
 }

@@ -127,6 +127,8 @@ pub fn expand(r: &Record) -> TokenStream {
         let id = &f.ident;
         let ty = &f.ty;
         let fname = id.to_string();
+        // Errors about a field's type point at the field.
+        let span = ty.span();
         checks_all.push(checks(f));
         let doc_kept = format!("`{fname}` as it is.");
         match &f.role {
@@ -159,61 +161,71 @@ pub fn expand(r: &Record) -> TokenStream {
                 }
             }
             Role::Nested => {
-                let p = quote!(<#ty as ::desensitize::protect::Protect>);
-                debug.push(quote!(.field(#fname, &self.#id)));
+                let p = quote_spanned!(span=> <#ty as ::desensitize::protect::Protect>);
+                debug.push(quote_spanned!(span=> .field(#fname, &self.#id)));
                 let doc = format!("`{fname}`, a nested record.");
-                s_fields.push(quote!(#[doc = #doc] #vis #id: #p::Sealed));
-                m_fields.push(quote!(#[doc = #doc] #vis #id: #p::Masked));
-                a_fields.push(quote!(#[doc = #doc] #vis #id: #p::Analytics));
-                s_init.push(quote!(#id: #p::seal_at(&self.#id, &at.nested(#fname))?));
-                o_init.push(quote!(#id: #p::open_at(&sealed.#id, &at.nested(#fname), purpose)?));
-                m_init.push(quote!(#id: #p::masked(&self.#id)));
-                a_init.push(quote!(#id: #p::analytics_at(&self.#id, &at.nested(#fname))?));
-                policy.push(quote!(#p::policy_columns(&::std::format!("{prefix}{}.", #fname), policy);));
+                s_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #id: #p::Sealed));
+                m_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #id: #p::Masked));
+                a_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #id: #p::Analytics));
+                s_init.push(quote_spanned!(span=> #id: #p::seal_at(&self.#id, &at.nested(#fname))?));
+                o_init
+                    .push(quote_spanned!(span=> #id: #p::open_at(&sealed.#id, &at.nested(#fname), purpose)?));
+                m_init.push(quote_spanned!(span=> #id: #p::masked(&self.#id)));
+                a_init.push(quote_spanned!(span=> #id: #p::analytics_at(&self.#id, &at.nested(#fname))?));
+                policy.push(quote_spanned!(span=> #p::policy_columns(&::std::format!("{prefix}{}.", #fname), policy);));
             }
             Role::Protected(p) => {
-                let shape = quote!(<#ty as ::desensitize::protect::Shape>);
-                debug.push(quote!(.field(#fname, &::desensitize::protect::Redacted)));
+                let shape = quote_spanned!(span=> <#ty as ::desensitize::protect::Shape>);
+                debug.push(quote_spanned!(span=> .field(#fname, &::desensitize::protect::Redacted)));
                 has_subject |= p.subject.is_some();
 
                 let doc = format!("`{fname}`, sealed.");
                 s_fields
-                    .push(quote!(#[doc = #doc] #vis #id: #shape::Map<::desensitize::Sealed<#shape::Kind>>));
-                let subj = subject_expr(p, quote!(self));
-                s_init.push(quote!(#id: #l::seal::<#ty>(&self.#id, at, #fname, #subj)?));
-                let subj = subject_expr(p, quote!(sealed));
-                o_init.push(quote!(#id: #l::open::<#ty>(&sealed.#id, at, #fname, #subj, purpose)?));
+                    .push(quote_spanned!(span=> #[doc = #doc] #vis #id: #shape::Map<::desensitize::Sealed<#shape::Kind>>));
+                let subj = subject_expr(p, quote_spanned!(span=> self));
+                s_init.push(quote_spanned!(span=> #id: #l::seal::<#ty>(&self.#id, at, #fname, #subj)?));
+                let subj = subject_expr(p, quote_spanned!(span=> sealed));
+                o_init.push(
+                    quote_spanned!(span=> #id: #l::open::<#ty>(&sealed.#id, at, #fname, #subj, purpose)?),
+                );
 
                 if let Some(ix) = &p.index {
                     let ix_id = format_ident!("{id}_index");
                     let doc = format!("The blind index of `{fname}` (lower-case hex).");
-                    s_fields.push(quote!(#[doc = #doc] #vis #ix_id: #shape::Map<::std::string::String>));
+                    s_fields.push(
+                        quote_spanned!(span=> #[doc = #doc] #vis #ix_id: #shape::Map<::std::string::String>),
+                    );
                     let (bits, tr) = (ix.bits, format_ident!("{}", ix.transform));
                     let name = match &ix.name {
-                        Some(n) => quote!(::core::option::Option::Some(#n)),
-                        None => quote!(::core::option::Option::None),
+                        Some(n) => quote_spanned!(span=> ::core::option::Option::Some(#n)),
+                        None => quote_spanned!(span=> ::core::option::Option::None),
                     };
-                    s_init.push(quote!(#ix_id: #l::blind_index::<#ty>(
+                    s_init.push(quote_spanned!(span=> #ix_id: #l::blind_index::<#ty>(
                         &self.#id, at, #fname, #name, ::desensitize::pseudo::Transform::#tr, #bits)?));
                 }
 
                 let lvl = level(p.mask.as_ref().map_or("standard", |(l, _)| l.as_str()));
                 let doc = format!("`{fname}`, masked.");
-                m_fields.push(quote!(#[doc = #doc] #vis #id: #shape::Map<::std::string::String>));
-                m_init.push(quote!(#id: #l::mask::<#ty>(&self.#id, #lvl)));
+                m_fields
+                    .push(quote_spanned!(span=> #[doc = #doc] #vis #id: #shape::Map<::std::string::String>));
+                m_init.push(quote_spanned!(span=> #id: #l::mask::<#ty>(&self.#id, #lvl)));
 
                 if let Some(domain) = &p.pseudonym {
                     let doc = format!("`{fname}`, as its pseudonym.");
-                    a_fields.push(quote!(#[doc = #doc] #vis #id: #shape::Map<::desensitize::pseudo::Token>));
-                    a_init.push(quote!(#id: #l::pseudonym::<#ty>(&self.#id, at, #fname, #domain)?));
+                    a_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #id: #shape::Map<::desensitize::pseudo::Token>));
+                    a_init.push(
+                        quote_spanned!(span=> #id: #l::pseudonym::<#ty>(&self.#id, at, #fname, #domain)?),
+                    );
                 }
                 let opts = fact_options(p);
                 for (fact, _) in &p.facts {
                     let fid = format_ident!("{id}_{fact}");
                     let doc = format!("The {fact} of `{fname}`.");
                     let variant = fact_variant(fact);
-                    a_fields.push(quote!(#[doc = #doc] #vis #fid: #shape::Map<::std::string::String>));
-                    a_init.push(quote!(#fid: ::desensitize::protect::__private::fact::<#ty>(
+                    a_fields.push(
+                        quote_spanned!(span=> #[doc = #doc] #vis #fid: #shape::Map<::std::string::String>),
+                    );
+                    a_init.push(quote_spanned!(span=> #fid: ::desensitize::protect::__private::fact::<#ty>(
                         &self.#id, #fname, at, #variant, #opts)?));
                 }
 
@@ -221,33 +233,33 @@ pub fn expand(r: &Record) -> TokenStream {
                 // exported file shares), else the sealed value; facts derived.
                 let action = if p.pseudonym.is_some() { "pseudonym" } else { "seal" };
                 let domain = match &p.pseudonym {
-                    Some(d) => quote!(::core::option::Option::Some(#d.into())),
-                    None => quote!(::core::option::Option::None),
+                    Some(d) => quote_spanned!(span=> ::core::option::Option::Some(#d.into())),
+                    None => quote_spanned!(span=> ::core::option::Option::None),
                 };
                 let facts: Vec<TokenStream> = p
                     .facts
                     .iter()
-                    .map(|(fact, _)| quote!((#fact.into(), ::std::format!("{prefix}{}_{}", #fname, #fact))))
+                    .map(|(fact, _)| quote_spanned!(span=> (#fact.into(), ::std::format!("{prefix}{}_{}", #fname, #fact))))
                     .collect();
                 let generalize = if facts.is_empty() {
-                    quote!(::core::option::Option::None)
+                    quote_spanned!(span=> ::core::option::Option::None)
                 } else {
-                    quote!(::core::option::Option::Some([#(#facts),*].into_iter().collect()))
+                    quote_spanned!(span=> ::core::option::Option::Some([#(#facts),*].into_iter().collect()))
                 };
                 let opt = |v: Option<TokenStream>| match v {
-                    Some(v) => quote!(::core::option::Option::Some(#v)),
-                    None => quote!(::core::option::Option::None),
+                    Some(v) => quote_spanned!(span=> ::core::option::Option::Some(#v)),
+                    None => quote_spanned!(span=> ::core::option::Option::None),
                 };
                 let band = opt(p.band_width.map(|w| {
                     let w = i64::from(w);
-                    quote!(#w)
+                    quote_spanned!(span=> #w)
                 }));
                 let precision = opt(p.precision.map(|v| {
                     let v = v as i64;
-                    quote!(#v)
+                    quote_spanned!(span=> #v)
                 }));
-                let grid = opt(p.grid_km.map(|v| quote!(#v)));
-                policy.push(quote! {
+                let grid = opt(p.grid_km.map(|v| quote_spanned!(span=> #v)));
+                policy.push(quote_spanned! {span=>
                     ::desensitize::protect::__private::policy_column::<#ty>(
                         policy,
                         ::std::format!("{prefix}{}", #fname),

@@ -39,14 +39,7 @@ impl Facts for IdNumber {
     fn fact(&self, fact: Fact, o: &FactOptions) -> Result<String, Error> {
         Ok(match fact {
             Fact::Gender => self.gender().as_str().to_owned(),
-            Fact::AgeBand => {
-                let band = AgeBand::of(self.age_on(o.today), o.band_width)?;
-                match band.high() {
-                    Some(h) if h == band.low() => h.to_string(),
-                    Some(h) => format!("{}-{h}", band.low()),
-                    None => format!("{}+", band.low()),
-                }
-            }
+            Fact::AgeBand => AgeBand::of(self.age_on(o.today), o.band_width)?.to_string(),
             Fact::Province => self.province().name().to_owned(),
             Fact::City => {
                 let city = division::lookup(self.region_code()).and_then(|d| d.city());

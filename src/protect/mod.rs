@@ -78,7 +78,7 @@ mod facts;
 mod shape;
 
 pub use facts::FactOptions;
-pub use shape::Shape;
+pub use shape::{KindField, Shape};
 
 #[doc(hidden)]
 pub mod __private {
@@ -98,6 +98,11 @@ pub mod __private {
 /// A record type with `#[derive(Protect)]`: the views it has and how they
 /// are made. The derive also gives each record inherent methods (`seal`,
 /// `open`, `masked`, `analytics`, `policy`) that call these.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a record with #[derive(Protect)]",
+    label = "`nested` needs a record",
+    note = "#[protect(nested)] is for a struct that derives Protect; a kind of personal data is `#[protect(seal)]`"
+)]
 pub trait Protect: Sized {
     /// The storage form (`UserSealed`).
     type Sealed: serde::Serialize + serde::de::DeserializeOwned;

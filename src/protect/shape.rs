@@ -33,7 +33,39 @@ pub trait Shape: Sized {
     ) -> Result<Self, E>;
 }
 
-impl<K: Sensitive> Shape for K {
+/// A kind of personal data, as a field type. Implemented per kind (not for
+/// every `Sensitive`) so that the error for another type says what to do.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a kind of personal data (nor an Option or Vec of one)",
+    label = "not a kind",
+    note = "protect a kind (MobilePhone, IdNumber, ...), mark a record `#[protect(nested)]`, or mark the field `#[protect(public)]`"
+)]
+pub trait KindField: Sensitive {}
+
+macro_rules! kind_fields {
+    ($($kind:ident),* $(,)?) => {$( impl KindField for crate::$kind {} )*};
+}
+
+kind_fields!(
+    IdNumber,
+    MobilePhone,
+    Landline,
+    BankCard,
+    GeoPoint,
+    Email,
+    PersonName,
+    Address,
+    IpAddress,
+    MacAddress,
+    Imei,
+    Passport,
+    LicensePlate,
+    CreditCode,
+    Password,
+    Biometric,
+);
+
+impl<K: KindField> Shape for K {
     type Kind = K;
     type Map<U> = U;
     const FLAT: bool = true;
@@ -47,7 +79,7 @@ impl<K: Sensitive> Shape for K {
     }
 }
 
-impl<K: Sensitive> Shape for Option<K> {
+impl<K: KindField> Shape for Option<K> {
     type Kind = K;
     type Map<U> = Option<U>;
     const FLAT: bool = true;
@@ -64,7 +96,7 @@ impl<K: Sensitive> Shape for Option<K> {
     }
 }
 
-impl<K: Sensitive> Shape for Vec<K> {
+impl<K: KindField> Shape for Vec<K> {
     type Kind = K;
     type Map<U> = Vec<U>;
     const FLAT: bool = false;

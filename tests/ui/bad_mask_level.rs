@@ -1,0 +1,12 @@
+use desensitize::{MobilePhone, Protect};
+
+#[derive(Protect)]
+#[protect(table = "users")]
+struct User {
+    #[protect(seal, mask = "loose")]
+    phone: MobilePhone,
+    #[protect(seal, seal)]
+    other: MobilePhone,
+}
+
+fn main() {}
