@@ -73,7 +73,7 @@ fn a_value_moved_to_another_row_field_or_position_does_not_open() {
         let mut v: Value = serde_json::from_str(&stored).unwrap();
         edit(&mut v);
         let sealed: UserSealed = serde_json::from_value(v).unwrap();
-        let err = sealed.open(&keyring, &subjects, "test").err().expect("opened a moved value");
+        let err = sealed.open(&keyring, &subjects, "test").expect_err("opened a moved value");
         (err.field().to_owned(), err.error().clone())
     };
     assert_eq!(reopen(&|v| v["id"] = json!(8)), ("phone".to_owned(), Error::ContextMismatch));

@@ -234,9 +234,11 @@ impl<'a> Place<'a> {
 ///
 /// let keyring = Keyring::generate()?;
 /// let sealed = User { id: 7, phone: "13800138000".parse()? }.seal(&keyring)?;
+/// // Another keyring (its key 1 is not this one's): the value does not authenticate.
 /// let err = sealed.open(&Keyring::generate()?, "test").unwrap_err();
 /// assert_eq!(err.field(), "phone");
-/// assert!(matches!(err.error(), desensitize::Error::UnknownKey(_)));
+/// assert_eq!(err.error(), &desensitize::Error::AuthenticationFailed);
+/// assert_eq!(err.to_string(), "field phone: sealed value failed authentication (tampered or wrong key)");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
