@@ -39,6 +39,8 @@
 //! - [`policy`]: one policy for whole records (the rules `desensitize run`
 //!   applies to files), compiled once into a [`policy::Plan`] and applied to
 //!   rows or column-major batches.
+//! - [`protect`]: `#[derive(Protect)]` records that seal, mask and
+//!   generalize themselves, with the same rules as a policy.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
