@@ -81,8 +81,7 @@ fn checks(f: &Field) -> TokenStream {
         })),
         Role::Protected(p) => {
             out.extend(quote_spanned!(span=> #l::assert_shape::<#ty>();));
-            if let Some(s) = p.seal {
-                let _ = s;
+            if p.seal.is_some() {
                 out.extend(quote_spanned!(span=> #l::assert_seal::<#ty>();));
             }
             if p.pseudonym.is_some() {
