@@ -158,6 +158,9 @@ fn the_policy_applied_by_a_plan_agrees_with_the_derive() {
     let user = sample_user(7).unwrap();
     let policy = User::policy();
     policy.check().unwrap();
+    // As a file for `desensitize run` (JSON here; the TOML keys are the same), read back unchanged.
+    let file = derive_user::policy_json().unwrap();
+    assert_eq!(desensitize::policy::Policy::from_json(&file).unwrap(), policy);
     let header =
         ["id", "phone", "id_number", "email", "guardian_id", "home.address", "home.location", "plan"];
     assert_eq!(policy.columns.keys().map(String::as_str).collect::<Vec<_>>(), {
