@@ -294,8 +294,13 @@ pub fn generalize(
     grid_km: f64,
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
-    let rule = json!({"kind": kind, "action": "generalize", "to": fact, "band_width": band_width,
-        "precision": precision, "grid_km": grid_km});
+    // Each setting only with the fact it applies to (the policy refuses the rest).
+    let rule = match fact {
+        "age_band" => json!({"kind": kind, "action": "generalize", "to": fact, "band_width": band_width}),
+        "geohash" => json!({"kind": kind, "action": "generalize", "to": fact, "precision": precision}),
+        "grid" => json!({"kind": kind, "action": "generalize", "to": fact, "grid_km": grid_km}),
+        _ => json!({"kind": kind, "action": "generalize", "to": fact}),
+    };
     let plan = one_column_plan("value", rule, &[("today", today)], false, None)?;
     plan_column(py, values, None, plan, on_invalid)
 }
@@ -393,6 +398,11 @@ pub fn reidentify(
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
     let kind: Kind = kind.parse().map_err(lib_err)?;
+    if !matches!(kind, Kind::IdNumber | Kind::MobilePhone | Kind::BankCard) {
+        return Err(DesensitizeError::new_err(
+            "only id_number, mobile_phone and bank_card have format-preserving pseudonyms",
+        ));
+    }
     purpose_required(purpose)?;
     let domain = Domain::new(domain).map_err(lib_err)?;
     let keyring = &keyring.inner;

@@ -2,7 +2,7 @@
 //! functions and record policies over Apache Arrow arrays, for Python and
 //! Spark (`mapInArrow`). Data crosses through the Arrow C data interface
 //! (no Python object per value) and the GIL is released while Rust works.
-//! The Python package `desensitize` (python/desensitize/) re-exports it.
+//! The Python package `desensitize` (python/python/desensitize/) re-exports it.
 
 mod column_fns;
 mod error;

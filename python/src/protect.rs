@@ -87,7 +87,8 @@ impl PyPolicy {
     }
 
     fn __repr__(&self) -> String {
-        format!("Policy(columns={}, table={:?})", self.rules.columns.len(), self.rules.table)
+        let table = self.rules.table.as_deref().map_or("None".to_owned(), |t| format!("{t:?}"));
+        format!("Policy(columns={}, table={table})", self.rules.columns.len())
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
