@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use desensitize::Keyring;
 use desensitize::audit::JsonLinesAudit;
-use desensitize::keys::PassphraseProvider;
+use desensitize::keys::{DataKey, KeyProvider, PassphraseProvider, WrappedKey};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyBytes, PyTuple};
 use zeroize::Zeroizing;
 
 use crate::error::{DesensitizeError, lib_err};
@@ -24,6 +24,48 @@ use crate::error::{DesensitizeError, lib_err};
 enum Source {
     File { path: PathBuf, passphrase_file: Option<PathBuf>, passphrase_env: Option<String>, audit_log: Option<PathBuf> },
     Env { key_var: String, id_var: String, audit_log: Option<PathBuf> },
+    /// A file protected by a Python key provider (a KMS), cached by its id.
+    Provider { path: PathBuf, provider_id: String, audit_log: Option<PathBuf> },
+}
+
+/// A Python object as the library's [`KeyProvider`]: its `id` attribute,
+/// `wrap(bytes) -> bytes` and `unwrap(bytes) -> bytes` (32-byte data keys),
+/// e.g. calls to AWS KMS `Encrypt`/`Decrypt` or Vault Transit.
+struct PyProvider {
+    id: String,
+    obj: Py<PyAny>,
+}
+
+impl PyProvider {
+    fn new(obj: &Bound<'_, PyAny>) -> PyResult<PyProvider> {
+        let id: String = obj.getattr("id")?.extract()?;
+        Ok(PyProvider { id, obj: obj.clone().unbind() })
+    }
+
+    fn call(&self, method: &str, bytes: &[u8]) -> desensitize::Result<Zeroizing<Vec<u8>>> {
+        Python::attach(|py| {
+            let out = self.obj.bind(py).call_method1(method, (PyBytes::new(py, bytes),))?;
+            Ok::<_, PyErr>(Zeroizing::new(out.cast::<PyBytes>()?.as_bytes().to_vec()))
+        })
+        .map_err(|_| desensitize::Error::Key("the key provider failed"))
+    }
+}
+
+impl KeyProvider for PyProvider {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn wrap(&self, key: &DataKey) -> desensitize::Result<WrappedKey> {
+        Ok(WrappedKey::from_bytes(self.call("wrap", key.expose_bytes())?.to_vec()))
+    }
+
+    fn unwrap(&self, wrapped: &WrappedKey) -> desensitize::Result<DataKey> {
+        let bytes = self.call("unwrap", wrapped.as_bytes())?;
+        let key: [u8; 32] =
+            bytes.as_slice().try_into().map_err(|_| desensitize::Error::Key("the key provider did not return 32 bytes"))?;
+        Ok(DataKey::from_bytes(Zeroizing::new(key)))
+    }
 }
 
 /// Keyrings loaded by this process.
@@ -37,6 +79,8 @@ static CACHE: Mutex<Option<HashMap<Source, Arc<Keyring>>>> = Mutex::new(None);
 pub struct PyKeyring {
     pub(crate) inner: Arc<Keyring>,
     source: Source,
+    /// The key provider it was opened with (pickled with it).
+    provider: Option<Py<PyAny>>,
 }
 
 fn passphrase(file: Option<&PathBuf>, env: Option<&str>) -> PyResult<Zeroizing<String>> {
@@ -77,8 +121,14 @@ fn with_audit(mut keyring: Keyring, audit_log: Option<&PathBuf>) -> PyResult<Key
     Ok(keyring)
 }
 
-fn load(source: &Source) -> PyResult<Keyring> {
+fn load(source: &Source, provider: Option<&PyProvider>) -> PyResult<Keyring> {
     match source {
+        Source::Provider { path, audit_log, .. } => {
+            let provider = provider.ok_or_else(|| PyValueError::new_err("no key provider"))?;
+            let keyring = Keyring::load(path, provider)
+                .map_err(|e| DesensitizeError::new_err(format!("keyring file {}: {e}", path.display())))?;
+            with_audit(keyring, audit_log.as_ref())
+        }
         Source::File { path, passphrase_file, passphrase_env, audit_log } => {
             let pass = passphrase(passphrase_file.as_ref(), passphrase_env.as_deref())?;
             let provider = PassphraseProvider::new(&pass).map_err(lib_err)?;
@@ -97,15 +147,20 @@ fn load(source: &Source) -> PyResult<Keyring> {
 }
 
 /// The cached keyring of `source`, loaded (outside the GIL) on first use.
-fn cached(py: Python<'_>, source: Source) -> PyResult<PyKeyring> {
+fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -> PyResult<PyKeyring> {
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let keep = provider.map(|p| p.clone().unbind());
     if let Some(k) = cache.get_or_insert_with(HashMap::new).get(&source) {
-        return Ok(PyKeyring { inner: Arc::clone(k), source });
+        return Ok(PyKeyring { inner: Arc::clone(k), source, provider: keep });
     }
-    // Argon2id takes a while: let other Python threads run meanwhile.
-    let keyring = Arc::new(py.detach(|| load(&source))?);
+    let keyring = match provider {
+        // A Python provider needs the GIL for its calls.
+        Some(p) => Arc::new(load(&source, Some(&PyProvider::new(p)?))?),
+        // Argon2id takes a while: let other Python threads run meanwhile.
+        None => Arc::new(py.detach(|| load(&source, None))?),
+    };
     cache.get_or_insert_with(HashMap::new).insert(source.clone(), Arc::clone(&keyring));
-    Ok(PyKeyring { inner: keyring, source })
+    Ok(PyKeyring { inner: keyring, source, provider: keep })
 }
 
 #[pymethods]
@@ -114,19 +169,39 @@ impl PyKeyring {
     /// its passphrase on the first line of `passphrase_file` or in the
     /// environment variable `passphrase_env`. Cached per process by these
     /// arguments: a second call costs nothing.
+    ///
+    /// Or `provider=`: an object with an `id` attribute and `wrap(bytes)` /
+    /// `unwrap(bytes)` methods (the library's `KeyProvider` seam: AWS KMS,
+    /// Vault Transit...), for a file written by `Keyring.save(path,
+    /// provider)`. Cached by path and provider id; it must pickle for Spark.
     #[staticmethod]
-    #[pyo3(signature = (path, *, passphrase_file=None, passphrase_env=None, audit_log=None))]
+    #[pyo3(signature = (path, *, passphrase_file=None, passphrase_env=None, provider=None, audit_log=None))]
     fn open(
         py: Python<'_>,
         path: PathBuf,
         passphrase_file: Option<PathBuf>,
         passphrase_env: Option<String>,
+        provider: Option<&Bound<'_, PyAny>>,
         audit_log: Option<PathBuf>,
     ) -> PyResult<PyKeyring> {
-        if passphrase_file.is_some() == passphrase_env.is_some() {
-            return Err(PyValueError::new_err("give exactly one of passphrase_file= and passphrase_env="));
+        let given = [passphrase_file.is_some(), passphrase_env.is_some(), provider.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err(PyValueError::new_err(
+                "give exactly one of passphrase_file=, passphrase_env= and provider=",
+            ));
         }
-        cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log })
+        if let Some(p) = provider {
+            let provider_id: String = p.getattr("id")?.extract()?;
+            return cached(py, Source::Provider { path, provider_id, audit_log }, Some(p));
+        }
+        cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None)
+    }
+
+    /// Write the keyring to `path`, its keys wrapped by `provider` (see
+    /// `open`); the file is replaced atomically, mode 0600.
+    fn save(&self, path: PathBuf, provider: &Bound<'_, PyAny>) -> PyResult<()> {
+        let provider = PyProvider::new(provider)?;
+        self.inner.save(&path, &provider).map_err(lib_err)
     }
 
     /// A keyring of one active root key read from the environment: base64
@@ -135,7 +210,7 @@ impl PyKeyring {
     #[staticmethod]
     #[pyo3(signature = (key_var="DESENSITIZE_ROOT_KEY", id_var="DESENSITIZE_ROOT_KEY_ID", *, audit_log=None))]
     fn from_env(py: Python<'_>, key_var: &str, id_var: &str, audit_log: Option<PathBuf>) -> PyResult<PyKeyring> {
-        cached(py, Source::Env { key_var: key_var.to_owned(), id_var: id_var.to_owned(), audit_log })
+        cached(py, Source::Env { key_var: key_var.to_owned(), id_var: id_var.to_owned(), audit_log }, None)
     }
 
     /// The key ids and their states, e.g. `[(1, "decrypt-only"), (2, "active")]`.
@@ -168,6 +243,13 @@ impl PyKeyring {
                 ("env", PathBuf::from(key_var), None::<PathBuf>, Some(id_var.clone()), audit_log.clone())
                     .into_pyobject(py)?
             }
+            Source::Provider { path, audit_log, .. } => {
+                let provider = this.provider.as_ref().map(|p| p.bind(py).clone());
+                ("provider", path.clone(), None::<PathBuf>, None::<String>, audit_log.clone(), provider)
+                    .into_pyobject(py)?
+                    .into_any()
+                    .cast_into::<PyTuple>()?
+            }
         };
         Ok((loader, args))
     }
@@ -175,6 +257,7 @@ impl PyKeyring {
 
 /// The unpickler of [`PyKeyring`].
 #[pyfunction]
+#[pyo3(signature = (how, path, passphrase_file, passphrase_env, audit_log, provider=None))]
 pub fn _load_keyring(
     py: Python<'_>,
     how: &str,
@@ -182,13 +265,19 @@ pub fn _load_keyring(
     passphrase_file: Option<PathBuf>,
     passphrase_env: Option<String>,
     audit_log: Option<PathBuf>,
+    provider: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyKeyring> {
     match how {
-        "file" => cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }),
+        "file" => cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None),
         "env" => {
             let key_var = path.to_string_lossy().into_owned();
             let id_var = passphrase_env.unwrap_or_else(|| "DESENSITIZE_ROOT_KEY_ID".to_owned());
-            cached(py, Source::Env { key_var, id_var, audit_log })
+            cached(py, Source::Env { key_var, id_var, audit_log }, None)
+        }
+        "provider" => {
+            let p = provider.ok_or_else(|| PyValueError::new_err("no key provider"))?;
+            let provider_id: String = p.getattr("id")?.extract()?;
+            cached(py, Source::Provider { path, provider_id, audit_log }, Some(p))
         }
         _ => Err(PyValueError::new_err("unknown keyring source")),
     }

@@ -176,3 +176,37 @@ def test_from_env(monkeypatch):
     assert pickle.loads(pickle.dumps(k)).keys() == [(7, "active")]
     with pytest.raises(dz.DesensitizeError, match="not set"):
         dz.Keyring.from_env("DZ_TEST_MISSING")
+
+
+class XorProvider:
+    """A toy key provider for tests: XOR is NOT protection; real ones call a KMS."""
+
+    id = "test-xor"
+
+    def wrap(self, key: bytes) -> bytes:
+        return bytes(b ^ 0x5A for b in key)
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        return bytes(b ^ 0x5A for b in wrapped)
+
+
+class ShortProvider(XorProvider):
+    id = "test-short"
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        return b"too short"
+
+
+def test_key_provider_seam(keyring, workdir):
+    path = workdir / "kms.dzk"
+    keyring.save(path, XorProvider())
+    via_kms = dz.Keyring.open(path, provider=XorProvider())
+    assert via_kms.keys() == keyring.keys()
+    a = dz.pseudonym(PHONES[:1], "mobile_phone", keyring, domain="d", on_invalid="raise")
+    assert dz.pseudonym(PHONES[:1], "mobile_phone", via_kms, domain="d", on_invalid="raise") == a
+    clone = pickle.loads(pickle.dumps(via_kms))
+    assert dz.pseudonym(PHONES[:1], "mobile_phone", clone, domain="d", on_invalid="raise") == a
+    with pytest.raises(dz.DesensitizeError, match="key provider"):
+        dz.Keyring.open(path, provider=ShortProvider())
+    with pytest.raises(ValueError, match="exactly one"):
+        dz.Keyring.open(path, provider=XorProvider(), passphrase_env="X")

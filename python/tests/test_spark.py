@@ -16,6 +16,8 @@ import pytest
 import desensitize as dz
 from conftest import ROOT, read_csv
 
+if os.environ.get("DESENSITIZE_REQUIRE_SPARK"):
+    import pyspark  # noqa: F401  (CI: fail, never skip)
 pytest.importorskip(
     "pyspark", reason="pyspark is not installed: `pip install 'pyspark>=4'` to run the Spark test "
     "(scripts/ci-python.sh does)"

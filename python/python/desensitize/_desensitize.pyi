@@ -1,7 +1,7 @@
 """Type stubs of the extension module (re-exported by ``desensitize``)."""
 
 from os import PathLike
-from typing import List, Literal, Optional, Tuple, Union, overload
+from typing import List, Literal, Optional, Protocol, Tuple, Union, overload
 
 import pyarrow as pa
 
@@ -11,6 +11,14 @@ _Reasons = pa.Array  # string: null where the value was accepted, else the reaso
 
 class DesensitizeError(ValueError):
     """A value, key or policy was refused; the message never holds a value."""
+
+class KeyProvider(Protocol):
+    """The library's KeyProvider seam (AWS KMS, Vault Transit...): wraps and
+    unwraps 32-byte data keys. Must pickle to reach Spark executors."""
+
+    id: str
+    def wrap(self, key: bytes) -> bytes: ...
+    def unwrap(self, wrapped: bytes) -> bytes: ...
 
 class Keyring:
     """Root keys, loaded once per process and cached by source. ``repr``
@@ -22,8 +30,10 @@ class Keyring:
         *,
         passphrase_file: Optional[_Path] = None,
         passphrase_env: Optional[str] = None,
+        provider: Optional[KeyProvider] = None,
         audit_log: Optional[_Path] = None,
     ) -> Keyring: ...
+    def save(self, path: _Path, provider: KeyProvider) -> None: ...
     @staticmethod
     def from_env(
         key_var: str = "DESENSITIZE_ROOT_KEY",
