@@ -175,3 +175,39 @@ pub fn reidentify_text(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sealable_kind_opens_to_its_canonical_text() {
+        let keyring = Keyring::generate().unwrap();
+        let ctx = Context::new("t", "c");
+        let point: GeoPoint = "39.9042,116.4074".parse().unwrap();
+        let sealed = keyring.seal_text(&point, &ctx).unwrap();
+        assert_eq!(
+            open_text(&keyring, Kind::GeoPoint, &sealed, &ctx, "test").unwrap().as_str(),
+            "39.9042,116.4074"
+        );
+        // Sealed as one kind, opened as another: refused.
+        assert!(open_text(&keyring, Kind::Email, &sealed, &ctx, "test").is_err());
+        let bio = Biometric::from_bytes(vec![1, 2, 3, 4]).unwrap();
+        let sealed = keyring.seal_text(&bio, &ctx).unwrap();
+        assert_eq!(open_text(&keyring, Kind::Biometric, &sealed, &ctx, "test").unwrap().as_str(), "AQIDBA==");
+    }
+
+    #[test]
+    fn kinds_without_the_operation_are_refused() {
+        let keyring = Keyring::generate().unwrap();
+        let ctx = Context::new("t", "c");
+        let err = open_text(&keyring, Kind::Password, "dz1.x", &ctx, "test").unwrap_err();
+        assert_eq!(err, Error::Config("passwords cannot be sealed, only hashed"));
+        let domain = Domain::new("d").unwrap();
+        let err = reidentify_text(&keyring, Kind::Email, "a@b.cn", &domain, "test").unwrap_err();
+        assert_eq!(
+            err,
+            Error::Config("only id_number, mobile_phone and bank_card have format-preserving pseudonyms")
+        );
+    }
+}

@@ -6,8 +6,11 @@
 
 use std::sync::Arc;
 
-use arrow_array::ArrayRef;
+use arrow_array::{ArrayRef, new_null_array};
+use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
+use arrow_schema::DataType;
 use desensitize::columns;
+use desensitize::policy::Reason;
 use desensitize::policy::{ColumnBatch, Plan, Policy, Report};
 use desensitize::pseudo::Domain;
 use desensitize::{Context, Keyring, Kind};
@@ -18,7 +21,7 @@ use serde_json::{Map, Value, json};
 use crate::error::{DesensitizeError, lib_err, policy_err};
 use crate::ffi::{export_array, import_array};
 use crate::keyring::PyKeyring;
-use crate::text::{StringOut, texts};
+use crate::text::{self, StringOut, texts};
 
 /// The header name of the row-id column in a one-column plan.
 const ROW_ID: &str = "__desensitize_row_id";
@@ -50,7 +53,9 @@ struct Outcome {
 impl Outcome {
     fn into_py(self, py: Python<'_>, mode: OnInvalid) -> PyResult<Py<PyAny>> {
         match (mode, self.first_bad) {
-            (OnInvalid::Raise, Some((row, reason))) => Err(DesensitizeError::new_err(format!("row {row}: {reason}"))),
+            (OnInvalid::Raise, Some((row, reason))) => {
+                Err(DesensitizeError::new_err(format!("row {row}: {reason}")))
+            }
             (OnInvalid::Raise, None) => Ok(export_array(py, &*self.values)?.unbind()),
             (OnInvalid::Null, _) => {
                 let values = export_array(py, &*self.values)?;
@@ -70,7 +75,11 @@ struct Collect {
 
 impl Collect {
     fn new(rows: usize, bytes: usize) -> Collect {
-        Collect { out: StringOut::with_capacity(rows, bytes), reasons: StringOut::with_capacity(rows, 0), first_bad: None }
+        Collect {
+            out: StringOut::with_capacity(rows, bytes),
+            reasons: StringOut::with_capacity(rows, 0),
+            first_bad: None,
+        }
     }
 
     fn ok(&mut self, bytes: &[u8]) -> Result<(), String> {
@@ -113,6 +122,8 @@ fn one_column_plan(
     columns.insert(column.to_owned(), rule);
     let mut policy = Map::new();
     policy.insert("on_invalid".into(), json!("mark"));
+    // Refused cells stay empty (and become nulls).
+    policy.insert("marker".into(), json!(""));
     for (key, value) in settings {
         if let Some(v) = value {
             policy.insert((*key).into(), json!(v));
@@ -130,18 +141,20 @@ fn one_column_plan(
     Ok(Plan::from_policy(&policy, &header, keyring).map_err(policy_err)?.with_text_output(true))
 }
 
-/// Apply a one-column plan to `values` (and the row ids).
+/// Apply a one-column plan to `values` (and the row ids). The plan's
+/// output column is already Arrow's layout: it becomes the result as it
+/// is, with the null mask of the nulls and the values refused (whose cells
+/// are empty: the marker is "").
 fn run_plan(plan: &Plan, values: &ArrayRef, row_ids: Option<&ArrayRef>) -> Result<Outcome, String> {
-    let vals = texts(values)?;
-    let column: Vec<&str> = vals.iter().map(|v| v.unwrap_or("")).collect();
-    let ids: Option<Vec<&str>> = match row_ids {
+    let (column, nulls) = text::column(values)?;
+    let ids = match row_ids {
         None => None,
         Some(ids) => {
-            let ids = texts(ids)?;
-            if ids.len() != vals.len() {
-                return Err(format!("row_ids has {} values, the column {}", ids.len(), vals.len()));
+            let (ids, _) = text::column(ids)?;
+            if ids.len() != column.len() {
+                return Err(format!("row_ids has {} values, the column {}", ids.len(), column.len()));
             }
-            Some(ids.iter().map(|v| v.unwrap_or("")).collect())
+            Some(ids)
         }
     };
     let mut inputs: Vec<&[&str]> = vec![&column];
@@ -151,18 +164,45 @@ fn run_plan(plan: &Plan, values: &ArrayRef, row_ids: Option<&ArrayRef>) -> Resul
     let (mut batch, mut report) = (ColumnBatch::new(), Report::default());
     plan.apply_columns(0, &inputs, &mut batch, &mut report).map_err(|e| plan.describe(&e))?;
     let cells = &batch.columns()[0];
-    let mut rejects = report.rejects.iter().peekable();
-    let mut collect = Collect::new(column.len(), cells.values().len());
-    for (i, v) in vals.iter().enumerate() {
-        let rejected = rejects.next_if(|r| r.row == i as u64);
-        match (v, rejected) {
-            (None, _) => collect.null(),
-            (Some(_), Some(r)) => collect.bad(i, &r.reason)?,
-            (Some(v), None) if v.trim().is_empty() => collect.bad(i, "empty value")?,
-            (Some(_), None) => collect.ok(cells.get(i))?,
-        }
+    if cells.len() != column.len() {
+        return Err("a one-column plan withheld a row".into());
     }
-    collect.finish()
+    let is_null = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(i));
+    // Refused: the plan's rejects, and empty values (which a policy keeps empty).
+    let mut bad: Vec<(usize, Reason)> =
+        report.rejects.into_iter().map(|r| (r.row as usize, r.reason)).collect();
+    bad.extend(
+        column
+            .iter()
+            .enumerate()
+            .filter(|&(i, v)| v.trim().is_empty() && !is_null(i))
+            .map(|(i, _)| (i, Reason::Borrowed("empty value"))),
+    );
+    bad.sort_by_key(|(i, _)| *i);
+    let n = column.len();
+    let (out_nulls, reasons) = if bad.is_empty() {
+        (nulls, new_null_array(&DataType::Utf8, n))
+    } else {
+        let mut valid = BooleanBufferBuilder::new(n);
+        valid.append_n(n, true);
+        for i in (0..n).filter(|&i| is_null(i)) {
+            valid.set_bit(i, false);
+        }
+        let mut reasons = StringOut::with_capacity(n, 0);
+        let mut next = bad.iter().peekable();
+        for i in 0..n {
+            match next.next_if(|(r, _)| *r == i) {
+                Some((_, why)) => {
+                    valid.set_bit(i, false);
+                    reasons.push(why.as_bytes())?;
+                }
+                None => reasons.push_null(),
+            }
+        }
+        (Some(NullBuffer::new(valid.finish())), reasons.finish()?)
+    };
+    let first_bad = bad.first().map(|(i, why)| (*i, why.to_string()));
+    Ok(Outcome { values: text::from_cells(cells, out_nulls)?, reasons, first_bad })
 }
 
 /// Compile, then run outside the GIL.
@@ -176,7 +216,8 @@ fn plan_column(
     let mode = on_invalid(mode)?;
     let values = import_array(values)?;
     let row_ids = row_ids.map(import_array).transpose()?;
-    let outcome = py.detach(|| run_plan(&plan, &values, row_ids.as_ref())).map_err(DesensitizeError::new_err)?;
+    let outcome =
+        py.detach(|| run_plan(&plan, &values, row_ids.as_ref())).map_err(DesensitizeError::new_err)?;
     outcome.into_py(py, mode)
 }
 
@@ -190,7 +231,8 @@ pub fn validate(
     today: Option<&str>,
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
-    let plan = one_column_plan("value", json!({"kind": kind, "action": "keep"}), &[("today", today)], false, None)?;
+    let plan =
+        one_column_plan("value", json!({"kind": kind, "action": "keep"}), &[("today", today)], false, None)?;
     plan_column(py, values, None, plan, on_invalid)
 }
 
@@ -204,7 +246,8 @@ pub fn mask(
     level: &str,
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
-    let plan = one_column_plan("value", json!({"kind": kind, "action": "mask", "level": level}), &[], false, None)?;
+    let plan =
+        one_column_plan("value", json!({"kind": kind, "action": "mask", "level": level}), &[], false, None)?;
     plan_column(py, values, None, plan, on_invalid)
 }
 
@@ -223,7 +266,13 @@ pub fn seal(
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
     let rule = json!({"kind": kind, "action": "seal"});
-    let plan = one_column_plan(column, rule, &[("table", Some(table))], row_ids.is_some(), Some(keyring.inner.clone()))?;
+    let plan = one_column_plan(
+        column,
+        rule,
+        &[("table", Some(table))],
+        row_ids.is_some(),
+        Some(keyring.inner.clone()),
+    )?;
     plan_column(py, values, row_ids, plan, on_invalid)
 }
 
@@ -257,7 +306,8 @@ pub fn blind_index(
     transform: &str,
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
-    let rule = json!({"kind": kind, "action": "blind-index", "domain": name, "bits": bits, "transform": transform});
+    let rule =
+        json!({"kind": kind, "action": "blind-index", "domain": name, "bits": bits, "transform": transform});
     let plan = one_column_plan("value", rule, &[], false, Some(keyring.inner.clone()))?;
     plan_column(py, values, None, plan, on_invalid)
 }
@@ -406,5 +456,7 @@ pub fn reidentify(
     purpose_required(purpose)?;
     let domain = Domain::new(domain).map_err(lib_err)?;
     let keyring = &keyring.inner;
-    per_value(py, values, None, on_invalid, |text, _| columns::reidentify_text(keyring, kind, text, &domain, purpose))
+    per_value(py, values, None, on_invalid, |text, _| {
+        columns::reidentify_text(keyring, kind, text, &domain, purpose)
+    })
 }

@@ -26,14 +26,17 @@ pub fn import_array(obj: &Bound<'_, PyAny>) -> PyResult<ArrayRef> {
         ));
     }
     let pair = obj.call_method0("__arrow_c_array__")?;
-    let pair = pair.cast::<PyTuple>().map_err(|_| PyTypeError::new_err("__arrow_c_array__ must return a tuple"))?;
+    let pair =
+        pair.cast::<PyTuple>().map_err(|_| PyTypeError::new_err("__arrow_c_array__ must return a tuple"))?;
     if pair.len() != 2 {
         return Err(PyTypeError::new_err("__arrow_c_array__ must return (schema, array) capsules"));
     }
     let schema_capsule = pair.get_item(0)?;
     let array_capsule = pair.get_item(1)?;
-    let schema_capsule = schema_capsule.cast::<PyCapsule>().map_err(|_| PyTypeError::new_err("expected a capsule"))?;
-    let array_capsule = array_capsule.cast::<PyCapsule>().map_err(|_| PyTypeError::new_err("expected a capsule"))?;
+    let schema_capsule =
+        schema_capsule.cast::<PyCapsule>().map_err(|_| PyTypeError::new_err("expected a capsule"))?;
+    let array_capsule =
+        array_capsule.cast::<PyCapsule>().map_err(|_| PyTypeError::new_err("expected a capsule"))?;
     let schema_ptr = schema_capsule.pointer_checked(Some(SCHEMA))?.cast::<FFI_ArrowSchema>();
     let array_ptr = array_capsule.pointer_checked(Some(ARRAY))?.cast::<FFI_ArrowArray>();
     // SAFETY: the capsules are named as the Arrow PyCapsule interface
@@ -49,7 +52,10 @@ pub fn import_array(obj: &Bound<'_, PyAny>) -> PyResult<ArrayRef> {
 }
 
 /// The capsules `(schema, array)` of an array, for pyarrow to import.
-fn capsules<'py>(py: Python<'py>, array: &dyn Array) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)> {
+fn capsules<'py>(
+    py: Python<'py>,
+    array: &dyn Array,
+) -> PyResult<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)> {
     let (array, schema) = to_ffi(&array.to_data())
         .map_err(|e| PyValueError::new_err(format!("cannot export the Arrow array: {e}")))?;
     // The consumer moves the structs out; what is left is released, and the

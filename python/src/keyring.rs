@@ -22,10 +22,23 @@ use crate::error::{DesensitizeError, lib_err};
 /// Where a keyring came from: what it pickles as, and its cache key.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum Source {
-    File { path: PathBuf, passphrase_file: Option<PathBuf>, passphrase_env: Option<String>, audit_log: Option<PathBuf> },
-    Env { key_var: String, id_var: String, audit_log: Option<PathBuf> },
+    File {
+        path: PathBuf,
+        passphrase_file: Option<PathBuf>,
+        passphrase_env: Option<String>,
+        audit_log: Option<PathBuf>,
+    },
+    Env {
+        key_var: String,
+        id_var: String,
+        audit_log: Option<PathBuf>,
+    },
     /// A file protected by a Python key provider (a KMS), cached by its id.
-    Provider { path: PathBuf, provider_id: String, audit_log: Option<PathBuf> },
+    Provider {
+        path: PathBuf,
+        provider_id: String,
+        audit_log: Option<PathBuf>,
+    },
 }
 
 /// A Python object as the library's [`KeyProvider`]: its `id` attribute,
@@ -62,8 +75,10 @@ impl KeyProvider for PyProvider {
 
     fn unwrap(&self, wrapped: &WrappedKey) -> desensitize::Result<DataKey> {
         let bytes = self.call("unwrap", wrapped.as_bytes())?;
-        let key: [u8; 32] =
-            bytes.as_slice().try_into().map_err(|_| desensitize::Error::Key("the key provider did not return 32 bytes"))?;
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| desensitize::Error::Key("the key provider did not return 32 bytes"))?;
         Ok(DataKey::from_bytes(Zeroizing::new(key)))
     }
 }
@@ -87,7 +102,11 @@ fn passphrase(file: Option<&PathBuf>, env: Option<&str>) -> PyResult<Zeroizing<S
     match (file, env) {
         (Some(path), None) => {
             let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-                DesensitizeError::new_err(format!("cannot read passphrase file {}: {}", path.display(), e.kind()))
+                DesensitizeError::new_err(format!(
+                    "cannot read passphrase file {}: {}",
+                    path.display(),
+                    e.kind()
+                ))
             })?);
             let line = text.lines().next().unwrap_or("");
             if line.is_empty() {
@@ -209,7 +228,12 @@ impl PyKeyring {
     /// for a secret manager or KMS that injects the key into executors.
     #[staticmethod]
     #[pyo3(signature = (key_var="DESENSITIZE_ROOT_KEY", id_var="DESENSITIZE_ROOT_KEY_ID", *, audit_log=None))]
-    fn from_env(py: Python<'_>, key_var: &str, id_var: &str, audit_log: Option<PathBuf>) -> PyResult<PyKeyring> {
+    fn from_env(
+        py: Python<'_>,
+        key_var: &str,
+        id_var: &str,
+        audit_log: Option<PathBuf>,
+    ) -> PyResult<PyKeyring> {
         cached(py, Source::Env { key_var: key_var.to_owned(), id_var: id_var.to_owned(), audit_log }, None)
     }
 
@@ -224,7 +248,8 @@ impl PyKeyring {
     }
 
     fn __repr__(&self) -> String {
-        let keys: Vec<String> = self.inner.keys().iter().map(|k| format!("{}: {}", k.id, k.state.as_str())).collect();
+        let keys: Vec<String> =
+            self.inner.keys().iter().map(|k| format!("{}: {}", k.id, k.state.as_str())).collect();
         format!("Keyring(keys=[{}])", keys.join(", "))
     }
 

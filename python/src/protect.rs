@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
 use arrow_schema::{DataType, Field, Schema};
 use desensitize::policy::{ColumnBatch, Plan, Policy, Report, Rules};
 use pyo3::exceptions::PyValueError;
@@ -14,7 +15,7 @@ use pyo3::types::PyTuple;
 use crate::error::{DesensitizeError, policy_err};
 use crate::ffi::{export_batch, import_array};
 use crate::keyring::PyKeyring;
-use crate::text::{StringOut, texts};
+use crate::text;
 
 /// Compiled plans of one policy, by header and keyring.
 type PlanCache = Vec<(Vec<String>, usize, Arc<Plan>)>;
@@ -31,7 +32,8 @@ pub struct PyPolicy {
 
 impl PyPolicy {
     fn read(text: &str, json: bool) -> PyResult<PyPolicy> {
-        let policy = if json { Policy::from_json(text) } else { Policy::from_toml(text) }.map_err(policy_err)?;
+        let policy =
+            if json { Policy::from_json(text) } else { Policy::from_toml(text) }.map_err(policy_err)?;
         let rules = policy.check().map_err(policy_err)?;
         Ok(PyPolicy { text: text.to_owned(), json, rules, plans: Mutex::new(Vec::new()) })
     }
@@ -115,7 +117,8 @@ fn protect_batch(
 ) -> Result<(RecordBatch, Vec<(u64, String, String)>), String> {
     let values: Vec<Vec<&str>> = columns
         .iter()
-        .map(|c| texts(c).map(|v| v.into_iter().map(|s| s.unwrap_or("")).collect()))
+        .zip(plan.input_names())
+        .map(|(c, name)| text::column(c).map(|(v, _)| v).map_err(|e| format!("column {name}: {e}")))
         .collect::<Result<_, _>>()?;
     let inputs: Vec<&[&str]> = values.iter().map(|v| v.as_slice()).collect();
     let (mut out, mut report) = (ColumnBatch::new(), Report::default());
@@ -123,13 +126,19 @@ fn protect_batch(
     let rows = out.rows().len();
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(out.columns().len());
     for cells in out.columns() {
-        let mut col = StringOut::with_capacity(rows, cells.values().len());
-        for cell in cells.iter() {
-            if cell.is_empty() { col.push_null() } else { col.push(cell)? }
+        // Empty cells (empty or null input, withheld values) become nulls.
+        let mut valid = BooleanBufferBuilder::new(rows);
+        let mut start = 0;
+        for &end in cells.ends() {
+            valid.append(end > start);
+            start = end;
         }
-        arrays.push(col.finish()?);
+        let valid = NullBuffer::new(valid.finish());
+        let nulls = (valid.null_count() > 0).then_some(valid);
+        arrays.push(text::from_cells(cells, nulls)?);
     }
-    let fields: Vec<Field> = plan.output_names().iter().map(|n| Field::new(n, DataType::Utf8, true)).collect();
+    let fields: Vec<Field> =
+        plan.output_names().iter().map(|n| Field::new(n, DataType::Utf8, true)).collect();
     let options = arrow_array::RecordBatchOptions::new().with_row_count(Some(rows));
     let batch = RecordBatch::try_new_with_options(Arc::new(Schema::new(fields)), arrays, &options)
         .map_err(|e| e.to_string())?;
@@ -178,9 +187,5 @@ pub fn protect(
     let (out, rejected) =
         py.detach(|| protect_batch(&plan, &columns, first_row)).map_err(DesensitizeError::new_err)?;
     let out = export_batch(py, out)?;
-    if rejects {
-        Ok((out, rejected).into_pyobject(py)?.into_any().unbind())
-    } else {
-        Ok(out.unbind())
-    }
+    if rejects { Ok((out, rejected).into_pyobject(py)?.into_any().unbind()) } else { Ok(out.unbind()) }
 }

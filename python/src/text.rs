@@ -8,6 +8,49 @@ use arrow_array::{Array, ArrayRef, StringArray};
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::DataType;
 
+/// A column's values as text, null slots as `""`, and its null mask.
+pub fn column(array: &ArrayRef) -> Result<(Vec<&str>, Option<NullBuffer>), String> {
+    fn gather<'a>(n: usize, nulls: Option<&NullBuffer>, value: impl Fn(usize) -> &'a str) -> Vec<&'a str> {
+        match nulls {
+            None => (0..n).map(value).collect(),
+            Some(nulls) => (0..n).map(|i| if nulls.is_null(i) { "" } else { value(i) }).collect(),
+        }
+    }
+    let nulls = array.logical_nulls().filter(|n| n.null_count() > 0);
+    let n = array.len();
+    let values = match array.data_type() {
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            gather(n, nulls.as_ref(), |i| a.value(i))
+        }
+        DataType::LargeUtf8 => {
+            let a = array.as_string::<i64>();
+            gather(n, nulls.as_ref(), |i| a.value(i))
+        }
+        DataType::Utf8View => {
+            let a = array.as_string_view();
+            gather(n, nulls.as_ref(), |i| a.value(i))
+        }
+        DataType::Null => vec![""; n],
+        other => return Err(format!("expected a string array, got {other}")),
+    };
+    Ok((values, nulls))
+}
+
+/// A string array straight from a column of cells (Arrow's layout already),
+/// with `nulls`.
+pub fn from_cells(cells: &desensitize::policy::Cells, nulls: Option<NullBuffer>) -> Result<ArrayRef, String> {
+    let mut offsets = Vec::with_capacity(cells.len() + 1);
+    offsets.push(0i32);
+    for &end in cells.ends() {
+        offsets.push(i32::try_from(end).map_err(|_| "output column over 2 GiB: use smaller batches")?);
+    }
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    let array =
+        StringArray::try_new(offsets, Buffer::from(cells.values()), nulls).map_err(|e| e.to_string())?;
+    Ok(Arc::new(array))
+}
+
 /// A column's values as text, `None` for nulls.
 pub fn texts(array: &ArrayRef) -> Result<Vec<Option<&str>>, String> {
     Ok(match array.data_type() {
@@ -38,7 +81,8 @@ impl StringOut {
     #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), String> {
         self.data.extend_from_slice(bytes);
-        let end = i32::try_from(self.data.len()).map_err(|_| "output column over 2 GiB: use smaller batches")?;
+        let end =
+            i32::try_from(self.data.len()).map_err(|_| "output column over 2 GiB: use smaller batches")?;
         self.offsets.push(end);
         self.valid.push(true);
         Ok(())
@@ -54,7 +98,8 @@ impl StringOut {
     pub fn finish(self) -> Result<ArrayRef, String> {
         let nulls = (self.nulls > 0).then(|| NullBuffer::from(self.valid));
         let offsets = OffsetBuffer::new(ScalarBuffer::from(self.offsets));
-        let array = StringArray::try_new(offsets, Buffer::from_vec(self.data), nulls).map_err(|e| e.to_string())?;
+        let array =
+            StringArray::try_new(offsets, Buffer::from_vec(self.data), nulls).map_err(|e| e.to_string())?;
         Ok(Arc::new(array))
     }
 }
