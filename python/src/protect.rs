@@ -109,12 +109,15 @@ pub fn _load_policy(text: &str, json: bool, without_k_anonymity: bool) -> PyResu
     Ok(if without_k_anonymity { policy.without_k_anonymity() } else { policy })
 }
 
+/// A value refused under `on_invalid = "mark"`: (row, column, reason).
+type Rejected = (u64, String, String);
+
 /// Apply the plan to a batch's string columns; empty output cells are null.
 fn protect_batch(
     plan: &Plan,
     columns: &[ArrayRef],
     first_row: u64,
-) -> Result<(RecordBatch, Vec<(u64, String, String)>), String> {
+) -> Result<(RecordBatch, Vec<Rejected>), String> {
     let values: Vec<Vec<&str>> = columns
         .iter()
         .zip(plan.input_names())
