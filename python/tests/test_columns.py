@@ -121,6 +121,9 @@ def test_fpe_and_reidentify(keyring):
     back, why = dz.reidentify(pseudo, "id_number", keyring, domain="analytics", purpose="fraud-case")
     assert back.to_pylist() == ["11010519491231002X", None, None]
     assert why.null_count == 3
+    bad, why = dz.reidentify(pa.array(["123", None]), "id_number", keyring, domain="analytics", purpose="x")
+    assert bad.to_pylist() == [None, None]
+    assert why.to_pylist() == ["invalid cn.id_number: wrong length", None]
     with pytest.raises(dz.DesensitizeError, match="format-preserving"):
         dz.reidentify(pseudo, "email", keyring, domain="analytics", purpose="x")
     with pytest.raises(dz.DesensitizeError):
