@@ -3,6 +3,7 @@ handling invalid values, and contexts (table, column, row ids)."""
 
 import json
 import pickle
+import time
 
 import pyarrow as pa
 import pytest
@@ -147,7 +148,14 @@ def test_generalize_facts_on_today():
 
 def test_keyring_is_cached_pickles_as_its_source_and_shows_no_keys(keyfiles, keyring):
     keys, pass_file = keyfiles
-    again = dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=keyring_audit(keyring))
+    audit = keyring_audit(keyring)
+    start = time.perf_counter()
+    again = dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=audit)
+    cached = time.perf_counter() - start
+    start = time.perf_counter()
+    dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=audit.with_suffix(".other"))  # a new entry
+    fresh = time.perf_counter() - start
+    assert cached < fresh / 10, (cached, fresh)  # no second Argon2id
     assert again.keys() == keyring.keys() == [(1, "active")]
     assert repr(keyring) == "Keyring(keys=[1: active])"
     data = pickle.dumps(keyring)
