@@ -47,6 +47,7 @@
 
 pub mod audit;
 pub mod batch;
+pub mod columns;
 mod date;
 mod digits;
 mod error;

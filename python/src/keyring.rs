@@ -1,0 +1,309 @@
+//! `Keyring`: loaded once per process and path, and cached, so that Spark
+//! executors run Argon2id once rather than per task or batch. It pickles as
+//! *where it came from* (path and passphrase source, or variable names),
+//! never as key material: an executor reopens it from its own file or
+//! environment.
+
+use std::collections::HashMap;
+use std::fs::OpenOptions;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use desensitize::Keyring;
+use desensitize::audit::JsonLinesAudit;
+use desensitize::keys::{DataKey, KeyProvider, PassphraseProvider, WrappedKey};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyTuple};
+use zeroize::Zeroizing;
+
+use crate::error::{DesensitizeError, lib_err};
+
+/// Where a keyring came from: what it pickles as, and its cache key.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Source {
+    File {
+        path: PathBuf,
+        passphrase_file: Option<PathBuf>,
+        passphrase_env: Option<String>,
+        audit_log: Option<PathBuf>,
+    },
+    Env {
+        key_var: String,
+        id_var: String,
+        audit_log: Option<PathBuf>,
+    },
+    /// A file protected by a Python key provider (a KMS), cached by its id.
+    Provider {
+        path: PathBuf,
+        provider_id: String,
+        audit_log: Option<PathBuf>,
+    },
+}
+
+/// A Python object as the library's [`KeyProvider`]: its `id` attribute,
+/// `wrap(bytes) -> bytes` and `unwrap(bytes) -> bytes` (32-byte data keys),
+/// e.g. calls to AWS KMS `Encrypt`/`Decrypt` or Vault Transit.
+struct PyProvider {
+    id: String,
+    obj: Py<PyAny>,
+}
+
+impl PyProvider {
+    fn new(obj: &Bound<'_, PyAny>) -> PyResult<PyProvider> {
+        let id: String = obj.getattr("id")?.extract()?;
+        Ok(PyProvider { id, obj: obj.clone().unbind() })
+    }
+
+    fn call(&self, method: &str, bytes: &[u8]) -> desensitize::Result<Zeroizing<Vec<u8>>> {
+        Python::attach(|py| {
+            let out = self.obj.bind(py).call_method1(method, (PyBytes::new(py, bytes),))?;
+            Ok::<_, PyErr>(Zeroizing::new(out.cast::<PyBytes>()?.as_bytes().to_vec()))
+        })
+        .map_err(|_| desensitize::Error::Key("the key provider failed"))
+    }
+}
+
+impl KeyProvider for PyProvider {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn wrap(&self, key: &DataKey) -> desensitize::Result<WrappedKey> {
+        Ok(WrappedKey::from_bytes(self.call("wrap", key.expose_bytes())?.to_vec()))
+    }
+
+    fn unwrap(&self, wrapped: &WrappedKey) -> desensitize::Result<DataKey> {
+        let bytes = self.call("unwrap", wrapped.as_bytes())?;
+        let key: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| desensitize::Error::Key("the key provider did not return 32 bytes"))?;
+        Ok(DataKey::from_bytes(Zeroizing::new(key)))
+    }
+}
+
+/// Keyrings loaded by this process.
+static CACHE: Mutex<Option<HashMap<Source, Arc<Keyring>>>> = Mutex::new(None);
+
+/// A keyring of root keys, for `seal`, `open`, `pseudonym`, `blind_index`,
+/// `fpe`, `reidentify` and `protect`. Its repr shows key ids and states
+/// only; it pickles as its source (path or variable names), so a Spark
+/// closure ships no key material.
+#[pyclass(name = "Keyring", module = "desensitize", frozen)]
+pub struct PyKeyring {
+    pub(crate) inner: Arc<Keyring>,
+    source: Source,
+    /// The key provider it was opened with (pickled with it).
+    provider: Option<Py<PyAny>>,
+}
+
+fn passphrase(file: Option<&PathBuf>, env: Option<&str>) -> PyResult<Zeroizing<String>> {
+    match (file, env) {
+        (Some(path), None) => {
+            let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+                DesensitizeError::new_err(format!(
+                    "cannot read passphrase file {}: {}",
+                    path.display(),
+                    e.kind()
+                ))
+            })?);
+            let line = text.lines().next().unwrap_or("");
+            if line.is_empty() {
+                return Err(DesensitizeError::new_err(format!(
+                    "the passphrase file {} is empty: write the passphrase on its first line",
+                    path.display()
+                )));
+            }
+            Ok(Zeroizing::new(line.to_owned()))
+        }
+        (None, Some(var)) => match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(Zeroizing::new(v)),
+            _ => Err(DesensitizeError::new_err(format!("the environment variable {var} is not set"))),
+        },
+        _ => Err(PyValueError::new_err("give exactly one of passphrase_file= and passphrase_env=")),
+    }
+}
+
+fn with_audit(mut keyring: Keyring, audit_log: Option<&PathBuf>) -> PyResult<Keyring> {
+    // Every open and reidentify is recorded, or returns nothing: to a file
+    // when given, else to standard error (as `desensitize open` does).
+    match audit_log {
+        Some(path) => {
+            let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| {
+                DesensitizeError::new_err(format!("cannot open audit log {}: {}", path.display(), e.kind()))
+            })?;
+            keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file)));
+        }
+        None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(std::io::stderr()))),
+    }
+    Ok(keyring)
+}
+
+fn load(source: &Source, provider: Option<&PyProvider>) -> PyResult<Keyring> {
+    match source {
+        Source::Provider { path, audit_log, .. } => {
+            let provider = provider.ok_or_else(|| PyValueError::new_err("no key provider"))?;
+            let keyring = Keyring::load(path, provider)
+                .map_err(|e| DesensitizeError::new_err(format!("keyring file {}: {e}", path.display())))?;
+            with_audit(keyring, audit_log.as_ref())
+        }
+        Source::File { path, passphrase_file, passphrase_env, audit_log } => {
+            let pass = passphrase(passphrase_file.as_ref(), passphrase_env.as_deref())?;
+            let provider = PassphraseProvider::new(&pass).map_err(lib_err)?;
+            let keyring = Keyring::load(path, &provider).map_err(|e| match e {
+                desensitize::Error::Io(kind) => {
+                    DesensitizeError::new_err(format!("keyring file {}: {kind}", path.display()))
+                }
+                other => DesensitizeError::new_err(format!("keyring file {}: {other}", path.display())),
+            })?;
+            with_audit(keyring, audit_log.as_ref())
+        }
+        Source::Env { key_var, id_var, audit_log } => {
+            with_audit(Keyring::from_env_vars(key_var, id_var).map_err(lib_err)?, audit_log.as_ref())
+        }
+    }
+}
+
+/// The cached keyring of `source`, loaded (outside the GIL) on first use.
+fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -> PyResult<PyKeyring> {
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    let keep = provider.map(|p| p.clone().unbind());
+    if let Some(k) = cache.get_or_insert_with(HashMap::new).get(&source) {
+        return Ok(PyKeyring { inner: Arc::clone(k), source, provider: keep });
+    }
+    let keyring = match provider {
+        // A Python provider needs the GIL for its calls.
+        Some(p) => Arc::new(load(&source, Some(&PyProvider::new(p)?))?),
+        // Argon2id takes a while: let other Python threads run meanwhile.
+        None => Arc::new(py.detach(|| load(&source, None))?),
+    };
+    cache.get_or_insert_with(HashMap::new).insert(source.clone(), Arc::clone(&keyring));
+    Ok(PyKeyring { inner: keyring, source, provider: keep })
+}
+
+#[pymethods]
+impl PyKeyring {
+    /// Open a protected keyring file (as written by `desensitize keygen`),
+    /// its passphrase on the first line of `passphrase_file` or in the
+    /// environment variable `passphrase_env`. Cached per process by these
+    /// arguments: a second call costs nothing.
+    ///
+    /// Or `provider=`: an object with an `id` attribute and `wrap(bytes)` /
+    /// `unwrap(bytes)` methods (the library's `KeyProvider` seam: AWS KMS,
+    /// Vault Transit...), for a file written by `Keyring.save(path,
+    /// provider)`. Cached by path and provider id; it must pickle for Spark.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, passphrase_file=None, passphrase_env=None, provider=None, audit_log=None))]
+    fn open(
+        py: Python<'_>,
+        path: PathBuf,
+        passphrase_file: Option<PathBuf>,
+        passphrase_env: Option<String>,
+        provider: Option<&Bound<'_, PyAny>>,
+        audit_log: Option<PathBuf>,
+    ) -> PyResult<PyKeyring> {
+        let given = [passphrase_file.is_some(), passphrase_env.is_some(), provider.is_some()];
+        if given.iter().filter(|g| **g).count() != 1 {
+            return Err(PyValueError::new_err(
+                "give exactly one of passphrase_file=, passphrase_env= and provider=",
+            ));
+        }
+        if let Some(p) = provider {
+            let provider_id: String = p.getattr("id")?.extract()?;
+            return cached(py, Source::Provider { path, provider_id, audit_log }, Some(p));
+        }
+        cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None)
+    }
+
+    /// Write the keyring to `path`, its keys wrapped by `provider` (see
+    /// `open`); the file is replaced atomically, mode 0600.
+    fn save(&self, path: PathBuf, provider: &Bound<'_, PyAny>) -> PyResult<()> {
+        let provider = PyProvider::new(provider)?;
+        self.inner.save(&path, &provider).map_err(lib_err)
+    }
+
+    /// A keyring of one active root key read from the environment: base64
+    /// of 32 bytes in `key_var`, its id in `id_var` (default 1). The seam
+    /// for a secret manager or KMS that injects the key into executors.
+    #[staticmethod]
+    #[pyo3(signature = (key_var="DESENSITIZE_ROOT_KEY", id_var="DESENSITIZE_ROOT_KEY_ID", *, audit_log=None))]
+    fn from_env(
+        py: Python<'_>,
+        key_var: &str,
+        id_var: &str,
+        audit_log: Option<PathBuf>,
+    ) -> PyResult<PyKeyring> {
+        cached(py, Source::Env { key_var: key_var.to_owned(), id_var: id_var.to_owned(), audit_log }, None)
+    }
+
+    /// The key ids and their states, e.g. `[(1, "decrypt-only"), (2, "active")]`.
+    fn keys(&self) -> Vec<(u32, &'static str)> {
+        self.inner.keys().iter().map(|k| (k.id, k.state.as_str())).collect()
+    }
+
+    /// The id of the active key (None when there is none).
+    fn active_key_id(&self) -> Option<u32> {
+        self.inner.active_key_id()
+    }
+
+    fn __repr__(&self) -> String {
+        let keys: Vec<String> =
+            self.inner.keys().iter().map(|k| format!("{}: {}", k.id, k.state.as_str())).collect();
+        format!("Keyring(keys=[{}])", keys.join(", "))
+    }
+
+    /// Pickled as its source, never its keys: reopened (and cached) where it lands.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+        let py = slf.py();
+        let this = slf.get();
+        let module = py.import("desensitize._desensitize")?;
+        let loader = module.getattr("_load_keyring")?;
+        let args = match &this.source {
+            Source::File { path, passphrase_file, passphrase_env, audit_log } => {
+                ("file", path.clone(), passphrase_file.clone(), passphrase_env.clone(), audit_log.clone())
+                    .into_pyobject(py)?
+            }
+            Source::Env { key_var, id_var, audit_log } => {
+                ("env", PathBuf::from(key_var), None::<PathBuf>, Some(id_var.clone()), audit_log.clone())
+                    .into_pyobject(py)?
+            }
+            Source::Provider { path, audit_log, .. } => {
+                let provider = this.provider.as_ref().map(|p| p.bind(py).clone());
+                ("provider", path.clone(), None::<PathBuf>, None::<String>, audit_log.clone(), provider)
+                    .into_pyobject(py)?
+                    .into_any()
+                    .cast_into::<PyTuple>()?
+            }
+        };
+        Ok((loader, args))
+    }
+}
+
+/// The unpickler of [`PyKeyring`].
+#[pyfunction]
+#[pyo3(signature = (how, path, passphrase_file, passphrase_env, audit_log, provider=None))]
+pub fn _load_keyring(
+    py: Python<'_>,
+    how: &str,
+    path: PathBuf,
+    passphrase_file: Option<PathBuf>,
+    passphrase_env: Option<String>,
+    audit_log: Option<PathBuf>,
+    provider: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyKeyring> {
+    match how {
+        "file" => cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None),
+        "env" => {
+            let key_var = path.to_string_lossy().into_owned();
+            let id_var = passphrase_env.unwrap_or_else(|| "DESENSITIZE_ROOT_KEY_ID".to_owned());
+            cached(py, Source::Env { key_var, id_var, audit_log }, None)
+        }
+        "provider" => {
+            let p = provider.ok_or_else(|| PyValueError::new_err("no key provider"))?;
+            let provider_id: String = p.getattr("id")?.extract()?;
+            cached(py, Source::Provider { path, provider_id, audit_log }, Some(p))
+        }
+        _ => Err(PyValueError::new_err("unknown keyring source")),
+    }
+}
