@@ -122,8 +122,10 @@ impl fmt::Debug for StoredRow {
     }
 }
 
-/// One compare-and-swap update: apply `values` (and `indexes`) to row `key`
-/// only if every plan column still holds exactly `expected`.
+/// One compare-and-swap update of row `key`: each plan column takes its new
+/// value (and its index column the new index) only if it still holds
+/// exactly what was read (`expected`); columns a writer changed meanwhile
+/// keep the writer's value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RowUpdate {
     /// The primary key.
@@ -161,9 +163,9 @@ pub trait RotationStore {
         limit: usize,
     ) -> impl Future<Output = core::result::Result<Vec<StoredRow>, Self::Error>> + Send;
 
-    /// Apply `updates` with compare-and-swap and record `checkpoint` (the
-    /// last key of the batch) in the same transaction; return how many
-    /// updates applied.
+    /// Apply `updates` with compare-and-swap, column by column, and record
+    /// `checkpoint` (the last key of the batch) in the same transaction;
+    /// return how many updates applied in full (every column swapped).
     fn apply(
         &mut self,
         updates: &[RowUpdate],
@@ -184,12 +186,12 @@ pub trait RotationStore {
 pub struct RotationProgress {
     /// Rows read in this run (a resumed run counts from the checkpoint).
     pub scanned: u64,
-    /// Rows whose update applied (some value moved to the active key).
+    /// Rows whose update applied in full (their values moved to the active key).
     pub rotated: u64,
     /// Rows already entirely under the active key (or NULL, or subject-sealed).
     pub current: u64,
-    /// Rows a concurrent writer changed between read and update: left as
-    /// the writer wrote them.
+    /// Rows a concurrent writer changed between read and update: the columns
+    /// it changed keep what it wrote, the others moved.
     pub conflicts: u64,
     /// Values that could not be opened (tampered, wrong context, destroyed
     /// key): left as they are, and counted by [`count_remaining`].
@@ -235,8 +237,8 @@ pub enum RotationError<E: std::error::Error + 'static> {
 /// checkpoint. `progress` runs after every batch; return
 /// `ControlFlow::Break(())` to stop (the checkpoint is kept).
 ///
-/// Safe beside live writes: a row changed between read and update is left
-/// as the writer wrote it (count: `conflicts`). At the end the checkpoint is
+/// Safe beside live writes: a column changed between read and update is
+/// left as the writer wrote it (count: `conflicts`). At the end the checkpoint is
 /// cleared and the remaining values under old keys are counted afresh.
 /// Each open is audited with purpose [`super::ROTATE_PURPOSE`].
 ///
@@ -254,7 +256,11 @@ pub enum RotationError<E: std::error::Error + 'static> {
 /// #         let mut n = 0;
 /// #         for u in updates {
 /// #             let row = self.rows.iter_mut().find(|r| r.key == u.key).unwrap();
-/// #             if row.values == u.expected { row.values = u.values.clone(); n += 1; }
+/// #             let mut full = true;
+/// #             for i in 0..row.values.len() {
+/// #                 if row.values[i] == u.expected[i] { row.values[i] = u.values[i].clone() } else { full = false }
+/// #             }
+/// #             n += u64::from(full);
 /// #         }
 /// #         self.checkpoint = Some(checkpoint);
 /// #         Ok(n)

@@ -114,8 +114,9 @@ impl Encode<'_, Postgres> for IndexValue {
 ///
 /// Sealed columns are TEXT; the primary key is BIGINT (or INTEGER); blind
 /// indexes are BIGINT. Each batch is one statement
-/// (`UPDATE … FROM unnest(…)`, compare-and-swap on every sealed column)
-/// plus the checkpoint upsert, in one transaction. Checkpoints live in the
+/// (`UPDATE … FROM unnest(…)`, compare-and-swap column by column: a column
+/// and its index move only if the column still holds what was read) plus
+/// the checkpoint upsert, in one transaction. Checkpoints live in the
 /// table `desensitize_rotation_checkpoint`, created on first use.
 ///
 /// ```no_run
@@ -173,7 +174,15 @@ impl PgRotationStore {
             .filter(|(_, c)| c.index_column().is_some())
             .map(|(i, _)| i)
             .collect();
-        let mut sets: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = v.n{i}")).collect();
+        // Column-level compare and swap: each column (and its index) moves
+        // only if it still holds what was read, so a writer that changed one
+        // column does not hold back the others.
+        let swap = |i: usize| format!("t.{} IS NOT DISTINCT FROM v.o{i}", cols[i]);
+        let mut sets: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = CASE WHEN {} THEN v.n{i} ELSE t.{c} END", swap(i)))
+            .collect();
         let mut args = vec!["$1::bigint[]".to_owned()];
         let mut names = vec!["k".to_owned()];
         for i in 0..cols.len() {
@@ -186,16 +195,23 @@ impl PgRotationStore {
             let idx = quote(plan.columns()[i].index_column().unwrap_or_default());
             args.push(format!("${}::bigint[]", args.len() + 1));
             names.push(format!("i{i}"));
-            sets.push(format!("{idx} = COALESCE(v.i{i}, t.{idx})"));
+            sets.push(format!(
+                "{idx} = CASE WHEN {} THEN COALESCE(v.i{i}, t.{idx}) ELSE t.{idx} END",
+                swap(i)
+            ));
         }
-        let cas: Vec<String> =
-            cols.iter().enumerate().map(|(i, c)| format!("t.{c} IS NOT DISTINCT FROM v.o{i}")).collect();
+        let any: Vec<String> = (0..cols.len()).map(swap).collect();
+        // After SET, t.c is the new value: the row swapped in full when
+        // every column now holds what the job wrote.
+        let full: Vec<String> =
+            cols.iter().enumerate().map(|(i, c)| format!("t.{c} IS NOT DISTINCT FROM v.n{i}")).collect();
         let update = format!(
-            "UPDATE {table} AS t SET {} FROM unnest({}) AS v({}) WHERE t.{key} = v.k AND {}",
+            "UPDATE {table} AS t SET {} FROM unnest({}) AS v({}) WHERE t.{key} = v.k AND ({}) RETURNING ({})",
             sets.join(", "),
             args.join(", "),
             names.join(", "),
-            cas.join(" AND ")
+            any.join(" OR "),
+            full.join(" AND ")
         );
         Ok(PgRotationStore {
             pool,
@@ -240,7 +256,9 @@ impl RotationStore for PgRotationStore {
             for &i in &self.indexed {
                 q = q.bind(updates.iter().map(|u| u.indexes[i]).collect::<Vec<Option<i64>>>());
             }
-            applied = q.execute(&mut *tx).await?.rows_affected();
+            let full: Vec<bool> =
+                q.fetch_all(&mut *tx).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+            applied = full.iter().filter(|&&f| f).count() as u64;
         }
         sqlx::query(&format!(
             "INSERT INTO {CHECKPOINT_TABLE} (job, last_key) VALUES ($1, $2) \
