@@ -83,9 +83,18 @@ async fn demo(url: &str) -> AnyResult<()> {
     subjects::create_accounts(&pool).await?;
     let now = SystemTime::now();
     for id in 1..=10 {
-        let expiry = if id % 2 == 0 { now - Duration::from_secs(60) } else { now + Duration::from_secs(86_400) };
-        subjects::insert_account(&pool, &keyring, &store, id, &faker.email(), &faker.mobile_phone(), Some(expiry))
-            .await?;
+        let expiry =
+            if id % 2 == 0 { now - Duration::from_secs(60) } else { now + Duration::from_secs(86_400) };
+        subjects::insert_account(
+            &pool,
+            &keyring,
+            &store,
+            id,
+            &faker.email(),
+            &faker.mobile_phone(),
+            Some(expiry),
+        )
+        .await?;
     }
     println!("retention sweep forgot {} subjects", store.forget_expired(now)?);
     let text: String = sqlx::query_scalar("SELECT email FROM accounts WHERE id = 2").fetch_one(&pool).await?;

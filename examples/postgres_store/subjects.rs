@@ -181,7 +181,12 @@ pub async fn insert_account(
 }
 
 /// Open an account's e-mail from its sealed text, wherever that text came from.
-pub fn open_email(keyring: &Keyring, store: &PgSubjectStore, id: i64, text: &str) -> desensitize::Result<Email> {
+pub fn open_email(
+    keyring: &Keyring,
+    store: &PgSubjectStore,
+    id: i64,
+    text: &str,
+) -> desensitize::Result<Email> {
     let sealed: Sealed<Email> = text.parse()?;
     keyring.open_for(store, &subject(id), &sealed, &account_ctx("email", id), "account-support")
 }

@@ -43,7 +43,11 @@ pub async fn create_users(pool: &PgPool) -> AnyResult<()> {
 /// The phone index under the key version `key_id`: pin the domain, derive.
 /// Pinned, so rotating the sealing key does not silently change every index
 /// value; moving the index to a new key is a deliberate, re-indexed step.
-pub fn phone_index(keyring: &mut Keyring, key_id: u32, bits: u8) -> desensitize::Result<BlindIndex<MobilePhone>> {
+pub fn phone_index(
+    keyring: &mut Keyring,
+    key_id: u32,
+    bits: u8,
+) -> desensitize::Result<BlindIndex<MobilePhone>> {
     keyring.pin(&phone_domain(), key_id)?;
     keyring.blind_index::<MobilePhone>(&phone_domain(), Transform::Full, bits)
 }
@@ -70,7 +74,8 @@ pub async fn insert_users(
         let start = first_id + (n * 10_000) as i64;
         let ids: Vec<i64> = (start..).take(chunk.len()).collect();
         let names = seal_column(keyring, "name", ids.iter().zip(chunk).map(|(&i, r)| (i, r.name.clone())))?;
-        let phones = seal_column(keyring, "phone", ids.iter().zip(chunk).map(|(&i, r)| (i, r.mobile.clone())))?;
+        let phones =
+            seal_column(keyring, "phone", ids.iter().zip(chunk).map(|(&i, r)| (i, r.mobile.clone())))?;
         let id_numbers =
             seal_column(keyring, "id_number", ids.iter().zip(chunk).map(|(&i, r)| (i, r.id_number.clone())))?;
         let idx: Vec<i64> = chunk.iter().map(|r| index.compute(&r.mobile).value() as i64).collect();
@@ -141,7 +146,10 @@ pub type SealedUser = (Sealed<PersonName>, Sealed<MobilePhone>, Option<Sealed<Id
 
 /// Read one user's sealed columns.
 pub async fn fetch_user(pool: &PgPool, id: i64) -> AnyResult<SealedUser> {
-    Ok(sqlx::query_as("SELECT name, phone, id_number FROM users WHERE id = $1").bind(id).fetch_one(pool).await?)
+    Ok(sqlx::query_as("SELECT name, phone, id_number FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// The rotation job's view of `users`: three sealed columns, the phone
