@@ -6,7 +6,7 @@ use core::fmt;
 use crate::error::{Error, Result};
 use crate::keys::Keyring;
 use crate::kind::{Kind, Sealable};
-use crate::pseudo::{BlindIndex, Pseudonymizable};
+use crate::pseudo::{BlindIndex, Domain, Pseudonymizable, Transform};
 use crate::seal::{Context, Sealed};
 
 /// Purpose recorded in the audit event of every open the rotation job makes.
@@ -153,6 +153,65 @@ pub fn column_for_kind(kind: Kind, name: &str) -> Result<Box<dyn ColumnRotation>
         Kind::CreditCode => boxed::<k::CreditCode>(name),
         Kind::Biometric => boxed::<k::Biometric>(name),
         Kind::Password => Err(Error::Config("passwords are hashed, not sealed: nothing to rotate")),
+    }
+}
+
+/// A [`SealedColumn`] for a kind chosen at run time whose blind index in
+/// `index_column` is recomputed as each value is re-sealed: the index of
+/// `domain` over `transform`, `bits` long, under the key version the
+/// keyring pins the domain to now (re-pin it to the new key first).
+/// Refused for kinds that take no blind index (biometrics, passwords).
+///
+/// ```
+/// use desensitize::db::{ColumnRotation, indexed_column_for_kind};
+/// use desensitize::pseudo::{Domain, Transform};
+/// use desensitize::{Keyring, Kind};
+///
+/// let keyring = Keyring::generate()?;
+/// let domain = Domain::new("users.phone")?;
+/// let column =
+///     indexed_column_for_kind(Kind::MobilePhone, "phone", "phone_idx", &keyring, &domain, Transform::Full, 16)?;
+/// assert_eq!(column.index_column(), Some("phone_idx"));
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn indexed_column_for_kind(
+    kind: Kind,
+    name: &str,
+    index_column: &str,
+    keyring: &Keyring,
+    domain: &Domain,
+    transform: Transform,
+    bits: u8,
+) -> Result<Box<dyn ColumnRotation>> {
+    use crate::kind as k;
+    fn boxed<T: Pseudonymizable>(
+        name: &str,
+        index_column: &str,
+        keyring: &Keyring,
+        domain: &Domain,
+        transform: Transform,
+        bits: u8,
+    ) -> Result<Box<dyn ColumnRotation>> {
+        let index = keyring.blind_index::<T>(domain, transform, bits)?;
+        Ok(Box::new(SealedColumn::<T>::new(name)?.with_index(index_column, index)?))
+    }
+    let a = (name, index_column, keyring, domain, transform, bits);
+    match kind {
+        Kind::IdNumber => boxed::<k::IdNumber>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::MobilePhone => boxed::<k::MobilePhone>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::Landline => boxed::<k::Landline>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::BankCard => boxed::<k::BankCard>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::GeoPoint => boxed::<k::GeoPoint>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::Email => boxed::<k::Email>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::PersonName => boxed::<k::PersonName>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::Address => boxed::<k::Address>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::IpAddress => boxed::<k::IpAddress>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::MacAddress => boxed::<k::MacAddress>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::Imei => boxed::<k::Imei>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::Passport => boxed::<k::Passport>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::LicensePlate => boxed::<k::LicensePlate>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::CreditCode => boxed::<k::CreditCode>(a.0, a.1, a.2, a.3, a.4, a.5),
+        Kind::Biometric | Kind::Password => Err(Error::Config("this kind takes no blind index")),
     }
 }
 

@@ -37,7 +37,10 @@ mod diesel_pg;
 #[cfg(feature = "sqlx")]
 mod sqlx_pg;
 
-pub use column::{ColumnRotation, ROTATE_PURPOSE, Rotated, SealedColumn, check_identifier, column_for_kind};
+pub use column::{
+    ColumnRotation, ROTATE_PURPOSE, Rotated, SealedColumn, check_identifier, column_for_kind,
+    indexed_column_for_kind,
+};
 pub use rotate::{
     RotationError, RotationPlan, RotationProgress, RotationReport, RotationStore, RowUpdate, StoredRow,
     count_remaining, rotate,
