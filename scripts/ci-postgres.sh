@@ -29,6 +29,15 @@ if [ -z "$PG_BIN" ]; then
     PG_BIN="$(find_pg_bin)"
 fi
 [ -n "$PG_BIN" ] || { echo "ci-postgres: no PostgreSQL server binaries after install" >&2; exit 1; }
+# diesel's PgConnection (feature diesel-libpq) links libpq: pq-sys finds it
+# through pkg-config or pg_config, both from libpq-dev.
+if ! dpkg -s libpq-dev >/dev/null 2>&1; then
+    echo "ci-postgres: installing libpq-dev (for diesel's PgConnection)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq libpq-dev >/dev/null
+fi
+command -v psql >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
 PG_DUMP="$PG_BIN/pg_dump"
 [ -x "$PG_DUMP" ] || PG_DUMP="$(command -v pg_dump)"
 
@@ -72,9 +81,9 @@ if [ "${1:-}" = "--" ]; then
     exit
 fi
 
-FEATURES="sqlx,diesel,tracing"
-cargo test -p desensitize --features "$FEATURES" --test postgres_store --test postgres_columns --test tracing_logs
-cargo test -p desensitize --features "$FEATURES" --lib db
+FEATURES="sqlx,diesel-libpq,tracing"
+cargo test -p desensitize --features "$FEATURES" \
+    --test postgres_store --test postgres_columns --test postgres_diesel --test tracing_logs
 cargo test -p desensitize-cli --features postgres --test db_rotate
 
 if [ "${BENCH:-0}" = 1 ]; then
