@@ -7,7 +7,7 @@
 # need it, and stops the server and removes the folder on exit.
 #
 #   scripts/ci-postgres.sh            # the PG and tracing tests
-#   BENCH=1 scripts/ci-postgres.sh    # then the rotation benchmark (release build)
+#   BENCH=1 scripts/ci-postgres.sh    # then the rotation benchmark (scripts/bench-rotation.sh)
 #   KEEP=1 scripts/ci-postgres.sh -- sleep 3600   # a server for manual runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
