@@ -147,7 +147,7 @@ fn rotate(args: RotateArgs) -> CliResult {
             if batches == 1 && p.resumed_from.is_some() {
                 note(format_args!("db rotate: resuming job {job} after key {}", p.resumed_from.unwrap_or(0)));
             }
-            if batches % 10 == 0 {
+            if batches.is_multiple_of(10) {
                 note(format_args!("db rotate: {} rows scanned, {} rotated", p.scanned, p.rotated));
             }
             ControlFlow::Continue(())

@@ -60,7 +60,7 @@ async fn demo(url: &str) -> AnyResult<()> {
     let plan = users::rotation_plan(new_index.clone())?;
     let mut store = PgRotationStore::new(pool.clone(), &plan, "example").await?;
     let report = rotate(&keyring, &plan, &mut store, |p| {
-        if p.scanned % 5_000 == 0 {
+        if p.scanned.is_multiple_of(5_000) {
             println!("rotation: {} rows scanned", p.scanned);
         }
         ControlFlow::Continue(())

@@ -12,7 +12,7 @@
 //!   [`RotationStore`] trait (fetch a batch after a key, apply a batch with
 //!   compare-and-swap), keyset-paginated by an integer primary key, with a
 //!   checkpoint, progress, and the count of values still under old keys.
-//!   [`PgRotationStore`] (feature `sqlx`) implements it for PostgreSQL.
+//!   `PgRotationStore` (feature `sqlx`) implements it for PostgreSQL.
 //! - [`IndexVersions`]: a blind index under every live key version, so a
 //!   lookup keeps finding rows while the job moves them to the new one.
 //!

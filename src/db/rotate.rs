@@ -149,7 +149,7 @@ impl fmt::Debug for RowUpdate {
 
 /// Where the rows live: the job's only view of the database.
 ///
-/// [`PgRotationStore`](super::PgRotationStore) (feature `sqlx`) implements
+/// `PgRotationStore` (feature `sqlx`) implements
 /// it for PostgreSQL; implement it yourself for another database.
 pub trait RotationStore {
     /// The store's error (value-free: it must not carry row contents).

@@ -144,7 +144,8 @@ pub async fn run(url: &str) -> AnyResult<()> {
     let plan_users = Arc::try_unwrap(plan).map_err(|_| "plan still shared")?;
     drop(plan_users);
     keyring.destroy(1, 0)?;
-    let expected = expected.lock().map_err(|_| "poisoned")?;
+    // The writer is done: take the map out of its lock.
+    let expected = std::mem::take(&mut *expected.lock().map_err(|_| "poisoned")?);
     assert_eq!(count(&pool, "SELECT count(*) FROM users").await?, expected.len() as i64);
     let rows: Vec<(i64, Sealed<PersonName>, Sealed<MobilePhone>, i64)> =
         sqlx::query_as("SELECT id, name, phone, phone_idx FROM users ORDER BY id").fetch_all(&pool).await?;
@@ -197,7 +198,7 @@ async fn live_writer(
     // Spread the updates over the whole table, ahead of and behind the job.
     let mut target = 7i64;
     while !stop.load(Ordering::Relaxed) {
-        let (id, name) = if writes % 3 == 0 {
+        let (id, name) = if writes.is_multiple_of(3) {
             next_new += 1;
             (next_new - 1, faker.person_name())
         } else {
