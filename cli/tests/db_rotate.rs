@@ -9,7 +9,7 @@
 mod common;
 
 use std::io::Write;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use common::{Env, PASSPHRASE, text};
 use desensitize::keys::PassphraseProvider;
@@ -49,33 +49,40 @@ fn ctx(column: &str, id: i64) -> Context {
 
 const ROWS: i64 = 500;
 
-#[test]
-fn db_rotate_moves_a_table_and_its_index_to_the_new_key() {
-    let Some(url) = server() else { return };
-    let env = Env::with_keys("db-rotate");
+/// Create `schema.people` and fill it with `rows` people sealed under the
+/// keyring file's key 1, the phone indexed in domain `people.phone`.
+fn fill_table(env: &Env, url: &str, schema: &str, rows: i64) -> Vec<(PersonName, MobilePhone)> {
     psql(
-        &url,
-        "DROP SCHEMA IF EXISTS t_cli CASCADE; CREATE SCHEMA t_cli; \
-         CREATE TABLE t_cli.people (id BIGINT PRIMARY KEY, name TEXT, phone TEXT, phone_idx BIGINT)",
+        url,
+        &format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}; \
+             CREATE TABLE {schema}.people (id BIGINT PRIMARY KEY, name TEXT, phone TEXT, phone_idx BIGINT)"
+        ),
     );
     let domain = Domain::new("people.phone").unwrap();
     let mut faker = desensitize::fake::Faker::new(5);
     let people: Vec<(PersonName, MobilePhone)> =
-        (0..ROWS).map(|_| (faker.person_name(), faker.mobile_phone())).collect();
-    {
-        let keyring = load(&env);
-        let index = keyring.blind_index::<MobilePhone>(&domain, Transform::Full, 8).unwrap();
-        let mut copy = String::new();
-        for (id, (name, phone)) in (1..).zip(&people) {
-            let n = keyring.seal_text(name, &ctx("name", id)).unwrap();
-            let p = keyring.seal_text(phone, &ctx("phone", id)).unwrap();
-            copy.push_str(&format!("{id}\t{n}\t{p}\t{}\n", index.compute(phone).value()));
-        }
-        std::fs::write(env.path("people.tsv"), copy).unwrap();
+        (0..rows).map(|_| (faker.person_name(), faker.mobile_phone())).collect();
+    let keyring = load(env);
+    let index = keyring.blind_index::<MobilePhone>(&domain, Transform::Full, 8).unwrap();
+    let mut copy = String::new();
+    for (id, (name, phone)) in (1..).zip(&people) {
+        let n = keyring.seal_text(name, &ctx("name", id)).unwrap();
+        let p = keyring.seal_text(phone, &ctx("phone", id)).unwrap();
+        copy.push_str(&format!("{id}\t{n}\t{p}\t{}\n", index.compute(phone).value()));
     }
     let file = env.path("people.tsv");
-    psql(&url, &format!("\\copy t_cli.people FROM '{}'", file.display()));
+    std::fs::write(&file, copy).unwrap();
+    psql(url, &format!("\\copy {schema}.people FROM '{}'", file.display()));
+    people
+}
 
+#[test]
+fn db_rotate_moves_a_table_and_its_index_to_the_new_key() {
+    let Some(url) = server() else { return };
+    let env = Env::with_keys("db-rotate");
+    let people = fill_table(&env, &url, "t_cli", ROWS);
+    let domain = Domain::new("people.phone").unwrap();
     env.keyed_ok(&["keys", "rotate"], "");
     env.keyed_ok(&["keys", "pin", "--domain", "people.phone", "--key-id", "2"], "");
     let args = [
@@ -123,6 +130,48 @@ fn db_rotate_moves_a_table_and_its_index_to_the_new_key() {
     assert!(again.status.success(), "{}", text(&again.stderr));
     let summary: serde_json::Value = serde_json::from_str(text(&again.stdout).trim()).unwrap();
     assert_eq!((summary["rotated"].as_u64(), summary["current"].as_u64()), (Some(0), Some(ROWS as u64)));
+}
+
+#[test]
+fn db_rotate_killed_with_sigkill_resumes_from_its_checkpoint() {
+    let Some(url) = server() else { return };
+    let env = Env::with_keys("db-rotate-kill");
+    const MANY: i64 = 20_000;
+    fill_table(&env, &url, "t_cli_kill", MANY);
+    env.keyed_ok(&["keys", "rotate"], "");
+    let mut args: Vec<&str> = vec!["db", "rotate", "--table", "t_cli_kill.people", "--columns"];
+    args.extend(["name:person_name,phone:cn.mobile_phone", "--batch", "20"]);
+    args.extend(["--keys", "keys.dzk", "--passphrase-file", "pass"]);
+    let checkpoint = "SELECT coalesce(max(last_key), 0) FROM desensitize_rotation_checkpoint \
+                      WHERE job = 'rotate:t_cli_kill.people'";
+
+    // Kill -9 once a few batches have committed.
+    let mut child = env.command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut at = 0;
+    for _ in 0..3_000 {
+        at = psql(&url, checkpoint).trim().parse::<i64>().unwrap_or(0);
+        if at >= 200 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup runs
+    child.wait().unwrap();
+    let at = psql(&url, checkpoint).trim().parse::<i64>().unwrap().max(at);
+    assert!((200..MANY).contains(&at), "killed midway: checkpoint {at}");
+    let moved = psql(&url, "SELECT count(*) FROM t_cli_kill.people WHERE phone LIKE 'dz1.AQEAAAAC%'");
+    assert!(moved.trim().parse::<i64>().unwrap() >= at, "rows up to the checkpoint are under key 2");
+
+    // Run again: it resumes after the checkpoint and finishes.
+    let out = env.run(&args, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let resumed = summary["resumed_from"].as_i64().unwrap();
+    assert!(resumed >= at, "resumed from {resumed}, checkpoint was {at}");
+    assert_eq!(summary["scanned"].as_i64(), Some(MANY - resumed));
+    assert_eq!(summary["remaining_old"], 0);
+    let under_1 = psql(&url, "SELECT count(*) FROM t_cli_kill.people WHERE phone NOT LIKE 'dz1.AQEAAAAC%'");
+    assert_eq!(under_1.trim(), "0");
 }
 
 #[test]
