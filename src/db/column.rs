@@ -75,7 +75,7 @@ impl<T> fmt::Debug for SealedColumn<T> {
 impl<T: Sealable> SealedColumn<T> {
     /// The sealed column `name` (a plain SQL identifier, see [`check_identifier`]).
     pub fn new(name: &str) -> Result<SealedColumn<T>> {
-        check_identifier(name)?;
+        check_column(name)?;
         Ok(SealedColumn { name: name.to_owned(), index: None })
     }
 }
@@ -85,7 +85,7 @@ impl<T: Pseudonymizable> SealedColumn<T> {
     /// value the job re-seals. Give the *new* index version here and look
     /// rows up under every live version meanwhile ([`super::IndexVersions`]).
     pub fn with_index(mut self, column: &str, index: BlindIndex<T>) -> Result<SealedColumn<T>> {
-        check_identifier(column)?;
+        check_column(column)?;
         // Values below 2^bits, bits <= 64: the two's-complement cast keeps
         // every value distinct in a BIGINT column.
         self.index = Some((column.to_owned(), Box::new(move |v: &T| index.compute(v).value() as i64)));
@@ -240,8 +240,65 @@ pub fn check_identifier(name: &str) -> Result<()> {
     if ok { Ok(()) } else { Err(Error::Config("SQL names are 1-63 of A-Z a-z 0-9 _ (schema.table allowed)")) }
 }
 
+/// A column name: [`check_identifier`] without a schema part.
+pub(crate) fn check_column(name: &str) -> Result<()> {
+    check_identifier(name)?;
+    if name.contains('.') {
+        return Err(Error::Config("a column name has no schema part"));
+    }
+    Ok(())
+}
+
 #[cfg_attr(not(feature = "sqlx"), allow(dead_code))]
 /// `name` quoted for SQL (`"a"."b"`), after [`check_identifier`].
 pub(crate) fn quote(name: &str) -> String {
     name.split('.').map(|p| format!("\"{p}\"")).collect::<Vec<_>>().join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MobilePhone, PersonName};
+
+    #[test]
+    fn names_are_plain_identifiers() {
+        assert!(check_identifier("users").is_ok() && check_identifier("app.users").is_ok());
+        for bad in ["", "1users", "users;drop", "a.b.c", "us\"ers", "a b", &"x".repeat(64)] {
+            assert_eq!(
+                check_identifier(bad),
+                Err(Error::Config("SQL names are 1-63 of A-Z a-z 0-9 _ (schema.table allowed)")),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            SealedColumn::<MobilePhone>::new("a.b").unwrap_err(),
+            Error::Config("a column name has no schema part")
+        );
+        assert_eq!(quote("app.users"), "\"app\".\"users\"");
+    }
+
+    #[test]
+    fn a_column_rotates_only_what_is_under_an_old_key() {
+        let mut keyring = Keyring::generate().unwrap();
+        let ctx = Context::new("users", "name").with_row("1");
+        let name: PersonName = "欧阳娜娜".parse().unwrap();
+        let old = keyring.seal_text(&name, &ctx).unwrap();
+        let column = column_for_kind(Kind::PersonName, "name").unwrap();
+        assert!(!column.needs_rotation(&keyring, &old).unwrap());
+        keyring.rotate().unwrap();
+        assert!(column.needs_rotation(&keyring, &old).unwrap());
+        let rotated = column.rotate(&keyring, &old, &ctx).unwrap();
+        assert_eq!(rotated.index, None);
+        let sealed: Sealed<PersonName> = rotated.envelope.parse().unwrap();
+        assert_eq!((sealed.key_id(), keyring.open(&sealed, &ctx, "t").unwrap()), (2, name));
+        // Another kind's column refuses the envelope; so does another place.
+        let phone = column_for_kind(Kind::MobilePhone, "name").unwrap();
+        assert_eq!(
+            phone.needs_rotation(&keyring, &old),
+            Err(Error::KindMismatch { expected: Kind::MobilePhone, found: Kind::PersonName })
+        );
+        let elsewhere = Context::new("users", "name").with_row("2");
+        assert_eq!(column.rotate(&keyring, &old, &elsewhere).unwrap_err(), Error::ContextMismatch);
+        assert_eq!(format!("{rotated:?}"), "Rotated { .. }");
+    }
 }

@@ -30,6 +30,8 @@
 
 mod column;
 mod rotate;
+#[cfg(test)]
+mod rotate_tests;
 mod versions;
 
 #[cfg(feature = "diesel")]

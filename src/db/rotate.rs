@@ -5,7 +5,7 @@ use core::future::Future;
 use core::ops::ControlFlow;
 use std::sync::Arc;
 
-use super::column::{ColumnRotation, check_identifier};
+use super::column::{ColumnRotation, check_column, check_identifier};
 use crate::error::{Error, Result};
 use crate::keys::Keyring;
 use crate::seal::Context;
@@ -16,8 +16,9 @@ type ContextFn = Arc<dyn Fn(&str, i64) -> Context + Send + Sync>;
 /// the context each value was sealed for.
 ///
 /// Values are expected to be sealed for
-/// `Context::new(table, column).with_row(&key.to_string())` (the row's
-/// primary key in decimal); give another rule with [`RotationPlan::with_context`].
+/// `Context::new(table, column).with_row(&key.to_string())` (the table
+/// without its schema, the row's primary key in decimal); give another rule
+/// with [`RotationPlan::with_context`].
 pub struct RotationPlan {
     pub(crate) table: String,
     pub(crate) key_column: String,
@@ -41,7 +42,7 @@ impl RotationPlan {
     /// A plan for `table`, paginated by its integer primary key `key_column`.
     pub fn new(table: &str, key_column: &str) -> Result<RotationPlan> {
         check_identifier(table)?;
-        check_identifier(key_column)?;
+        check_column(key_column)?;
         let t = table.rsplit('.').next().unwrap_or(table).to_owned();
         let context: ContextFn =
             Arc::new(move |column: &str, key: i64| Context::new(&t, column).with_row(&key.to_string()));
