@@ -8,12 +8,15 @@ use super::*;
 use crate::pseudo::{Domain, Transform};
 use crate::{Context, Error, Keyring, MobilePhone, PersonName, Sealed};
 
+/// Each row's envelopes and its first column's index, by key.
+type Rows = BTreeMap<i64, (Vec<Option<String>>, Option<i64>)>;
+
 /// Rows by key; `on_apply` runs before each batch is applied (the writer).
 #[derive(Default)]
 struct Mem {
-    rows: BTreeMap<i64, (Vec<Option<String>>, Option<i64>)>,
+    rows: Rows,
     checkpoint: Option<i64>,
-    on_apply: Option<Box<dyn FnMut(&mut BTreeMap<i64, (Vec<Option<String>>, Option<i64>)>) + Send>>,
+    on_apply: Option<Box<dyn FnMut(&mut Rows) + Send>>,
 }
 
 impl RotationStore for Mem {
@@ -36,9 +39,9 @@ impl RotationStore for Mem {
         for u in updates {
             let (values, index) = self.rows.get_mut(&u.key).expect("row");
             let mut all = true;
-            for i in 0..values.len() {
-                if values[i] == u.expected[i] {
-                    values[i] = u.values[i].clone();
+            for (i, value) in values.iter_mut().enumerate() {
+                if *value == u.expected[i] {
+                    *value = u.values[i].clone();
                     if i == 0 && u.indexes[0].is_some() {
                         *index = u.indexes[0];
                     }
