@@ -10,13 +10,15 @@ use crate::{Context, Error, Keyring, MobilePhone, PersonName, Sealed};
 
 /// Each row's envelopes and its first column's index, by key.
 type Rows = BTreeMap<i64, (Vec<Option<String>>, Option<i64>)>;
+/// A writer that strikes between a batch's read and its update.
+type Writer = Box<dyn FnMut(&mut Rows) + Send>;
 
 /// Rows by key; `on_apply` runs before each batch is applied (the writer).
 #[derive(Default)]
 struct Mem {
     rows: Rows,
     checkpoint: Option<i64>,
-    on_apply: Option<Box<dyn FnMut(&mut Rows) + Send>>,
+    on_apply: Option<Writer>,
 }
 
 impl RotationStore for Mem {
