@@ -57,5 +57,16 @@ pub use sqlx_pg::PgRotationStore;
 /// [`Sealed<T>`](crate::Sealed) itself is stored as TEXT (`dz1.…`, 4/3 the
 /// size); wrap it in `Binary` for a BYTEA column. Both decode from either
 /// column type.
+///
+/// ```
+/// use desensitize::db::Binary;
+/// use desensitize::{Context, Keyring, MobilePhone};
+///
+/// let keyring = Keyring::generate()?;
+/// let sealed = keyring.seal(&"13800138000".parse::<MobilePhone>()?, &Context::new("users", "phone"))?;
+/// let column = Binary(sealed); // `.bind(column)` writes sealed.as_bytes() to BYTEA
+/// assert_eq!(column.0.as_bytes().len(), 51);
+/// # Ok::<(), desensitize::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Binary<T>(pub crate::Sealed<T>);

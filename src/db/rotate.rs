@@ -108,6 +108,12 @@ impl RotationPlan {
 
 /// One row as read: its primary key and each sealed column's text envelope
 /// (in [`RotationPlan::column_names`] order; `None` for NULL).
+///
+/// ```
+/// use desensitize::db::StoredRow;
+/// let row = StoredRow { key: 7, values: vec![Some("dz1.AQEAAAAB…".into()), None] };
+/// assert_eq!(format!("{row:?}"), "StoredRow(key 7, 2 columns)"); // no envelopes in logs
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredRow {
     /// The primary key.
@@ -372,7 +378,10 @@ fn plan_updates(
 
 /// Count the values of `plan`'s columns that are not under the keyring's
 /// active key (a full scan reading headers only; values that do not parse
-/// count too). Subject-sealed values and NULLs do not count.
+/// count too). Subject-sealed values and NULLs do not count. [`rotate`]
+/// runs it at the end of a pass; run it alone before [`Keyring::destroy`]
+/// when writers may have used an old keyring meanwhile:
+/// `keyring.destroy(old, count_remaining(&keyring, &plan, &mut store).await?)`.
 pub async fn count_remaining<S: RotationStore + Send>(
     keyring: &Keyring,
     plan: &RotationPlan,
