@@ -203,6 +203,64 @@ impl<W: Write + Send> AuditSink for JsonLinesAudit<W> {
     }
 }
 
+/// Emits every audit event as a `tracing` event (feature `tracing`), on
+/// target `desensitize::audit`: `INFO` for opened, `WARN` for refused, with
+/// the fields of [`event_json`] (`kind`, `context`, `key_id`, `subject`,
+/// `purpose`, `outcome`, `error`) and never the value.
+///
+/// A tracing subscriber cannot say whether it recorded the event, so this
+/// sink never fails: where the audit trail must be durable, record to a
+/// [`JsonLinesAudit`] (or your own fail-closed sink) and forward to tracing
+/// from there, e.g. by calling [`TracingAudit::emit`] in your sink.
+///
+/// ```
+/// use std::sync::Arc;
+/// use desensitize::audit::TracingAudit;
+/// use desensitize::{Context, Keyring, MobilePhone};
+///
+/// let mut keyring = Keyring::generate()?;
+/// keyring.set_audit_sink(Arc::new(TracingAudit));
+/// let ctx = Context::new("users", "phone").with_row("7");
+/// let sealed = keyring.seal(&"13800138000".parse::<MobilePhone>()?, &ctx)?;
+/// keyring.open(&sealed, &ctx, "send-sms")?; // one INFO event, target desensitize::audit
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+#[cfg(feature = "tracing")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TracingAudit;
+
+#[cfg(feature = "tracing")]
+impl TracingAudit {
+    /// Emit `event` as a tracing event (what [`AuditSink::record`] does).
+    pub fn emit(event: &AuditEvent<'_>) {
+        let kind = event.kind.as_str();
+        let context = tracing::field::display(event.context);
+        let subject = event.subject.unwrap_or("");
+        match event.outcome {
+            Outcome::Opened => tracing::info!(
+                target: "desensitize::audit",
+                kind, %context, key_id = event.key_id, subject, purpose = event.purpose,
+                outcome = "opened",
+                "open"
+            ),
+            Outcome::Refused(e) => tracing::warn!(
+                target: "desensitize::audit",
+                kind, %context, key_id = event.key_id, subject, purpose = event.purpose,
+                outcome = "refused", error = %e,
+                "open"
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "tracing")]
+impl AuditSink for TracingAudit {
+    fn record(&self, event: &AuditEvent<'_>) -> Result<(), AuditError> {
+        TracingAudit::emit(event);
+        Ok(())
+    }
+}
+
 /// Record the event of one attempt to reach plaintext and pass its result
 /// on, or return [`Error::AuditFailed`] when `sink` could not record it: the
 /// plaintext in `result` is then dropped (the kinds wipe themselves on drop).

@@ -36,6 +36,8 @@
 //!   per-subject keys; [`audit`]: every open is recorded, or returns nothing.
 //! - [`pseudo`] and [`generalize`]: tokens, blind indexes, format-preserving
 //!   pseudonyms, age bands, regions, geo cells, k-anonymity.
+//! - [`db`]: sealed columns in PostgreSQL (features `sqlx`, `diesel`) and
+//!   key rotation over whole tables, resumable and safe beside live writes.
 //! - [`policy`]: one policy for whole records (the rules `desensitize run`
 //!   applies to files), compiled once into a [`policy::Plan`] and applied to
 //!   rows or column-major batches.
@@ -49,6 +51,7 @@ pub mod audit;
 pub mod batch;
 pub mod columns;
 mod date;
+pub mod db;
 mod digits;
 mod error;
 pub mod fake;

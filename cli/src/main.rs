@@ -6,6 +6,7 @@
 
 mod common;
 mod context_args;
+mod db;
 mod fake;
 mod input;
 mod keys_cmd;
@@ -57,6 +58,9 @@ enum Command {
     Run(run::RunArgs),
     /// Deterministic synthetic records with valid check digits.
     Fake(fake::FakeArgs),
+    /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
+    #[command(subcommand)]
+    Db(db::DbCommand),
 }
 
 fn main() -> ExitCode {
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Pseudonym(a) => single::pseudonym(a),
         Command::Run(a) => run::run(a, cli.quiet),
         Command::Fake(a) => fake::fake(a),
+        Command::Db(c) => db::db(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
@@ -70,12 +71,66 @@ pub trait SubjectKeyStore: Send + Sync {
     fn replace(&self, subject: &str, key: WrappedKey) -> Result<()>;
     /// Destroy the subject's key, leaving a tombstone.
     fn forget(&self, subject: &str) -> Result<()>;
+
+    /// Set (or with `None` clear) when `subject`'s key expires: the retention
+    /// deadline after which [`SubjectKeyStore::forget_expired`] destroys it.
+    /// Stores that keep no expiry refuse with [`Error::Key`] (the default),
+    /// so a retention promise is never silently dropped.
+    fn set_expiry(&self, subject: &str, expires_at: Option<SystemTime>) -> Result<()> {
+        let _ = (subject, expires_at);
+        Err(Error::Key("this subject key store keeps no expiry"))
+    }
+
+    /// Active subjects whose key expires at or before `now`. The default is
+    /// none: a store that refuses [`SubjectKeyStore::set_expiry`] has no
+    /// expiring subjects.
+    fn expired(&self, now: SystemTime) -> Result<Vec<String>> {
+        let _ = now;
+        Ok(Vec::new())
+    }
+
+    /// The retention sweep: forget every subject whose key expired at or
+    /// before `now`, and return how many were forgotten. Run it on a
+    /// schedule (daily, say). After it, no value sealed for those subjects
+    /// opens, wherever a copy of it lives (see the module docs on backups).
+    ///
+    /// The default forgets [`SubjectKeyStore::expired`] one by one; a
+    /// database store can override it with one statement
+    /// (`UPDATE … SET wrapped = NULL, forgotten = true WHERE expires_at <= $1`).
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use desensitize::keys::{InMemorySubjectStore, SubjectKeyStore};
+    /// use desensitize::{Context, Error, Keyring, MobilePhone};
+    ///
+    /// let keyring = Keyring::generate()?;
+    /// let store = InMemorySubjectStore::new();
+    /// let ctx = Context::new("users", "phone");
+    /// let phone: MobilePhone = "13800138000".parse()?;
+    /// let now = SystemTime::now();
+    /// let sealed = keyring.seal_for(&store, "user-1", &phone, &ctx)?;
+    /// keyring.seal_for(&store, "user-2", &phone, &ctx)?;
+    /// store.set_expiry("user-1", Some(now - Duration::from_secs(1)))?;
+    /// store.set_expiry("user-2", Some(now + Duration::from_secs(86_400)))?;
+    ///
+    /// assert_eq!(store.forget_expired(now)?, 1);
+    /// assert_eq!(keyring.open_for(&store, "user-1", &sealed, &ctx, "support"), Err(Error::SubjectForgotten));
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    fn forget_expired(&self, now: SystemTime) -> Result<usize> {
+        let subjects = self.expired(now)?;
+        for subject in &subjects {
+            self.forget(subject)?;
+        }
+        Ok(subjects.len())
+    }
 }
 
 /// A [`SubjectKeyStore`] in memory, for tests and examples.
 #[derive(Debug, Default)]
 pub struct InMemorySubjectStore {
     records: Mutex<HashMap<String, SubjectRecord>>,
+    expiry: Mutex<HashMap<String, SystemTime>>,
 }
 
 impl InMemorySubjectStore {
@@ -86,6 +141,10 @@ impl InMemorySubjectStore {
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, SubjectRecord>>> {
         self.records.lock().map_err(|_| Error::Key("subject store lock poisoned"))
+    }
+
+    fn lock_expiry(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, SystemTime>>> {
+        self.expiry.lock().map_err(|_| Error::Key("subject store lock poisoned"))
     }
 }
 
@@ -111,7 +170,29 @@ impl SubjectKeyStore for InMemorySubjectStore {
 
     fn forget(&self, subject: &str) -> Result<()> {
         self.lock()?.insert(subject.to_owned(), SubjectRecord::Forgotten);
+        self.lock_expiry()?.remove(subject);
         Ok(())
+    }
+
+    fn set_expiry(&self, subject: &str, expires_at: Option<SystemTime>) -> Result<()> {
+        match self.lock()?.get(subject) {
+            Some(SubjectRecord::Active(_)) => {}
+            Some(SubjectRecord::Forgotten) => return Err(Error::SubjectForgotten),
+            None => return Err(Error::UnknownSubject),
+        }
+        let mut expiry = self.lock_expiry()?;
+        match expires_at {
+            Some(at) => expiry.insert(subject.to_owned(), at),
+            None => expiry.remove(subject),
+        };
+        Ok(())
+    }
+
+    fn expired(&self, now: SystemTime) -> Result<Vec<String>> {
+        let mut due: Vec<String> =
+            self.lock_expiry()?.iter().filter(|(_, at)| **at <= now).map(|(s, _)| s.clone()).collect();
+        due.sort();
+        Ok(due)
     }
 }
 
@@ -300,5 +381,63 @@ trait NewFrom {
 impl NewFrom for aes_gcm::Aes256Gcm {
     fn new_from(key: &[u8; KEY_LEN]) -> Self {
         <aes_gcm::Aes256Gcm as aes_gcm::aead::KeyInit>::new(key.into())
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::*;
+    use crate::MobilePhone;
+
+    #[test]
+    fn forget_expired_forgets_only_due_subjects() {
+        let keyring = Keyring::generate().unwrap();
+        let store = InMemorySubjectStore::new();
+        let ctx = Context::new("users", "phone");
+        let phone: MobilePhone = "13800138000".parse().unwrap();
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let sealed: Vec<_> =
+            ["a", "b", "c", "d"].iter().map(|s| keyring.seal_for(&store, s, &phone, &ctx).unwrap()).collect();
+        store.set_expiry("a", Some(now - Duration::from_secs(1))).unwrap();
+        store.set_expiry("b", Some(now)).unwrap(); // due at exactly `now`
+        store.set_expiry("c", Some(now + Duration::from_secs(1))).unwrap();
+        store.set_expiry("d", Some(now - Duration::from_secs(5))).unwrap();
+        store.set_expiry("d", None).unwrap(); // retention lifted
+        assert_eq!(store.expired(now).unwrap(), ["a", "b"]);
+        assert_eq!(store.forget_expired(now).unwrap(), 2);
+        assert_eq!(store.forget_expired(now).unwrap(), 0, "a second sweep finds nothing");
+        for (subject, sealed) in ["a", "b"].iter().zip(&sealed) {
+            assert_eq!(keyring.open_for(&store, subject, sealed, &ctx, "t"), Err(Error::SubjectForgotten));
+        }
+        assert_eq!(keyring.open_for(&store, "c", &sealed[2], &ctx, "t").unwrap(), phone);
+        assert_eq!(keyring.open_for(&store, "d", &sealed[3], &ctx, "t").unwrap(), phone);
+        assert_eq!(store.set_expiry("a", Some(now)), Err(Error::SubjectForgotten));
+        assert_eq!(store.set_expiry("nobody", Some(now)), Err(Error::UnknownSubject));
+    }
+
+    #[test]
+    fn stores_without_expiry_refuse_to_set_one() {
+        struct NoExpiry;
+        impl SubjectKeyStore for NoExpiry {
+            fn load(&self, _: &str) -> Result<Option<SubjectRecord>> {
+                Ok(None)
+            }
+            fn insert_if_absent(&self, _: &str, key: WrappedKey) -> Result<SubjectRecord> {
+                Ok(SubjectRecord::Active(key))
+            }
+            fn replace(&self, _: &str, _: WrappedKey) -> Result<()> {
+                Ok(())
+            }
+            fn forget(&self, _: &str) -> Result<()> {
+                Ok(())
+            }
+        }
+        assert_eq!(
+            NoExpiry.set_expiry("a", Some(SystemTime::now())),
+            Err(Error::Key("this subject key store keeps no expiry"))
+        );
+        assert_eq!(NoExpiry.forget_expired(SystemTime::now()).unwrap(), 0);
     }
 }

@@ -1,0 +1,188 @@
+//! The rotation job over an in-memory store: compare and swap against a
+//! writer that strikes between read and update, checkpoints, stop, resume.
+
+use core::ops::ControlFlow;
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::pseudo::{Domain, Transform};
+use crate::{Context, Error, Keyring, MobilePhone, PersonName, Sealed};
+
+/// Each row's envelopes and its first column's index, by key.
+type Rows = BTreeMap<i64, (Vec<Option<String>>, Option<i64>)>;
+/// A writer that strikes between a batch's read and its update.
+type Writer = Box<dyn FnMut(&mut Rows) + Send>;
+
+/// Rows by key; `on_apply` runs before each batch is applied (the writer).
+#[derive(Default)]
+struct Mem {
+    rows: Rows,
+    checkpoint: Option<i64>,
+    on_apply: Option<Writer>,
+}
+
+impl RotationStore for Mem {
+    type Error = std::io::Error;
+
+    async fn fetch_after(&mut self, after: Option<i64>, limit: usize) -> Result<Vec<StoredRow>, Self::Error> {
+        Ok(self
+            .rows
+            .range(after.map_or(i64::MIN, |a| a + 1)..)
+            .take(limit)
+            .map(|(&key, (values, _))| StoredRow { key, values: values.clone() })
+            .collect())
+    }
+
+    async fn apply(&mut self, updates: &[RowUpdate], checkpoint: i64) -> Result<u64, Self::Error> {
+        if let Some(f) = self.on_apply.as_mut() {
+            f(&mut self.rows);
+        }
+        let mut full = 0;
+        for u in updates {
+            let (values, index) = self.rows.get_mut(&u.key).expect("row");
+            let mut all = true;
+            for (i, value) in values.iter_mut().enumerate() {
+                if *value == u.expected[i] {
+                    *value = u.values[i].clone();
+                    if i == 0 && u.indexes[0].is_some() {
+                        *index = u.indexes[0];
+                    }
+                } else {
+                    all = false;
+                }
+            }
+            full += u64::from(all);
+        }
+        self.checkpoint = Some(checkpoint);
+        Ok(full)
+    }
+
+    async fn load_checkpoint(&mut self) -> Result<Option<i64>, Self::Error> {
+        Ok(self.checkpoint)
+    }
+
+    async fn clear_checkpoint(&mut self) -> Result<(), Self::Error> {
+        self.checkpoint = None;
+        Ok(())
+    }
+}
+
+fn block_on<F: core::future::Future>(f: F) -> F::Output {
+    let mut f = core::pin::pin!(f);
+    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    loop {
+        if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+fn ctx(column: &str, key: i64) -> Context {
+    Context::new("users", column).with_row(&key.to_string())
+}
+
+#[test]
+fn writes_between_read_and_update_win_column_by_column() {
+    let mut keyring = Keyring::generate().unwrap();
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let name: PersonName = "张三".parse().unwrap();
+    let mut store = Mem::default();
+    for key in 1..=30 {
+        let values = vec![
+            Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap()),
+            Some(keyring.seal_text(&name, &ctx("name", key)).unwrap()),
+        ];
+        store.rows.insert(key, (values, Some(0)));
+    }
+    keyring.rotate().unwrap();
+    let index =
+        keyring.blind_index::<MobilePhone>(&Domain::new("users.phone").unwrap(), Transform::Full, 8).unwrap();
+    let expected_index = index.compute(&phone).value() as i64;
+
+    // The writer changes row 5's phone (under the new key) while the first
+    // batch is in flight: its phone must stay as written, its name must move.
+    let written =
+        keyring.seal_text(&"13900139000".parse::<MobilePhone>().unwrap(), &ctx("phone", 5)).unwrap();
+    let w = written.clone();
+    store.on_apply = Some(Box::new(move |rows| {
+        if let Some(row) = rows.get_mut(&5)
+            && row.0[0].as_deref() != Some(w.as_str())
+        {
+            row.0[0] = Some(w.clone());
+            row.1 = Some(-1);
+        }
+    }));
+    let plan = RotationPlan::new("users", "id")
+        .unwrap()
+        .column(SealedColumn::<MobilePhone>::new("phone").unwrap().with_index("phone_idx", index).unwrap())
+        .column(SealedColumn::<PersonName>::new("name").unwrap())
+        .batch_size(8);
+    let mut seen = Vec::new();
+    let report = block_on(rotate(&keyring, &plan, &mut store, |p| {
+        seen.push(p.last_key);
+        ControlFlow::Continue(())
+    }))
+    .unwrap();
+    assert_eq!(seen, [Some(8), Some(16), Some(24), Some(30)], "one callback per batch, keyset order");
+    let p = report.progress;
+    assert_eq!((p.scanned, p.rotated, p.conflicts, p.failed, p.current), (30, 29, 1, 0, 0));
+    assert_eq!(report.remaining_old, Some(0));
+    assert_eq!(store.checkpoint, None, "a finished pass clears the checkpoint");
+    let (row5, idx5) = &store.rows[&5];
+    assert_eq!(row5[0].as_deref(), Some(written.as_str()), "the writer's phone stays");
+    assert_eq!(*idx5, Some(-1), "and so does the index it wrote");
+    let name5: Sealed<PersonName> = row5[1].as_deref().unwrap().parse().unwrap();
+    assert_eq!(name5.key_id(), 2, "the other column moved");
+    for (key, (values, idx)) in store.rows.iter().filter(|(k, _)| **k != 5) {
+        let sealed: Sealed<MobilePhone> = values[0].as_deref().unwrap().parse().unwrap();
+        assert_eq!(keyring.open(&sealed, &ctx("phone", *key), "t").unwrap(), phone);
+        assert_eq!((sealed.key_id(), *idx), (2, Some(expected_index)));
+    }
+}
+
+#[test]
+fn a_stopped_job_resumes_after_its_checkpoint() {
+    let mut keyring = Keyring::generate().unwrap();
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let mut store = Mem::default();
+    for key in (10..=200).step_by(10) {
+        store.rows.insert(key, (vec![Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap())], None));
+    }
+    keyring.rotate().unwrap();
+    let plan = RotationPlan::new("users", "id")
+        .unwrap()
+        .column(SealedColumn::<MobilePhone>::new("phone").unwrap())
+        .batch_size(5);
+    let mut batches = 0;
+    let report = block_on(rotate(&keyring, &plan, &mut store, |_| {
+        batches += 1;
+        if batches == 2 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }))
+    .unwrap();
+    assert!(report.stopped);
+    assert_eq!(
+        (report.progress.scanned, report.progress.last_key, report.remaining_old),
+        (10, Some(100), None)
+    );
+    assert_eq!(store.checkpoint, Some(100));
+    assert_eq!(block_on(count_remaining(&keyring, &plan, &mut store)).unwrap(), 10);
+
+    let report = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap();
+    assert_eq!(report.progress.resumed_from, Some(100));
+    assert_eq!((report.progress.scanned, report.progress.rotated), (10, 10));
+    assert_eq!(report.remaining_old, Some(0));
+}
+
+#[test]
+fn plans_without_columns_or_keyrings_without_an_active_key_are_refused() {
+    let keyring = Keyring::generate().unwrap();
+    let plan = RotationPlan::new("users", "id").unwrap();
+    let err =
+        block_on(rotate(&keyring, &plan, &mut Mem::default(), |_| ControlFlow::Continue(()))).unwrap_err();
+    assert!(matches!(err, RotationError::Crypto(Error::Config("a rotation plan needs at least one column"))));
+    let plan = plan.column(SealedColumn::<MobilePhone>::new("phone").unwrap());
+    let err = block_on(rotate(&Keyring::new(), &plan, &mut Mem::default(), |_| ControlFlow::Continue(())))
+        .unwrap_err();
+    assert!(matches!(err, RotationError::Crypto(Error::NoActiveKey)));
+    let _ = keyring;
+}
