@@ -34,8 +34,8 @@
 //! ```
 
 mod blind_index;
+mod ff1;
 mod fpe;
-mod numerals;
 
 pub use blind_index::{BlindIndex, IndexValue, Plan, Planner, Transform};
 pub use fpe::{FormatPreserving, FpeCipher};
