@@ -128,14 +128,22 @@ fn check(shape: Shape, count: usize, seed: u64) {
                 };
                 let mut ours = x.clone();
                 Keyring::ff1_decimal_for_vectors(&key, &tweak, &mut ours, true).unwrap();
-                assert_eq!(ours, reference_decimal(&reference, &tweak, &x, true), "{shape:?} encrypt, input {i}");
+                assert_eq!(
+                    ours,
+                    reference_decimal(&reference, &tweak, &x, true),
+                    "{shape:?} encrypt, input {i}"
+                );
                 let mut back = ours.clone();
                 Keyring::ff1_decimal_for_vectors(&key, &tweak, &mut back, false).unwrap();
                 assert_eq!(back, x, "{shape:?} round trip, input {i}");
                 if compare_decrypt {
                     let mut dec = x.clone();
                     Keyring::ff1_decimal_for_vectors(&key, &tweak, &mut dec, false).unwrap();
-                    assert_eq!(dec, reference_decimal(&reference, &tweak, &x, false), "{shape:?} decrypt {i}");
+                    assert_eq!(
+                        dec,
+                        reference_decimal(&reference, &tweak, &x, false),
+                        "{shape:?} decrypt {i}"
+                    );
                 }
             }
             Shape::Id => {

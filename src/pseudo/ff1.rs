@@ -90,14 +90,16 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     /// Steps 1-5 and the round-independent part of 6i-6ii for `n` numerals.
     fn prepare(&self, tweak: &[u8], n: usize) -> Result<Prepared> {
         let radix = u128::from(self.radix);
-        let domain_ok = u32::try_from(n).ok().and_then(|n| radix.checked_pow(n)).is_none_or(|s| s >= MIN_DOMAIN);
+        let domain_ok =
+            u32::try_from(n).ok().and_then(|n| radix.checked_pow(n)).is_none_or(|s| s >= MIN_DOMAIN);
         if n < 2 || !domain_ok {
             return Err(Error::Config("FF1 input is not a numeral string it accepts"));
         }
         let t = u32::try_from(tweak.len()).map_err(|_| Error::Config("FF1 tweak too long"))?;
         let u = n / 2;
         let v = n - u;
-        let pow = |m: usize| u32::try_from(m).ok().and_then(|m| radix.checked_pow(m)).filter(|&p| p <= MAX_HALF);
+        let pow =
+            |m: usize| u32::try_from(m).ok().and_then(|m| radix.checked_pow(m)).filter(|&p| p <= MAX_HALF);
         let (Some(mod_u), Some(mod_v)) = (pow(u), pow(v)) else {
             return Err(Error::Config("FF1 numeral string too long"));
         };
@@ -354,8 +356,14 @@ mod tests {
             Err(Error::Config(m)) => m,
             _ => panic!("expected a config error"),
         };
-        assert_eq!(err(ff1.numerals(b"", &[0; 5], Dir::Encrypt)), "FF1 input is not a numeral string it accepts");
-        assert_eq!(err(ff1.numerals(b"", &[0, 1, 2, 3, 4, 10], Dir::Encrypt)), "FF1 input is not a numeral string it accepts");
+        assert_eq!(
+            err(ff1.numerals(b"", &[0; 5], Dir::Encrypt)),
+            "FF1 input is not a numeral string it accepts"
+        );
+        assert_eq!(
+            err(ff1.numerals(b"", &[0, 1, 2, 3, 4, 10], Dir::Encrypt)),
+            "FF1 input is not a numeral string it accepts"
+        );
         // 38 digits: halves of 19 (10^19 <= 2^64) fit; 39 (a 20-digit half) do not.
         assert!(ff1.numerals(b"", &[3; 38], Dir::Encrypt).is_ok());
         assert_eq!(err(ff1.numerals(b"", &[3; 39], Dir::Encrypt)), "FF1 numeral string too long");

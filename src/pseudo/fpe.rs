@@ -15,9 +15,9 @@ use crate::kind::{BankCard, IdNumber, Kind, MobilePhone};
 use crate::pseudo::{Domain, Namespace, Pseudonymizable};
 use crate::seal::Context;
 
-use sealed::{Dir, Ff1, FpeKind};
 #[cfg(test)]
 use crate::pseudo::ff1::WALK_SIZE;
+use sealed::{Dir, Ff1, FpeKind};
 
 /// Kept leading digits of a card number (the issuer identification number).
 const BIN_LEN: usize = 6;
@@ -29,8 +29,8 @@ const SEQ_PER_PARITY: u32 = 500;
 const AUDIT_FIELD: &str = "fpe_domain";
 
 mod sealed {
-    pub use crate::pseudo::ff1::{Dir, Ff1};
     use crate::error::Result;
+    pub use crate::pseudo::ff1::{Dir, Ff1};
 
     /// The per-kind FF1 mapping behind [`FormatPreserving`](super::FormatPreserving).
     /// Not implementable outside this crate.
@@ -306,7 +306,12 @@ impl Keyring {
     /// 6 digits: the step every kind's digits go through. Only for
     /// differential tests against other FF1 implementations.
     #[doc(hidden)]
-    pub fn ff1_decimal_for_vectors(key: &[u8; 32], tweak: &[u8], digits: &mut [u8], encrypt: bool) -> Result<()> {
+    pub fn ff1_decimal_for_vectors(
+        key: &[u8; 32],
+        tweak: &[u8],
+        digits: &mut [u8],
+        encrypt: bool,
+    ) -> Result<()> {
         let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
         Ff1::new(key, 10)?.decimal(tweak, digits, dir)
     }
@@ -314,7 +319,13 @@ impl Keyring {
     /// The cycle walk of `x` within `0..size` (ID numbers' day-and-sequence
     /// domain). Only for differential tests against other FF1 implementations.
     #[doc(hidden)]
-    pub fn ff1_walk_for_vectors(key: &[u8; 32], tweak: &[u8], x: u32, size: u32, encrypt: bool) -> Result<u32> {
+    pub fn ff1_walk_for_vectors(
+        key: &[u8; 32],
+        tweak: &[u8],
+        x: u32,
+        size: u32,
+        encrypt: bool,
+    ) -> Result<u32> {
         let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
         Ff1::new(key, 10)?.walk(tweak, x, size, dir)
     }
