@@ -4,7 +4,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, Sealable, Sensitive, check_len, private};
@@ -102,42 +102,46 @@ impl GeoPoint {
             MaskLevel::Relaxed => 3,
         };
         let (lat, lon) = self.expose();
-        let mut out = truncated(lat, decimals);
+        // "-180.123,-180.123": 17 bytes at most.
+        let mut out = String::with_capacity(17);
+        push_truncated(&mut out, lat, decimals);
         out.push(',');
-        out.push_str(&truncated(lon, decimals));
+        push_truncated(&mut out, lon, decimals);
         out
     }
 }
 
-/// `v` truncated toward zero to exactly `decimals` decimals.
+/// Append `v` (a coordinate, `|v| <= 180`) truncated toward zero to exactly
+/// `decimals` (1 to 3) decimals, without formatting it first.
 ///
-/// Works on the shortest decimal representation (which `Display` for `f64`
-/// prints without exponent), so `4.35` truncates to `4.35` and not to the
-/// `4.34` that `(4.35 * 100.0).trunc()` would give. A result of zero is
-/// printed without sign.
-fn truncated(v: f64, decimals: usize) -> String {
-    let full = Zeroizing::new(v.to_string());
-    let (negative, digits) = match full.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, full.as_str()),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let mut out = String::with_capacity(int.len() + decimals + 2);
-    let zero = int.bytes().all(|b| b == b'0') && frac.bytes().take(decimals).all(|b| b == b'0');
-    if negative && !zero {
+/// The digits are those of the shortest decimal representation of `v` (what
+/// `Display` prints), truncated: so `4.35` gives `4.35`, not the `4.34` that
+/// `(4.35 * 100.0).trunc()` would give. That truncation is the largest `c`
+/// with `c / 10^decimals <= S` (`S` the shortest representation), which is
+/// the largest `c` whose correctly rounded quotient `c as f64 / 10^decimals`
+/// (exact integers, one IEEE division) is at most `|v|`: a multiple of
+/// 10^-3 that rounds to `v` is itself the shortest representation, as no
+/// rounding interval of a value this small is 10^-3 wide. A result of zero
+/// is printed without sign.
+fn push_truncated(out: &mut String, v: f64, decimals: usize) {
+    let decimals = decimals.clamp(1, 3);
+    let scale = [1u32, 10, 100, 1000][decimals];
+    let a = v.abs();
+    let fits = |c: u32| f64::from(c) / f64::from(scale) <= a;
+    // `a * scale` is within an ulp or two of the answer: adjust by steps.
+    let mut c = (a * f64::from(scale)) as u32;
+    while c > 0 && !fits(c) {
+        c -= 1;
+    }
+    while fits(c + 1) {
+        c += 1;
+    }
+    if v.is_sign_negative() && c != 0 {
         out.push('-');
     }
-    out.push_str(int);
+    crate::mask::push_decimal(out, c / scale);
     out.push('.');
-    let mut kept = 0;
-    for c in frac.chars().take(decimals) {
-        out.push(c);
-        kept += 1;
-    }
-    for _ in kept..decimals {
-        out.push('0');
-    }
-    out
+    crate::mask::push_zero_padded(out, c % scale, decimals);
 }
 
 impl fmt::Debug for GeoPoint {
@@ -232,6 +236,76 @@ impl crate::pseudo::Pseudonymizable for GeoPoint {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mask digits of one coordinate, as a `String`.
+    fn truncated(v: f64, decimals: usize) -> String {
+        let mut out = String::new();
+        push_truncated(&mut out, v, decimals);
+        out
+    }
+
+    /// The formatting implementation `push_truncated` replaced: truncate
+    /// the `Display` text. The reference for the differential test.
+    fn truncated_via_display(v: f64, decimals: usize) -> String {
+        let full = v.to_string();
+        let (negative, digits) = match full.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, full.as_str()),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let mut out = String::new();
+        let zero = int.bytes().all(|b| b == b'0') && frac.bytes().take(decimals).all(|b| b == b'0');
+        if negative && !zero {
+            out.push('-');
+        }
+        out.push_str(int);
+        out.push('.');
+        let kept: String = frac.chars().take(decimals).collect();
+        out.push_str(&kept);
+        for _ in kept.len()..decimals {
+            out.push('0');
+        }
+        out
+    }
+
+    #[test]
+    fn truncation_matches_the_display_text_everywhere() {
+        // Random coordinates, and the hard cases: every multiple of 10^-3
+        // up to 180 (both signs) and its neighbours a few ulps either side.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values = Vec::new();
+        for _ in 0..200_000 {
+            let unit = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(unit * 360.0 - 180.0);
+            values.push((unit * 1e-3) * if next() % 2 == 0 { 1.0 } else { -1.0 });
+        }
+        for c in 0..=180_000u32 {
+            let m = f64::from(c) / 1000.0;
+            for v in [m, -m] {
+                let mut up = v;
+                let mut down = v;
+                for _ in 0..3 {
+                    up = f64::from_bits(up.to_bits() + 1);
+                    down = f64::from_bits(down.to_bits().saturating_sub(1));
+                    values.extend([up, down]);
+                }
+                values.push(v);
+            }
+        }
+        values.extend([0.0, -0.0, 1e-7, -1e-7, 5e-324, 90.0, -90.0, 180.0, -180.0, 179.9999999999999]);
+        for v in values.into_iter().filter(|v| v.abs() <= 180.0) {
+            for d in 1..=3 {
+                assert_eq!(truncated(v, d), truncated_via_display(v, d), "{v:?} to {d}");
+            }
+        }
+    }
+
     use crate::kind::private::Canonical;
 
     fn reason(input: &str) -> Invalid {
