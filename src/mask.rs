@@ -119,18 +119,6 @@ pub(crate) fn push_decimal(out: &mut String, v: u32) {
     out.push_str(crate::digits::Decimal::new(v).as_str());
 }
 
-/// Append the last `width` decimal digits of `v`, zero-padded.
-pub(crate) fn push_zero_padded(out: &mut String, mut v: u32, width: usize) {
-    let mut buf = [b'0'; 10];
-    let width = width.min(buf.len());
-    for d in buf[..width].iter_mut().rev() {
-        *d = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    // ASCII digits: the check passes.
-    out.push_str(core::str::from_utf8(&buf[..width]).unwrap_or_default());
-}
-
 /// Append `v` in lower-case hexadecimal, without leading zeros.
 pub(crate) fn push_hex(out: &mut String, v: u16) {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -102,17 +102,19 @@ impl GeoPoint {
             MaskLevel::Relaxed => 3,
         };
         let (lat, lon) = self.expose();
-        // "-180.123,-180.123": 17 bytes at most.
-        let mut out = String::with_capacity(17);
-        push_truncated(&mut out, lat, decimals);
-        out.push(',');
-        push_truncated(&mut out, lon, decimals);
-        out
+        // "-180.123,-180.123": 17 bytes at most, written on the stack and
+        // copied once into the exact-size String.
+        let mut buf = [0u8; 17];
+        let mut at = write_truncated(&mut buf, 0, lat, decimals);
+        buf[at] = b',';
+        at = write_truncated(&mut buf, at + 1, lon, decimals);
+        // Digits, '-', '.' and ',': ASCII, so the check passes.
+        core::str::from_utf8(&buf[..at]).unwrap_or_default().to_owned()
     }
 }
 
-/// Append `v` (a coordinate, `|v| <= 180`) truncated toward zero to exactly
-/// `decimals` (1 to 3) decimals, without formatting it first.
+/// Write `v` (a coordinate, `|v| <= 180`) truncated toward zero to exactly
+/// `decimals` (1 to 3) decimals into `buf` at `at`; the end position.
 ///
 /// The digits are those of the shortest decimal representation of `v` (what
 /// `Display` prints), truncated: so `4.35` gives `4.35`, not the `4.34` that
@@ -123,10 +125,10 @@ impl GeoPoint {
 /// 10^-3 that rounds to `v` is itself the shortest representation, as no
 /// rounding interval of a value this small is 10^-3 wide. A result of zero
 /// is printed without sign.
-fn push_truncated(out: &mut String, v: f64, decimals: usize) {
+fn write_truncated(buf: &mut [u8; 17], mut at: usize, v: f64, decimals: usize) -> usize {
     let decimals = decimals.clamp(1, 3);
     let scale = [1u32, 10, 100, 1000][decimals];
-    let a = v.abs();
+    let a = v.abs().min(180.0);
     let fits = |c: u32| f64::from(c) / f64::from(scale) <= a;
     // `a * scale` is within an ulp or two of the answer: adjust by steps.
     let mut c = (a * f64::from(scale)) as u32;
@@ -137,11 +139,30 @@ fn push_truncated(out: &mut String, v: f64, decimals: usize) {
         c += 1;
     }
     if v.is_sign_negative() && c != 0 {
-        out.push('-');
+        buf[at] = b'-';
+        at += 1;
     }
-    crate::mask::push_decimal(out, c / scale);
-    out.push('.');
-    crate::mask::push_zero_padded(out, c % scale, decimals);
+    let int = c / scale;
+    let int_digits = if int >= 100 {
+        3
+    } else if int >= 10 {
+        2
+    } else {
+        1
+    };
+    let mut rest = c;
+    // Fractional digits, then '.', then the integer digits, right to left.
+    let end = at + int_digits + 1 + decimals;
+    for d in buf[at + int_digits + 1..end].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    buf[at + int_digits] = b'.';
+    for d in buf[at..at + int_digits].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    end
 }
 
 impl fmt::Debug for GeoPoint {
@@ -239,12 +260,12 @@ mod tests {
 
     /// The mask digits of one coordinate, as a `String`.
     fn truncated(v: f64, decimals: usize) -> String {
-        let mut out = String::new();
-        push_truncated(&mut out, v, decimals);
-        out
+        let mut buf = [0u8; 17];
+        let end = write_truncated(&mut buf, 0, v, decimals);
+        String::from_utf8(buf[..end].to_vec()).unwrap()
     }
 
-    /// The formatting implementation `push_truncated` replaced: truncate
+    /// The formatting implementation `write_truncated` replaced: truncate
     /// the `Display` text. The reference for the differential test.
     fn truncated_via_display(v: f64, decimals: usize) -> String {
         let full = v.to_string();
