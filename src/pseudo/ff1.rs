@@ -53,8 +53,10 @@ pub struct Ff1<C = Aes256> {
 /// block, and the split. Holds tweak bytes (kept plaintext digits): wiped.
 #[derive(Zeroize, ZeroizeOnDrop)]
 struct Prepared {
-    state: [u8; 16],
-    tail: [u8; 16],
+    /// The CBC-MAC state XOR the constant bytes of `Q`'s last block, as a
+    /// big-endian integer: a round's block is this XOR `[i]` XOR `NUM(B)`,
+    /// built in registers (byte stores then a block load would stall).
+    base: u128,
     /// `b`: bytes of `NUM(B)` in `Q`.
     b: usize,
     /// `d`: bytes of `R` that make `y`.
@@ -62,6 +64,10 @@ struct Prepared {
     /// `radix^u`, `radix^v`.
     mod_u: u128,
     mod_v: u128,
+    /// `floor((2^64 - 1) / radix^u)` and for `v` (0 when the modulus is 2^64):
+    /// reduction by multiplication (see [`reduce`]).
+    inv_u: u64,
+    inv_v: u64,
 }
 
 impl Ff1<Aes256> {
@@ -132,22 +138,28 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
         }
         let mut tail = [0u8; 16];
         for (j, s) in tail.iter_mut().enumerate() {
-            *s = byte(q_len - 16 + j);
+            *s = byte(q_len - 16 + j) ^ state[j];
         }
-        Ok(Prepared { state, tail, b, d, mod_u, mod_v })
+        let base = u128::from_be_bytes(tail);
+        tail.zeroize();
+        state.zeroize();
+        let inv = |m: u128| u64::try_from(m).map_or(0, |m| u64::MAX / m);
+        Ok(Prepared { base, b, d, mod_u, mod_v, inv_u: inv(mod_u), inv_v: inv(mod_v) })
     }
 
     /// Steps 6i-6iv of round `i`: `y = NUM(S)` for `NUM(B) = num`.
     fn round_y(&self, p: &Prepared, i: u8, num: u128) -> u128 {
-        let mut block = p.tail;
-        block[15 - p.b] = i;
-        block[16 - p.b..].copy_from_slice(&num.to_be_bytes()[16 - p.b..]);
-        for (x, s) in block.iter_mut().zip(&p.state) {
-            *x ^= s;
-        }
-        self.encrypt_block(&mut block);
-        let y = block[..p.d].iter().fold(0u128, |acc, &r| acc << 8 | u128::from(r));
+        // Q's last block: [i] at byte 15 - b, NUM(B) (< 256^b) in the last b.
+        let mut x = p.base ^ u128::from(i) << (8 * p.b) ^ num;
+        let mut block = Block::<C>::from(x.to_be_bytes());
+        self.cipher.encrypt_block(&mut block);
+        let mut r = [0u8; 16];
+        r.copy_from_slice(&block);
         block.zeroize();
+        // y = NUM(S): the first d bytes of R.
+        let y = u128::from_be_bytes(r) >> (128 - 8 * p.d);
+        r.zeroize();
+        x.zeroize();
         y
     }
 
@@ -157,8 +169,8 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
         match dir {
             Dir::Encrypt => {
                 for i in 0..ROUNDS {
-                    let m = if i % 2 == 0 { p.mod_u } else { p.mod_v };
-                    let mut y = reduce(self.round_y(p, i, b), m);
+                    let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
+                    let mut y = reduce(self.round_y(p, i, b), m, inv);
                     // a < m and y < m <= 2^64: the sum cannot overflow.
                     let mut c = a + y;
                     if c >= m {
@@ -171,8 +183,8 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
             }
             Dir::Decrypt => {
                 for i in (0..ROUNDS).rev() {
-                    let m = if i % 2 == 0 { p.mod_u } else { p.mod_v };
-                    let mut y = reduce(self.round_y(p, i, a), m);
+                    let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
+                    let mut y = reduce(self.round_y(p, i, a), m, inv);
                     let c = if b >= y { b - y } else { b + m - y };
                     b = a;
                     a = c;
@@ -262,11 +274,25 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     }
 }
 
-/// `y mod m`, in 64-bit arithmetic when both fit (the usual case: `d = 8`).
+/// `y mod m`. When both fit 64 bits (the usual case: `d = 8`), by a
+/// multiplication with `inv = floor((2^64 - 1) / m)` instead of a division
+/// (tens of cycles, once per round): the estimated quotient
+/// `floor(y * inv / 2^64)` is at most 2 below the true one, so at most two
+/// subtractions finish the remainder.
 #[inline]
-fn reduce(y: u128, m: u128) -> u128 {
+fn reduce(y: u128, m: u128, inv: u64) -> u128 {
     match (u64::try_from(y), u64::try_from(m)) {
-        (Ok(y), Ok(m)) => u128::from(y % m),
+        (Ok(y), Ok(m)) if inv != 0 => {
+            let q = ((u128::from(y) * u128::from(inv)) >> 64) as u64;
+            let mut r = y - q * m;
+            for _ in 0..2 {
+                if r >= m {
+                    r -= m;
+                }
+            }
+            debug_assert!(r < m);
+            u128::from(r)
+        }
         _ => y % m,
     }
 }
@@ -375,6 +401,28 @@ mod tests {
         let mut short = *b"12345a";
         assert!(ff1.decimal(b"", &mut short, Dir::Encrypt).is_err());
         assert_eq!(&short, b"12345a", "left as it was");
+    }
+
+    #[test]
+    fn reduce_by_multiplication_is_exact() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let moduli = [2u64, 3, 10, 1000, 100_000, 10_000_000_000, 1 << 63, u64::MAX - 1, u64::MAX];
+        let random: Vec<u64> = (0..2000).map(|_| next() >> (next() % 63)).filter(|&m| m >= 2).collect();
+        for m in moduli.into_iter().chain(random) {
+            let inv = u64::MAX / m;
+            for y in [0, 1, m - 1, m, m.wrapping_mul(2), u64::MAX, u64::MAX - 1, next(), next() >> 20] {
+                assert_eq!(reduce(u128::from(y), u128::from(m), inv), u128::from(y % m), "{y} mod {m}");
+            }
+        }
+        // The 2^64 modulus (radix 2^16, 4-numeral halves) and 96-bit y take the division.
+        assert_eq!(reduce(5 << 64 | 7, 1 << 64, 0), 7);
+        assert_eq!(reduce(u128::MAX >> 32, 1000, u64::MAX / 1000), (u128::MAX >> 32) % 1000);
     }
 
     #[test]
