@@ -120,23 +120,41 @@ impl GeoPoint {
 /// `Display` prints), truncated: so `4.35` gives `4.35`, not the `4.34` that
 /// `(4.35 * 100.0).trunc()` would give. That truncation is the largest `c`
 /// with `c / 10^decimals <= S` (`S` the shortest representation), which is
-/// the largest `c` whose correctly rounded quotient `c as f64 / 10^decimals`
-/// (exact integers, one IEEE division) is at most `|v|`: a multiple of
-/// 10^-3 that rounds to `v` is itself the shortest representation, as no
-/// rounding interval of a value this small is 10^-3 wide. A result of zero
-/// is printed without sign.
+/// the largest `c` whose correctly rounded value `fl(c / 10^decimals)` is at
+/// most `|v|`: a multiple of 10^-3 that rounds to `v` is itself the
+/// shortest representation, as no rounding interval of a value this small
+/// is 10^-3 wide. A result of zero is printed without sign.
 fn write_truncated(buf: &mut [u8; 17], mut at: usize, v: f64, decimals: usize) -> usize {
     let decimals = decimals.clamp(1, 3);
     let scale = [1u32, 10, 100, 1000][decimals];
     let a = v.abs().min(180.0);
-    let fits = |c: u32| f64::from(c) / f64::from(scale) <= a;
-    // `a * scale` is within an ulp or two of the answer: adjust by steps.
-    let mut c = (a * f64::from(scale)) as u32;
-    while c > 0 && !fits(c) {
-        c -= 1;
-    }
-    while fits(c + 1) {
-        c += 1;
+    // Below 2^-10 (< 0.001) nothing survives truncation; above, `a` is
+    // `mant * 2^-k` with 45 <= k <= 62, and `fl(c / scale) <= a` holds iff
+    // `c / scale` lies below the midpoint `(mant + 1/2) * 2^-k` between `a`
+    // and the next double (or on it, when ties-to-even rounds to `a`): in
+    // integers, `c * 2^(k+1)` against `scale * (2 mant + 1)`. Exact, and no
+    // division.
+    let mut c = 0;
+    if a >= 1.0 / 1024.0 {
+        let bits = a.to_bits();
+        let mant = (bits & ((1 << 52) - 1)) | 1 << 52;
+        let k = 1075 - (bits >> 52) as u32;
+        // scale * (2 mant + 1) < 1000 * 2^54 < 2^64; a `c * 2^(k+1)` of 64
+        // bits or more is past it.
+        let limit = u64::from(scale) * (2 * mant + 1);
+        let fits = |c: u32| {
+            let c = u64::from(c);
+            let lhs = c << (k + 1);
+            c >> (63 - k) == 0 && (lhs < limit || (lhs == limit && mant % 2 == 0))
+        };
+        // `a * scale` is within an ulp or two of the answer: adjust by steps.
+        c = (a * f64::from(scale)) as u32;
+        while c > 0 && !fits(c) {
+            c -= 1;
+        }
+        while fits(c + 1) {
+            c += 1;
+        }
     }
     if v.is_sign_negative() && c != 0 {
         buf[at] = b'-';
