@@ -145,7 +145,7 @@ fn write_truncated(buf: &mut [u8; 17], mut at: usize, v: f64, decimals: usize) -
         let fits = |c: u32| {
             let c = u64::from(c);
             let lhs = c << (k + 1);
-            c >> (63 - k) == 0 && (lhs < limit || (lhs == limit && mant % 2 == 0))
+            c >> (63 - k) == 0 && (lhs < limit || (lhs == limit && mant & 1 == 0))
         };
         // `a * scale` is within an ulp or two of the answer: adjust by steps.
         c = (a * f64::from(scale)) as u32;
