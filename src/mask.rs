@@ -88,16 +88,44 @@ pub(crate) fn fail_safe_ends(len: usize, first: usize, last: usize) -> (usize, u
 /// Keep the first `first` and last `last` bytes of an ASCII string, masking
 /// the rest. One allocation; callers guarantee `s` is ASCII.
 pub(crate) fn keep_ends_ascii(s: &str, first: usize, last: usize) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_keep_ends_ascii(&mut out, s, first, last);
+    out
+}
+
+/// [`keep_ends_ascii`], appended to `out` (no intermediate `String`).
+pub(crate) fn push_keep_ends_ascii(out: &mut String, s: &str, first: usize, last: usize) {
     debug_assert!(s.is_ascii());
     let len = s.len();
     let (first, last) = fail_safe_ends(len, first, last);
-    let mut out = String::with_capacity(len);
     out.push_str(&s[..first]);
-    for _ in first..len - last {
-        out.push(MASK_CHAR);
-    }
+    push_mask_run(out, len - last - first);
     out.push_str(&s[len - last..]);
-    out
+}
+
+/// Append `n` [`MASK_CHAR`]s.
+pub(crate) fn push_mask_run(out: &mut String, n: usize) {
+    const RUN: &str = "****************";
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(RUN.len());
+        out.push_str(&RUN[..k]);
+        left -= k;
+    }
+}
+
+/// Append `v` in decimal, without leading zeros.
+pub(crate) fn push_decimal(out: &mut String, v: u32) {
+    out.push_str(crate::digits::Decimal::new(v).as_str());
+}
+
+/// Append `v` in lower-case hexadecimal, without leading zeros.
+pub(crate) fn push_hex(out: &mut String, v: u16) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (16 - v.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        out.push(char::from(HEX[usize::from((v >> (4 * i)) as u8 & 0xF)]));
+    }
 }
 
 /// The mask of identifier codes (passport numbers, credit codes): first 1 and
@@ -115,19 +143,22 @@ pub(crate) fn mask_code(s: &str, level: MaskLevel) -> String {
 /// Keep the first `first` and last `last` *characters*, masking the rest with
 /// `mask`. Unlike [`keep_ends_ascii`] this applies no minimum; callers choose.
 pub(crate) fn keep_ends_chars(s: &str, first: usize, last: usize, mask: char) -> String {
+    let mut out = String::with_capacity(s.len() + s.len() * mask.len_utf8());
+    push_keep_ends_chars(&mut out, s, first, last, mask);
+    out
+}
+
+/// [`keep_ends_chars`], appended to `out` (no intermediate `String`).
+pub(crate) fn push_keep_ends_chars(out: &mut String, s: &str, first: usize, last: usize, mask: char) {
     let count = s.chars().count();
-    if first + last >= count {
-        return mask_all(s, mask);
-    }
-    let mut out = String::with_capacity(s.len() + count * mask.len_utf8());
+    let all = first + last >= count;
     for (i, c) in s.chars().enumerate() {
-        if i < first || i >= count - last {
+        if !all && (i < first || i >= count - last) {
             out.push(c);
         } else {
             out.push(mask);
         }
     }
-    out
 }
 
 fn mask_all(s: &str, mask: char) -> String {

@@ -28,7 +28,7 @@ pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::KeyInit;
@@ -112,23 +112,42 @@ impl Hasher for PrehashedHasher {
 type CipherBucket = Vec<(Kind, Box<[u8]>, Aes256Gcm)>;
 type CipherCache = HashMap<u64, CipherBucket, BuildHasherDefault<PrehashedHasher>>;
 
+/// Scopes per key served without a lock ([`KeyEntry::fast`]).
+const FAST_SLOTS: usize = 16;
+/// One lock-free cache slot: set once, read with one atomic load.
+type FastSlot = OnceLock<(Kind, Box<[u8]>, Aes256Gcm)>;
+
 pub(crate) struct KeyEntry {
     pub(crate) id: u32,
     pub(crate) state: KeyState,
     pub(crate) root: Option<RootKey>,
     pub(crate) seals: AtomicU64,
+    /// The first [`FAST_SLOTS`] (kind, scope) ciphers used under this key,
+    /// open-addressed by scope hash: a hit is an atomic load and a compare,
+    /// no lock and no shared write, so threads sealing at once do not
+    /// contend on a lock word. Slots are only ever set, never replaced,
+    /// until [`Keyring::destroy`] empties them all (it holds `&mut`).
+    fast: [FastSlot; FAST_SLOTS],
+    /// Every further scope, behind a lock.
     ciphers: RwLock<CipherCache>,
 }
 
 impl KeyEntry {
     fn new(id: u32, root: Option<RootKey>, state: KeyState, seals: u64) -> KeyEntry {
-        KeyEntry { id, state, root, seals: AtomicU64::new(seals), ciphers: RwLock::new(HashMap::default()) }
+        KeyEntry {
+            id,
+            state,
+            root,
+            seals: AtomicU64::new(seals),
+            fast: std::array::from_fn(|_| OnceLock::new()),
+            ciphers: RwLock::new(HashMap::default()),
+        }
     }
 
     /// Run `f` with the AES-256-GCM cipher for `(kind, context scope)`,
-    /// derived and expanded on first use, then served from the cache. `f`
-    /// runs under the cache's read lock, which readers share: no `Arc`
-    /// traffic on the hot path.
+    /// derived and expanded on first use, then served from the cache:
+    /// lock-free for the first [`FAST_SLOTS`] scopes, else under the
+    /// cache's read lock, which readers share.
     pub(crate) fn with_seal_cipher<R>(
         &self,
         kind: Kind,
@@ -137,6 +156,18 @@ impl KeyEntry {
     ) -> Result<R> {
         let slot = ctx.scope_hash() ^ u64::from(kind.code()).rotate_left(48);
         let scope = ctx.scope_encoded();
+        let start = (slot % FAST_SLOTS as u64) as usize;
+        let probe = || (0..FAST_SLOTS).map(move |i| &self.fast[(start + i) % FAST_SLOTS]);
+        let is_ours = |e: &(Kind, Box<[u8]>, Aes256Gcm)| e.0 == kind && *e.1 == *scope;
+        // Slots fill in probe order and are never emptied while shared, so
+        // the first empty slot ends the search.
+        for s in probe() {
+            match s.get() {
+                Some(e) if is_ours(e) => return Ok(f(&e.2)),
+                Some(_) => {}
+                None => break,
+            }
+        }
         let find = |bucket: &CipherBucket| bucket.iter().position(|(k, s, _)| *k == kind && &**s == scope);
         {
             let cache = self.ciphers.read().map_err(|_| Error::Key("key cache lock poisoned"))?;
@@ -147,11 +178,25 @@ impl KeyEntry {
             }
         }
         let root = self.root.as_ref().ok_or(Error::KeyDestroyed(self.id))?;
-        let cipher = scope_cipher(root.as_bytes(), kind, scope);
+        let mut entry = (kind, Box::<[u8]>::from(scope), scope_cipher(root.as_bytes(), kind, scope));
+        for s in probe() {
+            match s.set(entry) {
+                Ok(()) => {
+                    let e = s.get().ok_or(Error::Key("key cache inconsistent"))?;
+                    return Ok(f(&e.2));
+                }
+                // Taken: by this scope (another thread was first; ours is
+                // dropped, and wiped) or by another one (try the next slot).
+                Err(back) => match s.get() {
+                    Some(e) if is_ours(e) => return Ok(f(&e.2)),
+                    _ => entry = back,
+                },
+            }
+        }
         let mut cache = self.ciphers.write().map_err(|_| Error::Key("key cache lock poisoned"))?;
         let bucket = cache.entry(slot).or_default();
         if find(bucket).is_none() {
-            bucket.push((kind, scope.into(), cipher));
+            bucket.push(entry);
         }
         let i = find(bucket).ok_or(Error::Key("key cache inconsistent"))?;
         Ok(f(&bucket[i].2))
@@ -321,8 +366,12 @@ impl Keyring {
         }
         k.state = KeyState::Destroyed;
         k.root = None; // RootKey wipes itself on drop.
+        // Aes256Gcm wipes its key schedule on drop.
+        for slot in &mut k.fast {
+            drop(slot.take());
+        }
         if let Ok(mut cache) = k.ciphers.write() {
-            cache.clear(); // Aes256Gcm wipes its key schedule on drop.
+            cache.clear();
         }
         Ok(())
     }
@@ -371,5 +420,70 @@ impl Keyring {
         let k = self.active()?;
         let root = k.root.as_ref().ok_or(Error::KeyDestroyed(k.id))?;
         Ok((k.id, root.derive(label)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MobilePhone;
+
+    fn keyring() -> Keyring {
+        let mut k = Keyring::new();
+        k.add_key(1, RootKey::from_bytes([0x42; 32]), KeyState::Active).unwrap();
+        k
+    }
+
+    /// The envelope of a fixed value at `ctx` with a fixed nonce.
+    fn envelope(k: &Keyring, ctx: &Context) -> Vec<u8> {
+        let v: MobilePhone = "13800138000".parse().unwrap();
+        k.seal_with_nonce(&v, ctx, [5; 12]).unwrap().into_bytes()
+    }
+
+    #[test]
+    fn every_scope_gets_its_own_key_past_the_lock_free_slots() {
+        // 3x the lock-free slots, filled from 4 threads at once in different
+        // orders: each scope's envelope must equal the one a fresh keyring
+        // (one scope, one slot) makes, so no scope is served another's key.
+        let scopes: Vec<Context> = (0..3 * FAST_SLOTS).map(|i| Context::new("t", &format!("c{i}"))).collect();
+        let shared = keyring();
+        let got: Vec<Vec<Vec<u8>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|t| {
+                    let (shared, scopes) = (&shared, &scopes);
+                    s.spawn(move || {
+                        let mut order: Vec<usize> = (0..scopes.len()).collect();
+                        order.rotate_left(t * 7);
+                        let mut out = vec![Vec::new(); scopes.len()];
+                        for i in order {
+                            out[i] = envelope(shared, &scopes[i]);
+                        }
+                        out
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (i, ctx) in scopes.iter().enumerate() {
+            let want = envelope(&keyring(), ctx);
+            assert!(got.iter().all(|per_thread| per_thread[i] == want), "scope {i}");
+        }
+        let entry = shared.entry(1).unwrap();
+        assert!(entry.fast.iter().all(|s| s.get().is_some()), "the lock-free slots filled first");
+        assert_eq!(entry.ciphers.read().unwrap().values().map(Vec::len).sum::<usize>(), 2 * FAST_SLOTS);
+    }
+
+    #[test]
+    fn destroy_empties_every_cache() {
+        let mut k = keyring();
+        for i in 0..FAST_SLOTS + 3 {
+            envelope(&k, &Context::new("t", &format!("c{i}")));
+        }
+        k.rotate().unwrap();
+        k.destroy(1, 0).unwrap();
+        let entry = k.keys.iter().find(|e| e.id == 1).unwrap();
+        assert!(entry.fast.iter().all(|s| s.get().is_none()));
+        assert!(entry.ciphers.read().unwrap().is_empty());
+        assert!(entry.root.is_none());
     }
 }

@@ -115,18 +115,14 @@ impl Email {
         self.expose().split_once('@').map_or("", |(_, domain)| domain)
     }
 
-    fn local_part(&self) -> &str {
-        self.expose().split_once('@').map_or("", |(local, _)| local)
-    }
-
     fn mask_at(&self, level: MaskLevel) -> String {
         let wanted = match level {
             MaskLevel::Strict => 1,
             MaskLevel::Standard | MaskLevel::Relaxed => 3,
         };
-        let local = self.local_part();
+        // One split for both halves (the canonical form always has its '@').
+        let (local, domain) = self.expose().split_once('@').unwrap_or(("", ""));
         let keep = wanted.min(local.chars().count() / 2);
-        let domain = self.domain();
         let mut out = String::with_capacity(4 * keep + RUN.len() + 1 + domain.len());
         out.extend(local.chars().take(keep));
         out.push_str(RUN);

@@ -4,7 +4,7 @@ use core::fmt;
 use core::hash::{Hash, Hasher};
 
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, Sealable, Sensitive, check_len, private};
@@ -102,42 +102,85 @@ impl GeoPoint {
             MaskLevel::Relaxed => 3,
         };
         let (lat, lon) = self.expose();
-        let mut out = truncated(lat, decimals);
-        out.push(',');
-        out.push_str(&truncated(lon, decimals));
-        out
+        // "-180.123,-180.123": 17 bytes at most, written on the stack and
+        // copied once into the exact-size String.
+        let mut buf = [0u8; 17];
+        let mut at = write_truncated(&mut buf, 0, lat, decimals);
+        buf[at] = b',';
+        at = write_truncated(&mut buf, at + 1, lon, decimals);
+        // Digits, '-', '.' and ',': ASCII, so the check passes.
+        core::str::from_utf8(&buf[..at]).unwrap_or_default().to_owned()
     }
 }
 
-/// `v` truncated toward zero to exactly `decimals` decimals.
+/// Write `v` (a coordinate, `|v| <= 180`) truncated toward zero to exactly
+/// `decimals` (1 to 3) decimals into `buf` at `at`; the end position.
 ///
-/// Works on the shortest decimal representation (which `Display` for `f64`
-/// prints without exponent), so `4.35` truncates to `4.35` and not to the
-/// `4.34` that `(4.35 * 100.0).trunc()` would give. A result of zero is
-/// printed without sign.
-fn truncated(v: f64, decimals: usize) -> String {
-    let full = Zeroizing::new(v.to_string());
-    let (negative, digits) = match full.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, full.as_str()),
+/// The digits are those of the shortest decimal representation of `v` (what
+/// `Display` prints), truncated: so `4.35` gives `4.35`, not the `4.34` that
+/// `(4.35 * 100.0).trunc()` would give. That truncation is the largest `c`
+/// with `c / 10^decimals <= S` (`S` the shortest representation), which is
+/// the largest `c` whose correctly rounded value `fl(c / 10^decimals)` is at
+/// most `|v|`: a multiple of 10^-3 that rounds to `v` is itself the
+/// shortest representation, as no rounding interval of a value this small
+/// is 10^-3 wide. A result of zero is printed without sign.
+fn write_truncated(buf: &mut [u8; 17], mut at: usize, v: f64, decimals: usize) -> usize {
+    let decimals = decimals.clamp(1, 3);
+    let scale = [1u32, 10, 100, 1000][decimals];
+    let a = v.abs().min(180.0);
+    // Below 2^-10 (< 0.001) nothing survives truncation; above, `a` is
+    // `mant * 2^-k` with 45 <= k <= 62, and `fl(c / scale) <= a` holds iff
+    // `c / scale` lies below the midpoint `(mant + 1/2) * 2^-k` between `a`
+    // and the next double (or on it, when ties-to-even rounds to `a`): in
+    // integers, `c * 2^(k+1)` against `scale * (2 mant + 1)`. Exact, and no
+    // division.
+    let mut c = 0;
+    if a >= 1.0 / 1024.0 {
+        let bits = a.to_bits();
+        let mant = (bits & ((1 << 52) - 1)) | 1 << 52;
+        let k = 1075 - (bits >> 52) as u32;
+        // scale * (2 mant + 1) < 1000 * 2^54 < 2^64; a `c * 2^(k+1)` of 64
+        // bits or more is past it.
+        let limit = u64::from(scale) * (2 * mant + 1);
+        let fits = |c: u32| {
+            let c = u64::from(c);
+            let lhs = c << (k + 1);
+            c >> (63 - k) == 0 && (lhs < limit || (lhs == limit && mant & 1 == 0))
+        };
+        // `a * scale` is within an ulp or two of the answer: adjust by steps.
+        c = (a * f64::from(scale)) as u32;
+        while c > 0 && !fits(c) {
+            c -= 1;
+        }
+        while fits(c + 1) {
+            c += 1;
+        }
+    }
+    if v.is_sign_negative() && c != 0 {
+        buf[at] = b'-';
+        at += 1;
+    }
+    let int = c / scale;
+    let int_digits = if int >= 100 {
+        3
+    } else if int >= 10 {
+        2
+    } else {
+        1
     };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let mut out = String::with_capacity(int.len() + decimals + 2);
-    let zero = int.bytes().all(|b| b == b'0') && frac.bytes().take(decimals).all(|b| b == b'0');
-    if negative && !zero {
-        out.push('-');
+    let mut rest = c;
+    // Fractional digits, then '.', then the integer digits, right to left.
+    let end = at + int_digits + 1 + decimals;
+    for d in buf[at + int_digits + 1..end].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
-    out.push_str(int);
-    out.push('.');
-    let mut kept = 0;
-    for c in frac.chars().take(decimals) {
-        out.push(c);
-        kept += 1;
+    buf[at + int_digits] = b'.';
+    for d in buf[at..at + int_digits].iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
     }
-    for _ in kept..decimals {
-        out.push('0');
-    }
-    out
+    end
 }
 
 impl fmt::Debug for GeoPoint {
@@ -232,6 +275,76 @@ impl crate::pseudo::Pseudonymizable for GeoPoint {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mask digits of one coordinate, as a `String`.
+    fn truncated(v: f64, decimals: usize) -> String {
+        let mut buf = [0u8; 17];
+        let end = write_truncated(&mut buf, 0, v, decimals);
+        String::from_utf8(buf[..end].to_vec()).unwrap()
+    }
+
+    /// The formatting implementation `write_truncated` replaced: truncate
+    /// the `Display` text. The reference for the differential test.
+    fn truncated_via_display(v: f64, decimals: usize) -> String {
+        let full = v.to_string();
+        let (negative, digits) = match full.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, full.as_str()),
+        };
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let mut out = String::new();
+        let zero = int.bytes().all(|b| b == b'0') && frac.bytes().take(decimals).all(|b| b == b'0');
+        if negative && !zero {
+            out.push('-');
+        }
+        out.push_str(int);
+        out.push('.');
+        let kept: String = frac.chars().take(decimals).collect();
+        out.push_str(&kept);
+        for _ in kept.len()..decimals {
+            out.push('0');
+        }
+        out
+    }
+
+    #[test]
+    fn truncation_matches_the_display_text_everywhere() {
+        // Random coordinates, and the hard cases: every multiple of 10^-3
+        // up to 180 (both signs) and its neighbours a few ulps either side.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut values = Vec::new();
+        for _ in 0..200_000 {
+            let unit = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            values.push(unit * 360.0 - 180.0);
+            values.push((unit * 1e-3) * if next() % 2 == 0 { 1.0 } else { -1.0 });
+        }
+        for c in 0..=180_000u32 {
+            let m = f64::from(c) / 1000.0;
+            for v in [m, -m] {
+                let mut up = v;
+                let mut down = v;
+                for _ in 0..3 {
+                    up = f64::from_bits(up.to_bits() + 1);
+                    down = f64::from_bits(down.to_bits().saturating_sub(1));
+                    values.extend([up, down]);
+                }
+                values.push(v);
+            }
+        }
+        values.extend([0.0, -0.0, 1e-7, -1e-7, 5e-324, 90.0, -90.0, 180.0, -180.0, 179.9999999999999]);
+        for v in values.into_iter().filter(|v| v.abs() <= 180.0) {
+            for d in 1..=3 {
+                assert_eq!(truncated(v, d), truncated_via_display(v, d), "{v:?} to {d}");
+            }
+        }
+    }
+
     use crate::kind::private::Canonical;
 
     fn reason(input: &str) -> Invalid {

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, check_len, text_kind};
-use crate::mask::{MASK_CHAR, MaskLevel};
+use crate::mask::{MASK_CHAR, MaskLevel, push_decimal, push_hex};
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::IpAddress;
@@ -86,6 +86,7 @@ impl IpAddress {
             MaskLevel::Standard => 2,
             MaskLevel::Relaxed => 3,
         };
+        // Digits written straight into one buffer, no formatting machinery.
         let mut out = String::with_capacity(40);
         match self.expose_ip() {
             IpAddr::V4(v4) => {
@@ -94,7 +95,7 @@ impl IpAddress {
                         out.push('.');
                     }
                     if i < keep {
-                        let _ = write!(out, "{octet}");
+                        push_decimal(&mut out, u32::from(octet));
                     } else {
                         out.push(MASK_CHAR);
                     }
@@ -106,7 +107,7 @@ impl IpAddress {
                         out.push(':');
                     }
                     if i < keep {
-                        let _ = write!(out, "{group:x}");
+                        push_hex(&mut out, group);
                     } else {
                         out.push(MASK_CHAR);
                     }

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, check_len, text_kind};
-use crate::mask::{FIXED_RUN, MaskLevel, keep_ends_ascii};
+use crate::mask::{FIXED_RUN, MaskLevel, push_keep_ends_ascii};
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::Landline;
@@ -237,15 +237,15 @@ impl Landline {
 
     fn mask_at(&self, level: MaskLevel) -> String {
         let area = self.area_code();
-        let local = match level {
-            MaskLevel::Strict => FIXED_RUN.to_owned(),
-            MaskLevel::Standard => keep_ends_ascii(self.local(), 0, 2),
-            MaskLevel::Relaxed => keep_ends_ascii(self.local(), 0, 4),
-        };
-        let mut out = String::with_capacity(area.len() + 1 + local.len());
+        let local = self.local();
+        let mut out = String::with_capacity(area.len() + 1 + local.len().max(FIXED_RUN.len()));
         out.push_str(area);
         out.push('-');
-        out.push_str(&local);
+        match level {
+            MaskLevel::Strict => out.push_str(FIXED_RUN),
+            MaskLevel::Standard => push_keep_ends_ascii(&mut out, local, 0, 2),
+            MaskLevel::Relaxed => push_keep_ends_ascii(&mut out, local, 0, 4),
+        }
         out
     }
 }

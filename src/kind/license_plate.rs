@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, check_len, text_kind};
-use crate::mask::{MASK_CHAR, MaskLevel, keep_ends_chars};
+use crate::mask::{MASK_CHAR, MaskLevel, push_keep_ends_chars};
 use crate::region::Province;
 use crate::secret::SecretString;
 
@@ -133,14 +133,15 @@ impl LicensePlate {
         let s = self.0.as_str();
         let prefix_len = s.char_indices().nth(2).map_or(s.len(), |(at, _)| at);
         let (prefix, serial) = s.split_at(prefix_len);
-        let masked = match level {
-            MaskLevel::Strict => keep_ends_chars(serial, 0, 0, MASK_CHAR),
-            MaskLevel::Standard => keep_ends_chars(serial, 0, 1, MASK_CHAR),
-            MaskLevel::Relaxed => keep_ends_chars(serial, 1, 1, MASK_CHAR),
+        let (first, last) = match level {
+            MaskLevel::Strict => (0, 0),
+            MaskLevel::Standard => (0, 1),
+            MaskLevel::Relaxed => (1, 1),
         };
-        let mut out = String::with_capacity(prefix.len() + masked.len());
+        // Mask characters are one byte: the mask is no longer than the value.
+        let mut out = String::with_capacity(s.len());
         out.push_str(prefix);
-        out.push_str(&masked);
+        push_keep_ends_chars(&mut out, serial, first, last, MASK_CHAR);
         out
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, check_len, text_kind};
-use crate::mask::{MASK_CHAR, MaskLevel};
+use crate::mask::MaskLevel;
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::MacAddress;
@@ -10,6 +10,8 @@ const KIND: Kind = Kind::MacAddress;
 const MAX_INPUT: usize = 64;
 /// Hex digits in a MAC address (6 bytes).
 const HEX_DIGITS: usize = 12;
+/// One masked byte of a mask, after its separator: two mask characters.
+const MASKED_BYTE: &str = ":**";
 
 /// A 48-bit MAC address, stored as upper-case `AC:DE:48:00:11:22`.
 ///
@@ -85,17 +87,12 @@ impl MacAddress {
             MaskLevel::Strict => 1,
             MaskLevel::Standard | MaskLevel::Relaxed => 3,
         };
+        // Stored as `XX:XX:XX:XX:XX:XX`: byte `i` is at `3 * i`.
+        let s = self.0.as_str();
         let mut out = String::with_capacity(HEX_DIGITS + 5);
-        for (i, byte) in self.0.as_str().split(':').enumerate() {
-            if i > 0 {
-                out.push(':');
-            }
-            if i < keep_bytes {
-                out.push_str(byte);
-            } else {
-                out.push(MASK_CHAR);
-                out.push(MASK_CHAR);
-            }
+        out.push_str(s.get(..3 * keep_bytes - 1).unwrap_or_default());
+        for _ in keep_bytes..HEX_DIGITS / 2 {
+            out.push_str(MASKED_BYTE);
         }
         out
     }

@@ -15,12 +15,10 @@ use crate::kind::{BankCard, IdNumber, Kind, MobilePhone};
 use crate::pseudo::{Domain, Namespace, Pseudonymizable};
 use crate::seal::Context;
 
+#[cfg(test)]
+use crate::pseudo::ff1::WALK_SIZE;
 use sealed::{Dir, Ff1, FpeKind};
 
-/// Decimal digits of the smallest FF1 domain used (10^6, the NIST minimum).
-const WALK_DIGITS: usize = 6;
-/// Numbers of the cycle-walking domain: 10^[`WALK_DIGITS`].
-const WALK_SIZE: u32 = 1_000_000;
 /// Kept leading digits of a card number (the issuer identification number).
 const BIN_LEN: usize = 6;
 /// Kept leading digits of a mobile number (`1[3-9]x`).
@@ -31,109 +29,8 @@ const SEQ_PER_PARITY: u32 = 500;
 const AUDIT_FIELD: &str = "fpe_domain";
 
 mod sealed {
-    use ::fpe::ff1::FF1;
-    use aes_gcm::aes::Aes256;
-    use zeroize::{Zeroize, Zeroizing};
-
-    use super::{WALK_DIGITS, WALK_SIZE};
-    use crate::error::{Error, Result};
-    use crate::pseudo::numerals::Numerals;
-
-    /// Which way an FF1 pass goes.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Dir {
-        /// Value to pseudonym.
-        Encrypt,
-        /// Pseudonym to value.
-        Decrypt,
-    }
-
-    /// FF1 with AES-256: the one construction every kind (and the NIST
-    /// known-answer path) goes through.
-    pub struct Ff1 {
-        ff1: FF1<Aes256>,
-        radix: u32,
-    }
-
-    impl Ff1 {
-        /// FF1-AES-256 under `key` for numerals in `0..radix`.
-        pub fn new(key: &[u8; 32], radix: u32) -> Result<Ff1> {
-            let ff1 =
-                FF1::<Aes256>::new(key, radix).map_err(|_| Error::Config("FF1 radix must be 2 to 65536"))?;
-            Ok(Ff1 { ff1, radix })
-        }
-
-        /// FF1 over a numeral string (each numeral below the radix, at least
-        /// the length whose domain reaches 10^6, halves within 64 bits). Input
-        /// and output stay in wiped buffers: see [`Numerals`].
-        pub fn numerals(&self, tweak: &[u8], x: &[u16], dir: Dir) -> Result<Zeroizing<Vec<u16>>> {
-            let ns = Numerals::new(Zeroizing::new(x.to_vec()), self.radix)
-                .ok_or(Error::Config("FF1 numeral string too long"))?;
-            let out = match dir {
-                Dir::Encrypt => self.ff1.encrypt(tweak, &ns),
-                Dir::Decrypt => self.ff1.decrypt(tweak, &ns),
-            };
-            out.map(Numerals::into_digits)
-                .map_err(|_| Error::Config("FF1 input is not a numeral string it accepts"))
-        }
-
-        /// FF1 over ASCII decimal digits, in place. Fewer than
-        /// [`WALK_DIGITS`] digits are permuted by cycle-walking a 6-digit FF1.
-        pub fn decimal(&self, tweak: &[u8], digits: &mut [u8], dir: Dir) -> Result<()> {
-            if self.radix != 10 || !digits.iter().all(u8::is_ascii_digit) {
-                return Err(Error::Config("FF1 decimal input must be ASCII digits under radix 10"));
-            }
-            if digits.len() >= WALK_DIGITS {
-                let x = Zeroizing::new(digits.iter().map(|&d| u16::from(d - b'0')).collect::<Vec<u16>>());
-                let y = self.numerals(tweak, &x, dir)?;
-                for (d, &n) in digits.iter_mut().zip(y.iter()) {
-                    *d = b'0' + (n % 10) as u8;
-                }
-                return Ok(());
-            }
-            let size = 10u32.pow(digits.len() as u32);
-            let y = self.walk(tweak, read_decimal(digits), size, dir)?;
-            write_decimal(y, digits);
-            Ok(())
-        }
-
-        /// Permute `x` within `0..size` (`size` at most 10^6) by cycle-walking
-        /// FF1 over 6 decimal digits: apply FF1 until the result is below
-        /// `size`. FF1 is a permutation of `0..10^6`, so the walk from a point
-        /// inside `0..size` comes back inside (at worst at `x` itself), and
-        /// the inverse walk retraces it. Expected FF1 calls: 10^6 / size.
-        pub fn walk(&self, tweak: &[u8], x: u32, size: u32, dir: Dir) -> Result<u32> {
-            if self.radix != 10 || size > WALK_SIZE || x >= size {
-                return Err(Error::Config("cycle-walking input outside its domain"));
-            }
-            let mut buf = [0u16; WALK_DIGITS];
-            let mut v = x;
-            loop {
-                let mut rest = v;
-                for n in buf.iter_mut().rev() {
-                    *n = (rest % 10) as u16;
-                    rest /= 10;
-                }
-                let out = self.numerals(tweak, &buf, dir)?;
-                v = out.iter().fold(0u32, |acc, &n| acc * 10 + u32::from(n));
-                if v < size {
-                    buf.zeroize();
-                    return Ok(v);
-                }
-            }
-        }
-    }
-
-    fn read_decimal(digits: &[u8]) -> u32 {
-        digits.iter().fold(0, |acc, &d| acc * 10 + u32::from(d - b'0'))
-    }
-
-    fn write_decimal(mut v: u32, digits: &mut [u8]) {
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    }
+    use crate::error::Result;
+    pub use crate::pseudo::ff1::{Dir, Ff1};
 
     /// The per-kind FF1 mapping behind [`FormatPreserving`](super::FormatPreserving).
     /// Not implementable outside this crate.
@@ -403,6 +300,34 @@ impl Keyring {
         let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
         let mut out = Ff1::new(key, radix)?.numerals(tweak, numerals, dir)?;
         Ok(core::mem::take(&mut *out))
+    }
+
+    /// FF1-AES-256 over ASCII decimal digits in place, cycle-walked below
+    /// 6 digits: the step every kind's digits go through. Only for
+    /// differential tests against other FF1 implementations.
+    #[doc(hidden)]
+    pub fn ff1_decimal_for_vectors(
+        key: &[u8; 32],
+        tweak: &[u8],
+        digits: &mut [u8],
+        encrypt: bool,
+    ) -> Result<()> {
+        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
+        Ff1::new(key, 10)?.decimal(tweak, digits, dir)
+    }
+
+    /// The cycle walk of `x` within `0..size` (ID numbers' day-and-sequence
+    /// domain). Only for differential tests against other FF1 implementations.
+    #[doc(hidden)]
+    pub fn ff1_walk_for_vectors(
+        key: &[u8; 32],
+        tweak: &[u8],
+        x: u32,
+        size: u32,
+        encrypt: bool,
+    ) -> Result<u32> {
+        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
+        Ff1::new(key, 10)?.walk(tweak, x, size, dir)
     }
 }
 

@@ -1,8 +1,6 @@
 //! The versioned envelope byte layout (SPEC.md §3) and its text form.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
+use super::b64;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
 
@@ -73,43 +71,36 @@ impl Header {
     }
 }
 
-/// `dz1.` followed by unpadded URL-safe base64 of the binary envelope.
+/// `dz1.` followed by unpadded URL-safe base64 of the binary envelope: one
+/// allocation of the exact length, encoded straight into it.
 ///
-/// Envelopes are ciphertext, so the fast (not constant-time) `base64` crate
-/// encodes them; key material goes through the constant-time `base64ct`.
+/// Envelopes are ciphertext, so a fast (not constant-time) table encoder
+/// ([`b64`]) writes them; key material goes through the constant-time `base64ct`.
 pub(crate) fn to_text(bytes: &[u8]) -> String {
-    let enc_len = encoded_len(bytes.len());
-    let mut out = vec![0u8; TEXT_PREFIX.len() + enc_len];
-    out[..TEXT_PREFIX.len()].copy_from_slice(TEXT_PREFIX.as_bytes());
-    // The slice is exactly the encoded length, so encoding cannot fail, and
-    // base64 output is ASCII, so the UTF-8 check cannot fail either.
-    let written = URL_SAFE_NO_PAD.encode_slice(bytes, &mut out[TEXT_PREFIX.len()..]).unwrap_or(0);
-    debug_assert_eq!(written, enc_len);
-    String::from_utf8(out).unwrap_or_default()
+    let mut out = String::with_capacity(TEXT_PREFIX.len() + b64::encoded_len(bytes.len()));
+    push_text(bytes, &mut out);
+    out
 }
 
 /// Append the text form of `bytes` to `out` (see [`to_text`]).
 pub(crate) fn push_text(bytes: &[u8], out: &mut String) {
-    out.reserve(TEXT_PREFIX.len() + encoded_len(bytes.len()));
+    out.reserve(TEXT_PREFIX.len() + b64::encoded_len(bytes.len()));
     out.push_str(TEXT_PREFIX);
-    URL_SAFE_NO_PAD.encode_string(bytes, out);
+    // Through a stack buffer, 192 input bytes (256 symbols) at a time:
+    // `String` takes bytes only as checked UTF-8 (base64 always is).
+    let mut chunk = [0u8; 256];
+    for part in bytes.chunks(192) {
+        let n = b64::encoded_len(part.len());
+        b64::encode_into(part, &mut chunk[..n]);
+        out.push_str(core::str::from_utf8(&chunk[..n]).unwrap_or_default());
+    }
 }
 
 /// Append the text form of `bytes` to `out` as bytes (see [`to_text`]).
 pub(crate) fn append_text(bytes: &[u8], out: &mut Vec<u8>) {
-    let start = out.len();
-    let enc_len = encoded_len(bytes.len());
-    out.resize(start + TEXT_PREFIX.len() + enc_len, 0);
-    let (prefix, body) = out[start..].split_at_mut(TEXT_PREFIX.len());
-    prefix.copy_from_slice(TEXT_PREFIX.as_bytes());
-    // `body` is exactly the encoded length, so encoding cannot fail.
-    let written = URL_SAFE_NO_PAD.encode_slice(bytes, body).unwrap_or(0);
-    debug_assert_eq!(written, enc_len);
-}
-
-/// Unpadded base64 length: 4 characters per 3 bytes, 2 or 3 for a partial group.
-fn encoded_len(n: usize) -> usize {
-    n / 3 * 4 + [0, 2, 3][n % 3]
+    out.reserve(TEXT_PREFIX.len() + b64::encoded_len(bytes.len()));
+    out.extend_from_slice(TEXT_PREFIX.as_bytes());
+    b64::push_encoded(bytes, out);
 }
 
 /// Decode a text form into `buf` when it fits; `None` if it does not fit or
@@ -117,10 +108,7 @@ fn encoded_len(n: usize) -> usize {
 /// reports the precise error).
 pub(crate) fn decode_text_into(text: &str, buf: &mut [u8]) -> Option<usize> {
     let body = text.trim().strip_prefix(TEXT_PREFIX)?;
-    if body.len() / 4 * 3 + 3 > buf.len() {
-        return None;
-    }
-    URL_SAFE_NO_PAD.decode_slice(body, buf).ok()
+    b64::decode(body.as_bytes(), buf)
 }
 
 pub(crate) fn from_text(text: &str) -> Result<Vec<u8>> {
@@ -128,5 +116,9 @@ pub(crate) fn from_text(text: &str) -> Result<Vec<u8>> {
     if body.len() > MAX_ENVELOPE * 4 / 3 + 4 {
         return Err(Error::Malformed("envelope too large"));
     }
-    URL_SAFE_NO_PAD.decode(body).map_err(|_| Error::Malformed("invalid base64 in sealed value"))
+    let mut out = vec![0u8; body.len() / 4 * 3 + 2];
+    let n =
+        b64::decode(body.as_bytes(), &mut out).ok_or(Error::Malformed("invalid base64 in sealed value"))?;
+    out.truncate(n);
+    Ok(out)
 }

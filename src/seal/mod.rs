@@ -25,6 +25,7 @@
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 
+pub(crate) mod b64;
 mod context;
 pub(crate) mod envelope;
 pub(crate) mod random;
@@ -204,8 +205,12 @@ pub(crate) fn seal_raw(
     ctx: &Context,
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
-    let mut out = vec![0u8; HEADER_LEN + plaintext.len() + TAG_LEN];
-    seal_into(cipher, header, extra_aad, ctx.bound_encoded(), plaintext, &mut out)?;
+    // Built by appending: no zero-fill of the buffer before it is written.
+    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
+    out.extend_from_slice(&[0; HEADER_LEN]);
+    out.extend_from_slice(plaintext);
+    out.extend_from_slice(&[0; TAG_LEN]);
+    seal_in_place(cipher, header, extra_aad, ctx.bound_encoded(), &mut out)?;
     Ok(out)
 }
 
@@ -219,10 +224,22 @@ fn seal_into(
     plaintext: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
+    out[HEADER_LEN..HEADER_LEN + plaintext.len()].copy_from_slice(plaintext);
+    seal_in_place(cipher, header, extra_aad, bound, out)
+}
+
+/// Seal `out = [header space | plaintext | tag space]` in place: write the
+/// header, encrypt the body, write the tag. On an error `out` is wiped.
+fn seal_in_place(
+    cipher: &Aes256Gcm,
+    header: &Header,
+    extra_aad: &[u8],
+    bound: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
     let (head, rest) = out.split_at_mut(HEADER_LEN);
-    let (body, tag_out) = rest.split_at_mut(plaintext.len());
+    let (body, tag_out) = rest.split_at_mut(rest.len() - TAG_LEN);
     header.write_to(head);
-    body.copy_from_slice(plaintext);
     let nonce = Nonce::from(header.nonce);
     match with_aad(head, extra_aad, bound, |aad| cipher.encrypt_inout_detached(&nonce, aad, body.into())) {
         Ok(tag) => {

@@ -22,13 +22,29 @@ use std::cell::RefCell;
 
 use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng};
+use zeroize::Zeroize;
 
 use crate::error::{Error, Result};
 
-/// A thread's generator and the process it was seeded in.
+/// Bytes a thread draws from its generator at once: 85 nonces. Drawing
+/// whole blocks keeps the generator's own per-call bookkeeping off the
+/// per-seal path.
+const BUF_LEN: usize = 1024;
+
+/// A thread's generator, the process it was seeded in, and the not yet
+/// used part of its last block of output.
 struct Seeded {
     pid: u32,
     rng: StdRng,
+    buf: [u8; BUF_LEN],
+    /// Bytes of `buf` before `used` were handed out (and wiped).
+    used: usize,
+}
+
+impl Drop for Seeded {
+    fn drop(&mut self) {
+        self.buf.zeroize();
+    }
 }
 
 thread_local! {
@@ -38,17 +54,33 @@ thread_local! {
 /// Fill `out` with cryptographically secure random bytes, never repeating
 /// another process's bytes after a fork. Fails only if the OS generator
 /// fails while (re)seeding.
+///
+/// The process-id check runs on *every* draw, before any buffered byte is
+/// used: a forked child's first draw finds another pid and throws away the
+/// inherited generator and buffer together.
 pub(crate) fn fill(out: &mut [u8]) -> Result<()> {
     let pid = std::process::id();
     GENERATOR.with_borrow_mut(|slot| {
-        let rng = match slot {
-            Some(seeded) if seeded.pid == pid => &mut seeded.rng,
+        let seeded = match slot {
+            Some(seeded) if seeded.pid == pid => seeded,
             _ => {
                 let rng = StdRng::try_from_rng(&mut SysRng).map_err(|_| Error::Randomness)?;
-                &mut slot.insert(Seeded { pid, rng }).rng
+                // Replacing drops (and wipes) an inherited state.
+                slot.insert(Seeded { pid, rng, buf: [0; BUF_LEN], used: BUF_LEN })
             }
         };
-        rng.fill_bytes(out);
+        if out.len() > BUF_LEN / 2 {
+            seeded.rng.fill_bytes(out);
+            return Ok(());
+        }
+        if BUF_LEN - seeded.used < out.len() {
+            seeded.rng.fill_bytes(&mut seeded.buf);
+            seeded.used = 0;
+        }
+        let taken = &mut seeded.buf[seeded.used..seeded.used + out.len()];
+        out.copy_from_slice(taken);
+        taken.zeroize();
+        seeded.used += out.len();
         Ok(())
     })
 }
@@ -64,15 +96,53 @@ pub(crate) fn bytes<const N: usize>() -> Result<[u8; N]> {
 mod tests {
     use super::*;
 
+    /// The first `n` bytes a generator seeded with `seed` gives.
+    fn stream(seed: u8, n: usize) -> Vec<u8> {
+        let mut out = vec![0u8; n];
+        StdRng::from_seed([seed; 32]).fill_bytes(&mut out);
+        out
+    }
+
     #[test]
     fn keeps_its_stream_within_a_process() {
         // A known state seeded in this process is used, not replaced: the
-        // OS is asked only when the process changes.
+        // OS is asked only when the process changes. Draws hand out the
+        // stream in order, and wipe what they handed out.
         let _: [u8; 1] = bytes().unwrap();
-        GENERATOR.with_borrow_mut(|slot| slot.as_mut().unwrap().rng = StdRng::from_seed([7; 32]));
-        let mut expected = [0u8; 16];
-        StdRng::from_seed([7; 32]).fill_bytes(&mut expected);
-        assert_eq!(bytes::<16>().unwrap(), expected);
+        GENERATOR.with_borrow_mut(|slot| {
+            let seeded = slot.as_mut().unwrap();
+            seeded.rng = StdRng::from_seed([7; 32]);
+            seeded.used = BUF_LEN;
+        });
+        let expected = stream(7, BUF_LEN + 16);
+        assert_eq!(bytes::<16>().unwrap()[..], expected[..16]);
+        assert_eq!(bytes::<12>().unwrap()[..], expected[16..28]);
+        GENERATOR.with_borrow(|slot| {
+            let seeded = slot.as_ref().unwrap();
+            assert_eq!(seeded.used, 28);
+            assert!(seeded.buf[..28].iter().all(|&b| b == 0), "handed-out bytes are wiped");
+        });
+        // To the end of the block (83 nonces), then the next block of the same stream.
+        for at in (28..BUF_LEN).step_by(12) {
+            assert_eq!(bytes::<12>().unwrap()[..], expected[at..at + 12]);
+        }
+        assert_eq!(bytes::<16>().unwrap()[..], expected[BUF_LEN..]);
+    }
+
+    #[test]
+    fn an_inherited_buffer_is_never_used() {
+        let _: [u8; 1] = bytes().unwrap();
+        GENERATOR.with_borrow_mut(|slot| {
+            let seeded = slot.as_mut().unwrap();
+            seeded.pid ^= 1;
+            seeded.rng = StdRng::from_seed([9; 32]);
+            seeded.buf = [0xAA; BUF_LEN];
+            seeded.used = 0;
+        });
+        let after: [u8; 16] = bytes().unwrap();
+        assert_ne!(after, [0xAA; 16], "buffered bytes of another process were used");
+        assert_ne!(after[..], stream(9, 16)[..], "the inherited generator was used");
+        GENERATOR.with_borrow(|slot| assert_eq!(slot.as_ref().unwrap().pid, std::process::id()));
     }
 
     #[test]

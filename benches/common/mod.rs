@@ -1,0 +1,81 @@
+//! Fixed inputs for the benches, so that runs compare: one fixed root key
+//! (never a fresh random keyring: FPE cycle-walk counts depend on the key)
+//! and fixed sets of valid values drawn from a seeded generator.
+
+#![allow(dead_code)] // each bench uses part of it
+
+use desensitize::keys::{KeyState, RootKey};
+use desensitize::{BankCard, IdNumber, Keyring, MobilePhone};
+
+/// Values per kind in a fixed input set.
+pub const SET: usize = 1000;
+
+/// A keyring with one fixed active root key (id 1).
+pub fn fixed_keyring() -> Keyring {
+    let mut k = Keyring::new();
+    k.add_key(1, RootKey::from_bytes([0x42; 32]), KeyState::Active).unwrap();
+    k
+}
+
+/// xorshift64: a fixed, dependency-free stream of bench inputs.
+struct Stream(u64);
+
+impl Stream {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn digits(&mut self, n: usize) -> String {
+        (0..n).map(|_| char::from(b'0' + (self.next() % 10) as u8)).collect()
+    }
+}
+
+fn luhn_digit(payload: &str) -> char {
+    let sum: u32 = payload
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+        })
+        .sum();
+    char::from(b'0' + ((10 - sum % 10) % 10) as u8)
+}
+
+/// [`SET`] mobile numbers `1[3-9]` + 9 digits.
+pub fn phones() -> Vec<MobilePhone> {
+    let mut s = Stream(0x9E37_79B9_7F4A_7C15);
+    (0..SET).map(|_| format!("1{}{}", 3 + s.next() % 7, s.digits(9)).parse().unwrap()).collect()
+}
+
+/// [`SET`] Luhn-valid 16-digit cards under one BIN.
+pub fn cards() -> Vec<BankCard> {
+    let mut s = Stream(0xD1B5_4A32_D192_ED03);
+    (0..SET)
+        .map(|_| {
+            let payload = format!("622202{}", s.digits(9));
+            format!("{payload}{}", luhn_digit(&payload)).parse().unwrap()
+        })
+        .collect()
+}
+
+/// [`SET`] ID numbers: a few regions, births 1950-2005, any sequence.
+pub fn ids() -> Vec<IdNumber> {
+    let weights = [7u32, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let regions = ["110105", "310104", "440305", "510107", "330106"];
+    let mut s = Stream(0x2545_F491_4F6C_DD1D);
+    (0..SET)
+        .map(|_| {
+            let region = regions[(s.next() % regions.len() as u64) as usize];
+            let year = 1950 + s.next() % 56;
+            let month = 1 + s.next() % 12;
+            let day = 1 + s.next() % 28;
+            let first17 = format!("{region}{year}{month:02}{day:02}{}", s.digits(3));
+            let sum: u32 = first17.bytes().zip(weights).map(|(d, w)| u32::from(d - b'0') * w).sum();
+            format!("{first17}{}", char::from(b"10X98765432"[(sum % 11) as usize])).parse().unwrap()
+        })
+        .collect()
+}

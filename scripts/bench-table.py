@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""One ratio table from criterion's own JSON estimates.
+
+Reads target/criterion/**/new/{benchmark,estimates}.json (written by any
+`cargo bench` run, full or short) and prints a Markdown table: operation,
+ours, raw primitive, ratio, target. In each criterion group the benchmark
+whose name ends in "(bare)" is the raw primitive; every other benchmark of
+the group is one row. A benchmark with an element throughput (a fixed input
+set per iteration) is reported per element: the mean per value.
+
+Usage: scripts/bench-table.py [CRITERION_DIR]   (default target/criterion)
+Exit status 1 only when no estimates are found; never on a timing.
+"""
+
+import fnmatch
+import json
+import pathlib
+import sys
+
+# (group glob, benchmark glob, target): ratio targets end in "x", absolute
+# ones in a time unit. First match wins; no match prints no target.
+TARGETS = [
+    ("seal/*", "seal text*", "<= 1.4x"),
+    ("seal/*", "seal binary", "<= 1.25x"),
+    ("open/*", "open text", "<= 1.4x"),
+    ("open/*", "open binary", "<= 1.25x"),
+    ("token/*", "token text", "<= 1.2x"),
+    ("fpe/mobile_phone", "pre-keyed*", "<= 0.8 µs"),
+    ("fpe/bank_card", "pre-keyed*", "<= 0.8 µs"),
+    ("fpe/id_number", "pre-keyed*", "<= 2 µs"),
+    ("mask/*", "mask *", "< 50 ns"),
+]
+
+
+def fmt_time(ns):
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} µs"
+    return f"{ns:.0f} ns" if ns >= 10 else f"{ns:.1f} ns"
+
+
+def target_for(group, name):
+    for g, n, t in TARGETS:
+        if fnmatch.fnmatchcase(group, g) and fnmatch.fnmatchcase(name, n):
+            return t
+    return ""
+
+
+def met(target, ours, ratio):
+    """'yes'/'no' for a target, '' when there is none."""
+    if not target:
+        return ""
+    op, value = target.split(" ", 1)
+    if value.endswith("x"):
+        if ratio is None:
+            return ""
+        got, limit = ratio, float(value[:-1])
+    else:
+        num, unit = value.split(" ")
+        got, limit = ours, float(num) * {"ns": 1, "µs": 1e3, "ms": 1e6}[unit]
+    ok = got <= limit if op == "<=" else got < limit
+    return "yes" if ok else "no"
+
+
+def load(root):
+    groups = {}
+    for bench in sorted(root.glob("**/new/benchmark.json")):
+        est = bench.with_name("estimates.json")
+        if not est.exists():
+            continue
+        meta = json.loads(bench.read_text())
+        mean = json.loads(est.read_text())["mean"]["point_estimate"]
+        per = 1
+        throughput = meta.get("throughput") or {}
+        if "Elements" in throughput:
+            per = max(1, int(throughput["Elements"]))
+        name = meta.get("function_id") or meta.get("value_str") or ""
+        groups.setdefault(meta["group_id"], []).append((name, mean / per))
+    return groups
+
+
+def main():
+    root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
+    groups = load(root)
+    if not groups:
+        print(f"no criterion estimates under {root}: run cargo bench first", file=sys.stderr)
+        return 1
+    print("| operation | ours | raw primitive | ratio | target | met |")
+    print("|---|---|---|---|---|---|")
+    for group in sorted(groups):
+        rows = groups[group]
+        bare = next(((n, t) for n, t in rows if n.endswith("(bare)")), None)
+        for name, ns in rows:
+            if bare and name == bare[0]:
+                continue
+            ratio = ns / bare[1] if bare else None
+            raw = f"{bare[0][: -len('(bare)')].strip()} {fmt_time(bare[1])}" if bare else "—"
+            target = target_for(group, name)
+            print(
+                f"| {group}: {name} | {fmt_time(ns)} | {raw} | "
+                f"{f'{ratio:.2f}x' if ratio is not None else ''} | {target} | {met(target, ns, ratio)} |"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
