@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fs::OpenOptions;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use desensitize::Keyring;
 use desensitize::audit::JsonLinesAudit;
@@ -83,8 +84,37 @@ impl KeyProvider for PyProvider {
     }
 }
 
-/// Keyrings loaded by this process.
-static CACHE: Mutex<Option<HashMap<Source, Arc<Keyring>>>> = Mutex::new(None);
+/// Keyrings loaded by this process, each with the stamp of its file when
+/// it was read.
+static CACHE: Mutex<Option<HashMap<Source, (Option<FileStamp>, Arc<Keyring>)>>> = Mutex::new(None);
+
+/// What identifies one version of a keyring file: a rotation, `keys pin` or
+/// `keys destroy` rewrites it (temp file + rename), which changes these.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    len: u64,
+    modified: Option<SystemTime>,
+    #[cfg(unix)]
+    inode: u64,
+}
+
+impl FileStamp {
+    /// The stamp of the file a source reads, or `None` (environment keys,
+    /// or a file that cannot be read: the load reports why).
+    fn of(source: &Source) -> Option<FileStamp> {
+        let path = match source {
+            Source::File { path, .. } | Source::Provider { path, .. } => path,
+            Source::Env { .. } => return None,
+        };
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileStamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            #[cfg(unix)]
+            inode: std::os::unix::fs::MetadataExt::ino(&meta),
+        })
+    }
+}
 
 /// A keyring of root keys, for `seal`, `open`, `pseudonym`, `blind_index`,
 /// `fpe`, `reidentify` and `protect`. Its repr shows key ids and states
@@ -165,12 +195,25 @@ fn load(source: &Source, provider: Option<&PyProvider>) -> PyResult<Keyring> {
     }
 }
 
-/// The cached keyring of `source`, loaded (outside the GIL) on first use.
+/// The cached keyring of `source`, loaded (outside the GIL) on first use
+/// and again whenever its file changed, so a long-lived process (a
+/// notebook, an executor) follows a rotation or a destroyed key instead of
+/// sealing with what it read first.
+///
+/// The cache lock is never held while loading: a load releases the GIL
+/// (Argon2id) or calls Python (a key provider), and holding the lock across
+/// either would let a thread that holds the GIL wait on the lock while the
+/// loader waits for the GIL.
 fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -> PyResult<PyKeyring> {
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
     let keep = provider.map(|p| p.clone().unbind());
-    if let Some(k) = cache.get_or_insert_with(HashMap::new).get(&source) {
-        return Ok(PyKeyring { inner: Arc::clone(k), source, provider: keep });
+    let stamp = FileStamp::of(&source);
+    {
+        let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, k)) = cache.as_ref().and_then(|c| c.get(&source)) {
+            if *seen == stamp {
+                return Ok(PyKeyring { inner: Arc::clone(k), source, provider: keep });
+            }
+        }
     }
     let keyring = match provider {
         // A Python provider needs the GIL for its calls.
@@ -178,7 +221,11 @@ fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -
         // Argon2id takes a while: let other Python threads run meanwhile.
         None => Arc::new(py.detach(|| load(&source, None))?),
     };
-    cache.get_or_insert_with(HashMap::new).insert(source.clone(), Arc::clone(&keyring));
+    CACHE
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get_or_insert_with(HashMap::new)
+        .insert(source.clone(), (stamp, Arc::clone(&keyring)));
     Ok(PyKeyring { inner: keyring, source, provider: keep })
 }
 
@@ -187,7 +234,9 @@ impl PyKeyring {
     /// Open a protected keyring file (as written by `desensitize keygen`),
     /// its passphrase on the first line of `passphrase_file` or in the
     /// environment variable `passphrase_env`. Cached per process by these
-    /// arguments: a second call costs nothing.
+    /// arguments: a second call costs nothing while the file is unchanged,
+    /// and reads it again once it changed (after `desensitize keys rotate`,
+    /// say). A `Keyring` already obtained keeps the keys it was given.
     ///
     /// Or `provider=`: an object with an `id` attribute and `wrap(bytes)` /
     /// `unwrap(bytes)` methods (the library's `KeyProvider` seam: AWS KMS,

@@ -221,3 +221,24 @@ def test_key_provider_seam(keyring, workdir):
         dz.Keyring.open(path, provider=ShortProvider())
     with pytest.raises(ValueError, match="exactly one"):
         dz.Keyring.open(path, provider=XorProvider(), passphrase_env="X")
+
+
+def test_a_rotated_keyring_file_is_read_again(cli, workdir):
+    # A long-lived process follows `keys rotate`: the cache notices the new
+    # file, so new seals use the new active key and old ones still open.
+    pass_file = workdir / "rotate-pass.txt"
+    pass_file.write_text("rotation-passphrase\n")
+    keys = workdir / "rotate.dzk"
+    cli("keygen", "--out", keys, "--passphrase-file", pass_file)
+    audit = workdir / "rotate-audit.jsonl"
+    before = dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=audit)
+    assert before.keys() == [(1, "active")]
+    sealed = dz.seal(PHONES[:1], "mobile_phone", before, table="t", column="c", on_invalid="raise")
+
+    cli("keys", "rotate", "--keys", keys, "--passphrase-file", pass_file)
+    after = dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=audit)
+    assert after.keys() == [(1, "decrypt-only"), (2, "active")]
+    assert after.active_key_id() == 2
+    assert before.keys() == [(1, "active")]  # a Keyring already handed out keeps its keys
+    opened = dz.open(sealed, "mobile_phone", after, table="t", column="c", purpose="test", on_invalid="raise")
+    assert opened.to_pylist() == PHONES[:1].to_pylist()
