@@ -45,6 +45,8 @@ macro_rules! canonical_text {
     ($($k:ident)*) => {
         $(impl CanonicalText for $k {
             fn text_into(&self, out: &mut String) {
+                // One exact allocation: growing would free a copy unwiped.
+                out.reserve_exact(self.expose().len());
                 out.push_str(self.expose());
             }
         })*
@@ -63,21 +65,14 @@ impl CanonicalText for GeoPoint {
 }
 
 impl CanonicalText for Biometric {
-    /// Standard, padded base64 (what `Biometric` parses).
+    /// Standard, padded base64 (what `Biometric` parses), through the
+    /// constant-time `base64ct`: the template is the secret here.
     fn text_into(&self, out: &mut String) {
-        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let bytes = self.expose();
-        out.reserve(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            for i in 0..4 {
-                out.push(if i <= chunk.len() {
-                    char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize])
-                } else {
-                    '='
-                });
-            }
+        let mut buf = Zeroizing::new(vec![0u8; bytes.len().div_ceil(3) * 4]);
+        use base64ct::Encoding as _;
+        if let Ok(text) = base64ct::Base64::encode(bytes, &mut buf) {
+            out.push_str(text);
         }
     }
 }
@@ -89,7 +84,7 @@ fn open_as<T: Sealable + CanonicalText>(
     purpose: &str,
 ) -> Result<Zeroizing<String>> {
     let value = keyring.open_text::<T>(text, ctx, purpose)?;
-    let mut out = Zeroizing::new(String::new());
+    let mut out = Zeroizing::new(String::with_capacity(64));
     value.text_into(&mut out);
     Ok(out)
 }
@@ -102,7 +97,7 @@ fn reidentify_as<T: FormatPreserving + CanonicalText + core::str::FromStr<Err = 
 ) -> Result<Zeroizing<String>> {
     let pseudo: T = text.parse()?;
     let value = keyring.reidentify(&pseudo, domain, purpose)?;
-    let mut out = Zeroizing::new(String::new());
+    let mut out = Zeroizing::new(String::with_capacity(32));
     value.text_into(&mut out);
     Ok(out)
 }
@@ -195,6 +190,13 @@ mod tests {
         let bio = Biometric::from_bytes(vec![1, 2, 3, 4]).unwrap();
         let sealed = keyring.seal_text(&bio, &ctx).unwrap();
         assert_eq!(open_text(&keyring, Kind::Biometric, &sealed, &ctx, "test").unwrap().as_str(), "AQIDBA==");
+        // Every padding length reads back as the same template.
+        for bytes in [&b"FMR\0"[..], b"a", b"ab", b"abc", b"\xff\xfe\xfd\xfc\xfb"] {
+            let bio = Biometric::from_bytes(bytes.to_vec()).unwrap();
+            let sealed = keyring.seal_text(&bio, &ctx).unwrap();
+            let text = open_text(&keyring, Kind::Biometric, &sealed, &ctx, "test").unwrap();
+            assert_eq!(text.parse::<Biometric>().unwrap().expose(), bytes);
+        }
     }
 
     #[test]

@@ -211,6 +211,10 @@ fn password_and_unsupported_kinds_are_refused_up_front() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("cannot seal --kind password"), "{stderr}");
     assert!(!stderr.contains("hunter2"));
+    let out =
+        env.keyed(&["open", "--kind", "password", "--table", "t", "--column", "c", "--purpose", "p"], "x\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot open --kind password"), "{}", text(&out.stderr));
 
     let out = env.keyed(&["pseudonym", "--kind", "biometric", "--domain", "d"], "Rk1SAA==\n");
     assert_eq!(out.status.code(), Some(2));
