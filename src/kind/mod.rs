@@ -103,6 +103,33 @@ pub enum Kind {
     Biometric,
 }
 
+/// Calls `$m!(IdNumber, MobilePhone, ...)` with the type of every kind, in
+/// [`Kind::ALL`] order: the one list that per-kind impls elsewhere in the
+/// crate (serde, `protect`) are generated from, so none can miss a kind.
+macro_rules! for_each_kind {
+    ($m:ident) => {
+        $m!(
+            IdNumber,
+            MobilePhone,
+            Landline,
+            BankCard,
+            GeoPoint,
+            Email,
+            PersonName,
+            Address,
+            IpAddress,
+            MacAddress,
+            Imei,
+            Passport,
+            LicensePlate,
+            CreditCode,
+            Password,
+            Biometric,
+        );
+    };
+}
+pub(crate) use for_each_kind;
+
 impl Kind {
     /// Every kind, in code order.
     pub const ALL: [Kind; 16] = [

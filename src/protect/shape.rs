@@ -46,24 +46,7 @@ macro_rules! kind_fields {
     ($($kind:ident),* $(,)?) => {$( impl KindField for crate::$kind {} )*};
 }
 
-kind_fields!(
-    IdNumber,
-    MobilePhone,
-    Landline,
-    BankCard,
-    GeoPoint,
-    Email,
-    PersonName,
-    Address,
-    IpAddress,
-    MacAddress,
-    Imei,
-    Passport,
-    LicensePlate,
-    CreditCode,
-    Password,
-    Biometric,
-);
+crate::kind::for_each_kind!(kind_fields);
 
 impl<K: KindField> Shape for K {
     type Kind = K;

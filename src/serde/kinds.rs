@@ -61,24 +61,7 @@ macro_rules! deserialize_kinds {
     )*};
 }
 
-deserialize_kinds!(
-    IdNumber,
-    MobilePhone,
-    Landline,
-    BankCard,
-    GeoPoint,
-    Email,
-    PersonName,
-    Address,
-    IpAddress,
-    MacAddress,
-    Imei,
-    Passport,
-    LicensePlate,
-    CreditCode,
-    Password,
-    Biometric,
-);
+crate::kind::for_each_kind!(deserialize_kinds);
 
 /// Every kind in [`Kind::ALL`](crate::Kind::ALL) has an impl above.
 #[cfg(test)]
