@@ -86,7 +86,10 @@ impl KeyProvider for PyProvider {
 
 /// Keyrings loaded by this process, each with the stamp of its file when
 /// it was read.
-static CACHE: Mutex<Option<HashMap<Source, (Option<FileStamp>, Arc<Keyring>)>>> = Mutex::new(None);
+static CACHE: Mutex<Option<HashMap<Source, Cached>>> = Mutex::new(None);
+
+/// A cache entry: the keyring and the stamp of the file it was read from.
+type Cached = (Option<FileStamp>, Arc<Keyring>);
 
 /// What identifies one version of a keyring file: a rotation, `keys pin` or
 /// `keys destroy` rewrites it (temp file + rename), which changes these.
@@ -209,10 +212,10 @@ fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -
     let stamp = FileStamp::of(&source);
     {
         let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((seen, k)) = cache.as_ref().and_then(|c| c.get(&source)) {
-            if *seen == stamp {
-                return Ok(PyKeyring { inner: Arc::clone(k), source, provider: keep });
-            }
+        if let Some((seen, k)) = cache.as_ref().and_then(|c| c.get(&source))
+            && *seen == stamp
+        {
+            return Ok(PyKeyring { inner: Arc::clone(k), source, provider: keep });
         }
     }
     let keyring = match provider {
