@@ -37,6 +37,8 @@ mod versions;
 #[cfg(feature = "diesel")]
 mod diesel_pg;
 #[cfg(feature = "sqlx")]
+mod sqlx_columns;
+#[cfg(feature = "sqlx")]
 mod sqlx_pg;
 
 pub use column::{
