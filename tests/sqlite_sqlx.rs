@@ -11,7 +11,7 @@ fn sqlite_columns_need_the_sqlx_feature() {
     use std::io::Write;
     let _ = writeln!(
         std::io::stderr(),
-        "skipped: build with --features sqlx (cargo test --features sqlx --test sqlite_sqlx)"
+        "skipped: build with --features sqlx (cargo test -p desensitize --features sqlx --test sqlite_sqlx)"
     );
 }
 
