@@ -6,7 +6,7 @@
 # user when run as root), exports DESENSITIZE_PG_URL, runs the tests that
 # need it, and stops the server and removes the folder on exit.
 #
-#   scripts/ci-postgres.sh            # the PG and tracing tests
+#   scripts/ci-postgres.sh            # the PG, tracing and sqlx-SQLite tests
 #   BENCH=1 scripts/ci-postgres.sh    # then the rotation benchmark (scripts/bench-rotation.sh)
 #   KEEP=1 scripts/ci-postgres.sh -- sleep 3600   # a server for manual runs
 set -euo pipefail
@@ -83,7 +83,8 @@ fi
 
 FEATURES="sqlx,diesel-libpq,tracing"
 cargo test -p desensitize --features "$FEATURES" \
-    --test postgres_store --test postgres_columns --test postgres_diesel --test tracing_logs
+    --test postgres_store --test postgres_columns --test postgres_diesel --test tracing_logs \
+    --test sqlite_sqlx
 cargo test -p desensitize-cli --features postgres --test db_rotate
 
 if [ "${BENCH:-0}" = 1 ]; then

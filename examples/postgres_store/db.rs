@@ -2,6 +2,7 @@
 //!
 //! Shared by the `postgres_store` example and its integration test.
 
+use sqlx::AssertSqlSafe;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 /// The environment variable holding the server's URL.
@@ -25,8 +26,9 @@ pub fn server_url() -> Option<String> {
 pub async fn connect(url: &str, schema: &str, connections: u32) -> AnyResult<PgPool> {
     desensitize::db::check_identifier(schema)?;
     let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE")).execute(&admin).await?;
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\"")).execute(&admin).await?;
+    // `schema` passed check_identifier: no quote can end the quoted name.
+    sqlx::query(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))).execute(&admin).await?;
+    sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\""))).execute(&admin).await?;
     admin.close().await;
     let set_path = format!("SET search_path TO \"{schema}\"");
     let pool = PgPoolOptions::new()
@@ -34,7 +36,7 @@ pub async fn connect(url: &str, schema: &str, connections: u32) -> AnyResult<PgP
         .after_connect(move |conn, _| {
             let set_path = set_path.clone();
             Box::pin(async move {
-                sqlx::query(&set_path).execute(conn).await?;
+                sqlx::query(AssertSqlSafe(set_path)).execute(conn).await?;
                 Ok(())
             })
         })

@@ -1,10 +1,11 @@
 //! Sealed columns in databases, and key rotation at table scale.
 //!
-//! - Column types (feature `sqlx`, PostgreSQL; feature `diesel`, PostgreSQL):
-//!   [`Sealed<T>`](crate::Sealed) is a TEXT column through its text form
-//!   (`dz1.…`) and, wrapped in [`Binary`], a BYTEA column through its binary
-//!   form; a [`Token`](crate::pseudo::Token) is TEXT; a blind
-//!   [`IndexValue`](crate::pseudo::IndexValue) is written as BIGINT.
+//! - Column types (feature `sqlx`, PostgreSQL and SQLite; feature `diesel`,
+//!   PostgreSQL): [`Sealed<T>`](crate::Sealed) is a TEXT column through its
+//!   text form (`dz1.…`) and, wrapped in [`Binary`], a BYTEA (SQLite: BLOB)
+//!   column through its binary form; a [`Token`](crate::pseudo::Token) is
+//!   TEXT; a blind [`IndexValue`](crate::pseudo::IndexValue) is written as
+//!   BIGINT (SQLite: INTEGER).
 //!   Decoding checks the envelope's structure and kind and fails with a
 //!   value-free error. Plaintext kinds get no `Encode`: only sealed values,
 //!   tokens and index values reach the database.
@@ -37,6 +38,8 @@ mod versions;
 #[cfg(feature = "diesel")]
 mod diesel_pg;
 #[cfg(feature = "sqlx")]
+mod sqlx_columns;
+#[cfg(feature = "sqlx")]
 mod sqlx_pg;
 
 pub use column::{
@@ -52,11 +55,12 @@ pub use versions::IndexVersions;
 #[cfg(feature = "sqlx")]
 pub use sqlx_pg::PgRotationStore;
 
-/// A sealed value stored through its binary form (a BYTEA column).
+/// A sealed value stored through its binary form (a BYTEA column; in
+/// SQLite, a BLOB).
 ///
 /// [`Sealed<T>`](crate::Sealed) itself is stored as TEXT (`dz1.…`, 4/3 the
-/// size); wrap it in `Binary` for a BYTEA column. Both decode from either
-/// column type.
+/// size); wrap it in `Binary` for a BYTEA or BLOB column. Both decode from
+/// either column type.
 ///
 /// ```
 /// use desensitize::db::Binary;

@@ -1,114 +1,19 @@
-//! PostgreSQL through sqlx: column types, and the rotation job's store.
+//! PostgreSQL through sqlx: the rotation job's store (the column types are
+//! in `sqlx_columns`).
+//!
+//! sqlx 0.9 wants dynamic SQL marked: every statement here is built from
+//! constants and from names that passed [`check_identifier`] and are
+//! quoted, hence the `AssertSqlSafe`s.
+//!
+//! [`check_identifier`]: super::check_identifier
 
-use sqlx::encode::IsNull;
-use sqlx::error::BoxDynError;
-use sqlx::postgres::{PgArgumentBuffer, PgPool, PgTypeInfo, PgValueRef, Postgres};
-use sqlx::{Decode, Encode, Row, Type, ValueRef};
+use std::sync::Arc;
 
-use super::Binary;
+use sqlx::postgres::PgPool;
+use sqlx::{AssertSqlSafe, Row};
+
 use super::column::quote;
 use super::rotate::{RotationPlan, RotationStore, RowUpdate, StoredRow};
-use crate::kind::Sealable;
-use crate::pseudo::{IndexValue, Token};
-use crate::seal::Sealed;
-
-/// The envelope from a TEXT (`dz1.…`) or BYTEA (binary form) value.
-fn decode_sealed<T: Sealable>(value: PgValueRef<'_>) -> Result<Sealed<T>, BoxDynError> {
-    let ty = value.type_info().into_owned();
-    if <Vec<u8> as Type<Postgres>>::compatible(&ty) {
-        let bytes = <Vec<u8> as Decode<Postgres>>::decode(value)?;
-        Ok(Sealed::from_vec(bytes)?)
-    } else {
-        let text = <&str as Decode<Postgres>>::decode(value)?;
-        Ok(Sealed::from_text(text)?)
-    }
-}
-
-fn sealed_compatible(ty: &PgTypeInfo) -> bool {
-    <String as Type<Postgres>>::compatible(ty) || <Vec<u8> as Type<Postgres>>::compatible(ty)
-}
-
-/// A TEXT column holding the text form; decodes from BYTEA too.
-impl<T> Type<Postgres> for Sealed<T> {
-    fn type_info() -> PgTypeInfo {
-        <String as Type<Postgres>>::type_info()
-    }
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        sealed_compatible(ty)
-    }
-}
-
-impl<T> Encode<'_, Postgres> for Sealed<T> {
-    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <String as Encode<Postgres>>::encode(self.to_string(), buf)
-    }
-}
-
-/// Checks structure and kind; errors are value-free ([`crate::Error`]).
-impl<T: Sealable> Decode<'_, Postgres> for Sealed<T> {
-    fn decode(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
-        decode_sealed(value)
-    }
-}
-
-/// A BYTEA column holding the binary form; decodes from TEXT too.
-impl<T> Type<Postgres> for Binary<T> {
-    fn type_info() -> PgTypeInfo {
-        <Vec<u8> as Type<Postgres>>::type_info()
-    }
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        sealed_compatible(ty)
-    }
-}
-
-impl<T> Encode<'_, Postgres> for Binary<T> {
-    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <&[u8] as Encode<Postgres>>::encode(self.0.as_bytes_any(), buf)
-    }
-}
-
-impl<T: Sealable> Decode<'_, Postgres> for Binary<T> {
-    fn decode(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
-        decode_sealed(value).map(Binary)
-    }
-}
-
-/// A TEXT column holding `tk1.<key id>.<digest>`.
-impl Type<Postgres> for Token {
-    fn type_info() -> PgTypeInfo {
-        <String as Type<Postgres>>::type_info()
-    }
-    fn compatible(ty: &PgTypeInfo) -> bool {
-        <String as Type<Postgres>>::compatible(ty)
-    }
-}
-
-impl Encode<'_, Postgres> for Token {
-    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <String as Encode<Postgres>>::encode(self.to_text(), buf)
-    }
-}
-
-impl Decode<'_, Postgres> for Token {
-    fn decode(value: PgValueRef<'_>) -> Result<Self, BoxDynError> {
-        let text = <&str as Decode<Postgres>>::decode(value)?;
-        Ok(text.parse::<Token>()?)
-    }
-}
-
-/// A BIGINT column (written only: read the column back as `i64`).
-impl Type<Postgres> for IndexValue {
-    fn type_info() -> PgTypeInfo {
-        <i64 as Type<Postgres>>::type_info()
-    }
-}
-
-impl Encode<'_, Postgres> for IndexValue {
-    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        // Below 2^bits (bits <= 64): the two's-complement cast is injective.
-        <i64 as Encode<Postgres>>::encode(self.value() as i64, buf)
-    }
-}
 
 /// [`RotationStore`] for a PostgreSQL table through a sqlx pool.
 ///
@@ -142,9 +47,9 @@ pub struct PgRotationStore {
     job: String,
     columns: usize,
     indexed: Vec<usize>,
-    select_first: String,
-    select_after: String,
-    update: String,
+    select_first: Arc<str>,
+    select_after: Arc<str>,
+    update: Arc<str>,
 }
 
 const CHECKPOINT_TABLE: &str = "desensitize_rotation_checkpoint";
@@ -154,10 +59,10 @@ impl PgRotationStore {
     /// rotation you run, e.g. `"users-2026-q1"`). Creates the checkpoint
     /// table if it does not exist.
     pub async fn new(pool: PgPool, plan: &RotationPlan, job: &str) -> Result<PgRotationStore, sqlx::Error> {
-        sqlx::query(&format!(
+        sqlx::query(AssertSqlSafe(format!(
             "CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} (job TEXT PRIMARY KEY, last_key BIGINT NOT NULL, \
              updated_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        ))
+        )))
         .execute(&pool)
         .await?;
         let table = quote(plan.table());
@@ -218,9 +123,9 @@ impl PgRotationStore {
             job: job.to_owned(),
             columns: cols.len(),
             indexed,
-            select_first,
-            select_after,
-            update,
+            select_first: select_first.into(),
+            select_after: select_after.into(),
+            update: update.into(),
         })
     }
 }
@@ -231,8 +136,19 @@ impl RotationStore for PgRotationStore {
     async fn fetch_after(&mut self, after: Option<i64>, limit: usize) -> Result<Vec<StoredRow>, sqlx::Error> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = match after {
-            None => sqlx::query(&self.select_first).bind(limit).fetch_all(&self.pool).await?,
-            Some(a) => sqlx::query(&self.select_after).bind(limit).bind(a).fetch_all(&self.pool).await?,
+            None => {
+                sqlx::query(AssertSqlSafe(self.select_first.clone()))
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+            Some(a) => {
+                sqlx::query(AssertSqlSafe(self.select_after.clone()))
+                    .bind(limit)
+                    .bind(a)
+                    .fetch_all(&self.pool)
+                    .await?
+            }
         };
         rows.iter()
             .map(|row| {
@@ -248,7 +164,8 @@ impl RotationStore for PgRotationStore {
         let mut tx = self.pool.begin().await?;
         let mut applied = 0;
         if !updates.is_empty() {
-            let mut q = sqlx::query(&self.update).bind(updates.iter().map(|u| u.key).collect::<Vec<i64>>());
+            let mut q = sqlx::query(AssertSqlSafe(self.update.clone()))
+                .bind(updates.iter().map(|u| u.key).collect::<Vec<i64>>());
             for i in 0..self.columns {
                 q = q.bind(updates.iter().map(|u| u.expected[i].clone()).collect::<Vec<Option<String>>>());
                 q = q.bind(updates.iter().map(|u| u.values[i].clone()).collect::<Vec<Option<String>>>());
@@ -260,10 +177,10 @@ impl RotationStore for PgRotationStore {
                 q.fetch_all(&mut *tx).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
             applied = full.iter().filter(|&&f| f).count() as u64;
         }
-        sqlx::query(&format!(
+        sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO {CHECKPOINT_TABLE} (job, last_key) VALUES ($1, $2) \
              ON CONFLICT (job) DO UPDATE SET last_key = excluded.last_key, updated_at = now()"
-        ))
+        )))
         .bind(&self.job)
         .bind(checkpoint)
         .execute(&mut *tx)
@@ -273,14 +190,14 @@ impl RotationStore for PgRotationStore {
     }
 
     async fn load_checkpoint(&mut self) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar(&format!("SELECT last_key FROM {CHECKPOINT_TABLE} WHERE job = $1"))
+        sqlx::query_scalar(AssertSqlSafe(format!("SELECT last_key FROM {CHECKPOINT_TABLE} WHERE job = $1")))
             .bind(&self.job)
             .fetch_optional(&self.pool)
             .await
     }
 
     async fn clear_checkpoint(&mut self) -> Result<(), sqlx::Error> {
-        sqlx::query(&format!("DELETE FROM {CHECKPOINT_TABLE} WHERE job = $1"))
+        sqlx::query(AssertSqlSafe(format!("DELETE FROM {CHECKPOINT_TABLE} WHERE job = $1")))
             .bind(&self.job)
             .execute(&self.pool)
             .await

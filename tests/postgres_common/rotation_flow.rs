@@ -179,7 +179,7 @@ pub async fn run(url: &str) -> AnyResult<()> {
     Ok(())
 }
 
-async fn count(pool: &PgPool, sql: &str) -> AnyResult<i64> {
+async fn count(pool: &PgPool, sql: &'static str) -> AnyResult<i64> {
     Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
 }
 
