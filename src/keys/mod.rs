@@ -114,6 +114,11 @@ type CipherCache = HashMap<u64, CipherBucket, BuildHasherDefault<PrehashedHasher
 
 /// Scopes per key served without a lock ([`KeyEntry::fast`]).
 const FAST_SLOTS: usize = 16;
+/// At most this many further (kind, scope) ciphers stay cached per root key
+/// (about 3 KiB each): a caller sealing under ever new scopes (a column name
+/// per tenant, say) would otherwise grow the cache without bound. When it is
+/// full it is emptied (the ciphers are wiped on drop) and refills on use.
+const MAX_LOCKED_SCOPES: usize = 4096;
 /// One lock-free cache slot: set once, read with one atomic load.
 type FastSlot = OnceLock<(Kind, Box<[u8]>, Aes256Gcm)>;
 
@@ -194,6 +199,9 @@ impl KeyEntry {
             }
         }
         let mut cache = self.ciphers.write().map_err(|_| Error::Key("key cache lock poisoned"))?;
+        if cache.len() >= MAX_LOCKED_SCOPES && !cache.contains_key(&slot) {
+            cache.clear();
+        }
         let bucket = cache.entry(slot).or_default();
         if find(bucket).is_none() {
             bucket.push(entry);
@@ -471,6 +479,21 @@ mod tests {
         let entry = shared.entry(1).unwrap();
         assert!(entry.fast.iter().all(|s| s.get().is_some()), "the lock-free slots filled first");
         assert_eq!(entry.ciphers.read().unwrap().values().map(Vec::len).sum::<usize>(), 2 * FAST_SLOTS);
+    }
+
+    #[test]
+    fn the_scope_cache_stays_bounded_and_every_scope_keeps_its_key() {
+        let k = keyring();
+        let scopes: Vec<Context> =
+            (0..FAST_SLOTS + MAX_LOCKED_SCOPES + 10).map(|i| Context::new("t", &format!("c{i}"))).collect();
+        let first: Vec<Vec<u8>> = scopes.iter().map(|ctx| envelope(&k, ctx)).collect();
+        let entry = k.entry(1).unwrap();
+        assert!(entry.ciphers.read().unwrap().len() <= MAX_LOCKED_SCOPES);
+        // After the cache was emptied, every scope derives the same key again.
+        for (ctx, want) in scopes.iter().zip(&first).step_by(97) {
+            assert_eq!(&envelope(&k, ctx), want);
+        }
+        assert_eq!(envelope(&k, &scopes[5]), envelope(&keyring(), &scopes[5]));
     }
 
     #[test]
