@@ -55,36 +55,7 @@ echo "bench-cli-passphrase" > "$WORK/pass"
 head -n 2 "$WORK/rows.csv" > "$WORK/one.csv"
 "$BIN" -q keygen --out "$WORK/keys.dzk" --passphrase-file "$WORK/pass" > /dev/null 2>&1
 
-cat > "$WORK/policy.toml" <<'POLICY'
-table = "users"
-today = "2026-11-23"
-
-[columns.user_id]
-action = "keep"
-
-[columns.id_number]
-kind = "id_number"
-action = "seal"
-generalize = { gender = "gender", age_band = "age_band", province = "province" }
-
-[columns.mobile]
-kind = "mobile_phone"
-action = "mask"
-
-[columns.bank_card]
-kind = "bank_card"
-action = "pseudonym"
-domain = "analytics"
-
-[columns.name]
-action = "drop"
-[columns.email]
-action = "drop"
-[columns.address]
-action = "drop"
-[columns.location]
-action = "drop"
-POLICY
+cp "$ROOT/scripts/bench-policy.toml" "$WORK/policy.toml"
 { echo 'row_id = "user_id"'; cat "$WORK/policy.toml"; } > "$WORK/policy-rows.toml"
 # Every column kept unchanged: the pipeline (scan, parse, serialize, write) alone.
 {

@@ -73,39 +73,7 @@ awk '{ v[$1] = $2 } END {
         v["python_seal_ns"], v["rust_seal_ns"], v["python_seal_ns"] / v["rust_seal_ns"]
 }' "$WORK/rust.txt" "$WORK/python.txt"
 
-cat > "$WORK/policy.toml" <<'POLICY'
-table = "users"
-today = "2026-11-23"
-
-[columns.user_id]
-action = "keep"
-
-[columns.id_number]
-kind = "id_number"
-action = "seal"
-generalize = { gender = "gender", age_band = "age_band", province = "province" }
-
-[columns.mobile]
-kind = "mobile_phone"
-action = "mask"
-
-[columns.bank_card]
-kind = "bank_card"
-action = "pseudonym"
-domain = "analytics"
-
-[columns.name]
-action = "drop"
-
-[columns.email]
-action = "drop"
-
-[columns.address]
-action = "drop"
-
-[columns.location]
-action = "drop"
-POLICY
+cp "$ROOT/scripts/bench-policy.toml" "$WORK/policy.toml"
 
 echo "== records, $ROWS rows, 2 threads"
 "$PY" - "$BIN" "$WORK" "$ROWS" <<'PYTHON'

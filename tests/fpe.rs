@@ -56,26 +56,9 @@ fn ff1_refuses_what_nist_forbids() {
 // ---------------------------------------------------------------------------
 // Fixtures.
 
-/// SplitMix64: a small deterministic generator, so runs are reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn digits(&mut self, n: usize) -> String {
-        (0..n).map(|_| char::from(b'0' + self.below(10) as u8)).collect()
-    }
-}
+#[path = "common/split_mix.rs"]
+mod split_mix;
+use split_mix::Rng;
 
 fn fixed_keyring() -> Keyring {
     let mut k = Keyring::new();

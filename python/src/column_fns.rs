@@ -221,6 +221,20 @@ fn plan_column(
     outcome.into_py(py, mode)
 }
 
+/// A one-column rule over `values` (no table, no row ids): what every
+/// column function but `seal`, `open` and `reidentify` is.
+fn rule_column(
+    py: Python<'_>,
+    values: &Bound<'_, PyAny>,
+    rule: Value,
+    settings: &[(&str, Option<&str>)],
+    keyring: Option<&PyKeyring>,
+    mode: &str,
+) -> PyResult<Py<PyAny>> {
+    let plan = one_column_plan("value", rule, settings, false, keyring.map(|k| k.inner.clone()))?;
+    plan_column(py, values, None, plan, mode)
+}
+
 /// Valid values as they are; invalid ones null, with their reasons.
 #[pyfunction]
 #[pyo3(signature = (values, kind, *, today=None, on_invalid="null"))]
@@ -231,9 +245,7 @@ pub fn validate(
     today: Option<&str>,
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
-    let plan =
-        one_column_plan("value", json!({"kind": kind, "action": "keep"}), &[("today", today)], false, None)?;
-    plan_column(py, values, None, plan, on_invalid)
+    rule_column(py, values, json!({"kind": kind, "action": "keep"}), &[("today", today)], None, on_invalid)
 }
 
 /// Masked values (`level`: strict, standard or relaxed).
@@ -246,9 +258,7 @@ pub fn mask(
     level: &str,
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
-    let plan =
-        one_column_plan("value", json!({"kind": kind, "action": "mask", "level": level}), &[], false, None)?;
-    plan_column(py, values, None, plan, on_invalid)
+    rule_column(py, values, json!({"kind": kind, "action": "mask", "level": level}), &[], None, on_invalid)
 }
 
 /// Sealed `dz1.` envelopes bound to table + column (+ the row's id).
@@ -288,8 +298,7 @@ pub fn pseudonym(
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
     let rule = json!({"kind": kind, "action": "pseudonym", "domain": domain});
-    let plan = one_column_plan("value", rule, &[], false, Some(keyring.inner.clone()))?;
-    plan_column(py, values, None, plan, on_invalid)
+    rule_column(py, values, rule, &[], Some(keyring), on_invalid)
 }
 
 /// Truncated keyed blind indexes (lower-case hex) named `name`.
@@ -308,8 +317,7 @@ pub fn blind_index(
 ) -> PyResult<Py<PyAny>> {
     let rule =
         json!({"kind": kind, "action": "blind-index", "domain": name, "bits": bits, "transform": transform});
-    let plan = one_column_plan("value", rule, &[], false, Some(keyring.inner.clone()))?;
-    plan_column(py, values, None, plan, on_invalid)
+    rule_column(py, values, rule, &[], Some(keyring), on_invalid)
 }
 
 /// Format-preserving pseudonyms (id_number, mobile_phone, bank_card).
@@ -324,8 +332,7 @@ pub fn fpe(
     on_invalid: &str,
 ) -> PyResult<Py<PyAny>> {
     let rule = json!({"kind": kind, "action": "fpe", "domain": domain});
-    let plan = one_column_plan("value", rule, &[], false, Some(keyring.inner.clone()))?;
-    plan_column(py, values, None, plan, on_invalid)
+    rule_column(py, values, rule, &[], Some(keyring), on_invalid)
 }
 
 /// One generalized fact of each value (gender, age_band, province, city,
@@ -351,8 +358,7 @@ pub fn generalize(
         "grid" => json!({"kind": kind, "action": "generalize", "to": fact, "grid_km": grid_km}),
         _ => json!({"kind": kind, "action": "generalize", "to": fact}),
     };
-    let plan = one_column_plan("value", rule, &[("today", today)], false, None)?;
-    plan_column(py, values, None, plan, on_invalid)
+    rule_column(py, values, rule, &[("today", today)], None, on_invalid)
 }
 
 /// Per-value opening (audited): `open` and `reidentify`.
