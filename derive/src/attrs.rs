@@ -63,27 +63,10 @@ fn nearest(key: &str, valid: &[&'static str]) -> Option<&'static str> {
         .map(|(_, v)| v)
 }
 
-/// Edit distance with swaps of neighbours counting 1 (`sael` is 1 from `seal`).
+/// Edit distance with swaps of neighbours counting 1 (`sael` is 1 from
+/// `seal`): optimal string alignment, as the policy parser's suggestions.
 fn distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for i in 0..=a.len() {
-        for j in 0..=b.len() {
-            d[i * w + j] = if i == 0 || j == 0 {
-                i + j
-            } else {
-                let mut v = (d[(i - 1) * w + j - 1] + usize::from(a[i - 1] != b[j - 1]))
-                    .min(d[(i - 1) * w + j] + 1)
-                    .min(d[i * w + j - 1] + 1);
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    v = v.min(d[(i - 2) * w + j - 2] + 1);
-                }
-                v
-            };
-        }
-    }
-    d[a.len() * w + b.len()]
+    strsim::osa_distance(a, b)
 }
 
 fn unknown(what: &str, key: &str, valid: &[&'static str], span: Span) -> Error {
