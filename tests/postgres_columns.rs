@@ -14,12 +14,9 @@ fn postgres_columns_need_the_sqlx_feature() {
     );
 }
 
-/// One line on stderr that the test harness does not capture.
-#[allow(dead_code)]
-fn skip_line(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
+#[path = "common/skip.rs"]
+mod skip;
+use skip::skip_line;
 
 #[cfg(feature = "sqlx")]
 #[path = "../examples/postgres_store/db.rs"]

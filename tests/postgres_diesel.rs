@@ -13,11 +13,9 @@ fn postgres_diesel_needs_the_diesel_libpq_feature() {
     );
 }
 
-#[allow(dead_code)]
-fn skip_line(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
+#[path = "common/skip.rs"]
+mod skip;
+use skip::skip_line;
 
 #[cfg(feature = "diesel-libpq")]
 mod with_server {
