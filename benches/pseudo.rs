@@ -5,7 +5,7 @@
 //! block encryption (FF1 needs at least 12 per value) next to FPE of a fixed
 //! set of [`common::SET`] values under a fixed key: cycle-walk counts depend
 //! on key and value, so only a fixed key and input set compare between runs.
-//! Those benches report the time per set; `scripts/bench-table.py` divides
+//! Those benches report the time per set; `scripts/bench/bench-table.py` divides
 //! by the element count (the throughput) to give the mean per value.
 
 mod common;

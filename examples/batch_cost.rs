@@ -1,6 +1,6 @@
 //! Per-value cost of the batch API (`desensitize::batch`) on one thread:
 //! parse, then pseudonymize (token text) or seal (`dz1.` text), for the
-//! mobile numbers in a file, one per line. `scripts/bench-python.sh` puts
+//! mobile numbers in a file, one per line. `scripts/bench/bench-python.sh` puts
 //! the Python package's cost on the same values next to it.
 //!
 //!     cargo run --release --example batch_cost -- phones.txt

@@ -4,13 +4,13 @@
 //! and resume on a small table.
 //!
 //! Without `--features sqlx` and `DESENSITIZE_PG_URL` each test prints one
-//! line saying how to run it (`scripts/ci-postgres.sh`) and passes.
+//! line saying how to run it (`scripts/ci/ci-postgres.sh`) and passes.
 
 #[cfg(not(feature = "sqlx"))]
 #[test]
 fn postgres_columns_need_the_sqlx_feature() {
     skip_line(
-        "skipped: build with --features sqlx and set DESENSITIZE_PG_URL, or run scripts/ci-postgres.sh",
+        "skipped: build with --features sqlx and set DESENSITIZE_PG_URL, or run scripts/ci/ci-postgres.sh",
     );
 }
 

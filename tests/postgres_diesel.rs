@@ -2,14 +2,14 @@
 //! as `Text` and `Binary`, `Token` as `Text`, value-free decode errors.
 //!
 //! Needs `--features diesel-libpq` (diesel's `PgConnection`, which links
-//! libpq) and `DESENSITIZE_PG_URL` (`scripts/ci-postgres.sh` has both);
+//! libpq) and `DESENSITIZE_PG_URL` (`scripts/ci/ci-postgres.sh` has both);
 //! otherwise each test prints one line saying how to run it and passes.
 
 #[cfg(not(feature = "diesel-libpq"))]
 #[test]
 fn postgres_diesel_needs_the_diesel_libpq_feature() {
     skip_line(
-        "skipped: build with --features diesel-libpq and set DESENSITIZE_PG_URL, or run scripts/ci-postgres.sh",
+        "skipped: build with --features diesel-libpq and set DESENSITIZE_PG_URL, or run scripts/ci/ci-postgres.sh",
     );
 }
 
@@ -57,7 +57,7 @@ mod with_server {
     fn connect(schema: &str) -> Option<PgConnection> {
         let Some(url) = std::env::var("DESENSITIZE_PG_URL").ok().filter(|u| !u.is_empty()) else {
             skip_line(
-                "skipped: no PostgreSQL server (set DESENSITIZE_PG_URL, or run scripts/ci-postgres.sh)",
+                "skipped: no PostgreSQL server (set DESENSITIZE_PG_URL, or run scripts/ci/ci-postgres.sh)",
             );
             return None;
         };

@@ -5,14 +5,14 @@
 //! taken before it.
 //!
 //! Needs `--features sqlx` and a server in `DESENSITIZE_PG_URL`
-//! (`scripts/ci-postgres.sh` starts one and runs these); without them each
+//! (`scripts/ci/ci-postgres.sh` starts one and runs these); without them each
 //! test prints one line saying so and passes.
 
 #[cfg(not(feature = "sqlx"))]
 #[test]
 fn postgres_store_needs_the_sqlx_feature() {
     skip_line(
-        "skipped: build with --features sqlx and set DESENSITIZE_PG_URL, or run scripts/ci-postgres.sh",
+        "skipped: build with --features sqlx and set DESENSITIZE_PG_URL, or run scripts/ci/ci-postgres.sh",
     );
 }
 

@@ -158,7 +158,7 @@ fn blind_index_finds_candidates_among_many_rows() {
 
 #[test]
 fn blind_index_known_answer() {
-    // SPEC.md §9.3, computed independently by scripts/verify_vectors.py.
+    // SPEC.md §9.3, computed independently by scripts/ci/verify_vectors.py.
     let keyring = fixed_keyring();
     let index = keyring.blind_index::<MobilePhone>(&domain("users.phone"), Transform::Full, 18).unwrap();
     let v = index.compute(&"13800138000".parse().unwrap());

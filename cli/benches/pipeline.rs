@@ -161,7 +161,7 @@ fn serial_stages(c: &mut Criterion) {
     cpu_rate("serial scan (CPU time), every field quoted", quoted.len(), || {
         black_box(scan_all(&quoted));
     });
-    // `desensitize fake` output, for the rows of scripts/bench-cli.sh.
+    // `desensitize fake` output, for the rows of scripts/bench/bench-cli.sh.
     if let Some(file) = std::env::var_os("PIPELINE_BENCH_CSV") {
         let real = std::fs::read(file).unwrap();
         cpu_rate("serial scan (CPU time), PIPELINE_BENCH_CSV", real.len(), || {

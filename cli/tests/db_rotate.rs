@@ -3,7 +3,7 @@
 //! with `keys rotate` / `keys pin` before and the keyring file after.
 //!
 //! Needs the CLI's `postgres` feature, `DESENSITIZE_PG_URL` and `psql`
-//! (`scripts/ci-postgres.sh` has all three); otherwise each test prints one
+//! (`scripts/ci/ci-postgres.sh` has all three); otherwise each test prints one
 //! line saying how to run it and passes.
 
 mod common;
@@ -17,7 +17,7 @@ use desensitize::pseudo::{Domain, Transform};
 use desensitize::{Context, Keyring, MobilePhone, PersonName, Sealed};
 
 const SKIP: &str =
-    "skipped: needs --features postgres, DESENSITIZE_PG_URL and psql (run scripts/ci-postgres.sh)";
+    "skipped: needs --features postgres, DESENSITIZE_PG_URL and psql (run scripts/ci/ci-postgres.sh)";
 
 /// The server URL when this build and machine can run the test; else
 /// print the skip line.

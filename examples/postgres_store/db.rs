@@ -10,7 +10,7 @@ pub const URL_ENV: &str = "DESENSITIZE_PG_URL";
 
 /// The one line printed when there is no server.
 pub const SKIP: &str =
-    "skipped: no PostgreSQL server (set DESENSITIZE_PG_URL, or run scripts/ci-postgres.sh)";
+    "skipped: no PostgreSQL server (set DESENSITIZE_PG_URL, or run scripts/ci/ci-postgres.sh)";
 
 /// Errors of the example: every library error is value-free, and so is
 /// every sqlx error this code can produce (it never formats row contents).

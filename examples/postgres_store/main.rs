@@ -2,7 +2,7 @@
 //! the whole table, and erasure by expiry.
 //!
 //! ```text
-//! scripts/ci-postgres.sh -- cargo run --features sqlx --example postgres_store
+//! scripts/ci/ci-postgres.sh -- cargo run --features sqlx --example postgres_store
 //! DESENSITIZE_PG_URL=postgres://… cargo run --release --features sqlx --example postgres_store -- bench 100000
 //! ```
 //!

@@ -20,7 +20,7 @@ if os.environ.get("DESENSITIZE_REQUIRE_SPARK"):
     import pyspark  # noqa: F401  (CI: fail, never skip)
 pytest.importorskip(
     "pyspark", reason="pyspark is not installed: `pip install 'pyspark>=4'` to run the Spark test "
-    "(scripts/ci-python.sh does)"
+    "(scripts/ci/ci-python.sh does)"
 )
 
 ROWS = 100_000

@@ -1,2 +1,2 @@
 """An implementation of SPEC.md written from the text alone, split by section;
-`scripts/verify_vectors.py` runs it against the known-answer vectors."""
+`scripts/ci/verify_vectors.py` runs it against the known-answer vectors."""

@@ -6,21 +6,21 @@
 #    best of 3), next to the Rust batch API (`desensitize::batch`, one
 #    thread, parse included: examples/batch_cost.rs) on the same values.
 #    Target: at most 1.3x the Rust cost.
-# 2. Spark `local[2]` rows/s for the policy of scripts/bench-cli.sh
+# 2. Spark `local[2]` rows/s for the policy of scripts/bench/bench-cli.sh
 #    (mapInArrow over a `fake` CSV, Parquet written), next to
 #    `desensitize run --threads 2` on the same file (best of 3 each; Spark
 #    session start-up excluded, keyring loading included in both).
 #
-#   bash scripts/bench-python.sh [ROWS]     (default 1000000)
+#   bash scripts/bench/bench-python.sh [ROWS]     (default 1000000)
 #
 # Needs the package installed (`pip install ./python`, or
-# scripts/ci-python.sh's virtual environment: PYTHON=target/ci-python-venv/bin/python)
+# scripts/ci/ci-python.sh's virtual environment: PYTHON=target/ci-python-venv/bin/python)
 # and pyspark for part 2. Not part of CI; wall-clock figures are noisy when
 # something else runs.
 set -euo pipefail
 
 ROWS="${1:-1000000}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 PY="${PYTHON:-python3}"
 
@@ -73,7 +73,7 @@ awk '{ v[$1] = $2 } END {
         v["python_seal_ns"], v["rust_seal_ns"], v["python_seal_ns"] / v["rust_seal_ns"]
 }' "$WORK/rust.txt" "$WORK/python.txt"
 
-cp "$ROOT/scripts/bench-policy.toml" "$WORK/policy.toml"
+cp "$ROOT/scripts/bench/bench-policy.toml" "$WORK/policy.toml"
 
 echo "== records, $ROWS rows, 2 threads"
 "$PY" - "$BIN" "$WORK" "$ROWS" <<'PYTHON'

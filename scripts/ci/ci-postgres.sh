@@ -6,11 +6,11 @@
 # user when run as root), exports DESENSITIZE_PG_URL, runs the tests that
 # need it, and stops the server and removes the folder on exit.
 #
-#   scripts/ci-postgres.sh            # the PG, tracing and sqlx-SQLite tests
-#   BENCH=1 scripts/ci-postgres.sh    # then the rotation benchmark (scripts/bench-rotation.sh)
-#   KEEP=1 scripts/ci-postgres.sh -- sleep 3600   # a server for manual runs
+#   scripts/ci/ci-postgres.sh            # the PG, tracing and sqlx-SQLite tests
+#   BENCH=1 scripts/ci/ci-postgres.sh    # then the rotation benchmark (scripts/bench/bench-rotation.sh)
+#   KEEP=1 scripts/ci/ci-postgres.sh -- sleep 3600   # a server for manual runs
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 find_pg_bin() {
     local d best=""

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # CI step of issue 13: benchmarks and the full FF1 differential test.
 #
-#   bash scripts/ci-bench.sh
+#   bash scripts/ci/ci-bench.sh
 #
 # 1. Runs every criterion bench of the library (benches/*.rs; `batch` needs
 #    the `rayon` feature) in a short mode, into a fresh criterion directory.
 # 2. Prints one ratio table from criterion's own JSON estimates
-#    (scripts/bench-table.py: operation, ours, raw primitive, ratio, target).
+#    (scripts/bench/bench-table.py: operation, ours, raw primitive, ratio, target).
 #    The same script prints the table after a full `cargo bench`:
-#    `python3 scripts/bench-table.py` (reads target/criterion).
+#    `python3 scripts/bench/bench-table.py` (reads target/criterion).
 # 3. Runs the crate's FF1 against the `fpe` crate on 1,000,000 random inputs
 #    per kind, optimized (tests/ff1_differential.rs, the --ignored test; the
 #    default `cargo test` runs 10,000 per kind).
@@ -18,7 +18,7 @@
 # Set BENCH_ARGS to change the criterion options (e.g. BENCH_ARGS="" for a full run).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 if ! command -v python3 > /dev/null 2>&1; then
@@ -41,7 +41,7 @@ cargo bench -p desensitize --features rayon "${benches[@]}" -- $BENCH_ARGS
 
 echo
 echo "ci-bench: ratio table (mean per value; a shared machine: read ratios, not absolute times)"
-python3 scripts/bench-table.py "$CRITERION_HOME"
+python3 scripts/bench/bench-table.py "$CRITERION_HOME"
 
 echo
 echo "ci-bench: FF1 against the fpe crate, 1,000,000 inputs per kind (release)"

@@ -6,10 +6,10 @@
 # installing what is missing: a Rust toolchain, Java 17, python3-venv; the
 # Python packages go into a virtual environment under target/.
 #
-#   bash scripts/ci-python.sh
+#   bash scripts/ci/ci-python.sh
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 SECONDS=0
 

@@ -23,14 +23,14 @@ standard library and the `cryptography` package:
 * recompute the §9.2 token (tests/vectors/token.txt) and the §9.3 blind index
   (tests/vectors/blind_index.txt) from their documented inputs.
 
-The implementation lives in `scripts/spec_check/`, one module per part of
+The implementation lives in `scripts/ci/spec_check/`, one module per part of
 SPEC.md (`common`: §1, §2, §4; `envelope`: §3, §5; `canonical`: §3.3 and
 check 12; `keyring_file`: §6; `checks`: what is checked against the vectors);
 this file runs it.
 
 Usage:
-    python3 scripts/verify_vectors.py              # verify everything
-    python3 scripts/verify_vectors.py --explain 0  # SPEC.md §7.3 walk-through
+    python3 scripts/ci/verify_vectors.py              # verify everything
+    python3 scripts/ci/verify_vectors.py --explain 0  # SPEC.md §7.3 walk-through
 
 Prints one line per vector and finally `N passed, M failed`; exits non-zero
 if anything failed.

@@ -26,7 +26,7 @@
 # policy; serial stages at least 2 GB/s. Missing a target is reported, not
 # fatal; a failing command is.
 #
-#   bash scripts/bench-cli.sh [ROWS] [BIG_ROWS]     (defaults 1000000, 4000000)
+#   bash scripts/bench/bench-cli.sh [ROWS] [BIG_ROWS]     (defaults 1000000, 4000000)
 #
 # Needs GNU time at /usr/bin/time (Debian/Ubuntu: `apt-get install time`).
 # Not part of CI. Wall-clock numbers are noisy when something else runs (a
@@ -35,7 +35,7 @@ set -euo pipefail
 
 ROWS="${1:-1000000}"
 BIG_ROWS="${2:-4000000}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 if [ ! -x /usr/bin/time ]; then
@@ -55,7 +55,7 @@ echo "bench-cli-passphrase" > "$WORK/pass"
 head -n 2 "$WORK/rows.csv" > "$WORK/one.csv"
 "$BIN" -q keygen --out "$WORK/keys.dzk" --passphrase-file "$WORK/pass" > /dev/null 2>&1
 
-cp "$ROOT/scripts/bench-policy.toml" "$WORK/policy.toml"
+cp "$ROOT/scripts/bench/bench-policy.toml" "$WORK/policy.toml"
 { echo 'row_id = "user_id"'; cat "$WORK/policy.toml"; } > "$WORK/policy-rows.toml"
 # Every column kept unchanged: the pipeline (scan, parse, serialize, write) alone.
 {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-run every cargo-fuzz target in fuzz/ for a short time (CI).
 #
-#   bash scripts/fuzz-smoke.sh            # 15 s per target
-#   FUZZ_SECONDS=60 bash scripts/fuzz-smoke.sh
+#   bash scripts/ci/fuzz-smoke.sh            # 15 s per target
+#   FUZZ_SECONDS=60 bash scripts/ci/fuzz-smoke.sh
 #
 # Needs a nightly toolchain (cargo-fuzz builds with -Zsanitizer=address).
 # Without one it prints why fuzzing is skipped and exits 0. Installs
@@ -14,7 +14,7 @@
 # fuzz/artifacts/<target>/ (see fuzz/README.md to reproduce and minimize).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-15}"
 

@@ -8,7 +8,7 @@ whose name ends in "(bare)" is the raw primitive; every other benchmark of
 the group is one row. A benchmark with an element throughput (a fixed input
 set per iteration) is reported per element: the mean per value.
 
-Usage: scripts/bench-table.py [CRITERION_DIR]   (default target/criterion)
+Usage: scripts/bench/bench-table.py [CRITERION_DIR]   (default target/criterion)
 Exit status 1 only when no estimates are found; never on a timing.
 """
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent.parent
 SEAL_VECTORS = ROOT / "tests" / "vectors" / "seal.json"
 KEYRING_VECTORS = ROOT / "tests" / "vectors" / "keyring.json"
 

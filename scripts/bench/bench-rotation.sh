@@ -4,7 +4,7 @@
 # throw-away local PostgreSQL server (started by ci-postgres.sh), release build.
 # Prints `rotation: N rows, R rows/s`.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 ROWS="${1:-100000}"
-exec scripts/ci-postgres.sh -- \
+exec scripts/ci/ci-postgres.sh -- \
     cargo run -q --release -p desensitize --features sqlx --example postgres_store -- bench "$ROWS"
