@@ -8,8 +8,13 @@ whose name ends in "(bare)" is the raw primitive; every other benchmark of
 the group is one row. A benchmark with an element throughput (a fixed input
 set per iteration) is reported per element: the mean per value.
 
-Usage: scripts/bench/bench-table.py [CRITERION_DIR]   (default target/criterion)
-Exit status 1 only when no estimates are found; never on a timing.
+The table is the one in benches/README.md, between its
+`<!-- bench-table:begin -->` and `<!-- bench-table:end -->` markers.
+
+Usage: scripts/bench/bench-table.py [--write] [CRITERION_DIR]   (default target/criterion)
+    without --write: print the table (what scripts/ci/ci-bench.sh does);
+    with --write:    replace the table in benches/README.md, the rest of the file unchanged.
+Exit status 1 only when no estimates are found or the markers are missing; never on a timing.
 """
 
 import fnmatch
@@ -80,14 +85,13 @@ def load(root):
     return groups
 
 
-def main():
-    root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "target/criterion")
-    groups = load(root)
-    if not groups:
-        print(f"no criterion estimates under {root}: run cargo bench first", file=sys.stderr)
-        return 1
-    print("| operation | ours | raw primitive | ratio | target | met |")
-    print("|---|---|---|---|---|---|")
+README = pathlib.Path(__file__).resolve().parent.parent.parent / "benches" / "README.md"
+BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+
+
+def table(groups):
+    """The Markdown table's lines."""
+    lines = ["| operation | ours | raw primitive | ratio | target | met |", "|---|---|---|---|---|---|"]
     for group in sorted(groups):
         rows = groups[group]
         bare = next(((n, t) for n, t in rows if n.endswith("(bare)")), None)
@@ -97,10 +101,39 @@ def main():
             ratio = ns / bare[1] if bare else None
             raw = f"{bare[0][: -len('(bare)')].strip()} {fmt_time(bare[1])}" if bare else "—"
             target = target_for(group, name)
-            print(
+            lines.append(
                 f"| {group}: {name} | {fmt_time(ns)} | {raw} | "
                 f"{f'{ratio:.2f}x' if ratio is not None else ''} | {target} | {met(target, ns, ratio)} |"
             )
+    return lines
+
+
+def write(lines):
+    """Replace the table between the markers of benches/README.md."""
+    text = README.read_text(encoding="utf-8")
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        print(f"{README}: no {BEGIN} ... {END} markers", file=sys.stderr)
+        return 1
+    head, tail = text[: start + len(BEGIN)], text[end:]
+    README.write_text(head + "\n" + "\n".join(lines) + "\n" + tail, encoding="utf-8")
+    print(f"wrote {len(lines) - 2} rows into {README}")
+    return 0
+
+
+def main():
+    args = sys.argv[1:]
+    to_file = "--write" in args
+    args = [a for a in args if a != "--write"]
+    root = pathlib.Path(args[0] if args else "target/criterion")
+    groups = load(root)
+    if not groups:
+        print(f"no criterion estimates under {root}: run cargo bench first", file=sys.stderr)
+        return 1
+    lines = table(groups)
+    if to_file:
+        return write(lines)
+    print("\n".join(lines))
     return 0
 
 

@@ -8,7 +8,8 @@
 # 2. Prints one ratio table from criterion's own JSON estimates
 #    (scripts/bench/bench-table.py: operation, ours, raw primitive, ratio, target).
 #    The same script prints the table after a full `cargo bench`:
-#    `python3 scripts/bench/bench-table.py` (reads target/criterion).
+#    `python3 scripts/bench/bench-table.py` (reads target/criterion); with
+#    `--write` it replaces the table in benches/README.md.
 # 3. Runs the crate's FF1 against the `fpe` crate on 1,000,000 random inputs
 #    per kind, optimized (tests/ff1_differential.rs, the --ignored test; the
 #    default `cargo test` runs 10,000 per kind).
