@@ -159,12 +159,70 @@ impl Keyring {
     /// the same directory, flushed to disk, then renamed over `path`. A crash
     /// leaves the old file or the new one, never half of one. On Unix the
     /// file is created with mode 0600.
+    ///
+    /// The production path for a keyring: create it once, save it under a
+    /// passphrase (or a [`KeyProvider`] calling a KMS), and [`load`](Self::load)
+    /// it at start-up. A rotation is `load`, [`rotate`](Self::rotate), `save`.
+    ///
+    /// ```
+    /// use desensitize::keys::PassphraseProvider;
+    /// use desensitize::{Context, Keyring, MobilePhone};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("dz-save-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("keys.dzk");
+    ///
+    /// // Real files: `PassphraseProvider::new` (Argon2id, 19 MiB, 2 passes), the
+    /// // passphrase from a secret store. Small costs keep the example fast.
+    /// let provider = PassphraseProvider::with_params("correct horse battery staple", 1024, 1, 1)?;
+    /// let mut keyring = Keyring::generate()?;
+    /// keyring.save(&path, &provider)?;
+    ///
+    /// let ctx = Context::new("users", "mobile").with_row("42");
+    /// let phone: MobilePhone = "13800138000".parse()?;
+    /// let stored = keyring.seal_text(&phone, &ctx)?;
+    ///
+    /// // Rotate: new seals use key 2; key 1 still opens what it sealed.
+    /// let new_key = keyring.rotate()?;
+    /// keyring.save(&path, &provider)?;
+    /// let loaded = Keyring::load(&path, &provider)?;
+    /// assert_eq!(loaded.keys(), keyring.keys());
+    /// assert_eq!(loaded.active_key_id(), Some(new_key));
+    /// let back: MobilePhone = loaded.open_text(&stored, &ctx, "support")?;
+    /// assert_eq!(back, phone);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
     pub fn save(&self, path: &Path, provider: &dyn KeyProvider) -> Result<()> {
         let bytes = self.to_protected_bytes(provider)?;
         write_atomically(path, &bytes)
     }
 
     /// Read and decrypt a keyring file written by [`Keyring::save`].
+    ///
+    /// Fails closed, with a cause that names no key material: not a keyring
+    /// file, truncated, corrupted, another provider, wrong passphrase,
+    /// tampered (see [`KeyringFileError`]).
+    ///
+    /// ```
+    /// use desensitize::keys::PassphraseProvider;
+    /// use desensitize::{Error, Keyring, KeyringFileError};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("dz-load-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("keys.dzk");
+    /// let provider = PassphraseProvider::with_params("correct horse battery staple", 1024, 1, 1)?;
+    /// Keyring::generate()?.save(&path, &provider)?;
+    ///
+    /// let keyring = Keyring::load(&path, &provider)?;
+    /// assert_eq!(keyring.keys().len(), 1);
+    ///
+    /// let wrong = PassphraseProvider::with_params("Tr0ub4dor&3", 1024, 1, 1)?;
+    /// let err = Keyring::load(&path, &wrong).unwrap_err();
+    /// assert_eq!(err, Error::KeyringFile(KeyringFileError::WrongPassphrase));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
     pub fn load(path: &Path, provider: &dyn KeyProvider) -> Result<Keyring> {
         Keyring::from_protected_bytes(&read_keyring_file(path)?, provider)
     }
