@@ -31,6 +31,8 @@
 //!
 //! Where to go next:
 //!
+//! - [`guide`]: a tutorial and a cookbook (services, files, Spark,
+//!   PostgreSQL, keyring files); start there.
 //! - [`kind`]: every kind, its validation and canonical form; [`mask`]: masking rules.
 //! - [`seal`] and [`keys`]: envelopes bound to their place, keyrings, rotation,
 //!   per-subject keys; [`audit`]: every open is recorded, or returns nothing.
@@ -56,6 +58,7 @@ mod digits;
 mod error;
 pub mod fake;
 pub mod generalize;
+pub mod guide;
 pub mod keys;
 pub mod kind;
 pub mod mask;
