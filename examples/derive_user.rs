@@ -4,7 +4,7 @@
 //!
 //!     cargo run --example derive_user
 //!
-//! `tests/derive_example.rs` runs these functions and checks every step.
+//! `tests/records/derive_example.rs` runs these functions and checks every step.
 
 use desensitize::keys::{InMemorySubjectStore, SubjectKeyStore};
 use desensitize::protect::RecordError;

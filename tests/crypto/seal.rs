@@ -1,7 +1,7 @@
 //! Sealing: round trips, tampering, context binding, rotation, crypto-shredding,
 //! protected keyring files and concurrency.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

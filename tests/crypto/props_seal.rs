@@ -2,7 +2,7 @@
 //! stored forms, bound to their row; envelope and keyring-file decoders are
 //! total and refuse damaged input.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

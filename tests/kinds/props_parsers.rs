@@ -1,7 +1,7 @@
 //! Property tests of the parsers: total (never panic) on any input, clean
 //! errors, and canonical forms that are fixed points.
 
-mod common;
+use crate::common;
 
 use base64ct::{Base64, Encoding};
 use common::prop_checks::{Canon, TestResult, check_debug, check_invalid, config, keyring};

@@ -2,7 +2,7 @@
 //! through `Debug`, `Display`, masks or errors; corrupted values give clean
 //! errors; decorated spellings normalize to the canonical form.
 
-mod common;
+use crate::common;
 
 use std::net::Ipv6Addr;
 

@@ -4,9 +4,9 @@
 //! analytics views against the per-value API, the redacting `Debug`, and
 //! `User::policy()` applied by the library's `Plan`.
 
-mod common;
+use crate::common;
 #[allow(dead_code)]
-#[path = "../examples/derive_user.rs"]
+#[path = "../../examples/derive_user.rs"]
 mod derive_user;
 
 use std::sync::Arc;

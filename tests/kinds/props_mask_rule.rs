@@ -1,6 +1,6 @@
 //! Property tests of `mask::Rule`: it keeps the shape of its input.
 
-mod common;
+use crate::common;
 
 use common::prop_checks::{TestResult, config};
 use desensitize::Error;

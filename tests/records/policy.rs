@@ -188,7 +188,7 @@ fn toml_and_json_give_the_same_policy() {
     assert_eq!(t, j);
     // And the serde form reads back.
     assert_eq!(Policy::from_json(&serde_json::to_string(&t).unwrap()).unwrap(), t);
-    let example = Policy::from_toml(include_str!("../examples/policy.toml")).unwrap();
+    let example = Policy::from_toml(include_str!("../../examples/policy.toml")).unwrap();
     assert!(example.check().unwrap().needs_keys());
 }
 

@@ -3,7 +3,7 @@
 //! reference model of SPEC.md §3.8 says so, and open only when unchanged;
 //! damaged keyring files with a correct checksum fail with the exact error.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

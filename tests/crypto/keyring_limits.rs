@@ -1,7 +1,7 @@
 //! Bounded work for hostile keyring files and PHC strings, the parameters a
 //! file keeps, and valid pins (issue 8, defects 5, 6, 9 and SPEC §6.2).
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! fail-closed cases. The expectations are the specification; they are not
 //! adjusted to whatever the library happens to print.
 
-mod common;
+use crate::common;
 
 use std::str::FromStr;
 

@@ -1,0 +1,11 @@
+//! Whole records: policies (parsing, errors, plans) and `#[derive(Protect)]`
+//! (its run-time behavior and its compile errors). One test binary for the
+//! area (each binary links the whole crate): `cargo test --test records`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod derive_example;
+mod derive_ui;
+mod policy;
+mod policy_errors;
