@@ -1,6 +1,7 @@
 //! Shared fixtures: sample values of every kind, and small helpers.
 #![allow(dead_code)]
 
+pub mod example;
 pub mod prop_checks;
 pub mod strategies;
 

@@ -6,6 +6,7 @@
 mod common;
 
 mod derive_example;
+mod derive_fixture;
 mod derive_ui;
 mod policy;
 mod policy_errors;
