@@ -1,6 +1,6 @@
 //! `desensitize::policy` on crafted records: minors, consent, k-anonymity,
 //! column-major batches, threads. (The golden comparison of the same policy
-//! through `Plan` and through `desensitize run` is in cli/tests/golden.rs.)
+//! through `Plan` and through `desensitize run` is in cli/tests/run/golden.rs.)
 #![cfg(feature = "toml")]
 
 use std::sync::Arc;

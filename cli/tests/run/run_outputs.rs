@@ -1,7 +1,7 @@
 //! `desensitize run` outputs: row order across threads, atomic writes that
 //! never replace the input, and file modes.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

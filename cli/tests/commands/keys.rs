@@ -1,7 +1,7 @@
 //! `desensitize keygen` and `keys`: creating, listing, rotating, pinning and
 //! destroying keys, passphrases and the files they live in.
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 

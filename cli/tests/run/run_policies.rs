@@ -1,7 +1,7 @@
 //! `desensitize run` policies: unnamed columns, checks up front, the example
 //! policy, k-anonymity, minors and consent.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! `desensitize fake`: deterministic, valid synthetic records.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! thread count and block size, and malformed CSV quoting refused as a row
 //! error that names the row and the column, never the value.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! Seal contexts on the command line (issue 9): any fields in any order, the
 //! empty context, and row ids bound from a column of CSV and JSON Lines records.
 
-mod common;
+use crate::common;
 
 use common::{Env, PHONE, json_lines, lines, text};
 

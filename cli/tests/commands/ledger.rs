@@ -1,7 +1,7 @@
 //! The seal ledger (issue 8): seals counted per key, also by concurrent
 //! commands, advisory, reset by keygen, never a symlink.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Stdio;

@@ -1,7 +1,7 @@
 //! The audit log of `open` (issue 8): no plaintext without a written event,
 //! a private file that is never a symlink, refusals audited before the error.
 
-mod common;
+use crate::common;
 
 use common::{Env, json_lines, lines, text};
 

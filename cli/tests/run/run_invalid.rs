@@ -1,7 +1,7 @@
 //! `desensitize run` on invalid values: the run stops naming row and column,
 //! or marks them and reports them in the rejects file.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

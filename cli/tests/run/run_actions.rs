@@ -1,7 +1,7 @@
 //! `desensitize run` end to end: every action on one file, CSV and JSON Lines,
 //! each output cell checked against the library.
 
-mod common;
+use crate::common;
 
 use common::data::{bank_card, csv_rows, id_number};
 use common::run_dir::{Dir, ok, stderr};

@@ -1,7 +1,7 @@
 //! The one-value-per-line commands: `inspect`, `mask`, `seal`, `open` and
 //! `pseudonym`.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::process::Stdio;

@@ -1,7 +1,7 @@
 //! `desensitize run` hardening (security review): error messages, output
 //! paths, k-anonymity classes and minors' rows that fail closed.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

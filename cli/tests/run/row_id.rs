@@ -3,7 +3,7 @@
 //! `open --row-id-column user_id --value-column ...`, for CSV and JSON Lines,
 //! and `seal` with the same flags gives what `run`'s output opens like.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

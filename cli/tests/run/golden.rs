@@ -7,10 +7,10 @@
 //! comparison. Refactorings of `run` must keep these bytes.
 //!
 //! To regenerate the expected files after an intended change of output:
-//! `DESENSITIZE_BLESS=1 cargo test -p desensitize-cli --test golden`, and
+//! `DESENSITIZE_BLESS=1 cargo test -p desensitize-cli --test run golden`, and
 //! review the diff.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

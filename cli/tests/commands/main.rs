@@ -1,0 +1,16 @@
+//! The other subcommands: one value per line (`mask`, `seal`, `open`,
+//! `pseudonym`, `inspect`) and their contexts, `keys`, `fake`, the seal
+//! ledger, the audit log and the seal vectors. One test binary for them:
+//! `cargo test -p desensitize-cli --test commands`. `db rotate` (feature
+//! `postgres`, a server) keeps its own binary, `db_rotate`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod audit;
+mod contexts;
+mod fake;
+mod keys;
+mod ledger;
+mod seal_vectors;
+mod single_values;
