@@ -85,6 +85,8 @@ FEATURES="sqlx,diesel-libpq,tracing"
 cargo test -p desensitize --features "$FEATURES" \
     --test postgres_store --test postgres_columns --test postgres_diesel --test tracing_logs \
     --test sqlite_sqlx
+# The guide's sqlx recipe compiles only with the feature (no_run: no server needed).
+cargo test -p desensitize --features "$FEATURES" --doc -- guide::cookbook::postgres
 cargo test -p desensitize-cli --features postgres --test db_rotate
 
 if [ "${BENCH:-0}" = 1 ]; then
