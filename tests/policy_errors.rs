@@ -375,6 +375,16 @@ fn consent_flags_fail_with_their_own_cause() {
     assert_eq!(plan.describe(&e), "row 3, column ok: consent flag is not true/false, 1/0 or yes/no");
 }
 
+/// An unknown kind name is its own cause, listing the kinds.
+#[test]
+fn unknown_kind_names_the_kinds() {
+    let e = "shoe_size".parse::<Kind>().unwrap_err();
+    assert_eq!(e, Error::UnknownKind);
+    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(e.to_string(), format!("unknown kind; expected one of: {}", names.join(", ")));
+    assert!(e.to_string().contains("cn.id_number, cn.mobile_phone"), "{e}");
+}
+
 /// Fixed texts of the typed causes become their variant; their messages are unchanged.
 #[test]
 fn reasons_from_text_are_typed() {
