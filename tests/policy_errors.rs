@@ -37,7 +37,10 @@ fn syntax_errors() {
 fn toml_syntax_errors_give_line_and_column() {
     let e = toml("table = \"users\"\n[columns.phone]\naction = \"mask\n");
     assert_eq!(e, PolicyError::Syntax("line 3, column 15: invalid basic string, expected `\"`".into()));
-    assert_eq!(toml("table = ").to_string(), "line 1, column 9: string values must be quoted, expected literal string");
+    assert_eq!(
+        toml("table = ").to_string(),
+        "line 1, column 9: string values must be quoted, expected literal string"
+    );
     // Columns count characters, not bytes.
     let e = toml("[columns.\"电话\"]\naction = \"keep\"\nkind = = 1");
     assert!(e.to_string().starts_with("line 3, column 8: "), "{e}");
@@ -49,13 +52,16 @@ fn toml_syntax_errors_give_line_and_column() {
 /// A JSON syntax error: the same form, serde_json's own position suffix gone.
 #[test]
 fn json_syntax_errors_give_line_and_column() {
-    let e = Policy::from_json("{\n  \"table\": \"users\",\n  \"columns\": {\"a\": {\"action\": \"keep\"},}\n}").unwrap_err();
+    let e =
+        Policy::from_json("{\n  \"table\": \"users\",\n  \"columns\": {\"a\": {\"action\": \"keep\"},}\n}")
+            .unwrap_err();
     assert_eq!(e, PolicyError::Syntax("line 3, column 39: trailing comma".into()));
     let e = Policy::from_json("{\"table\": }").unwrap_err();
     assert_eq!(e.to_string(), "line 1, column 11: expected value");
     let e = Policy::from_json("{\"columns\": {\"名\": {\"action\": 5}}}").unwrap_err();
     assert_eq!(e.to_string(), "line 1, column 30: invalid type: integer, expected a string");
-    let e = Policy::from_json("{\"columns\": {\"a\": {\"action\": \"keep\", \"bits\": \"13800138000\"}}}").unwrap_err();
+    let e = Policy::from_json("{\"columns\": {\"a\": {\"action\": \"keep\", \"bits\": \"13800138000\"}}}")
+        .unwrap_err();
     assert_eq!(e.to_string(), "line 1, column 58: invalid type: string, expected i64");
     assert!(!format!("{e:?}").contains("13800138000"));
 }
