@@ -64,6 +64,11 @@ fn json_syntax_errors_give_line_and_column() {
         .unwrap_err();
     assert_eq!(e.to_string(), "line 1, column 58: invalid type: string, expected i64");
     assert!(!format!("{e:?}").contains("13800138000"));
+    // Placed only when reading the text again finds the same error (here it
+    // would stop at the duplicate key, which the policy's reading accepts).
+    let e = Policy::from_json("{\"table\": \"a\", \"table\": \"b\", \"columns\": {\"a\": {\"action\": 5}}}")
+        .unwrap_err();
+    assert_eq!(e.to_string(), "invalid type: integer, expected a string");
 }
 
 #[test]

@@ -235,8 +235,17 @@ impl Policy {
                 unknown_keys(k.keys(), KANON_KEYS, "[k_anonymity]")?;
             }
         }
-        serde_json::from_value(value)
-            .map_err(|e| locate().unwrap_or_else(|| PolicyError::Syntax(without_value(&e.to_string()))))
+        serde_json::from_value(value).map_err(|e| {
+            let message = without_value(&e.to_string());
+            // The placed error, when it is this one (reading the text as a
+            // `Policy` may stop earlier, at a duplicate JSON key, say).
+            match locate() {
+                Some(PolicyError::Syntax(placed)) if placed.ends_with(&format!(": {message}")) => {
+                    PolicyError::Syntax(placed)
+                }
+                _ => PolicyError::Syntax(message),
+            }
+        })
     }
 }
 
