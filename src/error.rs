@@ -120,6 +120,14 @@ pub enum Error {
     /// An I/O error (only its kind is kept: paths and contents never are).
     #[error("I/O error: {0}")]
     Io(std::io::ErrorKind),
+    /// A kind name that is none of [`Kind::ALL`] (`cn.id_number`, `id_number`, `id-number`, ...).
+    #[error("unknown kind; expected one of: {}", kind_names())]
+    UnknownKind,
+}
+
+/// Every kind's identifier, for [`Error::UnknownKind`].
+fn kind_names() -> String {
+    Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
 }
 
 /// Why a protected keyring file could not be read. Each is distinct so that

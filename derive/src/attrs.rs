@@ -179,24 +179,7 @@ fn parse_field(f: &syn::Field, ident: &Ident) -> Result<Role> {
                 "seal" => p.seal = Some(span),
                 "subject" => p.subject = Some(meta.value()?.parse()?),
                 "pseudonym" => p.pseudonym = Some(meta.value()?.parse()?),
-                "mask" => {
-                    let level = if meta.input.peek(syn::Token![=]) {
-                        let lit: LitStr = meta.value()?.parse()?;
-                        if !["strict", "standard", "relaxed"].contains(&lit.value().as_str()) {
-                            return Err(Error::new(
-                                lit.span(),
-                                format!(
-                                    "unknown mask level {:?}: expected strict, standard or relaxed",
-                                    lit.value()
-                                ),
-                            ));
-                        }
-                        lit.value()
-                    } else {
-                        "standard".to_owned()
-                    };
-                    p.mask = Some((level, span));
-                }
+                "mask" => p.mask = Some((parse_mask_level(&meta)?, span)),
                 "blind_index" => p.index = Some(parse_index(&meta, span)?),
                 "generalize" => parse_facts(&meta, &mut p)?,
                 _ => unreachable!("checked against FIELD_KEYS"),
@@ -230,6 +213,21 @@ fn parse_field(f: &syn::Field, ident: &Ident) -> Result<Role> {
             Ok(Role::Protected(Box::new(p)))
         }
     }
+}
+
+/// `mask` (the standard level) or `mask = "strict" | "standard" | "relaxed"`.
+fn parse_mask_level(meta: &syn::meta::ParseNestedMeta<'_>) -> Result<String> {
+    if !meta.input.peek(syn::Token![=]) {
+        return Ok("standard".to_owned());
+    }
+    let lit: LitStr = meta.value()?.parse()?;
+    if !["strict", "standard", "relaxed"].contains(&lit.value().as_str()) {
+        return Err(Error::new(
+            lit.span(),
+            format!("unknown mask level {:?}: expected strict, standard or relaxed", lit.value()),
+        ));
+    }
+    Ok(lit.value())
 }
 
 fn parse_index(meta: &syn::meta::ParseNestedMeta<'_>, span: Span) -> Result<Index> {

@@ -176,7 +176,7 @@ fn run_plan(plan: &Plan, values: &ArrayRef, row_ids: Option<&ArrayRef>) -> Resul
             .iter()
             .enumerate()
             .filter(|&(i, v)| v.trim().is_empty() && !is_null(i))
-            .map(|(i, _)| (i, Reason::Borrowed("empty value"))),
+            .map(|(i, _)| (i, Reason::EmptyValue)),
     );
     bad.sort_by_key(|(i, _)| *i);
     let n = column.len();
@@ -194,7 +194,7 @@ fn run_plan(plan: &Plan, values: &ArrayRef, row_ids: Option<&ArrayRef>) -> Resul
             match next.next_if(|(r, _)| *r == i) {
                 Some((_, why)) => {
                     valid.set_bit(i, false);
-                    reasons.push(why.as_bytes())?;
+                    reasons.push(why.to_string().as_bytes())?;
                 }
                 None => reasons.push_null(),
             }

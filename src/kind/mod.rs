@@ -237,7 +237,7 @@ impl core::str::FromStr for Kind {
         Kind::ALL
             .into_iter()
             .find(|k| k.as_str() == s || k.as_str().strip_prefix("cn.") == Some(s.as_str()))
-            .ok_or(Error::InvalidRule("unknown kind"))
+            .ok_or(Error::UnknownKind)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::column::RowId;
+use super::column::{Column, RowId};
 use super::plan::{Plan, PlanColumn};
 use super::schema::{Minors, OnInvalid};
 use super::{Reason, RowError};
@@ -242,6 +242,31 @@ impl Report {
     }
 }
 
+/// What the record-wide rules decided for the row being filled.
+struct RowState<'a> {
+    row: u64,
+    /// The k-anonymity counting pass: only quasi-identifiers are written, nothing is counted.
+    counting: bool,
+    /// A minor's row under `minors = "strict"`.
+    strict: bool,
+    row_id: RowId<'a>,
+}
+
+/// One typed input column of the row being filled.
+struct TypedCell<'a> {
+    col: &'a dyn Column,
+    input: usize,
+    outputs: usize,
+    /// Whether its main value is written (else only the facts the counting pass needs).
+    main: bool,
+}
+
+fn push_n(cells: &mut Cells, cell: &[u8], n: usize) {
+    for _ in 0..n {
+        cells.push(cell);
+    }
+}
+
 /// A consent flag: `true/false`, `1/0`, `yes/no`, any case.
 #[inline]
 fn consent(text: Option<&str>) -> Option<bool> {
@@ -279,11 +304,7 @@ impl Plan {
         }
         if self.rules.k_anonymity.is_some() {
             let Some(s) = self.suppression.get() else {
-                return Err(RowError {
-                    row,
-                    column: None,
-                    reason: "k-anonymity: the counting pass was not finished".into(),
-                });
+                return Err(RowError { row, column: None, reason: Reason::CountingUnfinished });
             };
             let qi: Vec<std::borrow::Cow<'_, str>> =
                 self.quasi_identifiers.iter().map(|&q| super::kanon::class_value(out.get(q))).collect();
@@ -334,21 +355,11 @@ impl Plan {
     ) -> Result<Option<Withheld>, RowError> {
         cells.clear();
         if fields.len() != self.columns.len() {
-            let reason = format!("{} fields, the header has {}", fields.len(), self.columns.len());
-            return Err(RowError { row, column: None, reason: reason.into() });
+            let reason = Reason::FieldCount { fields: fields.len(), header: self.columns.len() };
+            return Err(RowError { row, column: None, reason });
         }
         // Record-wide rules first: minors, then consent.
-        let today = self.rules.today;
-        // Fail closed (`id_columns` is empty under `minors = "same"`): a
-        // non-empty ID number that does not parse may be a child's, so its
-        // row is a minor's (withheld under `suppress`, strict under `strict`).
-        let minor = self.id_columns.iter().any(|&i| {
-            !fields.field(i).is_empty()
-                && fields.text(i).is_none_or(|t| match IdNumber::parse_on(t, today) {
-                    Ok(id) => id.is_under_14_on(today),
-                    Err(_) => true,
-                })
-        });
+        let minor = self.is_minor(fields);
         if minor && !counting {
             report.summary.minors += 1;
         }
@@ -358,104 +369,146 @@ impl Plan {
             }
             return Ok(Some(Withheld::Minor));
         }
-        let strict = minor && self.rules.minors == Minors::Strict;
-        let consented = match self.consent {
-            None => true,
-            Some(c) => match consent(fields.text(c)) {
-                Some(yes) => yes,
-                None => {
-                    // Fail closed: an unreadable flag is no consent.
-                    if self.rules.on_invalid == OnInvalid::Error {
-                        return Err(RowError {
-                            row,
-                            column: Some(c),
-                            reason: "consent flag is not true/false, 1/0 or yes/no".into(),
-                        });
-                    }
-                    if !counting {
-                        report.summary.invalid += 1;
-                        bump(&mut report.summary.invalid_by_column, c);
-                        report.rejects.push(RowError {
-                            row,
-                            column: Some(c),
-                            reason: "consent flag is not true/false, 1/0 or yes/no".into(),
-                        });
-                    }
-                    false
-                }
-            },
-        };
+        let consented = self.consented(row, fields, counting, report)?;
         if !consented && !counting {
             report.summary.consent_withheld += 1;
         }
-        let withheld_cell: &[u8] = if self.rules.on_invalid == OnInvalid::Mark { &self.marker } else { b"" };
-        let row_id = match self.row_id {
-            None => RowId::None,
-            Some(i) => match fields.text(i) {
-                Some(s) => RowId::Id(s),
-                None => RowId::Bad,
+        let at = RowState {
+            row,
+            counting,
+            strict: minor && self.rules.minors == Minors::Strict,
+            row_id: match self.row_id {
+                None => RowId::None,
+                Some(i) => match fields.text(i) {
+                    Some(s) => RowId::Id(s),
+                    None => RowId::Bad,
+                },
             },
         };
         for (i, col) in self.columns.iter().enumerate() {
             match col {
                 PlanColumn::Skip | PlanColumn::Plain { keep: false, .. } => {}
                 PlanColumn::Pass { qi } | PlanColumn::Plain { keep: true, qi } => {
-                    if counting && !qi {
-                        cells.push(b"");
-                        continue;
-                    }
-                    if self.text_output && fields.text(i).is_none() {
-                        let e = RowError { row, column: Some(i), reason: "not valid UTF-8".into() };
-                        self.bad(e, 1, cells, report, counting)?;
-                        continue;
-                    }
-                    cells.push(fields.field(i));
-                    if !counting {
-                        bump(&mut report.summary.done, i);
-                    }
+                    self.fill_kept(&at, i, *qi, fields, cells, report)?
                 }
                 PlanColumn::Typed { col, outputs, qi_main, qi_any, sensitive } => {
                     let (main, any) = if counting { (*qi_main, *qi_any) } else { (true, true) };
                     if !any {
-                        for _ in 0..*outputs {
-                            cells.push(b"");
-                        }
-                        continue;
-                    }
-                    if *sensitive && !consented {
-                        for _ in 0..*outputs {
-                            cells.push(withheld_cell);
-                        }
-                        continue;
-                    }
-                    let start = cells.len();
-                    let result = match fields.text(i) {
-                        None => Err(Reason::Borrowed("not valid UTF-8")),
-                        Some(text) if text.trim().is_empty() => {
-                            // An empty value stays empty, and so do its facts.
-                            for _ in 0..*outputs {
-                                cells.push(b"");
-                            }
-                            continue;
-                        }
-                        Some(text) => col.process(text, row_id, main, strict, cells),
-                    };
-                    match result {
-                        Ok(()) => {
-                            if !counting {
-                                bump(&mut report.summary.done, i);
-                            }
-                        }
-                        Err(why) => {
-                            cells.truncate(start);
-                            let e = RowError { row, column: Some(i), reason: why };
-                            self.bad(e, *outputs, cells, report, counting)?;
-                        }
+                        push_n(cells, b"", *outputs);
+                    } else if *sensitive && !consented {
+                        let withheld: &[u8] = if self.marks_invalid() { &self.marker } else { b"" };
+                        push_n(cells, withheld, *outputs);
+                    } else {
+                        let typed = TypedCell { col: col.as_ref(), input: i, outputs: *outputs, main };
+                        self.fill_typed(&at, &typed, fields, cells, report)?;
                     }
                 }
             }
         }
         Ok(None)
+    }
+
+    /// Fail closed (`id_columns` is empty under `minors = "same"`): a
+    /// non-empty ID number that does not parse may be a child's, so its
+    /// row is a minor's (withheld under `suppress`, strict under `strict`).
+    fn is_minor<R: Fields + ?Sized>(&self, fields: &R) -> bool {
+        let today = self.rules.today;
+        self.id_columns.iter().any(|&i| {
+            !fields.field(i).is_empty()
+                && fields.text(i).is_none_or(|t| match IdNumber::parse_on(t, today) {
+                    Ok(id) => id.is_under_14_on(today),
+                    Err(_) => true,
+                })
+        })
+    }
+
+    /// The row's consent flag (true without a `consent_column`). Fail
+    /// closed: an unreadable flag is no consent (and a row error, or a
+    /// reject under `on_invalid = "mark"`).
+    fn consented<R: Fields + ?Sized>(
+        &self,
+        row: u64,
+        fields: &R,
+        counting: bool,
+        report: &mut Report,
+    ) -> Result<bool, RowError> {
+        let Some(c) = self.consent else {
+            return Ok(true);
+        };
+        if let Some(yes) = consent(fields.text(c)) {
+            return Ok(yes);
+        }
+        let e = RowError { row, column: Some(c), reason: Reason::ConsentFlag };
+        if self.rules.on_invalid == OnInvalid::Error {
+            return Err(e);
+        }
+        if !counting {
+            report.summary.invalid += 1;
+            bump(&mut report.summary.invalid_by_column, c);
+            report.rejects.push(e);
+        }
+        Ok(false)
+    }
+
+    /// An input column copied as it is (unnamed and kept, or named without a kind).
+    fn fill_kept<R: Fields + ?Sized>(
+        &self,
+        at: &RowState<'_>,
+        i: usize,
+        qi: bool,
+        fields: &R,
+        cells: &mut Cells,
+        report: &mut Report,
+    ) -> Result<(), RowError> {
+        if at.counting && !qi {
+            cells.push(b"");
+            return Ok(());
+        }
+        if self.text_output && fields.text(i).is_none() {
+            let e = RowError { row: at.row, column: Some(i), reason: Reason::NotUtf8 };
+            return self.bad(e, 1, cells, report, at.counting);
+        }
+        cells.push(fields.field(i));
+        if !at.counting {
+            bump(&mut report.summary.done, i);
+        }
+        Ok(())
+    }
+
+    /// An input column with a kind: parsed and processed by its column, or
+    /// refused (the row fails, or its cells are marked).
+    fn fill_typed<R: Fields + ?Sized>(
+        &self,
+        at: &RowState<'_>,
+        typed: &TypedCell<'_>,
+        fields: &R,
+        cells: &mut Cells,
+        report: &mut Report,
+    ) -> Result<(), RowError> {
+        let i = typed.input;
+        let start = cells.len();
+        let result = match fields.text(i) {
+            None => Err(Reason::NotUtf8),
+            Some(text) if text.trim().is_empty() => {
+                // An empty value stays empty, and so do its facts.
+                push_n(cells, b"", typed.outputs);
+                return Ok(());
+            }
+            Some(text) => typed.col.process(text, at.row_id, typed.main, at.strict, cells),
+        };
+        match result {
+            Ok(()) => {
+                if !at.counting {
+                    bump(&mut report.summary.done, i);
+                }
+                Ok(())
+            }
+            Err(why) => {
+                cells.truncate(start);
+                let e = RowError { row: at.row, column: Some(i), reason: why };
+                self.bad(e, typed.outputs, cells, report, at.counting)
+            }
+        }
     }
 
     /// "row R, column NAME: reason" for a row error of this plan.

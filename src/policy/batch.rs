@@ -1,8 +1,8 @@
 //! Column-major batches: the shape of Arrow record batches.
 
-use super::RowError;
 use super::apply::{Cells, Fields, Report, Verdict};
 use super::plan::Plan;
+use super::{Reason, RowError};
 
 /// The output of [`Plan::apply_columns`]: one [`Cells`] per output column
 /// (Arrow's values + offsets layout), for the rows written.
@@ -84,12 +84,7 @@ impl Plan {
             return Err(RowError {
                 row: first_row,
                 column: None,
-                reason: format!(
-                    "the batch has {} columns of unequal or wrong lengths; the header has {}",
-                    columns.len(),
-                    self.in_names.len()
-                )
-                .into(),
+                reason: Reason::BatchShape { columns: columns.len(), header: self.in_names.len() },
             });
         }
         out.columns.resize_with(self.out_names.len(), Cells::new);

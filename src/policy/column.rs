@@ -18,7 +18,7 @@ use crate::{
 };
 
 pub(super) fn reason(e: crate::Error) -> Reason {
-    Reason::Owned(e.to_string())
+    Reason::from(e)
 }
 
 /// The row id of the current row: not configured, not UTF-8, or the text.

@@ -5,6 +5,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::{Invalid, Kind};
+
 /// A policy that cannot be read, checked, or compiled against a header.
 ///
 /// Its own type rather than a variant of [`crate::Error`]: it carries the
@@ -123,9 +125,156 @@ impl std::error::Error for PolicyError {
     }
 }
 
-/// Why a cell or a row was refused: static text or a library error's
-/// message, never the value.
-pub type Reason = Cow<'static, str>;
+/// Why a cell or a row was refused: a typed cause, never the value.
+///
+/// Its text is the message `desensitize run` prints and writes to its
+/// rejects file; match on the variant to tell causes apart:
+///
+/// ```
+/// use desensitize::policy::{Plan, Policy, Reason};
+/// use desensitize::{Invalid, Kind};
+/// # use desensitize::policy::{Cells, Report};
+///
+/// let policy = Policy::from_json(r#"{"columns": {"id": {"kind": "id_number", "action": "mask"}}}"#)?;
+/// let plan = Plan::from_policy(&policy, &["id"], None)?;
+/// let (mut cells, mut report) = (Cells::new(), Report::default());
+/// let err = plan.apply(1, &["110105194912310021"][..], &mut cells, &mut report).unwrap_err();
+/// assert_eq!(err.reason, Reason::Invalid { kind: Kind::IdNumber, reason: Invalid::CheckDigit });
+/// assert_eq!(err.to_string(), "row 1, column #0: invalid cn.id_number: check digit mismatch");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The value is not valid for its kind.
+    Invalid {
+        /// The kind the column's values are parsed as.
+        kind: Kind,
+        /// What was wrong with the value.
+        reason: Invalid,
+    },
+    /// The library refused to process a valid value: a key, sealing, FPE or
+    /// generalization error (value-free, like every [`crate::Error`]).
+    Error(crate::Error),
+    /// The field is not valid UTF-8.
+    NotUtf8,
+    /// The row id (the `row_id` column) is empty, so the value cannot be sealed for its row.
+    EmptyRowId,
+    /// The row id is not valid UTF-8, so the value cannot be sealed for its row.
+    RowIdNotUtf8,
+    /// The `consent_column` flag is not `true/false`, `1/0` or `yes/no`.
+    ConsentFlag,
+    /// The record has another number of fields than the header.
+    FieldCount {
+        /// Fields in the record.
+        fields: usize,
+        /// Columns in the header.
+        header: usize,
+    },
+    /// The columns of a batch are not one per header column, all of one length.
+    BatchShape {
+        /// Columns in the batch.
+        columns: usize,
+        /// Columns in the header.
+        header: usize,
+    },
+    /// `apply` under k-anonymity before [`Plan::finish_counting`](super::Plan::finish_counting).
+    CountingUnfinished,
+    /// An empty value where a value is required (a one-column function).
+    EmptyValue,
+    /// Another cause, as fixed text (never a value).
+    Other(&'static str),
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Invalid { kind, reason } => write!(f, "invalid {kind}: {reason}"),
+            Reason::Error(e) => e.fmt(f),
+            Reason::NotUtf8 => f.write_str(NOT_UTF8),
+            Reason::EmptyRowId => f.write_str(EMPTY_ROW_ID),
+            Reason::RowIdNotUtf8 => f.write_str(ROW_ID_NOT_UTF8),
+            Reason::ConsentFlag => f.write_str(CONSENT_FLAG),
+            Reason::FieldCount { fields, header } => write!(f, "{fields} fields, the header has {header}"),
+            Reason::BatchShape { columns, header } => {
+                write!(
+                    f,
+                    "the batch has {columns} columns of unequal or wrong lengths; the header has {header}"
+                )
+            }
+            Reason::CountingUnfinished => f.write_str("k-anonymity: the counting pass was not finished"),
+            Reason::EmptyValue => f.write_str(EMPTY_VALUE),
+            Reason::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Reason {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Reason::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+const NOT_UTF8: &str = "not valid UTF-8";
+const EMPTY_ROW_ID: &str = "the row id is empty";
+const ROW_ID_NOT_UTF8: &str = "the row id is not valid UTF-8";
+const CONSENT_FLAG: &str = "consent flag is not true/false, 1/0 or yes/no";
+const EMPTY_VALUE: &str = "empty value";
+
+/// A library error: an invalid value becomes [`Reason::Invalid`], anything
+/// else [`Reason::Error`].
+impl From<crate::Error> for Reason {
+    fn from(e: crate::Error) -> Reason {
+        match e {
+            crate::Error::Invalid { kind, reason } => Reason::Invalid { kind, reason },
+            e => Reason::Error(e),
+        }
+    }
+}
+
+/// Fixed text: the texts of the typed causes become their variant (so a
+/// processor that writes `"the row id is empty".into()` still yields
+/// [`Reason::EmptyRowId`]); any other text is [`Reason::Other`].
+impl From<&'static str> for Reason {
+    fn from(m: &'static str) -> Reason {
+        match m {
+            NOT_UTF8 => Reason::NotUtf8,
+            EMPTY_ROW_ID => Reason::EmptyRowId,
+            ROW_ID_NOT_UTF8 => Reason::RowIdNotUtf8,
+            CONSENT_FLAG => Reason::ConsentFlag,
+            EMPTY_VALUE => Reason::EmptyValue,
+            m => Reason::Other(m),
+        }
+    }
+}
+
+/// The message, for callers that keep reasons as text (static causes are not copied).
+impl From<Reason> for Cow<'static, str> {
+    fn from(r: Reason) -> Cow<'static, str> {
+        match r.static_text() {
+            Some(m) => Cow::Borrowed(m),
+            None => Cow::Owned(r.to_string()),
+        }
+    }
+}
+
+impl Reason {
+    /// The message of a cause without parameters.
+    fn static_text(&self) -> Option<&'static str> {
+        Some(match self {
+            Reason::NotUtf8 => NOT_UTF8,
+            Reason::EmptyRowId => EMPTY_ROW_ID,
+            Reason::RowIdNotUtf8 => ROW_ID_NOT_UTF8,
+            Reason::ConsentFlag => CONSENT_FLAG,
+            Reason::EmptyValue => EMPTY_VALUE,
+            Reason::Other(m) => m,
+            _ => return None,
+        })
+    }
+}
 
 /// A row that could not be processed, or a cell marked invalid: where, and
 /// why. It never holds the value.
@@ -148,4 +297,11 @@ impl fmt::Display for RowError {
     }
 }
 
-impl std::error::Error for RowError {}
+impl std::error::Error for RowError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.reason {
+            Reason::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+}

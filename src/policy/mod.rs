@@ -79,6 +79,7 @@
 mod apply;
 mod batch;
 mod column;
+mod column_rule;
 mod error;
 mod kanon;
 mod plan;

@@ -82,6 +82,17 @@ pub struct Plan {
     pub(super) suppression: OnceLock<Suppression>,
 }
 
+impl PlanColumn {
+    /// Output cells it writes per row.
+    fn outputs(&self) -> usize {
+        match self {
+            PlanColumn::Skip | PlanColumn::Plain { keep: false, .. } => 0,
+            PlanColumn::Pass { .. } | PlanColumn::Plain { keep: true, .. } => 1,
+            PlanColumn::Typed { outputs, .. } => *outputs,
+        }
+    }
+}
+
 impl std::fmt::Debug for Plan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Plan").field("inputs", &self.in_names).field("outputs", &self.out_names).finish()
@@ -97,12 +108,7 @@ impl Plan {
         keyring: Option<Arc<Keyring>>,
     ) -> Result<Plan, PolicyError> {
         let header: Vec<String> = header.iter().map(|h| h.as_ref().to_owned()).collect();
-        let mut index: HashMap<String, usize> = HashMap::with_capacity(header.len());
-        for (i, h) in header.iter().enumerate() {
-            if index.insert(h.clone(), i).is_some() {
-                return Err(PolicyError::DuplicateHeader(h.clone()));
-            }
-        }
+        let index = header_index(&header)?;
         let missing: Vec<String> =
             rules.columns.iter().filter(|c| !index.contains_key(&c.name)).map(|c| c.name.clone()).collect();
         if !missing.is_empty() {
@@ -115,99 +121,18 @@ impl Plan {
         if rules.unnamed == Unnamed::Refuse && !unnamed.is_empty() {
             return Err(PolicyError::Unnamed(unnamed));
         }
-        let named = |key: &'static str, name: &Option<String>| -> Result<Option<usize>, PolicyError> {
-            match name {
-                None => Ok(None),
-                Some(c) => index
-                    .get(c)
-                    .map(|&i| Some(i))
-                    .ok_or_else(|| PolicyError::SettingNotInHeader { key, column: c.clone() }),
-            }
-        };
-        let row_id = named("row_id", &rules.row_id)?;
-        let consent = named("consent_column", &rules.consent_column)?;
-
-        // Output names, in header order: main value, then derived columns.
-        let mut out_names: Vec<String> = Vec::new();
-        let mut seen: HashMap<String, ()> = HashMap::new();
-        let mut add = |name: &str, out_names: &mut Vec<String>| -> Result<(), PolicyError> {
-            if seen.insert(name.to_owned(), ()).is_some() {
-                return Err(PolicyError::DuplicateOutput(name.to_owned()));
-            }
-            out_names.push(name.to_owned());
-            Ok(())
-        };
-        // Per input column: Some(policy column) / None (unnamed).
-        let mut in_policy = Vec::with_capacity(header.len());
-        for h in &header {
-            match by_name.get(h.as_str()) {
-                Some(&p) => {
-                    let c = &rules.columns[p];
-                    if c.writes_main() {
-                        add(&c.name, &mut out_names)?;
-                    }
-                    for (_, d) in &c.derived {
-                        add(d, &mut out_names)?;
-                    }
-                    in_policy.push(Some(p));
-                }
-                None => {
-                    if rules.unnamed == Unnamed::Keep {
-                        add(h, &mut out_names)?;
-                    }
-                    in_policy.push(None);
-                }
-            }
-        }
-        let quasi_identifiers = match &rules.k_anonymity {
-            None => Vec::new(),
-            Some(k) => k
-                .quasi_identifiers
-                .iter()
-                .map(|q| {
-                    out_names.iter().position(|n| n == q).ok_or_else(|| {
-                        PolicyError::KAnonymity(format!("quasi-identifier `{q}` is not an output column"))
-                    })
-                })
-                .collect::<Result<Vec<usize>, PolicyError>>()?,
-        };
-
+        let row_id = named(&index, "row_id", &rules.row_id)?;
+        let consent = named(&index, "consent_column", &rules.consent_column)?;
+        let (in_policy, out_names) = outputs(rules, &header, &by_name)?;
+        let quasi_identifiers = quasi_identifiers(rules, &out_names)?;
         let env = BuildEnv {
             keyring: keyring.as_ref(),
             table: rules.table.as_deref(),
             per_row: row_id.is_some(),
             today: rules.today,
         };
-        let qi = &quasi_identifiers;
-        let mut columns = Vec::with_capacity(header.len());
-        let mut out = 0usize;
-        for p in &in_policy {
-            match *p {
-                None if rules.unnamed == Unnamed::Keep => {
-                    columns.push(PlanColumn::Pass { qi: qi.contains(&out) });
-                    out += 1;
-                }
-                None => columns.push(PlanColumn::Skip),
-                Some(p) => {
-                    let c: &ColumnRule = &rules.columns[p];
-                    let outputs = c.outputs();
-                    let qi_main = c.writes_main() && qi.contains(&out);
-                    let qi_any = (out..out + outputs).any(|o| qi.contains(&o));
-                    match c.kind {
-                        None => columns.push(PlanColumn::Plain { keep: c.writes_main(), qi: qi_main }),
-                        Some(kind) => columns.push(PlanColumn::Typed {
-                            col: build_column(c, kind, &env)?,
-                            outputs,
-                            qi_main,
-                            qi_any,
-                            sensitive: kind.category() == Category::Sensitive,
-                        }),
-                    }
-                    out += outputs;
-                }
-            }
-        }
-        debug_assert_eq!(out, out_names.len());
+        let columns = plan_columns(rules, &in_policy, &quasi_identifiers, &env)?;
+        debug_assert_eq!(columns.iter().map(PlanColumn::outputs).sum::<usize>(), out_names.len());
         let id_columns = if rules.minors == Minors::Same {
             Vec::new()
         } else {
@@ -290,6 +215,125 @@ impl Plan {
     pub fn marks_invalid(&self) -> bool {
         self.rules.on_invalid == OnInvalid::Mark
     }
+}
+
+/// Header name -> index, refusing a name given twice.
+fn header_index(header: &[String]) -> Result<HashMap<String, usize>, PolicyError> {
+    let mut index: HashMap<String, usize> = HashMap::with_capacity(header.len());
+    for (i, h) in header.iter().enumerate() {
+        if index.insert(h.clone(), i).is_some() {
+            return Err(PolicyError::DuplicateHeader(h.clone()));
+        }
+    }
+    Ok(index)
+}
+
+/// The input column a setting (`key`) names, which the header must have.
+fn named(
+    index: &HashMap<String, usize>,
+    key: &'static str,
+    name: &Option<String>,
+) -> Result<Option<usize>, PolicyError> {
+    match name {
+        None => Ok(None),
+        Some(c) => index
+            .get(c)
+            .map(|&i| Some(i))
+            .ok_or_else(|| PolicyError::SettingNotInHeader { key, column: c.clone() }),
+    }
+}
+
+/// Per input column its policy column (`None`: unnamed), and the output
+/// names in header order: main value, then derived columns, all distinct.
+fn outputs(
+    rules: &Rules,
+    header: &[String],
+    by_name: &HashMap<&str, usize>,
+) -> Result<(Vec<Option<usize>>, Vec<String>), PolicyError> {
+    let mut out_names: Vec<String> = Vec::new();
+    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut add = |name: &str, out_names: &mut Vec<String>| -> Result<(), PolicyError> {
+        if seen.insert(name.to_owned(), ()).is_some() {
+            return Err(PolicyError::DuplicateOutput(name.to_owned()));
+        }
+        out_names.push(name.to_owned());
+        Ok(())
+    };
+    let mut in_policy = Vec::with_capacity(header.len());
+    for h in header {
+        match by_name.get(h.as_str()) {
+            Some(&p) => {
+                let c = &rules.columns[p];
+                if c.writes_main() {
+                    add(&c.name, &mut out_names)?;
+                }
+                for (_, d) in &c.derived {
+                    add(d, &mut out_names)?;
+                }
+                in_policy.push(Some(p));
+            }
+            None => {
+                if rules.unnamed == Unnamed::Keep {
+                    add(h, &mut out_names)?;
+                }
+                in_policy.push(None);
+            }
+        }
+    }
+    Ok((in_policy, out_names))
+}
+
+/// The output index of every quasi-identifier.
+fn quasi_identifiers(rules: &Rules, out_names: &[String]) -> Result<Vec<usize>, PolicyError> {
+    let Some(k) = &rules.k_anonymity else {
+        return Ok(Vec::new());
+    };
+    k.quasi_identifiers
+        .iter()
+        .map(|q| {
+            out_names.iter().position(|n| n == q).ok_or_else(|| {
+                PolicyError::KAnonymity(format!("quasi-identifier `{q}` is not an output column"))
+            })
+        })
+        .collect()
+}
+
+/// What every input column becomes, its processor built (keys resolved) when it has a kind.
+fn plan_columns(
+    rules: &Rules,
+    in_policy: &[Option<usize>],
+    qi: &[usize],
+    env: &BuildEnv<'_>,
+) -> Result<Vec<PlanColumn>, PolicyError> {
+    let mut columns = Vec::with_capacity(in_policy.len());
+    let mut out = 0usize;
+    for p in in_policy {
+        match *p {
+            None if rules.unnamed == Unnamed::Keep => {
+                columns.push(PlanColumn::Pass { qi: qi.contains(&out) });
+                out += 1;
+            }
+            None => columns.push(PlanColumn::Skip),
+            Some(p) => {
+                let c: &ColumnRule = &rules.columns[p];
+                let outputs = c.outputs();
+                let qi_main = c.writes_main() && qi.contains(&out);
+                let qi_any = (out..out + outputs).any(|o| qi.contains(&o));
+                match c.kind {
+                    None => columns.push(PlanColumn::Plain { keep: c.writes_main(), qi: qi_main }),
+                    Some(kind) => columns.push(PlanColumn::Typed {
+                        col: build_column(c, kind, env)?,
+                        outputs,
+                        qi_main,
+                        qi_any,
+                        sensitive: kind.category() == Category::Sensitive,
+                    }),
+                }
+                out += outputs;
+            }
+        }
+    }
+    Ok(columns)
 }
 
 #[cfg(test)]

@@ -183,22 +183,35 @@ const ENUM_KEYS: &[(&str, &[&str])] = &[
 
 impl Policy {
     /// Read a policy from TOML text (the format of `examples/policy.toml`).
+    ///
+    /// A malformed text is a [`PolicyError::Syntax`] that says where, and
+    /// never quotes a value:
+    ///
+    /// ```
+    /// use desensitize::policy::Policy;
+    ///
+    /// let err = Policy::from_toml("table = \"users\"\n[columns.phone]\naction = \"mask\n").unwrap_err();
+    /// assert_eq!(err.to_string(), "line 3, column 15: invalid basic string, expected `\"`");
+    /// ```
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
-        let value: serde_json::Value =
-            toml::from_str(text).map_err(|e| PolicyError::Syntax(e.message().to_owned()))?;
-        Policy::from_value(value)
+        let value: serde_json::Value = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        Policy::from_value(value, || toml::from_str::<Policy>(text).err().map(|e| toml_error(text, &e)))
     }
 
     /// Read a policy from JSON text (the same keys as the TOML form).
+    /// Errors say where, as for [`Policy::from_toml`].
     pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
-        let value: serde_json::Value =
-            serde_json::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
-        Policy::from_value(value)
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| json_error(text, &e))?;
+        Policy::from_value(value, || serde_json::from_str::<Policy>(text).err().map(|e| json_error(text, &e)))
     }
 
-    /// Unknown keys first (with a suggestion), then the typed shape.
-    fn from_value(value: serde_json::Value) -> Result<Policy, PolicyError> {
+    /// Unknown keys first (with a suggestion), then the typed shape. A shape
+    /// error is placed by `locate`, which reads the text again as a `Policy`.
+    fn from_value(
+        value: serde_json::Value,
+        locate: impl FnOnce() -> Option<PolicyError>,
+    ) -> Result<Policy, PolicyError> {
         if let Some(top) = value.as_object() {
             unknown_keys(top.keys(), TOP_KEYS, "the policy")?;
             for (key, valid) in ENUM_KEYS {
@@ -222,8 +235,75 @@ impl Policy {
                 unknown_keys(k.keys(), KANON_KEYS, "[k_anonymity]")?;
             }
         }
-        serde_json::from_value(value).map_err(|e| PolicyError::Syntax(e.to_string()))
+        serde_json::from_value(value).map_err(|e| {
+            let message = without_value(&e.to_string());
+            // The placed error, when it is this one (reading the text as a
+            // `Policy` may stop earlier, at a duplicate JSON key, say).
+            match locate() {
+                Some(PolicyError::Syntax(placed)) if placed.ends_with(&format!(": {message}")) => {
+                    PolicyError::Syntax(placed)
+                }
+                _ => PolicyError::Syntax(message),
+            }
+        })
     }
+}
+
+/// A TOML error: its message (without a value) at the line and column of its span.
+#[cfg(feature = "toml")]
+fn toml_error(text: &str, e: &toml::de::Error) -> PolicyError {
+    let message = without_value(e.message());
+    PolicyError::Syntax(match e.span() {
+        Some(span) => {
+            let (line, column) = position(text, span.start);
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    })
+}
+
+/// A JSON error: its message (without serde_json's position suffix and
+/// without a value), at its line and column (counted in characters).
+fn json_error(text: &str, e: &serde_json::Error) -> PolicyError {
+    let full = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = without_value(full.strip_suffix(&suffix).unwrap_or(&full));
+    if e.line() == 0 {
+        return PolicyError::Syntax(message);
+    }
+    // serde_json counts bytes; the line's start, then its first `column - 1` bytes.
+    let start: usize = text.split_inclusive('\n').take(e.line() - 1).map(str::len).sum();
+    let mut at = (start + e.column().saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let (line, column) = position(text, at);
+    PolicyError::Syntax(format!("line {line}, column {column}: {message}"))
+}
+
+/// The 1-based line and column (in characters) of byte `at` of `text`.
+fn position(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at.min(text.len())];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
+}
+
+/// serde's "invalid type: string \"x\", expected ..." names the value it
+/// found: keep its type only (a malformed line may hold a value that
+/// should not be in a message).
+fn without_value(message: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(expected) = rest.rfind(", expected ")
+        {
+            let found = &rest[..expected];
+            // `integer `5``, `string "x"`, `floating point `1.5``; `map`, `sequence` have none.
+            let kind =
+                [" `", " \""].iter().filter_map(|q| found.find(q)).min().map_or(found, |i| &found[..i]);
+            return format!("{prefix}{kind}{}", &rest[expected..]);
+        }
+    }
+    message.to_owned()
 }
 
 fn unknown_keys<'a>(
@@ -274,5 +354,29 @@ mod tests {
         assert_eq!(nearest("levle", COLUMN_KEYS), Some("level"));
         assert_eq!(nearest("colour", COLUMN_KEYS), None);
         assert_eq!(nearest("minor", TOP_KEYS), Some("minors"));
+    }
+
+    #[test]
+    fn positions_count_characters() {
+        assert_eq!(position("ab", 0), (1, 1));
+        assert_eq!(position("a\n北京x", 8), (2, 3));
+        assert_eq!(position("a\n", 2), (2, 1));
+    }
+
+    #[test]
+    fn values_are_left_out_of_serde_messages() {
+        assert_eq!(
+            without_value("invalid type: string \"13800138000\", expected i64"),
+            "invalid type: string, expected i64"
+        );
+        assert_eq!(
+            without_value("invalid type: floating point `1.5`, expected i64"),
+            "invalid type: floating point, expected i64"
+        );
+        assert_eq!(
+            without_value("invalid type: map, expected a string"),
+            "invalid type: map, expected a string"
+        );
+        assert_eq!(without_value("missing field `action`"), "missing field `action`");
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use desensitize::generalize::{geohash, grid_cell};
 use desensitize::policy::{
-    Cells, ClassCounts, ColumnBatch, Plan, Policy, Report, RowError, Verdict, Withheld,
+    Cells, ClassCounts, ColumnBatch, Plan, Policy, Reason, Report, RowError, Verdict, Withheld,
 };
 use desensitize::{Address, Date, GeoPoint, IdNumber, Keyring, MaskLevel, MobilePhone, Sensitive};
 
@@ -204,7 +204,8 @@ fn k_anonymity_two_passes() {
     let rows = [["1", "11010519491231002X"], ["2", "110105194912310046"], ["3", ADULT]];
     let mut cells = Cells::new();
     let e = plan.apply(1, &rows[0][..], &mut cells, &mut Report::default()).unwrap_err();
-    assert_eq!(e.reason, "k-anonymity: the counting pass was not finished");
+    assert_eq!(e.reason, Reason::CountingUnfinished);
+    assert_eq!(e.reason.to_string(), "k-anonymity: the counting pass was not finished");
     let mut classes = ClassCounts::new();
     for (i, r) in rows.iter().enumerate() {
         plan.count(i as u64 + 1, &r[..], &mut cells, &mut classes).unwrap();
@@ -243,7 +244,8 @@ fn column_major_batches_leave_withheld_rows_out() {
     // Ragged columns are refused.
     let ragged: Vec<&[&str]> = vec![&["1"], &[], &[], &[], &[], &[]];
     let e = plan.apply_columns(1, &ragged, &mut batch, &mut report).unwrap_err();
-    assert!(e.reason.contains("unequal or wrong lengths"));
+    assert_eq!(e.reason, Reason::BatchShape { columns: 6, header: 6 });
+    assert_eq!(e.reason.to_string(), "the batch has 6 columns of unequal or wrong lengths; the header has 6");
 }
 
 #[test]
@@ -323,5 +325,6 @@ fn sealed_cells_open_at_their_place() {
     let plan = Plan::from_policy(&seal_policy(""), &["uid", "id"], Some(Arc::new(retired))).unwrap();
     let err = plan.apply(1, &["7", ADULT][..], &mut Cells::new(), &mut Report::default()).unwrap_err();
     assert_eq!(err.column, Some(1));
+    assert_eq!(err.reason, Reason::Error(desensitize::Error::NoActiveKey));
     assert_eq!(err.reason.to_string(), desensitize::Error::NoActiveKey.to_string());
 }

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
-use desensitize::policy::{Cells, Plan, Policy, PolicyError, Report, RowError};
-use desensitize::{Error, Keyring};
+use desensitize::keys::{KeyState, RootKey};
+use desensitize::policy::{Cells, Plan, Policy, PolicyError, Reason, Report, RowError};
+use desensitize::{Error, Invalid, Keyring, Kind};
 
 fn toml(text: &str) -> PolicyError {
     match Policy::from_toml(text) {
@@ -29,6 +30,45 @@ fn syntax_errors() {
     let e = toml("[columns.c]\naction = 5");
     assert!(matches!(e, PolicyError::Syntax(_)), "{e}");
     assert!(e.to_string().contains("expected a string"), "{e}");
+}
+
+/// A TOML syntax error says where (line, column in characters) and quotes no value.
+#[test]
+fn toml_syntax_errors_give_line_and_column() {
+    let e = toml("table = \"users\"\n[columns.phone]\naction = \"mask\n");
+    assert_eq!(e, PolicyError::Syntax("line 3, column 15: invalid basic string, expected `\"`".into()));
+    assert_eq!(
+        toml("table = ").to_string(),
+        "line 1, column 9: string values must be quoted, expected literal string"
+    );
+    // Columns count characters, not bytes.
+    let e = toml("[columns.\"电话\"]\naction = \"keep\"\nkind = = 1");
+    assert!(e.to_string().starts_with("line 3, column 8: "), "{e}");
+    // A value of the wrong type: placed, its type named, the value not shown.
+    let e = toml("table = \"t\"\n[columns.c]\naction = \"keep\"\nbits = \"13800138000\"");
+    assert_eq!(e.to_string(), "line 4, column 8: invalid type: string, expected i64");
+}
+
+/// A JSON syntax error: the same form, serde_json's own position suffix gone.
+#[test]
+fn json_syntax_errors_give_line_and_column() {
+    let e =
+        Policy::from_json("{\n  \"table\": \"users\",\n  \"columns\": {\"a\": {\"action\": \"keep\"},}\n}")
+            .unwrap_err();
+    assert_eq!(e, PolicyError::Syntax("line 3, column 39: trailing comma".into()));
+    let e = Policy::from_json("{\"table\": }").unwrap_err();
+    assert_eq!(e.to_string(), "line 1, column 11: expected value");
+    let e = Policy::from_json("{\"columns\": {\"名\": {\"action\": 5}}}").unwrap_err();
+    assert_eq!(e.to_string(), "line 1, column 30: invalid type: integer, expected a string");
+    let e = Policy::from_json("{\"columns\": {\"a\": {\"action\": \"keep\", \"bits\": \"13800138000\"}}}")
+        .unwrap_err();
+    assert_eq!(e.to_string(), "line 1, column 58: invalid type: string, expected i64");
+    assert!(!format!("{e:?}").contains("13800138000"));
+    // Placed only when reading the text again finds the same error (here it
+    // would stop at the duplicate key, which the policy's reading accepts).
+    let e = Policy::from_json("{\"table\": \"a\", \"table\": \"b\", \"columns\": {\"a\": {\"action\": 5}}}")
+        .unwrap_err();
+    assert_eq!(e.to_string(), "invalid type: integer, expected a string");
 }
 
 #[test]
@@ -281,12 +321,96 @@ fn row_errors_name_the_row_and_column_never_the_value() {
     let e = plan.apply(7, &["1", "1380013800"][..], &mut cells, &mut report).unwrap_err();
     assert_eq!(
         e,
-        RowError { row: 7, column: Some(1), reason: "invalid cn.mobile_phone: wrong length".into() }
+        RowError {
+            row: 7,
+            column: Some(1),
+            reason: Reason::Invalid { kind: Kind::MobilePhone, reason: Invalid::Length }
+        }
     );
     assert_eq!(plan.describe(&e), "row 7, column m: invalid cn.mobile_phone: wrong length");
     let e = plan.apply(8, &["", "13800138000"][..], &mut cells, &mut report).unwrap_err();
+    assert_eq!(e.reason, Reason::EmptyRowId);
     assert_eq!(plan.describe(&e), "row 8, column m: the row id is empty");
-    let e = plan.apply(9, &["1"][..], &mut cells, &mut report).unwrap_err();
-    assert_eq!(plan.describe(&e), "row 9: 1 fields, the header has 2");
+    let e = plan.apply(9, &[&b"\xff"[..], &b"13800138000"[..]][..], &mut cells, &mut report).unwrap_err();
+    assert_eq!(e.reason, Reason::RowIdNotUtf8);
+    assert_eq!(plan.describe(&e), "row 9, column m: the row id is not valid UTF-8");
+    let e = plan.apply(10, &[&b"1"[..], &b"\xff"[..]][..], &mut cells, &mut report).unwrap_err();
+    assert_eq!(e.reason, Reason::NotUtf8);
+    assert_eq!(plan.describe(&e), "row 10, column m: not valid UTF-8");
+    let e = plan.apply(11, &["1"][..], &mut cells, &mut report).unwrap_err();
+    assert_eq!(e.reason, Reason::FieldCount { fields: 1, header: 2 });
+    assert_eq!(plan.describe(&e), "row 11: 1 fields, the header has 2");
     assert!(report.rejects.is_empty());
+}
+
+/// A caller can tell a check-digit failure from any other invalid value,
+/// and a key error's typed cause is its source.
+#[test]
+fn row_errors_carry_a_typed_cause() {
+    let policy = Policy::from_toml("[columns.id]\nkind = \"id_number\"\naction = \"mask\"").unwrap();
+    let plan = Plan::from_policy(&policy, &["id"], None).unwrap();
+    let (mut cells, mut report) = (Cells::new(), Report::default());
+    let e = plan.apply(1, &["110105194912310021"][..], &mut cells, &mut report).unwrap_err();
+    assert!(matches!(e.reason, Reason::Invalid { kind: Kind::IdNumber, reason: Invalid::CheckDigit }), "{e}");
+    assert_eq!(e.to_string(), "row 1, column #0: invalid cn.id_number: check digit mismatch");
+    assert!(std::error::Error::source(&e).is_none());
+
+    let policy =
+        Policy::from_toml("table = \"t\"\n[columns.m]\nkind = \"mobile_phone\"\naction = \"seal\"").unwrap();
+    let mut retired = Keyring::new();
+    retired.add_key(1, RootKey::from_bytes([7; 32]), KeyState::DecryptOnly).unwrap();
+    let plan = Plan::from_policy(&policy, &["m"], Some(Arc::new(retired))).unwrap();
+    let e = plan.apply(2, &["13800138000"][..], &mut cells, &mut report).unwrap_err();
+    assert_eq!(e.reason, Reason::Error(Error::NoActiveKey));
+    assert_eq!(e.to_string(), "row 2, column #0: no active key in the keyring");
+    let source = std::error::Error::source(&e).expect("the library error is the source");
+    assert_eq!(source.to_string(), Error::NoActiveKey.to_string());
+    // Library errors map by cause: an invalid value is `Invalid`, anything else `Error`.
+    assert_eq!(
+        Reason::from(Error::Invalid { kind: Kind::BankCard, reason: Invalid::CheckDigit }),
+        Reason::Invalid { kind: Kind::BankCard, reason: Invalid::CheckDigit }
+    );
+}
+
+#[test]
+fn consent_flags_fail_with_their_own_cause() {
+    let policy = Policy::from_toml(
+        "consent_column = \"ok\"\n[columns.ok]\naction = \"keep\"\n[columns.m]\nkind = \"mobile_phone\"\n\
+         action = \"mask\"",
+    )
+    .unwrap();
+    let plan = Plan::from_policy(&policy, &["ok", "m"], None).unwrap();
+    let (mut cells, mut report) = (Cells::new(), Report::default());
+    let e = plan.apply(3, &["maybe", "13800138000"][..], &mut cells, &mut report).unwrap_err();
+    assert_eq!(e, RowError { row: 3, column: Some(0), reason: Reason::ConsentFlag });
+    assert_eq!(plan.describe(&e), "row 3, column ok: consent flag is not true/false, 1/0 or yes/no");
+}
+
+/// An unknown kind name is its own cause, listing the kinds.
+#[test]
+fn unknown_kind_names_the_kinds() {
+    let e = "shoe_size".parse::<Kind>().unwrap_err();
+    assert_eq!(e, Error::UnknownKind);
+    let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+    assert_eq!(e.to_string(), format!("unknown kind; expected one of: {}", names.join(", ")));
+    assert!(e.to_string().contains("cn.id_number, cn.mobile_phone"), "{e}");
+}
+
+/// Fixed texts of the typed causes become their variant; their messages are unchanged.
+#[test]
+fn reasons_from_text_are_typed() {
+    for (text, reason) in [
+        ("not valid UTF-8", Reason::NotUtf8),
+        ("the row id is empty", Reason::EmptyRowId),
+        ("the row id is not valid UTF-8", Reason::RowIdNotUtf8),
+        ("consent flag is not true/false, 1/0 or yes/no", Reason::ConsentFlag),
+        ("empty value", Reason::EmptyValue),
+        ("this kind has no generalized facts", Reason::Other("this kind has no generalized facts")),
+    ] {
+        assert_eq!(Reason::from(text), reason);
+        assert_eq!(reason.to_string(), text);
+        assert_eq!(std::borrow::Cow::from(reason), text);
+    }
+    let count = Reason::FieldCount { fields: 3, header: 4 };
+    assert_eq!(std::borrow::Cow::from(count), "3 fields, the header has 4");
 }

@@ -351,7 +351,7 @@ impl Job<'_> {
                 for r in &done.tally.report.rejects {
                     let row = r.row.to_string();
                     let col = r.column.and_then(|c| names.get(c)).map_or("", String::as_str);
-                    if let Err(e) = w.write_record([row.as_str(), col, &r.reason]) {
+                    if let Err(e) = w.write_record([row.as_str(), col, &r.reason.to_string()]) {
                         rejects_failed = Some(csv_write_failed(e));
                         break;
                     }

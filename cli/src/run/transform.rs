@@ -77,7 +77,8 @@ impl Apply<'_> {
         tally: &mut Tally,
         out: &mut Vec<u8>,
     ) -> Result<(), RowError> {
-        let failed = |e: desensitize::policy::RowError| RowError { column: e.column, reason: e.reason };
+        let failed =
+            |e: desensitize::policy::RowError| RowError { column: e.column, reason: e.reason.into() };
         if self.pass == Pass::Count {
             return self.plan.count(row, fields, &mut scratch.cells, &mut tally.classes).map_err(failed);
         }
