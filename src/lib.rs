@@ -50,6 +50,7 @@
 pub mod audit;
 pub mod batch;
 pub mod columns;
+mod crypto;
 mod date;
 pub mod db;
 mod digits;
@@ -58,6 +59,7 @@ pub mod fake;
 pub mod generalize;
 pub mod keys;
 pub mod kind;
+mod kind_id;
 pub mod mask;
 pub mod policy;
 pub mod protect;

@@ -9,13 +9,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::crypto::aead::fresh_nonce;
+use crate::crypto::material::{KEY_LEN, derive_from};
+use crate::crypto::random;
 use crate::error::{Error, KeyringFileError, Result};
-use crate::keys::material::{KEY_LEN, derive_from};
 use crate::keys::provider::{DataKey, KeyProvider, WrappedKey};
 use crate::keys::{CostLimits, KeyState, Keyring, RootKey};
 use crate::kind::PasswordParams;
 use crate::pseudo::{Domain, Namespace};
-use crate::seal::{fresh_nonce, random};
 
 const MAGIC: &[u8; 4] = b"DZKR";
 const FILE_VERSION: u8 = 1;

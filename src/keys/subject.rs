@@ -31,13 +31,16 @@ use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
+use crate::crypto::Context;
+use crate::crypto::aead::{fresh_nonce, open_raw, seal_raw};
+use crate::crypto::envelope::{ALG_SUBJECT, Header};
+use crate::crypto::material::{KEY_LEN, encode_fields};
+use crate::crypto::scoped::scope_cipher;
 use crate::error::{Error, Result};
-use crate::keys::material::{KEY_LEN, encode_fields};
+use crate::keys::Keyring;
 use crate::keys::provider::{DataKey, WrappedKey};
-use crate::keys::{Keyring, scope_cipher};
 use crate::kind::Sealable;
-use crate::seal::envelope::{ALG_SUBJECT, Header};
-use crate::seal::{Context, Sealed, fresh_nonce, open_raw, seal_raw};
+use crate::seal::Sealed;
 
 /// Format of a wrapped subject key: version 1, algorithm 3.
 const WRAP_VERSION: u8 = 1;
