@@ -20,6 +20,7 @@ import sys
 import tempfile
 
 IDENT = r"[a-z_][a-z0-9_]*"
+NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 
 
 def strip_comments(text):
@@ -61,7 +62,7 @@ def submodules(src, module):
 def paths_in(text):
     """Every `crate::a::b...` path, groups expanded one level: [(a, b or None)]."""
     out = []
-    for m in re.finditer(r"\bcrate::(" + IDENT + r")(?:::(" + IDENT + r"|\{[^}]*\}))?", text):
+    for m in re.finditer(r"\bcrate::(" + NAME + r")(?:::(" + IDENT + r"|\{[^}]*\}))?", text):
         head, tail = m.group(1), m.group(2)
         if tail and tail.startswith("{"):
             for part in tail[1:-1].split(","):
@@ -72,15 +73,31 @@ def paths_in(text):
     # `use crate::{a::X, b}` groups at the crate root
     for grp in re.findall(r"\bcrate::\{([^}]*)\}", text):
         for part in grp.split(","):
-            names = re.findall(IDENT, part.strip().split(" as ")[0])
+            names = re.findall(NAME, part.strip().split(" as ")[0])
             if names:
                 out.append((names[0], names[1] if len(names) > 1 and "::" in part else None))
     return out
 
 
+def root_reexports(src, mods):
+    """{name: module} for what lib.rs re-exports (`pub use kind::{Kind, ..}`), so that
+    `crate::Kind` is an edge to `kind` like `crate::kind::Kind`."""
+    lib = os.path.join(src, "lib.rs")
+    if not os.path.isfile(lib):
+        return {}
+    text = strip_comments(open(lib, encoding="utf-8").read())
+    found = {}
+    for head, rest in re.findall(r"\bpub\s+use\s+(" + IDENT + r")::([^;]*);", text):
+        if head in mods:
+            for name in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:[,}]|$)", rest.strip()):
+                found[name] = head
+    return found
+
+
 def analyse(root):
     src = os.path.join(root, "src")
     mods = {top_module(src, p) for p in rust_files(src)} - {"lib", "main"}
+    reexports = root_reexports(src, mods)
     edges = {m: set() for m in mods}
     private_uses = []
     subs = {m: submodules(src, m) for m in mods}
@@ -90,6 +107,7 @@ def analyse(root):
             continue
         text = cut_tests(strip_comments(open(p, encoding="utf-8").read()))
         for head, tail in paths_in(text):
+            head = reexports.get(head, head)
             if head not in mods or head == m:
                 continue
             edges[m].add(head)
@@ -187,6 +205,8 @@ def self_test():
         ("a submodule named in a group fails", {"c.rs": "use crate::b::{Y, hidden};\n"}, 1),
         ("a test-only use cuts nothing", {"c.rs": "#[cfg(test)]\nuse crate::b::Y;\nuse crate::b::hidden::Z;\n"}, 1),
         ("test code may reach up", {"a.rs": "#[cfg(test)]\nmod t { use crate::c::g; }\n"}, 0),
+        ("a cycle through a crate-root re-export fails",
+         {"lib.rs": "mod a; mod b; mod c;\npub use c::{Top, other};\n", "a.rs": "use crate::Top;\n"}, 1),
     ]
     failed = 0
     for name, change, want in cases:
