@@ -80,9 +80,10 @@ impl Keyring {
 
 impl Keyring {
     /// A blind index named `name` over `transform` of kind `T`, `bits` long
-    /// (1 to 64; use [`Planner`] to choose). Its key is derived from the
-    /// domain's pinned key version (else the active key) under a label that
-    /// includes the kind and transform, separate from pseudonym keys.
+    /// (1 to 64; use [`Planner`](crate::pseudo::Planner) to choose). Its key
+    /// is derived from the domain's pinned key version (else the active key)
+    /// under a label that includes the kind and transform, separate from
+    /// pseudonym keys.
     pub fn blind_index<T: Pseudonymizable>(
         &self,
         name: &Domain,

@@ -1,7 +1,8 @@
 //! Format-preserving pseudonyms: FF1 (NIST SP 800-38G) over the digits of a
 //! value, so that the pseudonym is a valid value of the same kind. See
 //! [`FormatPreserving`] for what each kind keeps, the keys and the tweak,
-//! [`Keyring::fpe`](crate::Keyring::fpe), [`Keyring::reidentify`](crate::Keyring::reidentify) and [`FpeCipher`].
+//! [`Keyring::fpe`](crate::Keyring::fpe),
+//! [`Keyring::reidentify`](crate::Keyring::reidentify) and [`FpeCipher`].
 
 use core::fmt;
 use std::sync::Arc;
