@@ -58,47 +58,4 @@ impl Keyring {
         }
         Ok(FpeCipher::new(key_id, domain, keys, Arc::clone(&self.audit)))
     }
-
-    /// Raw FF1-AES-256 over a numeral string, through the same construction
-    /// the kinds use. Only for NIST SP 800-38G known-answer tests.
-    #[doc(hidden)]
-    pub fn ff1_for_vectors(
-        key: &[u8; 32],
-        radix: u32,
-        tweak: &[u8],
-        numerals: &[u16],
-        encrypt: bool,
-    ) -> Result<Vec<u16>> {
-        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
-        let mut out = Ff1::new(key, radix)?.numerals(tweak, numerals, dir)?;
-        Ok(core::mem::take(&mut *out))
-    }
-
-    /// FF1-AES-256 over ASCII decimal digits in place, cycle-walked below
-    /// 6 digits: the step every kind's digits go through. Only for
-    /// differential tests against other FF1 implementations.
-    #[doc(hidden)]
-    pub fn ff1_decimal_for_vectors(
-        key: &[u8; 32],
-        tweak: &[u8],
-        digits: &mut [u8],
-        encrypt: bool,
-    ) -> Result<()> {
-        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
-        Ff1::new(key, 10)?.decimal(tweak, digits, dir)
-    }
-
-    /// The cycle walk of `x` within `0..size` (ID numbers' day-and-sequence
-    /// domain). Only for differential tests against other FF1 implementations.
-    #[doc(hidden)]
-    pub fn ff1_walk_for_vectors(
-        key: &[u8; 32],
-        tweak: &[u8],
-        x: u32,
-        size: u32,
-        encrypt: bool,
-    ) -> Result<u32> {
-        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
-        Ff1::new(key, 10)?.walk(tweak, x, size, dir)
-    }
 }

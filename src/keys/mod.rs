@@ -17,6 +17,8 @@
 mod canonical_tests;
 mod file;
 mod fpe;
+#[cfg(feature = "hazmat")]
+mod hazmat;
 mod provider;
 mod pseudonym;
 mod seal;

@@ -24,13 +24,11 @@ impl<T: Sealable> Sealed<T> {
 impl Keyring {
     /// Seal `value` for the place `ctx` under the active key.
     pub fn seal<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<Sealed<T>> {
-        self.seal_with_nonce(value, ctx, fresh_nonce()?)
+        self.seal_at_nonce(value, ctx, fresh_nonce()?)
     }
 
-    /// Sealing with a caller-chosen nonce. Only for known-answer vectors:
-    /// reusing a nonce under one key destroys confidentiality and integrity.
-    #[doc(hidden)]
-    pub fn seal_with_nonce<T: Sealable>(
+    /// Seal under the active key with `nonce` (fresh, except in test vectors).
+    pub(super) fn seal_at_nonce<T: Sealable>(
         &self,
         value: &T,
         ctx: &Context,
