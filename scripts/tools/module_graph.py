@@ -11,11 +11,12 @@ no other module; layer n imports only layers below n) and exits 1 when
     src/seal/mod.rs declares `mod envelope;` or `pub(crate) mod envelope;`. Such code must
     go through what the owning module re-exports at its root.
 
-Usage: module_graph.py [PROJECT_ROOT]   (default: .)
+Usage: module_graph.py [PROJECT_ROOT]   (default: .; runs the self-test quietly first)
        module_graph.py --self-test      (checks the checker on fixture trees in a temp dir)
 """
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -178,9 +179,12 @@ def check(root, out=print):
     return 1 if bad or stuck else 0
 
 
-def self_test():
+def self_test(out=print):
+    made = []
+
     def tree(files):
         d = tempfile.mkdtemp(prefix="module_graph_")
+        made.append(d)
         for rel, text in files.items():
             path = os.path.join(d, "src", rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -213,16 +217,22 @@ def self_test():
         got = check(tree({**base, **change}), out=quiet)
         ok = got == want
         failed += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {name} (exit {got}, want {want})")
+        out(f"{'ok  ' if ok else 'FAIL'} {name} (exit {got}, want {want})")
     lv, _ = layers(*analyse(tree(base))[:2])
     if lv != {"a": 0, "b": 1, "c": 2}:
         failed += 1
-        print(f"FAIL layers of the fixture: {lv}")
-    print(f"self-test: {len(cases) + 1 - failed} passed, {failed} failed")
+        out(f"FAIL layers of the fixture: {lv}")
+    out(f"self-test: {len(cases) + 1 - failed} passed, {failed} failed")
+    for d in made:
+        shutil.rmtree(d, ignore_errors=True)
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--self-test"]:
         sys.exit(self_test())
+    # A checker that passes everything is worse than none: check it first.
+    if self_test(out=lambda *_: None) != 0:
+        print("module_graph.py: its own self-test fails; run it with --self-test", file=sys.stderr)
+        sys.exit(2)
     sys.exit(check(sys.argv[1] if len(sys.argv) > 1 else "."))
