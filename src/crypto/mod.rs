@@ -2,7 +2,8 @@
 //! nonces, below every module that handles values.
 //!
 //! - [`random`]: fork-safe random bytes (nonces, salts);
-//! - [`material`]: root keys, the HKDF tree and its field encoding (KDF labels);
+//! - [`material`]: root keys, the HKDF tree and its field encoding;
+//! - [`labels`]: the HKDF label of every key family;
 //! - [`limits`]: the Argon2id cost a reader accepts from stored data;
 //! - [`context`]: where a value belongs ([`Context`]) and its associated-data encoding;
 //! - [`envelope`] and [`b64`]: the versioned envelope layout and its text form;
@@ -19,6 +20,7 @@ pub mod aead;
 pub mod b64;
 pub mod context;
 pub mod envelope;
+pub mod labels;
 pub mod limits;
 pub mod material;
 pub mod random;

@@ -8,6 +8,7 @@ use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::KeyInit;
 
 use super::context::Context;
+use super::labels;
 use super::material::{KEY_LEN, derive_from};
 use crate::kind_id::Kind;
 
@@ -36,7 +37,7 @@ impl ScopeCipher {
 
 /// HKDF label of a sealing key: `["desensitize.seal", kind id, scope encoding]`.
 pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> Aes256Gcm {
-    let key = derive_from(secret, &[b"desensitize.seal", kind.as_str().as_bytes(), scope]);
+    let key = derive_from(secret, &[labels::SEAL, kind.as_str().as_bytes(), scope]);
     Aes256Gcm::new((&*key).into())
 }
 

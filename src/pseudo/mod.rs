@@ -49,7 +49,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::crypto::KEY_LEN;
-use crate::crypto::b64;
+use crate::crypto::{b64, labels};
 use crate::error::{Error, Result};
 use crate::kind::Sealable;
 
@@ -121,9 +121,9 @@ impl Namespace {
     /// HKDF label prefix (SPEC.md §2).
     pub(crate) fn label(self) -> &'static [u8] {
         match self {
-            Namespace::Pseudonym => b"desensitize.pseudonym",
-            Namespace::BlindIndex => b"desensitize.blind_index",
-            Namespace::Fpe => b"desensitize.fpe",
+            Namespace::Pseudonym => labels::PSEUDONYM,
+            Namespace::BlindIndex => labels::BLIND_INDEX,
+            Namespace::Fpe => labels::FPE,
         }
     }
 }
