@@ -443,7 +443,7 @@ mod tests {
     /// The envelope of a fixed value at `ctx` with a fixed nonce.
     fn envelope(k: &Keyring, ctx: &Context) -> Vec<u8> {
         let v: MobilePhone = "13800138000".parse().unwrap();
-        k.seal_with_nonce(&v, ctx, [5; 12]).unwrap().into_bytes()
+        k.seal_at_nonce(&v, ctx, [5; 12]).unwrap().into_bytes()
     }
 
     #[test]
