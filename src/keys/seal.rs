@@ -2,10 +2,10 @@
 //! and their text, in-place and re-sealing forms, built on the crypto core's
 //! envelope.
 
-use crate::crypto::aead::{fresh_nonce, open_raw, seal_into, seal_raw, with_scratch};
-use crate::crypto::envelope::{self, ALG_ROOT, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
 use aes_gcm::Aes256Gcm;
 
+use crate::crypto::aead::{fresh_nonce, open_raw, seal_into, seal_raw, with_scratch};
+use crate::crypto::envelope::{self, ALG_ROOT, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
 use crate::crypto::{Context, ScopeCipher};
 use crate::error::{Error, Result};
 use crate::keys::Keyring;
