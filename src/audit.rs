@@ -48,9 +48,11 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use crate::error::AuditError;
+
+use crate::crypto::Context;
 use crate::error::{Error, Result};
-use crate::kind::Kind;
-use crate::seal::Context;
+use crate::kind_id::Kind;
 
 /// What happened to one attempt to reach plaintext.
 #[derive(Debug, Clone, Copy)]
@@ -76,24 +78,6 @@ pub struct AuditEvent<'a> {
     pub purpose: &'a str,
     /// Whether it worked.
     pub outcome: Outcome<'a>,
-}
-
-/// Why an audit event could not be recorded. Value-free, like [`Error`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuditError {
-    /// Writing or flushing the log failed (only the I/O error kind is kept).
-    #[error("writing the audit log failed: {0}")]
-    Write(std::io::ErrorKind),
-    /// The sink cannot record events now (the text says why, without values).
-    #[error("audit sink unavailable: {0}")]
-    Unavailable(&'static str),
-}
-
-impl From<std::io::Error> for AuditError {
-    fn from(e: std::io::Error) -> AuditError {
-        AuditError::Write(e.kind())
-    }
 }
 
 /// Receives audit events. Implementations must not block for long: they run

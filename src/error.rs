@@ -4,7 +4,7 @@
 //! text, kind identifiers and small numbers (key ids, limits), never any part
 //! of the input. That is what lets an application log `Error` freely.
 
-use crate::kind::Kind;
+use crate::kind_id::Kind;
 
 /// Convenience alias used throughout the crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
@@ -113,7 +113,7 @@ pub enum Error {
     /// The audit event of an open could not be recorded, so nothing was
     /// revealed: the plaintext was discarded. See [`crate::audit`].
     #[error("audit event not recorded ({0}); nothing was revealed")]
-    AuditFailed(crate::audit::AuditError),
+    AuditFailed(AuditError),
     /// A protected keyring file could not be read.
     #[error("keyring file: {0}")]
     KeyringFile(KeyringFileError),
@@ -128,6 +128,26 @@ pub enum Error {
 /// Every kind's identifier, for [`Error::UnknownKind`].
 fn kind_names() -> String {
     Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Why an audit event could not be recorded. Value-free, like [`Error`].
+/// Re-exported as [`audit::AuditError`](crate::audit::AuditError), where the
+/// sinks that return it live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// Writing or flushing the log failed (only the I/O error kind is kept).
+    #[error("writing the audit log failed: {0}")]
+    Write(std::io::ErrorKind),
+    /// The sink cannot record events now (the text says why, without values).
+    #[error("audit sink unavailable: {0}")]
+    Unavailable(&'static str),
+}
+
+impl From<std::io::Error> for AuditError {
+    fn from(e: std::io::Error) -> AuditError {
+        AuditError::Write(e.kind())
+    }
 }
 
 /// Why a protected keyring file could not be read. Each is distinct so that

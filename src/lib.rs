@@ -45,6 +45,25 @@
 //!   rows or column-major batches.
 //! - [`protect`]: `#[derive(Protect)]` records that seal, mask and
 //!   generalize themselves, with the same rules as a policy.
+//!
+//! Features: `toml` and `derive` (default), `rayon`, `sqlx`, `diesel`,
+//! `diesel-libpq`, `tracing`, and `hazmat`: test-vector hooks only
+//! (`Keyring::seal_with_nonce`, `Keyring::ff1_*_for_vectors`), for
+//! known-answer tests and fuzzing; never enable it in production.
+
+// Module layers, bottom up: a module uses only modules on the lines above
+// its own (CI checks it: `scripts/tools/module_graph.py` fails on a cycle, and on a
+// reach into another module's non-`pub` submodule).
+//
+//   kind_id, digits, date, region, secret    the kind ids; leaf helpers
+//   error                                    the one error type
+//   crypto (private), mask                   nonces, envelope, AEAD, HKDF tree,
+//                                            scope ciphers, Context; masking rules
+//   audit, kind                              audit sinks; the validated kinds
+//   seal, pseudo, generalize                 Sealed; tokens, blind indexes, FPE
+//   keys, serde, fake                        the Keyring and all its methods
+//   batch, columns, db, policy               what runs over many values
+//   protect                                  derived records
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -52,6 +71,7 @@
 pub mod audit;
 pub mod batch;
 pub mod columns;
+mod crypto;
 mod date;
 pub mod db;
 mod digits;
@@ -61,6 +81,7 @@ pub mod generalize;
 pub mod guide;
 pub mod keys;
 pub mod kind;
+mod kind_id;
 pub mod mask;
 pub mod policy;
 pub mod protect;

@@ -9,13 +9,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::crypto::aead::fresh_nonce;
+use crate::crypto::material::{KEY_LEN, derive_from};
+use crate::crypto::{labels, random};
 use crate::error::{Error, KeyringFileError, Result};
-use crate::keys::material::{KEY_LEN, derive_from};
 use crate::keys::provider::{DataKey, KeyProvider, WrappedKey};
 use crate::keys::{CostLimits, KeyState, Keyring, RootKey};
 use crate::kind::PasswordParams;
 use crate::pseudo::{Domain, Namespace};
-use crate::seal::{fresh_nonce, random};
 
 const MAGIC: &[u8; 4] = b"DZKR";
 const FILE_VERSION: u8 = 1;
@@ -592,8 +593,8 @@ impl KeyProvider for PassphraseProvider {
     fn wrap(&self, key: &DataKey) -> Result<WrappedKey> {
         let salt: [u8; SALT_LEN] = random::bytes()?;
         let kek = self.kek(self.m_cost_kib, self.t_cost, self.p_cost, &salt)?;
-        let check = derive_from(&kek, &[b"desensitize.keyring.check"]);
-        let wrap_key = derive_from(&kek, &[b"desensitize.keyring.wrap"]);
+        let check = derive_from(&kek, &[labels::KEYRING_CHECK]);
+        let wrap_key = derive_from(&kek, &[labels::KEYRING_WRAP]);
         let mut out = Vec::with_capacity(104);
         for v in [self.m_cost_kib, self.t_cost, self.p_cost] {
             out.extend_from_slice(&v.to_be_bytes());
@@ -621,11 +622,11 @@ impl KeyProvider for PassphraseProvider {
             return Err(file_err(KeyringFileError::Malformed));
         }
         let kek = self.kek(m, t, p, salt)?;
-        let expected = derive_from(&kek, &[b"desensitize.keyring.check"]);
+        let expected = derive_from(&kek, &[labels::KEYRING_CHECK]);
         if !bool::from(expected[..CHECK_LEN].ct_eq(check)) {
             return Err(file_err(KeyringFileError::WrongPassphrase));
         }
-        let wrap_key = derive_from(&kek, &[b"desensitize.keyring.wrap"]);
+        let wrap_key = derive_from(&kek, &[labels::KEYRING_WRAP]);
         let plain = decrypt(&wrap_key, nonce, &wrapped.as_bytes()[..aad_len], ct)
             .ok_or(file_err(KeyringFileError::Tampered))?;
         let mut key = Zeroizing::new([0u8; KEY_LEN]);

@@ -13,15 +13,19 @@
 //! [`Keyring::reseal_all`]); then [`Keyring::destroy`] the old key, which is
 //! refused while you report values still under it.
 
+#[cfg(test)]
+mod canonical_tests;
 mod file;
-mod limits;
-pub(crate) mod material;
+mod fpe;
+#[cfg(feature = "hazmat")]
+mod hazmat;
 mod provider;
+mod pseudonym;
+mod seal;
 mod subject;
 
+pub use crate::crypto::{CostLimits, KEY_LEN, RootKey};
 pub use file::{PassphraseProvider, read_keyring_file};
-pub use limits::CostLimits;
-pub use material::{KEY_LEN, RootKey};
 pub use provider::{DataKey, KeyProvider, WrappedKey};
 pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
 
@@ -31,12 +35,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use aes_gcm::Aes256Gcm;
-use aes_gcm::aead::KeyInit;
 
 use crate::audit::{AuditSink, NoAudit};
+use crate::crypto::Context;
+use crate::crypto::scoped::scope_cipher;
 use crate::error::{Error, Result};
 use crate::kind::Kind;
-use crate::seal::Context;
 
 /// Environment variable read by [`Keyring::from_env`]: base64 of a 32-byte root key.
 pub const ROOT_KEY_ENV: &str = "DESENSITIZE_ROOT_KEY";
@@ -209,12 +213,6 @@ impl KeyEntry {
         let i = find(bucket).ok_or(Error::Key("key cache inconsistent"))?;
         Ok(f(&bucket[i].2))
     }
-}
-
-/// HKDF label of a sealing key: `["desensitize.seal", kind id, scope encoding]`.
-pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> Aes256Gcm {
-    let key = material::derive_from(secret, &[b"desensitize.seal", kind.as_str().as_bytes(), scope]);
-    Aes256Gcm::new((&*key).into())
 }
 
 /// A set of 256-bit root keys with ids and states, and the caches of the
@@ -445,7 +443,7 @@ mod tests {
     /// The envelope of a fixed value at `ctx` with a fixed nonce.
     fn envelope(k: &Keyring, ctx: &Context) -> Vec<u8> {
         let v: MobilePhone = "13800138000".parse().unwrap();
-        k.seal_with_nonce(&v, ctx, [5; 12]).unwrap().into_bytes()
+        k.seal_at_nonce(&v, ctx, [5; 12]).unwrap().into_bytes()
     }
 
     #[test]

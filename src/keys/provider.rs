@@ -3,8 +3,8 @@
 use rand::TryRng;
 use zeroize::Zeroizing;
 
+use crate::crypto::KEY_LEN;
 use crate::error::{Error, Result};
-use crate::keys::material::KEY_LEN;
 
 /// A 256-bit data key, generated here and wrapped by a [`KeyProvider`].
 /// Never `Clone`, never `Debug`, wiped on drop.

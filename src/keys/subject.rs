@@ -31,13 +31,17 @@ use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
+use crate::crypto::Context;
+use crate::crypto::aead::{fresh_nonce, open_raw, seal_raw};
+use crate::crypto::envelope::{ALG_SUBJECT, Header};
+use crate::crypto::labels;
+use crate::crypto::material::{KEY_LEN, encode_fields};
+use crate::crypto::scoped::scope_cipher;
 use crate::error::{Error, Result};
-use crate::keys::material::{KEY_LEN, encode_fields};
+use crate::keys::Keyring;
 use crate::keys::provider::{DataKey, WrappedKey};
-use crate::keys::{Keyring, scope_cipher};
 use crate::kind::Sealable;
-use crate::seal::envelope::{ALG_SUBJECT, Header};
-use crate::seal::{Context, Sealed, fresh_nonce, open_raw, seal_raw};
+use crate::seal::Sealed;
 
 /// Format of a wrapped subject key: version 1, algorithm 3.
 const WRAP_VERSION: u8 = 1;
@@ -239,7 +243,7 @@ impl Keyring {
     fn wrap_subject_key(&self, subject: &str, key: &DataKey) -> Result<WrappedKey> {
         let entry = self.active()?;
         let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(entry.id))?;
-        let kek = root.derive(&[b"desensitize.wrap", b"subject"]);
+        let kek = root.derive(&[labels::WRAP, b"subject"]);
         let cipher = aes_gcm::Aes256Gcm::new_from(&kek);
         let mut head = Vec::with_capacity(WRAP_LEN);
         head.push(WRAP_VERSION);
@@ -269,7 +273,7 @@ impl Keyring {
         let key_id = u32::from_be_bytes([b[2], b[3], b[4], b[5]]);
         let entry = self.entry(key_id)?;
         let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(key_id))?;
-        let kek = root.derive(&[b"desensitize.wrap", b"subject"]);
+        let kek = root.derive(&[labels::WRAP, b"subject"]);
         let cipher = aes_gcm::Aes256Gcm::new_from(&kek);
         let aad = [&b[..WRAP_HEADER], &encode_fields(&[subject.as_bytes()])[..]].concat();
         let nonce = aes_gcm::Nonce::try_from(&b[6..WRAP_HEADER]).map_err(|_| Error::Truncated)?;

@@ -270,7 +270,7 @@ impl private::Canonical for GeoPoint {
 
 impl Sealable for GeoPoint {}
 
-impl crate::pseudo::Pseudonymizable for GeoPoint {}
+impl crate::kind::Pseudonymizable for GeoPoint {}
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,8 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHash as Phc, Version};
 use zeroize::Zeroize;
 
+use crate::crypto::CostLimits;
 use crate::error::{Error, Invalid, Result};
-use crate::keys::CostLimits;
 use crate::kind::{Kind, Sensitive, check_len, private};
 use crate::mask::MaskLevel;
 use crate::secret::SecretString;
@@ -94,7 +94,7 @@ impl Password {
             return Err(TOO_COSTLY);
         }
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.to_argon2()?);
-        let salt: [u8; SALT_LEN] = crate::seal::random::bytes()?;
+        let salt: [u8; SALT_LEN] = crate::crypto::random::bytes()?;
         let phc = argon2
             .hash_password_with_salt(self.expose().as_bytes(), &salt)
             .map_err(|_| Error::PasswordHash("argon2id hashing failed"))?;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use super::apply::Cells;
 use super::rules::{Action, ColumnRule, Fact};
 use super::{PolicyError, Reason};
+use crate::crypto::{ScopeCipher, envelope};
 use crate::generalize::{AgeBand, division, geohash, grid_cell};
 use crate::pseudo::{Domain, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform};
-use crate::seal::{ScopeCipher, envelope};
 use crate::{
     Address, BankCard, Biometric, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei, IpAddress,
     Keyring, Kind, Landline, LicensePlate, MacAddress, MaskLevel, MobilePhone, Passport, PersonName,

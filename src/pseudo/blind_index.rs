@@ -37,10 +37,10 @@ use core::marker::PhantomData;
 
 use hmac::{KeyInit, Mac};
 
+use crate::crypto::KEY_LEN;
 use crate::error::{Error, Result};
-use crate::keys::Keyring;
 use crate::kind::Kind;
-use crate::pseudo::{Domain, HmacSha256, Namespace, Pseudonymizable};
+use crate::pseudo::{HmacSha256, Pseudonymizable};
 
 /// What part of a value an index covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -205,17 +205,10 @@ impl<T: Pseudonymizable> BlindIndex<T> {
     }
 }
 
-impl Keyring {
-    /// A blind index named `name` over `transform` of kind `T`, `bits` long
-    /// (1 to 64; use [`Planner`] to choose). Its key is derived from the
-    /// domain's pinned key version (else the active key) under a label that
-    /// includes the kind and transform, separate from pseudonym keys.
-    pub fn blind_index<T: Pseudonymizable>(
-        &self,
-        name: &Domain,
-        transform: Transform,
-        bits: u8,
-    ) -> Result<BlindIndex<T>> {
+impl<T: Pseudonymizable> BlindIndex<T> {
+    /// Refuse settings that cannot make a useful index (checked before any
+    /// key work).
+    pub(crate) fn check(transform: Transform, bits: u8) -> Result<()> {
         if !(1..=64).contains(&bits) {
             return Err(Error::Config("blind index length must be 1 to 64 bits"));
         }
@@ -227,10 +220,12 @@ impl Keyring {
                 "index as long as the transform's input space makes every value unique",
             ));
         }
-        let kind = T::KIND.as_str().as_bytes();
-        let (key_id, secret) =
-            self.domain_secret(Namespace::BlindIndex, name, &[kind, transform.as_str().as_bytes()])?;
-        let mac = HmacSha256::new_from_slice(secret.as_ref()).map_err(|_| Error::Key("HMAC key rejected"))?;
+        Ok(())
+    }
+
+    /// An index keyed with `secret`, the index key of root key `key_id`.
+    pub(crate) fn keyed(key_id: u32, transform: Transform, bits: u8, secret: &[u8; KEY_LEN]) -> Result<Self> {
+        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key("HMAC key rejected"))?;
         Ok(BlindIndex { key_id, transform, bits, mac, _kind: PhantomData })
     }
 }
@@ -323,6 +318,8 @@ impl Planner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::Keyring;
+    use crate::pseudo::Domain;
     use crate::{Email, IdNumber, MobilePhone};
 
     #[test]

@@ -1,7 +1,8 @@
 //! Format-preserving pseudonyms: FF1 (NIST SP 800-38G) over the digits of a
 //! value, so that the pseudonym is a valid value of the same kind. See
 //! [`FormatPreserving`] for what each kind keeps, the keys and the tweak,
-//! [`Keyring::fpe`], [`Keyring::reidentify`] and [`FpeCipher`].
+//! [`Keyring::fpe`](crate::Keyring::fpe),
+//! [`Keyring::reidentify`](crate::Keyring::reidentify) and [`FpeCipher`].
 
 use core::fmt;
 use std::sync::Arc;
@@ -9,11 +10,11 @@ use std::sync::Arc;
 use zeroize::Zeroizing;
 
 use crate::audit::{AuditSink, fail_closed};
+use crate::crypto::Context;
+use crate::crypto::material::push_fields;
 use crate::error::{Error, Invalid, Result};
-use crate::keys::Keyring;
-use crate::kind::{BankCard, IdNumber, Kind, MobilePhone};
-use crate::pseudo::{Domain, Namespace, Pseudonymizable};
-use crate::seal::Context;
+use crate::kind::{BankCard, Canonical, IdNumber, Kind, MobilePhone};
+use crate::pseudo::{Domain, Pseudonymizable};
 
 #[cfg(test)]
 use crate::pseudo::ff1::WALK_SIZE;
@@ -47,7 +48,7 @@ mod sealed {
 /// A kind with format-preserving pseudonyms: FF1 (NIST SP 800-38G) over
 /// the digits of a value, so that the pseudonym is a *valid value of the
 /// same kind* that fits the same column, passes the same validation, and can
-/// be turned back with the key ([`Keyring::reidentify`], audited).
+/// be turned back with the key ([`Keyring::reidentify`](crate::Keyring::reidentify), audited).
 ///
 /// Unlike a [`Token`](crate::pseudo::Token), a format-preserving pseudonym is
 /// reversible by whoever holds the keyring, and it keeps part of the value
@@ -61,8 +62,8 @@ mod sealed {
 ///
 /// **Keys.** One FF1-AES-256 key per domain and kind:
 /// `HKDF(root, ["desensitize.fpe", domain name, kind id])`, from the root key
-/// version the domain is pinned to ([`Keyring::pin`]), else the active key.
-/// Pin a domain whose pseudonyms must survive [`Keyring::rotate`].
+/// version the domain is pinned to ([`Keyring::pin`](crate::Keyring::pin)), else the active key.
+/// Pin a domain whose pseudonyms must survive [`Keyring::rotate`](crate::Keyring::rotate).
 ///
 /// **Tweak.** The FF1 tweak is the field encoding (SPEC.md §1) of
 /// `[kind id, domain name, kept parts...]`: the kept parts are the phone
@@ -119,7 +120,7 @@ impl FormatPreserving for BankCard {}
 impl FormatPreserving for IdNumber {}
 
 /// Kinds with FPE, in slot order.
-const KINDS: [Kind; 3] = [Kind::MobilePhone, Kind::BankCard, Kind::IdNumber];
+pub(crate) const FPE_KINDS: [Kind; 3] = [Kind::MobilePhone, Kind::BankCard, Kind::IdNumber];
 
 /// The FF1 tweak: `enc([kind id, domain name, kept...])` (SPEC.md §1).
 /// Holds kept plaintext digits, so it wipes itself.
@@ -129,16 +130,16 @@ fn tweak(kind: Kind, domain: &str, kept: &[&[u8]]) -> Zeroizing<Vec<u8>> {
     fields.push(domain.as_bytes());
     fields.extend_from_slice(kept);
     let mut out = Zeroizing::new(Vec::with_capacity(64));
-    crate::keys::material::push_fields(&mut out, &fields);
+    push_fields(&mut out, &fields);
     out
 }
 
-fn canonical<T: crate::kind::private::Canonical>(value: &T) -> Zeroizing<Vec<u8>> {
+fn canonical<T: Canonical>(value: &T) -> Zeroizing<Vec<u8>> {
     Zeroizing::new(value.canonical_bytes().to_vec())
 }
 
 /// Rebuild a kind through its canonical validation path (no clock).
-fn rebuild<T: crate::kind::private::Canonical>(buf: Zeroizing<Vec<u8>>) -> Result<T> {
+fn rebuild<T: Canonical>(buf: Zeroizing<Vec<u8>>) -> Result<T> {
     T::from_sealed(buf)
 }
 
@@ -226,116 +227,15 @@ impl FpeKind for IdNumber {
 }
 
 /// The audit context of re-identifications in `domain`.
-fn audit_context(domain: &Domain) -> Context {
+pub(crate) fn audit_context(domain: &Domain) -> Context {
     Context::none().with(AUDIT_FIELD, domain.name())
-}
-
-impl Keyring {
-    /// The FF1 key of `kind` in `domain`, and the root key id it comes from.
-    fn fpe_key(&self, domain: &Domain, kind: Kind) -> Result<(u32, Ff1)> {
-        let (key_id, secret) = self.domain_secret(Namespace::Fpe, domain, &[kind.as_str().as_bytes()])?;
-        Ok((key_id, Ff1::new(&secret, 10)?))
-    }
-
-    /// The key id a domain's FPE would use, for audit events when deriving fails.
-    fn fpe_key_id(&self, domain: &Domain) -> u32 {
-        self.pins.get(&domain.pin_name(Namespace::Fpe)).copied().or(self.active_key_id()).unwrap_or(0)
-    }
-
-    /// The format-preserving pseudonym of `value` in `domain`: a valid value
-    /// of the same kind (see [`FormatPreserving`] for what is kept).
-    /// Deterministic per domain and key version. Derives the key on every
-    /// call; for many values keep a [`Keyring::fpe_cipher`].
-    pub fn fpe<T: FormatPreserving>(&self, value: &T, domain: &Domain) -> Result<T> {
-        let (_, ff1) = self.fpe_key(domain, T::KIND)?;
-        value.ff1_map(&ff1, domain.name(), Dir::Encrypt)
-    }
-
-    /// The original of a format-preserving pseudonym made by [`Keyring::fpe`]
-    /// (or [`FpeCipher::pseudonymize`]) in `domain`, for the stated `purpose`.
-    ///
-    /// Audited like [`Keyring::open`]: one event per call, success or not,
-    /// with the kind, the context `fpe_domain=<domain>`, the key id and the
-    /// purpose. FPE carries no integrity check: any valid value maps to some
-    /// valid value.
-    pub fn reidentify<T: FormatPreserving>(&self, pseudo: &T, domain: &Domain, purpose: &str) -> Result<T> {
-        let mut key_id = self.fpe_key_id(domain);
-        let result = self.fpe_key(domain, T::KIND).and_then(|(id, ff1)| {
-            key_id = id;
-            pseudo.ff1_map(&ff1, domain.name(), Dir::Decrypt)
-        });
-        self.audited(T::KIND, &audit_context(domain), key_id, None, purpose, result)
-    }
-
-    /// A pre-keyed format-preserving cipher for `domain` (see [`FpeCipher`]).
-    pub fn fpe_cipher(&self, domain: &Domain) -> Result<FpeCipher> {
-        let mut key_id = 0;
-        let mut keys = Vec::with_capacity(KINDS.len());
-        for kind in KINDS {
-            let (id, ff1) = self.fpe_key(domain, kind)?;
-            key_id = id;
-            keys.push(ff1);
-        }
-        Ok(FpeCipher {
-            inner: Arc::new(CipherInner {
-                key_id,
-                domain: domain.clone(),
-                context: audit_context(domain),
-                keys,
-                audit: Arc::clone(&self.audit),
-            }),
-        })
-    }
-
-    /// Raw FF1-AES-256 over a numeral string, through the same construction
-    /// the kinds use. Only for NIST SP 800-38G known-answer tests.
-    #[doc(hidden)]
-    pub fn ff1_for_vectors(
-        key: &[u8; 32],
-        radix: u32,
-        tweak: &[u8],
-        numerals: &[u16],
-        encrypt: bool,
-    ) -> Result<Vec<u16>> {
-        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
-        let mut out = Ff1::new(key, radix)?.numerals(tweak, numerals, dir)?;
-        Ok(core::mem::take(&mut *out))
-    }
-
-    /// FF1-AES-256 over ASCII decimal digits in place, cycle-walked below
-    /// 6 digits: the step every kind's digits go through. Only for
-    /// differential tests against other FF1 implementations.
-    #[doc(hidden)]
-    pub fn ff1_decimal_for_vectors(
-        key: &[u8; 32],
-        tweak: &[u8],
-        digits: &mut [u8],
-        encrypt: bool,
-    ) -> Result<()> {
-        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
-        Ff1::new(key, 10)?.decimal(tweak, digits, dir)
-    }
-
-    /// The cycle walk of `x` within `0..size` (ID numbers' day-and-sequence
-    /// domain). Only for differential tests against other FF1 implementations.
-    #[doc(hidden)]
-    pub fn ff1_walk_for_vectors(
-        key: &[u8; 32],
-        tweak: &[u8],
-        x: u32,
-        size: u32,
-        encrypt: bool,
-    ) -> Result<u32> {
-        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
-        Ff1::new(key, 10)?.walk(tweak, x, size, dir)
-    }
 }
 
 /// A pre-keyed format-preserving pseudonymizer for one domain: the FF1 keys
 /// of every kind are derived once. `Send + Sync`, cheap to clone.
 ///
 /// Re-identification through it is audited to the keyring's audit sink as
-/// it was when the cipher was made ([`Keyring::set_audit_sink`] afterwards
+/// it was when the cipher was made ([`Keyring::set_audit_sink`](crate::Keyring::set_audit_sink) afterwards
 /// does not reach existing ciphers). Its key version is fixed at creation:
 /// make a new cipher after re-pinning the domain.
 ///
@@ -372,16 +272,23 @@ impl fmt::Debug for FpeCipher {
 }
 
 impl FpeCipher {
+    /// A cipher for `domain` with one FF1 key per kind (in [`FPE_KINDS`]
+    /// order) from root key `key_id`, auditing to `audit`.
+    pub(crate) fn new(key_id: u32, domain: &Domain, keys: Vec<Ff1>, audit: Arc<dyn AuditSink>) -> FpeCipher {
+        let context = audit_context(domain);
+        FpeCipher { inner: Arc::new(CipherInner { key_id, domain: domain.clone(), context, keys, audit }) }
+    }
+
     fn key<T: FormatPreserving>(&self) -> Result<&Ff1> {
         self.inner.keys.get(T::SLOT).ok_or(Error::Key("no FPE key for this kind"))
     }
 
-    /// The format-preserving pseudonym of `value` (as [`Keyring::fpe`]).
+    /// The format-preserving pseudonym of `value` (as [`Keyring::fpe`](crate::Keyring::fpe)).
     pub fn pseudonymize<T: FormatPreserving>(&self, value: &T) -> Result<T> {
         value.ff1_map(self.key::<T>()?, self.inner.domain.name(), Dir::Encrypt)
     }
 
-    /// The original of `pseudo` (as [`Keyring::reidentify`]), audited: one
+    /// The original of `pseudo` (as [`Keyring::reidentify`](crate::Keyring::reidentify)), audited: one
     /// event per call with the context `fpe_domain=<domain>`.
     pub fn reidentify<T: FormatPreserving>(&self, pseudo: &T, purpose: &str) -> Result<T> {
         let result = self.key::<T>().and_then(|k| pseudo.ff1_map(k, self.inner.domain.name(), Dir::Decrypt));

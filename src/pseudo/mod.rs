@@ -7,9 +7,9 @@
 //! unlinkable without the keys. No unkeyed hash is offered anywhere.
 //!
 //! Tokens must not change when sealing keys rotate, so a domain uses the key
-//! it is *pinned* to ([`Keyring::pin`]); an unpinned domain uses the active
+//! it is *pinned* to ([`Keyring::pin`](crate::Keyring::pin)); an unpinned domain uses the active
 //! key. Every token says which key version made it ([`Token::key_id`]), and
-//! [`Keyring::destroy`] refuses a key that a domain is pinned to.
+//! [`Keyring::destroy`](crate::Keyring::destroy) refuses a key that a domain is pinned to.
 //!
 //! ```
 //! use desensitize::pseudo::Domain;
@@ -37,7 +37,10 @@ mod blind_index;
 mod ff1;
 mod fpe;
 
+pub use crate::kind::Pseudonymizable;
 pub use blind_index::{BlindIndex, IndexValue, Plan, Planner, Transform};
+pub(crate) use ff1::{Dir, Ff1};
+pub(crate) use fpe::{FPE_KINDS, audit_context};
 pub use fpe::{FormatPreserving, FpeCipher};
 
 use core::fmt;
@@ -45,8 +48,9 @@ use core::fmt;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+use crate::crypto::KEY_LEN;
+use crate::crypto::{b64, labels};
 use crate::error::{Error, Result};
-use crate::keys::Keyring;
 use crate::kind::Sealable;
 
 /// HMAC-SHA256, the MAC behind tokens and blind indexes.
@@ -117,9 +121,9 @@ impl Namespace {
     /// HKDF label prefix (SPEC.md §2).
     pub(crate) fn label(self) -> &'static [u8] {
         match self {
-            Namespace::Pseudonym => b"desensitize.pseudonym",
-            Namespace::BlindIndex => b"desensitize.blind_index",
-            Namespace::Fpe => b"desensitize.fpe",
+            Namespace::Pseudonym => labels::PSEUDONYM,
+            Namespace::BlindIndex => labels::BLIND_INDEX,
+            Namespace::Fpe => labels::FPE,
         }
     }
 }
@@ -174,8 +178,8 @@ impl Token {
         let mut at = 4 + len;
         buf[at] = b'.';
         at += 1;
-        let b64_len = crate::seal::b64::encoded_len(TOKEN_LEN);
-        crate::seal::b64::encode_into(&self.digest, &mut buf[at..at + b64_len]);
+        let b64_len = b64::encoded_len(TOKEN_LEN);
+        b64::encode_into(&self.digest, &mut buf[at..at + b64_len]);
         (buf, at + b64_len)
     }
 }
@@ -211,7 +215,7 @@ impl core::str::FromStr for Token {
         }
         let key_id = id.parse::<u32>().map_err(|_| bad())?;
         let mut digest = [0u8; TOKEN_LEN];
-        if b64.len() != 22 || crate::seal::b64::decode(b64.as_bytes(), &mut digest) != Some(TOKEN_LEN) {
+        if b64.len() != 22 || b64::decode(b64.as_bytes(), &mut digest) != Some(TOKEN_LEN) {
             return Err(bad());
         }
         Ok(Token { key_id, digest })
@@ -230,11 +234,6 @@ impl<'de> serde::Deserialize<'de> for Token {
         text.parse().map_err(serde::de::Error::custom)
     }
 }
-
-/// A kind that can be turned into tokens: every sealable kind except
-/// [`Biometric`](crate::Biometric), whose templates differ at every capture
-/// and must never be used as a join key.
-pub trait Pseudonymizable: Sealable {}
 
 /// Feed `enc([kind id, canonical bytes])` (SPEC.md §1) into a MAC without allocating.
 pub(crate) fn mac_value<T: Sealable>(mac: &mut HmacSha256, value: &T) {
@@ -283,80 +282,14 @@ impl Pseudonymizer {
         Token { key_id: self.key_id, digest }
     }
 
-    /// The key version this pseudonymizer makes tokens with.
-    pub fn key_id(&self) -> u32 {
-        self.key_id
-    }
-}
-
-impl Keyring {
-    /// Pin an analytics domain to a root key version, so that its tokens,
-    /// blind indexes and format-preserving pseudonyms stay stable across
-    /// [`Keyring::rotate`]. Re-pinning to another key is how a domain is
-    /// rotated on purpose. Pins are saved in the keyring file.
-    pub fn pin(&mut self, domain: &Domain, key_id: u32) -> Result<()> {
-        self.entry(key_id)?;
-        for ns in [Namespace::Pseudonym, Namespace::BlindIndex, Namespace::Fpe] {
-            self.pins.insert(domain.pin_name(ns), key_id);
-        }
-        Ok(())
-    }
-
-    /// The key version `domain` is pinned to, if it is.
-    pub fn pinned_key_id(&self, domain: &Domain) -> Option<u32> {
-        self.pins.get(&domain.pin_name(Namespace::Pseudonym)).copied()
-    }
-
-    /// Every pinned domain with its key version, in name order.
-    ///
-    /// ```
-    /// use desensitize::pseudo::Domain;
-    /// use desensitize::Keyring;
-    ///
-    /// let mut keyring = Keyring::generate()?;
-    /// keyring.pin(&Domain::new("analytics")?, 1)?;
-    /// let pins = keyring.pins();
-    /// assert_eq!(pins.len(), 1);
-    /// assert_eq!((pins[0].0.name(), pins[0].1), ("analytics", 1));
-    /// # Ok::<(), desensitize::Error>(())
-    /// ```
-    pub fn pins(&self) -> Vec<(Domain, u32)> {
-        let prefix = format!("{}:", Namespace::Pseudonym.as_str());
-        self.pins
-            .iter()
-            .filter_map(|(name, &id)| Some((Domain::new(name.strip_prefix(&prefix)?).ok()?, id)))
-            .collect()
-    }
-
-    /// The key id and derived 256-bit secret for `domain` in `ns`:
-    /// HKDF(root, [ns label, kind-free domain name, ...extra]).
-    pub(crate) fn domain_secret(
-        &self,
-        ns: Namespace,
-        domain: &Domain,
-        extra: &[&[u8]],
-    ) -> Result<(u32, zeroize::Zeroizing<[u8; crate::keys::KEY_LEN]>)> {
-        let key_id = match self.pins.get(&domain.pin_name(ns)) {
-            Some(&id) => id,
-            None => self.active()?.id,
-        };
-        let entry = self.entry(key_id)?;
-        let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(key_id))?;
-        let mut label: Vec<&[u8]> = vec![ns.label(), domain.name.as_bytes()];
-        label.extend_from_slice(extra);
-        Ok((key_id, root.derive(&label)))
-    }
-
-    /// A pre-keyed token maker for `domain` (see [`Pseudonymizer`]).
-    pub fn pseudonymizer(&self, domain: &Domain) -> Result<Pseudonymizer> {
-        let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
-        let mac = HmacSha256::new_from_slice(secret.as_ref()).map_err(|_| Error::Key("HMAC key rejected"))?;
+    /// A pseudonymizer keyed with `secret`, the domain key of root key `key_id`.
+    pub(crate) fn keyed(key_id: u32, secret: &[u8; KEY_LEN]) -> Result<Pseudonymizer> {
+        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key("HMAC key rejected"))?;
         Ok(Pseudonymizer { key_id, mac })
     }
 
-    /// The token of `value` in `domain`. Derives the domain key on every
-    /// call; for many values keep a [`Keyring::pseudonymizer`].
-    pub fn pseudonym<T: Pseudonymizable>(&self, value: &T, domain: &Domain) -> Result<Token> {
-        Ok(self.pseudonymizer(domain)?.token(value))
+    /// The key version this pseudonymizer makes tokens with.
+    pub fn key_id(&self) -> u32 {
+        self.key_id
     }
 }

@@ -64,7 +64,7 @@ mod kinds;
 
 impl<T> Serialize for Sealed<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::seal::envelope::to_text(self.as_bytes_any()))
+        s.serialize_str(&crate::crypto::envelope::to_text(self.as_bytes_any()))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::b64;
 use crate::error::{Error, Result};
-use crate::kind::Kind;
+use crate::kind_id::Kind;
 
 /// Format version byte of every envelope this crate writes.
 pub(crate) const VERSION: u8 = 1;

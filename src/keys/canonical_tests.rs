@@ -5,11 +5,13 @@
 //! primitives around crafted plaintext, as a writer that did not normalize
 //! would produce them.
 
+use crate::crypto::Context;
+use crate::crypto::aead::seal_raw;
+use crate::crypto::envelope::{ALG_ROOT, Header};
 use crate::error::{Error, Invalid};
 use crate::keys::Keyring;
 use crate::kind::{Kind, Sealable};
-use crate::seal::envelope::{ALG_ROOT, Header};
-use crate::seal::{Context, Sealed, seal_raw};
+use crate::seal::Sealed;
 use crate::{
     Address, BankCard, Biometric, CreditCode, Email, GeoPoint, IdNumber, Imei, IpAddress, Landline,
     LicensePlate, MacAddress, MobilePhone, Passport, PersonName,

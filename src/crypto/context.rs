@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use super::material::push_fields;
 use crate::error::{Error, Result};
-use crate::keys::material::push_fields;
 
 /// Longest name or value a context field may have, in bytes.
 pub const MAX_FIELD_LEN: usize = 1024;

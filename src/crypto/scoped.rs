@@ -5,11 +5,12 @@
 //! scope; anything else takes the cache as before.
 
 use aes_gcm::Aes256Gcm;
+use aes_gcm::aead::KeyInit;
 
-use super::Context;
-use crate::error::Result;
-use crate::keys::Keyring;
-use crate::kind::Kind;
+use super::context::Context;
+use super::labels;
+use super::material::{KEY_LEN, derive_from};
+use crate::kind_id::Kind;
 
 /// The active key's AES-256-GCM cipher for `(kind, scope)`: derived key
 /// material (the cache's own copy, wiped on drop), never a value.
@@ -21,6 +22,11 @@ pub(crate) struct ScopeCipher {
 }
 
 impl ScopeCipher {
+    /// Key `key_id`'s cipher for `kind` at `ctx`'s scope.
+    pub(crate) fn new(key_id: u32, kind: Kind, ctx: &Context, cipher: Aes256Gcm) -> ScopeCipher {
+        ScopeCipher { key_id, kind, scope: ctx.scope_encoded().into(), cipher }
+    }
+
     /// The cipher, if it is the one for sealing `kind` at `ctx` under key `key_id`.
     #[inline]
     pub(crate) fn matching(&self, key_id: u32, kind: Kind, ctx: &Context) -> Option<&Aes256Gcm> {
@@ -29,19 +35,16 @@ impl ScopeCipher {
     }
 }
 
-impl Keyring {
-    /// Resolve the sealing cipher of `kind` at `ctx`'s scope under the
-    /// active key, once (row fields do not change the scope).
-    pub(crate) fn scope_cipher_for(&self, kind: Kind, ctx: &Context) -> Result<ScopeCipher> {
-        let key = self.active()?;
-        let cipher = key.with_seal_cipher(kind, ctx, Aes256Gcm::clone)?;
-        Ok(ScopeCipher { key_id: key.id, kind, scope: ctx.scope_encoded().into(), cipher })
-    }
+/// HKDF label of a sealing key: `["desensitize.seal", kind id, scope encoding]`.
+pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> Aes256Gcm {
+    let key = derive_from(secret, &[labels::SEAL, kind.as_str().as_bytes(), scope]);
+    Aes256Gcm::new((&*key).into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::Keyring;
 
     #[test]
     fn matches_only_its_key_kind_and_scope() {

@@ -1,0 +1,120 @@
+//! AES-256-GCM over an envelope: the header and the bound context fields
+//! as associated data (SPEC.md §3.4), sealed in place, opened into a
+//! buffer that wipes itself.
+
+use aes_gcm::aead::AeadInOut;
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::context::Context;
+use super::envelope::{AAD_HEADER_LEN, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
+use super::random;
+use crate::error::{Error, Result};
+
+/// Run `f` over the associated data `header[..12] || extra || bound context
+/// fields` (SPEC.md §3.4) without allocating for small inputs. The nonce is
+/// left out: GCM authenticates it intrinsically (it determines the tag mask).
+/// `bound`: the context's associated data ([`Context::bound_encoded`]).
+fn with_aad<R>(header: &[u8], extra: &[u8], bound: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    let parts = [&header[..AAD_HEADER_LEN], extra, bound];
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    with_scratch::<96, R>(len, |buf| {
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        f(buf)
+    })
+}
+
+/// Run `f` on a zeroed scratch buffer of `len` bytes, on the stack when it
+/// fits in `N` bytes (the common case), else on the heap.
+pub(crate) fn with_scratch<const N: usize, R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if len <= N {
+        let mut stack = [0u8; N];
+        f(&mut stack[..len])
+    } else {
+        f(&mut vec![0u8; len])
+    }
+}
+
+/// A fresh 96-bit nonce, unique across threads and `fork()` (see [`random`]).
+pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN]> {
+    random::bytes()
+}
+
+/// Encrypt `plaintext` into a complete envelope under `cipher`.
+pub(crate) fn seal_raw(
+    cipher: &Aes256Gcm,
+    header: &Header,
+    extra_aad: &[u8],
+    ctx: &Context,
+    plaintext: &[u8],
+) -> Result<Vec<u8>> {
+    // Built by appending: no zero-fill of the buffer before it is written.
+    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
+    out.extend_from_slice(&[0; HEADER_LEN]);
+    out.extend_from_slice(plaintext);
+    out.extend_from_slice(&[0; TAG_LEN]);
+    seal_in_place(cipher, header, extra_aad, ctx.bound_encoded(), &mut out)?;
+    Ok(out)
+}
+
+/// Write the envelope of `plaintext` into `out`, which must be exactly
+/// `HEADER_LEN + plaintext.len() + TAG_LEN` bytes.
+pub(crate) fn seal_into(
+    cipher: &Aes256Gcm,
+    header: &Header,
+    extra_aad: &[u8],
+    bound: &[u8],
+    plaintext: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    out[HEADER_LEN..HEADER_LEN + plaintext.len()].copy_from_slice(plaintext);
+    seal_in_place(cipher, header, extra_aad, bound, out)
+}
+
+/// Seal `out = [header space | plaintext | tag space]` in place: write the
+/// header, encrypt the body, write the tag. On an error `out` is wiped.
+fn seal_in_place(
+    cipher: &Aes256Gcm,
+    header: &Header,
+    extra_aad: &[u8],
+    bound: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
+    let (head, rest) = out.split_at_mut(HEADER_LEN);
+    let (body, tag_out) = rest.split_at_mut(rest.len() - TAG_LEN);
+    header.write_to(head);
+    let nonce = Nonce::from(header.nonce);
+    match with_aad(head, extra_aad, bound, |aad| cipher.encrypt_inout_detached(&nonce, aad, body.into())) {
+        Ok(tag) => {
+            tag_out.copy_from_slice(&tag);
+            Ok(())
+        }
+        Err(_) => {
+            out.zeroize();
+            Err(Error::Malformed("value too long to seal"))
+        }
+    }
+}
+
+/// Authenticate and decrypt a structurally valid envelope.
+pub(crate) fn open_raw(
+    cipher: &Aes256Gcm,
+    bytes: &[u8],
+    extra_aad: &[u8],
+    ctx: &Context,
+) -> Result<Zeroizing<Vec<u8>>> {
+    let (head, rest) = bytes.split_at(HEADER_LEN);
+    let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
+    let tag = Tag::try_from(tag).map_err(|_| Error::Truncated)?;
+    let nonce = Nonce::try_from(&head[12..HEADER_LEN]).map_err(|_| Error::Truncated)?;
+    let mut buf = Zeroizing::new(ct.to_vec());
+    with_aad(head, extra_aad, ctx.bound_encoded(), |aad| {
+        cipher.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag)
+    })
+    .map_err(|_| Error::AuthenticationFailed)?;
+    Ok(buf)
+}

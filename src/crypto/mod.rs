@@ -1,0 +1,32 @@
+//! The private crypto core: everything the crate does with key material and
+//! nonces, below every module that handles values.
+//!
+//! - [`random`]: fork-safe random bytes (nonces, salts);
+//! - [`material`]: root keys, the HKDF tree and its field encoding;
+//! - [`labels`]: the HKDF label of every key family;
+//! - [`limits`]: the Argon2id cost a reader accepts from stored data;
+//! - [`context`]: where a value belongs ([`Context`]) and its associated-data encoding;
+//! - [`envelope`] and [`b64`]: the versioned envelope layout and its text form;
+//! - [`aead`]: AES-256-GCM over an envelope;
+//! - [`scoped`]: the sealing key of one (kind, scope).
+//!
+//! It depends only on [`crate::error`] and the kind identifiers
+//! ([`crate::kind_id`]); `seal`, `pseudo`, `audit`, `kind` and `keys` build on
+//! it. The module is private to the crate: `pub` here means crate-visible,
+//! and the public types among these ([`Context`], [`RootKey`],
+//! [`CostLimits`]) are re-exported where users find them (`seal`, `keys`).
+
+pub mod aead;
+pub mod b64;
+pub mod context;
+pub mod envelope;
+pub mod labels;
+pub mod limits;
+pub mod material;
+pub mod random;
+pub mod scoped;
+
+pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
+pub use limits::CostLimits;
+pub use material::{KEY_LEN, RootKey};
+pub(crate) use scoped::ScopeCipher;

@@ -1,0 +1,70 @@
+//! Test-vector hooks, compiled only with the `hazmat` feature: sealing with
+//! a caller-chosen nonce and raw FF1, for the known-answer vectors
+//! (tests/vectors.rs, tests/fpe.rs), the differential FF1 test and the
+//! fuzz targets. Never for production: a repeated nonce under one key
+//! destroys confidentiality and integrity.
+
+use crate::crypto::Context;
+use crate::crypto::envelope::NONCE_LEN;
+use crate::error::Result;
+use crate::keys::Keyring;
+use crate::kind::Sealable;
+use crate::pseudo::{Dir, Ff1};
+use crate::seal::Sealed;
+
+impl Keyring {
+    /// Sealing with a caller-chosen nonce: a test-vector hook (feature
+    /// `hazmat`), only for known-answer vectors and fuzzing. Reusing a nonce
+    /// under one key destroys confidentiality and integrity.
+    pub fn seal_with_nonce<T: Sealable>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealed<T>> {
+        self.seal_at_nonce(value, ctx, nonce)
+    }
+
+    /// Raw FF1-AES-256 over a numeral string, through the same construction
+    /// the kinds use. A test-vector hook (feature `hazmat`): only for NIST SP 800-38G
+    /// known-answer tests.
+    pub fn ff1_for_vectors(
+        key: &[u8; 32],
+        radix: u32,
+        tweak: &[u8],
+        numerals: &[u16],
+        encrypt: bool,
+    ) -> Result<Vec<u16>> {
+        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
+        let mut out = Ff1::new(key, radix)?.numerals(tweak, numerals, dir)?;
+        Ok(core::mem::take(&mut *out))
+    }
+
+    /// FF1-AES-256 over ASCII decimal digits in place, cycle-walked below
+    /// 6 digits: the step every kind's digits go through. A test-vector
+    /// hook (feature `hazmat`): only for differential tests against other FF1
+    /// implementations.
+    pub fn ff1_decimal_for_vectors(
+        key: &[u8; 32],
+        tweak: &[u8],
+        digits: &mut [u8],
+        encrypt: bool,
+    ) -> Result<()> {
+        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
+        Ff1::new(key, 10)?.decimal(tweak, digits, dir)
+    }
+
+    /// The cycle walk of `x` within `0..size` (ID numbers' day-and-sequence
+    /// domain). A test-vector hook (feature `hazmat`): only for differential
+    /// tests against other FF1 implementations.
+    pub fn ff1_walk_for_vectors(
+        key: &[u8; 32],
+        tweak: &[u8],
+        x: u32,
+        size: u32,
+        encrypt: bool,
+    ) -> Result<u32> {
+        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
+        Ff1::new(key, 10)?.walk(tweak, x, size, dir)
+    }
+}

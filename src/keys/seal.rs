@@ -1,0 +1,289 @@
+//! Sealing and opening with the keyring: [`Keyring::seal`], [`Keyring::open`]
+//! and their text, in-place and re-sealing forms, built on the crypto core's
+//! envelope.
+
+use aes_gcm::Aes256Gcm;
+
+use crate::crypto::aead::{fresh_nonce, open_raw, seal_into, seal_raw, with_scratch};
+use crate::crypto::envelope::{self, ALG_ROOT, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
+use crate::crypto::{Context, ScopeCipher};
+use crate::error::{Error, Result};
+use crate::keys::Keyring;
+use crate::kind::{Kind, Sealable};
+use crate::seal::{ResealProgress, ResealReport, Sealed};
+
+impl<T: Sealable> Sealed<T> {
+    /// Whether the value is under a key other than the keyring's active key.
+    /// Reads only the header; decrypts nothing. Subject-sealed values never
+    /// need it: rotate their wrapped keys with [`Keyring::rewrap_subject`].
+    pub fn needs_rotation(&self, keyring: &Keyring) -> bool {
+        !self.is_subject_sealed() && keyring.active_key_id() != Some(self.header().key_id)
+    }
+}
+
+impl Keyring {
+    /// Seal `value` for the place `ctx` under the active key.
+    pub fn seal<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<Sealed<T>> {
+        self.seal_at_nonce(value, ctx, fresh_nonce()?)
+    }
+
+    /// Seal under the active key with `nonce` (fresh, except in test vectors).
+    pub(super) fn seal_at_nonce<T: Sealable>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Sealed<T>> {
+        if ctx.is_poisoned() {
+            return Err(Error::Context("context field too long"));
+        }
+        let key = self.active()?;
+        let header = Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check: ctx.check(), nonce };
+        let bytes =
+            key.with_seal_cipher(T::KIND, ctx, |c| seal_raw(c, &header, &[], ctx, value.canonical_bytes()))??;
+        key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Ok(Sealed::from_parts(bytes, header))
+    }
+
+    /// Open a sealed value that belongs at `ctx`, for the stated `purpose`
+    /// (recorded in the audit event, e.g. `"kyc-review"`).
+    ///
+    /// Errors, each distinct: [`Error::UnknownKey`], [`Error::KeyDestroyed`],
+    /// [`Error::ContextMismatch`] (sealed for another place),
+    /// [`Error::AuthenticationFailed`] (tampered), [`Error::SubjectSealed`]
+    /// (use [`Keyring::open_for`]). Another kind is refused when the envelope
+    /// is parsed ([`Error::KindMismatch`]), truncation too ([`Error::Truncated`]).
+    ///
+    /// Every call records one event, opened or refused; if the audit sink
+    /// cannot record it, the result is [`Error::AuditFailed`] and the value
+    /// is dropped unseen (see [`crate::audit`]).
+    pub fn open<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context, purpose: &str) -> Result<T> {
+        let result = self.open_unaudited(sealed, ctx);
+        self.audited(T::KIND, ctx, sealed.key_id(), None, purpose, result)
+    }
+
+    fn open_unaudited<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context) -> Result<T> {
+        self.open_parsed(sealed.header(), sealed.as_bytes(), ctx)
+    }
+
+    fn open_parsed<T: Sealable>(&self, header: &Header, bytes: &[u8], ctx: &Context) -> Result<T> {
+        if header.algorithm != ALG_ROOT {
+            return Err(Error::SubjectSealed);
+        }
+        if ctx.is_poisoned() {
+            return Err(Error::Context("context field too long"));
+        }
+        let key = self.entry(header.key_id)?;
+        if header.check != ctx.check() {
+            return Err(Error::ContextMismatch);
+        }
+        let plain = key.with_seal_cipher(T::KIND, ctx, |c| open_raw(c, bytes, &[], ctx))??;
+        T::from_sealed(plain)
+    }
+
+    /// Record the event of an open and return its result, or
+    /// [`Error::AuditFailed`] (dropping, and so wiping, the plaintext) when
+    /// the sink could not record it.
+    pub(crate) fn audited<T>(
+        &self,
+        kind: crate::Kind,
+        ctx: &Context,
+        key_id: u32,
+        subject: Option<&str>,
+        purpose: &str,
+        result: Result<T>,
+    ) -> Result<T> {
+        crate::audit::fail_closed(&*self.audit, kind, ctx, key_id, subject, purpose, result)
+    }
+
+    /// Seal straight to the text form (`dz1.…`) for a TEXT column: the same
+    /// envelope as `seal(..)?.to_text()`, built on the stack with one
+    /// allocation (the returned string).
+    pub fn seal_text<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<String> {
+        self.seal_envelope_with(value, ctx, envelope::to_text)
+    }
+
+    /// Seal to the text form (`dz1.…`) appended to `out`: what
+    /// [`Keyring::seal_text`] returns, without allocating when `out` has
+    /// room (reuse one `String` across values). On an error `out` is left
+    /// as it was.
+    ///
+    /// ```
+    /// use desensitize::{Context, Keyring, MobilePhone, Sealed};
+    ///
+    /// let keyring = Keyring::generate()?;
+    /// let ctx = Context::new("users", "phone");
+    /// let mut out = String::with_capacity(128);
+    /// for phone in ["13800138000", "13900139000"] {
+    ///     out.clear();
+    ///     keyring.seal_text_into(&phone.parse::<MobilePhone>()?, &ctx, &mut out)?;
+    ///     let sealed: Sealed<MobilePhone> = out.parse()?;
+    ///     assert_eq!(keyring.open(&sealed, &ctx, "test")?.expose(), phone);
+    /// }
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn seal_text_into<T: Sealable>(&self, value: &T, ctx: &Context, out: &mut String) -> Result<()> {
+        self.seal_envelope_with(value, ctx, |bytes| envelope::push_text(bytes, out))
+    }
+
+    /// Seal `value` under the active key with a fresh nonce into a stack
+    /// buffer (for the usual sizes) and run `f` on the finished binary
+    /// envelope (ciphertext only); `f` does not run on an error.
+    pub(crate) fn seal_envelope_with<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
+        self.seal_envelope_by(value, ctx, None, None, f)
+    }
+
+    /// [`Keyring::seal_envelope_with`], with the cipher resolved earlier for
+    /// this kind and scope when it still matches the active key (no cache
+    /// lock); otherwise the cipher comes from the cache. With `row`, the
+    /// value is sealed for `ctx.clone().with_row(row)` (the same envelope
+    /// bytes) without building that per-row context (see
+    /// [`Context::row_binding`]).
+    pub(crate) fn seal_envelope_by<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        row: Option<&str>,
+        resolved: Option<&ScopeCipher>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
+        if ctx.is_poisoned() {
+            return Err(Error::Context("context field too long"));
+        }
+        match row {
+            None => self.seal_bound(value, ctx, ctx.check(), ctx.bound_encoded(), resolved, f),
+            Some(row) => {
+                ctx.row_binding(row, |check, bound| self.seal_bound(value, ctx, check, bound, resolved, f))?
+            }
+        }
+    }
+
+    /// Seal at `ctx`'s scope with the given context check and associated data.
+    fn seal_bound<T: Sealable, R>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        check: [u8; 4],
+        bound: &[u8],
+        resolved: Option<&ScopeCipher>,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
+        let key = self.active()?;
+        let plain = value.canonical_bytes();
+        let header =
+            Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check, nonce: fresh_nonce()? };
+        let len = HEADER_LEN + plain.len() + TAG_LEN;
+        let out = with_scratch::<128, _>(len, |buf| {
+            match resolved.and_then(|r| r.matching(key.id, T::KIND, ctx)) {
+                Some(c) => seal_into(c, &header, &[], bound, plain, buf)?,
+                None => {
+                    key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], bound, plain, buf))??
+                }
+            }
+            Ok::<_, Error>(f(buf))
+        })?;
+        key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Ok(out)
+    }
+
+    /// Open a text-form envelope (`dz1.…`) in one step: what
+    /// `open(&text.parse()?, ctx, purpose)` does, without the intermediate
+    /// [`Sealed`] buffer. Audited like [`Keyring::open`], and a text that
+    /// does not parse (malformed, truncated, another version or kind) is
+    /// recorded as refused too, with key id 0 when no header could be read.
+    pub fn open_text<T: Sealable>(&self, text: &str, ctx: &Context, purpose: &str) -> Result<T> {
+        let mut key_id = 0;
+        let result = self.open_text_unaudited::<T>(text, ctx, &mut key_id);
+        self.audited(T::KIND, ctx, key_id, None, purpose, result)
+    }
+
+    fn open_text_unaudited<T: Sealable>(&self, text: &str, ctx: &Context, key_id: &mut u32) -> Result<T> {
+        let mut stack = [0u8; 128];
+        let decoded;
+        let bytes: &[u8] = match envelope::decode_text_into(text, &mut stack) {
+            Some(n) => &stack[..n],
+            None => {
+                decoded = envelope::from_text(text)?;
+                &decoded
+            }
+        };
+        let header = Header::parse(bytes)?;
+        *key_id = header.key_id;
+        if header.kind != T::KIND {
+            return Err(Error::KindMismatch { expected: T::KIND, found: header.kind });
+        }
+        self.open_parsed::<T>(&header, bytes, ctx)
+    }
+
+    /// Move a value to the active key: opens (audited, purpose `reseal`) and
+    /// seals again. A value already under the active key is returned as is.
+    pub fn reseal<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context) -> Result<Sealed<T>> {
+        if !sealed.needs_rotation(self) {
+            return Ok(sealed.clone());
+        }
+        let value = self.open(sealed, ctx, "reseal")?;
+        self.seal(&value, ctx)
+    }
+
+    /// Re-seal many values, reporting progress after each and collecting
+    /// failures instead of stopping at the first one.
+    ///
+    /// ```
+    /// use desensitize::{Context, Keyring, MobilePhone};
+    ///
+    /// let mut keyring = Keyring::generate()?;
+    /// let phone: MobilePhone = "13800138000".parse()?;
+    /// let rows: Vec<_> = (0..3)
+    ///     .map(|i| {
+    ///         let ctx = Context::new("users", "phone").with_row(&i.to_string());
+    ///         (keyring.seal(&phone, &ctx).unwrap(), ctx)
+    ///     })
+    ///     .collect();
+    /// keyring.rotate()?;
+    /// let report = keyring.reseal_all(rows, |p| assert!(p.done <= 3));
+    /// assert_eq!((report.resealed, report.failed.len()), (3, 0));
+    /// keyring.destroy(1, report.failed.len() as u64)?;
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn reseal_all<T, I>(&self, items: I, mut progress: impl FnMut(&ResealProgress)) -> ResealReport<T>
+    where
+        T: Sealable,
+        I: IntoIterator<Item = (Sealed<T>, Context)>,
+    {
+        let mut report = ResealReport { outcomes: Vec::new(), resealed: 0, unchanged: 0, failed: Vec::new() };
+        for (i, (sealed, ctx)) in items.into_iter().enumerate() {
+            let was_current = !sealed.needs_rotation(self);
+            match self.reseal(&sealed, &ctx) {
+                Ok(s) => {
+                    if was_current {
+                        report.unchanged += 1;
+                    } else {
+                        report.resealed += 1;
+                    }
+                    report.outcomes.push(Ok(s));
+                }
+                Err(e) => {
+                    report.failed.push((i, e.clone()));
+                    report.outcomes.push(Err(e));
+                }
+            }
+            progress(&ResealProgress { done: i + 1, failed: report.failed.len() });
+        }
+        report
+    }
+}
+
+impl Keyring {
+    /// Resolve the sealing cipher of `kind` at `ctx`'s scope under the
+    /// active key, once (row fields do not change the scope).
+    pub(crate) fn scope_cipher_for(&self, kind: Kind, ctx: &Context) -> Result<ScopeCipher> {
+        let key = self.active()?;
+        let cipher = key.with_seal_cipher(kind, ctx, Aes256Gcm::clone)?;
+        Ok(ScopeCipher::new(key.id, kind, ctx, cipher))
+    }
+}
