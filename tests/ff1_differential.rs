@@ -11,7 +11,7 @@
 //! Every output must be equal, and decryption must invert. The default run
 //! checks [`DEFAULT_PER_KIND`] inputs per kind; the `--ignored` test checks
 //! 1,000,000 per kind (run it optimized: `cargo test --release --test
-//! ff1_differential -- --ignored`; `scripts/ci-bench.sh` does).
+//! ff1_differential -- --ignored`; `scripts/ci/ci-bench.sh` does).
 
 use aes_gcm::aes::Aes256;
 use desensitize::Keyring;
@@ -166,7 +166,7 @@ fn equals_the_fpe_crate_per_kind() {
 }
 
 #[test]
-#[ignore = "1,000,000 inputs per kind: run optimized (scripts/ci-bench.sh does)"]
+#[ignore = "1,000,000 inputs per kind: run optimized (scripts/ci/ci-bench.sh does)"]
 fn equals_the_fpe_crate_on_a_million_per_kind() {
     check_all(FULL_PER_KIND);
 }
