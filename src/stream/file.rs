@@ -1,77 +1,77 @@
-//! Output: JSON Lines rows for serde_json, and the files they go to
-//! (written atomically, never world-readable when new).
+//! The output file: written beside its final name and renamed into place
+//! only when complete.
 
+use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use desensitize::policy::Cells;
-use serde::ser::{Serialize, SerializeMap, Serializer};
-
-use crate::common::{CliError, CliResult};
-
-pub(super) fn csv_write_failed(e: csv::Error) -> CliError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => CliError::from(e),
-        _ => CliError::failed("cannot write CSV"),
-    }
+/// Why an [`AtomicFile`] could not be created or committed; the I/O error's
+/// kind, never a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The path has no file name (`/`, `..`).
+    NoFileName,
+    /// The temporary file could not be created.
+    Create(io::ErrorKind),
+    /// No unused temporary name was found.
+    NoTemporaryName,
+    /// Writing or syncing failed.
+    Write(io::ErrorKind),
+    /// The replaced file's permissions could not be kept.
+    Permissions(io::ErrorKind),
+    /// The rename into place failed.
+    Rename(io::ErrorKind),
 }
 
-/// One JSON Lines output object: the output columns in order, every value a
-/// string. Serialized by serde_json as a map built in this order (a
-/// `serde_json::Map` would sort the keys).
-pub(super) struct JsonRow<'a> {
-    pub names: &'a [String],
-    pub cells: &'a Cells,
-}
-
-impl Serialize for JsonRow<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(Some(self.cells.len()))?;
-        for (j, name) in self.names.iter().enumerate().take(self.cells.len()) {
-            // Valid UTF-8 by construction (the engine refuses other input
-            // for JSON output); lossy rather than unchecked all the same.
-            map.serialize_entry(name, &String::from_utf8_lossy(self.cells.get(j)))?;
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::NoFileName => f.write_str("the output path has no file name"),
+            FileError::Create(k) => write!(f, "cannot create the output file: {k}"),
+            FileError::NoTemporaryName => f.write_str("cannot create a temporary output file"),
+            FileError::Write(k) => write!(f, "I/O error: {k}"),
+            FileError::Permissions(k) => write!(f, "cannot set the output's permissions: {k}"),
+            FileError::Rename(k) => write!(f, "cannot move the output into place: {k}"),
         }
-        map.end()
     }
 }
 
-/// Whether two paths name the same existing file.
-pub(super) fn same_file(a: &Path, b: &Path) -> bool {
-    match (fs::metadata(a), fs::metadata(b)) {
-        (Ok(x), Ok(y)) => {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::MetadataExt;
-                x.dev() == y.dev() && x.ino() == y.ino()
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = (x, y);
-                fs::canonicalize(a).ok() == fs::canonicalize(b).ok()
-            }
-        }
-        _ => false,
-    }
-}
+impl std::error::Error for FileError {}
 
-/// Whether two paths (existing or not) are the same place.
-pub(super) fn same_path(a: &Path, b: &Path) -> bool {
-    let full = |p: &Path| {
-        let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        fs::canonicalize(dir).ok().map(|d| d.join(p.file_name().unwrap_or_default()))
-    };
-    same_file(a, b) || (full(a).is_some() && full(a) == full(b))
-}
-
-/// A file written under a temporary name and renamed into place on commit;
-/// dropped without commit, the temporary file is removed.
+/// A file written under a temporary name beside its destination and
+/// renamed into place on [`commit`](AtomicFile::commit): readers see the
+/// old file or the complete new one, never a part. Dropped without commit,
+/// the temporary file is removed.
+///
+/// Never written through a symbolic link: the temporary file is created
+/// exclusively (`O_EXCL`, which does not follow a link), and the rename
+/// replaces a link at the destination rather than the file it points to.
+/// The temporary file is owner-only (0600 on Unix); on commit it takes the
+/// permissions of the file it replaces, and a new file stays owner-only:
+/// protected data is still personal data.
+///
+/// ```
+/// use std::io::Write;
+/// use desensitize::stream::AtomicFile;
+///
+/// let dir = std::env::temp_dir().join(format!("dz-atomic-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("out.csv");
+/// let mut file = AtomicFile::create(&path)?;
+/// file.write_all(b"id\n1\n")?;
+/// assert!(!path.exists()); // not before the commit
+/// file.commit()?;
+/// assert_eq!(std::fs::read(&path)?, b"id\n1\n");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// Every [`SYNC_EVERY`] bytes a background thread starts flushing what was
 /// written so far to disk, so that the final fsync (which the rename waits
 /// for) has little left to do.
-pub(super) struct AtomicFile {
+pub struct AtomicFile {
     dest: PathBuf,
     tmp: PathBuf,
     /// The permissions of the file being replaced, kept on commit.
@@ -86,12 +86,9 @@ const SYNC_EVERY: u64 = 16 << 20;
 const DIRECT_WRITE: usize = 64 << 10;
 
 impl AtomicFile {
-    pub(super) fn create(dest: &Path) -> CliResult<AtomicFile> {
-        let name = dest
-            .file_name()
-            .ok_or_else(|| CliError::usage("the output path has no file name"))?
-            .to_string_lossy()
-            .into_owned();
+    /// Create the temporary file beside `dest` (owner-only).
+    pub fn create(dest: &Path) -> Result<AtomicFile, FileError> {
+        let name = dest.file_name().ok_or(FileError::NoFileName)?.to_string_lossy().into_owned();
         let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -118,15 +115,14 @@ impl AtomicFile {
                     });
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(CliError::failed(format!("cannot create the output file: {}", e.kind())));
-                }
+                Err(e) => return Err(FileError::Create(e.kind())),
             }
         }
-        Err(CliError::failed("cannot create a temporary output file"))
+        Err(FileError::NoTemporaryName)
     }
 
-    pub(super) fn write_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+    /// Append `bytes` (a large write goes straight to the file).
+    pub fn write_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
         let w = self.file.as_mut().expect("an uncommitted AtomicFile has its file");
         if bytes.len() >= DIRECT_WRITE {
             // A pipeline chunk: straight to the file, not copied through the
@@ -151,22 +147,19 @@ impl AtomicFile {
     }
 
     /// Flush, fsync and rename into place.
-    pub(super) fn commit(mut self) -> CliResult {
+    pub fn commit(mut self) -> Result<(), FileError> {
         let writer = self.file.take().expect("an uncommitted AtomicFile has its file");
-        let file = writer.into_inner().map_err(|e| CliError::from(e.into_error()))?;
+        let file = writer.into_inner().map_err(|e| FileError::Write(e.error().kind()))?;
         if let Some(h) = self.syncing.take() {
             let _ = h.join();
         }
         // The file it replaces keeps its mode (0600 stays 0600).
         if let Some(p) = self.replaced.take() {
-            file.set_permissions(p).map_err(|e| {
-                CliError::failed(format!("cannot set the output's permissions: {}", e.kind()))
-            })?;
+            file.set_permissions(p).map_err(|e| FileError::Permissions(e.kind()))?;
         }
-        file.sync_all()?;
+        file.sync_all().map_err(|e| FileError::Write(e.kind()))?;
         drop(file);
-        fs::rename(&self.tmp, &self.dest)
-            .map_err(|e| CliError::failed(format!("cannot move the output into place: {}", e.kind())))?;
+        fs::rename(&self.tmp, &self.dest).map_err(|e| FileError::Rename(e.kind()))?;
         // Make the rename durable (best effort: not every platform allows it).
         if let Some(dir) = self.dest.parent() {
             let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
@@ -179,7 +172,7 @@ impl AtomicFile {
     }
 }
 
-/// For `csv::Writer` (the rejects report). Flushed on commit.
+/// Writes go to the temporary file; flushed on commit.
 impl Write for AtomicFile {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         self.write_bytes(bytes)?;
