@@ -195,3 +195,86 @@ impl Drop for AtomicFile {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dz-atomic-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn dropped_without_commit_leaves_nothing_and_the_old_file_intact() {
+        let dir = temp_dir("drop");
+        let dest = dir.join("out.csv");
+        fs::write(&dest, b"old").unwrap();
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"new, partial").unwrap();
+        assert_eq!(entries(&dir).len(), 2, "the temporary file sits beside the destination");
+        drop(f);
+        assert_eq!(entries(&dir), ["out.csv"]);
+        assert_eq!(fs::read(&dest).unwrap(), b"old");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn commit_replaces_and_keeps_the_replaced_files_mode() {
+        let dir = temp_dir("commit");
+        let dest = dir.join("out.csv");
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(&vec![b'x'; DIRECT_WRITE + 1]).unwrap();
+        f.write_all(b"tail").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&dest).unwrap().len(), DIRECT_WRITE + 5);
+        assert_eq!(entries(&dir), ["out.csv"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o600, "new: owner-only");
+            fs::set_permissions(&dest, fs::Permissions::from_mode(0o640)).unwrap();
+            let f = AtomicFile::create(&dest).unwrap();
+            f.commit().unwrap();
+            assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o640, "kept");
+        }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_at_the_destination_is_replaced_not_written_through() {
+        let dir = temp_dir("link");
+        let target = dir.join("keys.dzk");
+        fs::write(&target, b"precious").unwrap();
+        let dest = dir.join("out.csv");
+        std::os::unix::fs::symlink(&target, &dest).unwrap();
+        let mut f = AtomicFile::create(&dest).unwrap();
+        f.write_all(b"rows").unwrap();
+        f.commit().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"precious");
+        assert!(!fs::symlink_metadata(&dest).unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(&dest).unwrap(), b"rows");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_step_never_a_path() {
+        assert_eq!(AtomicFile::create(Path::new("/")).err(), Some(FileError::NoFileName));
+        let missing = std::env::temp_dir().join("dz-atomic-no-such-dir").join("out.csv");
+        let e = AtomicFile::create(&missing).err().unwrap();
+        assert_eq!(e, FileError::Create(io::ErrorKind::NotFound));
+        assert_eq!(e.to_string(), "cannot create the output file: entity not found");
+    }
+}

@@ -194,3 +194,75 @@ where
     process(input.into_chunker(), &rows, output, opts, |done| summary.merge(&done.tally.report.summary))?;
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Policy;
+
+    fn plan(json: &str, header: &[&str]) -> Plan {
+        Plan::from_policy(&Policy::from_json(json).unwrap(), header, None).unwrap()
+    }
+
+    const MASK: &str =
+        r#"{"columns": {"id": {"action": "keep"}, "phone": {"kind": "mobile_phone", "action": "mask"}}}"#;
+
+    #[test]
+    fn run_plan_writes_what_the_plan_gives_in_both_formats() {
+        let p = plan(MASK, &["id", "phone"]);
+        let mut out = Vec::new();
+        let input = "id,phone\n1,13800138000\n2,\n3,\"139 0013 9000\"\n";
+        let summary =
+            run_plan(input.as_bytes(), &mut out, Format::Csv, &p, &Options::new(3).with_block(8)).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "id,phone\n1,138****8000\n2,\n3,139****9000\n");
+        assert_eq!((summary.rows, summary.written), (3, 3));
+
+        let p = p.with_text_output(true);
+        let mut out = Vec::new();
+        let input = "{\"id\": 1, \"phone\": \"13800138000\"}\n\n{\"phone\": null, \"id\": \"2\"}\n";
+        run_plan(input.as_bytes(), &mut out, Format::JsonLines, &p, &Options::new(2)).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"id\":\"1\",\"phone\":\"138****8000\"}\n{\"id\":\"2\",\"phone\":\"\"}\n"
+        );
+        let mut out = Vec::new();
+        assert_eq!(run_plan(&b"\n"[..], &mut out, Format::JsonLines, &p, &Options::new(1)).unwrap().rows, 0);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn run_plan_refuses_other_columns_and_stops_at_a_bad_row() {
+        let p = plan(MASK, &["id", "phone"]);
+        let mut out = Vec::new();
+        let e = run_plan(&b"phone,id\n"[..], &mut out, Format::Csv, &p, &Options::new(1)).unwrap_err();
+        assert!(matches!(e, StreamError::HeaderMismatch), "{e}");
+        assert!(out.is_empty());
+
+        let input = "id,phone\n1,13800138000\n2,12345\n3,13900139000\n";
+        let e = run_plan(input.as_bytes(), &mut out, Format::Csv, &p, &Options::new(2)).unwrap_err();
+        assert_eq!(e.to_string(), "row 2, column 2: invalid cn.mobile_phone: wrong length");
+        assert_eq!(String::from_utf8(out).unwrap(), "id,phone\n1,138****8000\n", "the rows before it, only");
+    }
+
+    #[test]
+    fn counting_pass_then_writing_pass() {
+        let json = r#"{"columns": {"city": {"action": "keep"}}, "k_anonymity": {"k": 2, "quasi_identifiers": ["city"]}}"#;
+        let p = plan(json, &["city"]);
+        let input = "city\nA\nB\nA\n";
+        let mut out = Vec::new();
+        // Without the counting pass, the writing pass refuses.
+        assert!(run_plan(input.as_bytes(), &mut out, Format::Csv, &p, &Options::new(1)).is_err());
+        let counted = Input::new(input.as_bytes(), Format::Csv, &Options::new(1)).unwrap();
+        let mut classes = ClassCounts::new();
+        let count = PlanRows::new(&p, Format::Csv, Pass::Count);
+        process(counted.into_chunker(), &count, &mut std::io::sink(), &Options::new(2), |d| {
+            classes.merge(d.tally.classes)
+        })
+        .unwrap();
+        p.finish_counting(classes).unwrap();
+        let mut out = Vec::new();
+        let summary = run_plan(input.as_bytes(), &mut out, Format::Csv, &p, &Options::new(2)).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "city\nA\nA\n");
+        assert_eq!(summary.k_suppressed, 1);
+    }
+}
