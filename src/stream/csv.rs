@@ -288,7 +288,7 @@ pub fn write_csv_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = 
 /// same bytes. When no field needs quoting (one scan over all of them,
 /// eight bytes at a time, instead of one per short field) the fields are
 /// copied with commas between, into room reserved once.
-pub fn write_csv_values(out: &mut Vec<u8>, values: &[u8], ends: &[usize]) {
+pub(crate) fn write_csv_values(out: &mut Vec<u8>, values: &[u8], ends: &[usize]) {
     if ends.len() < 2 || ends.last() != Some(&values.len()) || find_special(values, 0) != values.len() {
         let mut start = 0;
         let fields = ends.iter().map(|&end| {

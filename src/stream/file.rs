@@ -68,7 +68,7 @@ impl std::error::Error for FileError {}
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// Every [`SYNC_EVERY`] bytes a background thread starts flushing what was
+/// Every 16 MiB a background thread starts flushing what was
 /// written so far to disk, so that the final fsync (which the rename waits
 /// for) has little left to do.
 pub struct AtomicFile {

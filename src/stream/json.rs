@@ -79,7 +79,7 @@ fn json_error(e: &serde_json::Error) -> String {
 
 /// A JSON Lines record's values in header order, as the policy reads them;
 /// what was copied is wiped on drop.
-pub struct JsonFields<'a>(pub Vec<Cow<'a, str>>);
+pub(crate) struct JsonFields<'a>(pub(crate) Vec<Cow<'a, str>>);
 
 impl Drop for JsonFields<'_> {
     fn drop(&mut self) {

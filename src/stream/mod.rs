@@ -88,11 +88,11 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
-pub use self::csv::{Record, write_csv_record, write_csv_values};
+pub use self::csv::{Record, write_csv_record};
 pub use self::drive::process;
 pub use self::file::{AtomicFile, FileError};
 pub use self::input::Input;
-pub use self::json::{JsonFields, json_scalars, write_json_object};
+pub use self::json::{JsonScalars, json_scalars, write_json_object};
 pub use self::plan::{Pass, PlanRows, PlanTally, run_plan, write_header};
 pub use self::scan::{Chunk, Chunker};
 
