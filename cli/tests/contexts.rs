@@ -240,3 +240,40 @@ fn records_and_run_refuse_the_same_malformed_csv() {
         assert!(rows[1].starts_with("1,") && !rows[1].contains(PHONE), "{stdout}");
     }
 }
+
+/// Records spanning many pipeline chunks (seal runs on several workers):
+/// every row comes back in input order and opens to its value under its
+/// own row id; invalid values are reported in input order.
+#[test]
+fn many_records_keep_their_order_through_seal_and_open() {
+    let env = Env::with_keys("records-many");
+    let rows = 6000u64;
+    let mut input = String::from("uid,phone,note\n");
+    for i in 0..rows {
+        let phone = if i == 4 || i == 4999 { "12345".to_owned() } else { (13800000000 + i).to_string() };
+        input.push_str(&format!("{i},{phone},\"n, {i}\"\n"));
+    }
+    let ctx = ["--table", "users", "--column", "phone", "--row-id-column", "uid", "--value-column", "phone"];
+    let out =
+        env.keyed(&[&["seal", "--kind", "mobile_phone", "--on-invalid", "mark"][..], &ctx].concat(), &input);
+    let (sealed, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let reported: Vec<&str> = stderr.lines().filter(|l| l.contains("column phone")).collect();
+    assert_eq!(
+        reported,
+        [
+            "desensitize: row 5, column phone: invalid cn.mobile_phone: wrong length",
+            "desensitize: row 5000, column phone: invalid cn.mobile_phone: wrong length"
+        ]
+    );
+    assert!(stderr.contains("2 invalid values of 6000 records, marked #INVALID"), "{stderr}");
+    assert_eq!(lines(&sealed).len() as u64, rows + 1);
+    assert!(!sealed.contains("13800000007"));
+
+    let open =
+        [&["open", "--kind", "mobile_phone", "--purpose", "test", "--on-invalid", "mark"][..], &ctx].concat();
+    let audit = ["--audit", "audit.jsonl"];
+    let opened = env.keyed_ok(&[&open[..], &audit].concat(), &sealed);
+    let expected = input.replace(",12345,", ",#INVALID,");
+    assert_eq!(opened, expected);
+}
