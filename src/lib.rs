@@ -90,6 +90,8 @@ pub mod region;
 pub mod seal;
 mod secret;
 pub mod serde;
+#[cfg(feature = "stream")]
+pub mod stream;
 
 pub use date::Date;
 /// `#[derive(Protect)]`: see [`protect`] for what it generates.

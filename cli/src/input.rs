@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use crate::common::{CliError, CliResult};
 use crate::context_args::ContextArgs;
-use crate::records::{self, RecordArgs};
+use crate::value_column::{self, RecordArgs};
 
 /// How many invalid lines `--on-invalid mark` reports one by one on stderr.
 pub const REPORTED_LINES: usize = 10;
@@ -32,6 +32,50 @@ pub enum OnInvalid {
 // ---------------------------------------------------------------------------
 // The line loop
 
+/// The longest line read (a value is far shorter; a runaway input stops here).
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Read the next line of `input` into `line` (cleared first, without its
+/// line end): `Ok(false)` at the end. A line longer than [`MAX_LINE`] is
+/// an error. The buffer grows by copying into a larger one and wiping the
+/// old (a plain `Vec` would leave copies of the line in freed memory).
+fn read_line(input: &mut impl BufRead, line: &mut Zeroizing<Vec<u8>>, line_no: usize) -> CliResult<bool> {
+    line.clear();
+    let mut found = false;
+    loop {
+        let available = input.fill_buf()?;
+        if available.is_empty() {
+            break;
+        }
+        let (take, end) = match memchr::memchr(b'\n', available) {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        if line.len() + take > MAX_LINE + 1 {
+            return Err(CliError::failed(format!("line {line_no}: longer than {} MiB", MAX_LINE >> 20)));
+        }
+        if line.len() + take > line.capacity() {
+            let mut grown = Zeroizing::new(Vec::with_capacity((line.len() + take).next_power_of_two()));
+            grown.extend_from_slice(line);
+            // The old buffer is wiped as it is dropped.
+            *line = grown;
+        }
+        line.extend_from_slice(&available[..take]);
+        input.consume(take);
+        found = true;
+        if end {
+            break;
+        }
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(found)
+}
+
 /// Run `op` on every line of stdin, writing one output line per input line
 /// to stdout. `op` appends its result to the (cleared) output buffer or
 /// returns the value-free reason the line is invalid.
@@ -49,20 +93,17 @@ pub fn each_line(
     let mut line_no = 0usize;
     let mut invalid = 0usize;
     loop {
-        raw.clear();
-        if input.read_until(b'\n', &mut raw)? == 0 {
+        let read = read_line(&mut input, &mut raw, line_no + 1);
+        if let Err(e) = read {
+            output.flush()?;
+            return Err(e);
+        }
+        if !read? {
             break;
         }
         line_no += 1;
-        let mut bytes: &[u8] = &raw;
-        if let Some(rest) = bytes.strip_suffix(b"\n") {
-            bytes = rest;
-        }
-        if let Some(rest) = bytes.strip_suffix(b"\r") {
-            bytes = rest;
-        }
         out.clear();
-        let result = match std::str::from_utf8(bytes) {
+        let result = match std::str::from_utf8(&raw) {
             Ok(line) => op(line_no, line, &mut out).map_err(|e| e.to_string()),
             Err(_) => Err("not valid UTF-8".to_owned()),
         };
@@ -95,22 +136,25 @@ pub fn each_line(
 // ---------------------------------------------------------------------------
 // Lines or records
 
-/// Run `op(value, context, out)` on every value of stdin: one per line, or
-/// the value column of CSV / JSON Lines records (with `--value-column`),
-/// each under its context (the base one, plus its row id when asked).
+/// Run `op(context, value, out)` on every value of stdin: one per line, or
+/// the value column of CSV / JSON Lines records (with `--value-column`, on
+/// `threads` workers of the library's pipeline), each under its context
+/// (the base one, plus its row id when asked).
 pub fn each_value(
     context: &ContextArgs,
     records: &RecordArgs,
     on_invalid: OnInvalid,
-    mut op: impl FnMut(&Context, &str, &mut String) -> Result<(), desensitize::Error>,
+    threads: usize,
+    op: &(dyn Fn(&Context, &str, &mut String) -> Result<(), desensitize::Error> + Sync),
 ) -> CliResult {
     let base = context.base()?;
     match &records.value_column {
         Some(column) => {
             let row_id_column = context.row_id_column.as_deref();
-            records::each_record(records.format, on_invalid, column, row_id_column, |_, value, row, out| {
+            let cell = |value: &str, row: Option<&str>, out: &mut String| {
                 op(&ContextArgs::for_row(&base, row), value, out)
-            })
+            };
+            value_column::each_record(records.format, on_invalid, column, row_id_column, threads, &cell)
         }
         None => {
             let per_line = context.per_row();
@@ -119,5 +163,46 @@ pub fn each_value(
                 op(&ContextArgs::for_row(&base, row.as_deref()), line, out)
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(input: &[u8]) -> Vec<Result<Vec<u8>, String>> {
+        let mut reader = BufReader::with_capacity(7, input);
+        let mut line = Zeroizing::new(Vec::new());
+        let mut got = Vec::new();
+        loop {
+            match read_line(&mut reader, &mut line, got.len() + 1) {
+                Ok(true) => got.push(Ok(line.to_vec())),
+                Ok(false) => return got,
+                Err(e) => {
+                    got.push(Err(e.to_string()));
+                    return got;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lines_lose_their_line_ends_only() {
+        let got = lines(b"a\r\nlonger than the buffer\n\n\rx\ry\r\nlast");
+        let want: Vec<Result<Vec<u8>, String>> = ["a", "longer than the buffer", "", "\rx\ry", "last"]
+            .iter()
+            .map(|l| Ok(l.as_bytes().to_vec()))
+            .collect();
+        assert_eq!(got, want);
+        assert!(lines(b"").is_empty());
+    }
+
+    #[test]
+    fn a_line_past_the_cap_stops() {
+        let mut input = vec![b'1'; MAX_LINE];
+        input.extend_from_slice(b"\nok\n");
+        assert_eq!(lines(&input).len(), 2, "a line of exactly the cap is read");
+        let long = vec![b'1'; MAX_LINE + 2];
+        assert_eq!(lines(&long), [Err("line 1: longer than 1 MiB".to_owned())]);
     }
 }

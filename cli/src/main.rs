@@ -11,11 +11,10 @@ mod fake;
 mod input;
 mod keys_cmd;
 mod ledger;
-mod pipeline;
 mod policy;
-mod records;
 mod run;
 mod single;
+mod value_column;
 
 use std::process::ExitCode;
 

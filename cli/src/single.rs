@@ -1,6 +1,7 @@
 //! `inspect`, `mask`, `seal`, `open`, `pseudonym`: one value per line on
-//! stdin (or, for `seal` and `open`, a column of records; see `input.rs`),
-//! one result per line on stdout, streaming.
+//! stdin (or, for `seal` and `open`, a column of records read by the
+//! library's pipeline; see `value_column.rs`), one result per line on
+//! stdout, streaming.
 //!
 //! Each operation is one generic function over the kind; a dispatcher picks
 //! its instance for `--kind` once, so the per-line loop has no kind logic.
@@ -10,7 +11,7 @@
 use std::fs::OpenOptions;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use clap::Args;
 use desensitize::audit::JsonLinesAudit;
@@ -27,7 +28,7 @@ use serde::Serialize;
 use crate::common::{self, CliError, CliResult, KeyArgs};
 use crate::context_args::ContextArgs;
 use crate::input::{OnInvalid, each_line, each_value};
-use crate::records::RecordArgs;
+use crate::value_column::RecordArgs;
 
 /// What every line-by-line transformation shares.
 #[derive(Args, Debug)]
@@ -384,9 +385,11 @@ pub fn seal(args: SealArgs) -> CliResult {
     let f: SealFn = pick!(sealable "seal", args.line.kind, seal_one as SealFn)?;
     args.context.base()?;
     let keyring = common::load_keyring(&args.keys)?;
-    let result = each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
-        f(&keyring, ctx, value, out)
-    });
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let result =
+        each_value(&args.context, &args.records, args.line.on_invalid, threads, &|ctx, value, out| {
+            f(&keyring, ctx, value, out)
+        });
     if let Err(e) = common::record_seals(&args.keys.keys, &keyring) {
         common::warn(&e);
     }
@@ -426,19 +429,20 @@ pub fn open(args: OpenArgs) -> CliResult {
         Some(file) => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file))),
         None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(audit_stderr()?))),
     }
-    let mut audit_failed = None;
-    let result = each_value(&args.context, &args.records, args.line.on_invalid, |ctx, value, out| {
-        if let Some(e) = &audit_failed {
+    let audit_failed = OnceLock::new();
+    // One worker: values are opened, and audited, in input order.
+    let result = each_value(&args.context, &args.records, args.line.on_invalid, 1, &|ctx, value, out| {
+        if let Some(e) = audit_failed.get() {
             return Err(desensitize::Error::clone(e));
         }
         let opened = open_one(&keyring, kind, ctx, &args.purpose, value, out);
         if let Err(e @ desensitize::Error::AuditFailed(_)) = &opened {
             out.clear();
-            audit_failed = Some(e.clone());
+            let _ = audit_failed.set(e.clone());
         }
         opened
     });
-    if let Some(e) = audit_failed {
+    if let Some(e) = audit_failed.into_inner() {
         let log = args.audit.as_ref().map_or("stderr".to_owned(), |p| p.display().to_string());
         return Err(CliError::failed(format!(
             "{e}: the audit log ({log}) cannot be written, so no value was opened from then on"

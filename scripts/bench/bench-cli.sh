@@ -131,7 +131,7 @@ done
 rm -f "$WORK/big.csv"
 
 echo "serial stages alone (cargo bench --bench pipeline, CPU time of their own thread):"
-PIPELINE_BENCH_CSV="$WORK/rows.csv" cargo bench -q -p desensitize-cli --bench pipeline -- serial 2>&1 |
+PIPELINE_BENCH_CSV="$WORK/rows.csv" cargo bench -q -p desensitize --features stream --bench pipeline -- serial 2>&1 |
     grep -E "CPU time|CPU s reader|peak RSS" | sed 's/^/  /'
 
 awk -v l="$t1" -v f="$fixed" -v rows="$ROWS" 'BEGIN {

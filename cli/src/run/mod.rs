@@ -1,7 +1,7 @@
 //! `desensitize run`: apply a policy to a CSV or JSON Lines file.
 //!
 //! Streaming in bounded memory, in parallel, order preserved, on the
-//! chunked pipeline of [`crate::pipeline`]: a reader thread cuts the input
+//! library's chunked pipeline (`desensitize::stream`): a reader thread cuts the input
 //! into blocks of about `--block-size` bytes at record boundaries (a
 //! quote-aware scan for CSV), worker threads parse the records (strict
 //! CSV: malformed quoting is a row error; JSON Lines by `serde_json`),
@@ -9,21 +9,23 @@
 //! written in input order. Only the boundary scan and the ordered write
 //! are serial. Nothing holds more than `2 * threads + 2` blocks.
 //!
-//! JSON Lines values: strings as they are, numbers as decimal text
-//! (integers exactly, others as the shortest decimal of their `f64`: `1.50`
-//! gives `1.5`), `true` / `false`, `null` as an empty value; a nested object
-//! or array stops the run at its row. Output objects hold the output columns
-//! in order, every value a string.
+//! JSON Lines values are read as the library reads them
+//! (`desensitize::stream::json_scalars`: numbers as decimal text, `null` as
+//! empty, a nested object or array stops the run at its row). Output
+//! objects hold the output columns in order, every value a string.
 //!
 //! The output goes to a temporary file next to it, flushed and fsynced, and
-//! is renamed over the final name only when everything succeeded.
+//! is renamed over the final name only when everything succeeded
+//! (`desensitize::stream::AtomicFile`).
+//!
+//! This module is the command: arguments, files, keys, progress bar,
+//! summary, and messages naming columns by their header names. The plan is
+//! compiled once, after the keyring is loaded.
 
-mod input;
-mod output;
+mod paths;
 mod summary;
 #[cfg(test)]
 mod tests;
-mod transform;
 
 use std::fs;
 use std::io::{self, IsTerminal};
@@ -32,14 +34,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{Args, ValueEnum};
-use desensitize::policy::{ClassCounts, OnInvalid, Plan, Summary};
+use desensitize::Keyring;
+use desensitize::policy::{ClassCounts, OnInvalid, Plan, Rules, Summary};
+use desensitize::stream::{
+    self, AtomicFile, Chunker, FileError, Input, Options, Pass, PlanRows, StreamError, write_csv_record,
+};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::common::{self, CliError, CliResult, KeyArgs, load_keyring};
-use crate::pipeline::{self, Chunker, Options, PipelineError, write_csv_record};
 use crate::policy;
-use output::{AtomicFile, csv_write_failed, same_file, same_path};
-use transform::{Apply, Pass};
+use paths::{same_file, same_path};
 
 /// Apply a policy to a CSV (with a header row) or JSON Lines file.
 #[derive(Args, Debug)]
@@ -110,6 +114,68 @@ fn format_of(path: &Path) -> Option<Format> {
 
 pub fn run(args: RunArgs, quiet: bool) -> CliResult {
     let rules = policy::load(&args.policy)?;
+    let (in_format, out_format, block) = settings(&args, &rules)?;
+
+    // The header first: an empty or malformed input is reported before any
+    // passphrase prompt.
+    let input_len = fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
+    let input = open_input(&args.input, in_format, block)?;
+    // A JSON Lines input without records has no columns: an empty output.
+    let header = input.names().map(<[String]>::to_vec).unwrap_or_default();
+    let has_columns = !header.is_empty();
+
+    let keyring = if rules.needs_keys() && has_columns {
+        let Some(keys) = args.keys.clone() else {
+            return Err(CliError::usage(format!(
+                "the policy needs keys (column `{}`): use --keys FILE",
+                rules.first_needing_keys().unwrap_or_default()
+            )));
+        };
+        let keyring =
+            load_keyring(&KeyArgs { keys: keys.clone(), passphrase_file: args.passphrase_file.clone() })?;
+        Some((keys, Arc::new(keyring)))
+    } else {
+        None
+    };
+    // Compiled once, with the keyring when the policy needs one.
+    let plan = compile(&rules, &header, has_columns, keyring.as_ref().map(|(_, k)| Arc::clone(k)));
+    let result = plan.and_then(|plan| {
+        let plan = plan.with_text_output(out_format == Format::Jsonl);
+        let job = Job { args: &args, quiet, in_format, out_format, block, input_len, has_columns };
+        job.run(&plan, input)
+    });
+    // Sealing used nonces even when the run failed part-way: count them.
+    if let Some((path, keyring)) = &keyring
+        && let Err(e) = common::record_seals(path, keyring)
+    {
+        common::warn(&e);
+    }
+    result
+}
+
+/// The plan for `header`; without columns (no records) an empty one that
+/// applies nothing and needs no keys.
+fn compile(
+    rules: &Rules,
+    header: &[String],
+    has_columns: bool,
+    keyring: Option<Arc<Keyring>>,
+) -> CliResult<Plan> {
+    if has_columns {
+        return Plan::new(rules, header, keyring).map_err(policy::failed);
+    }
+    let mut empty = rules.clone();
+    empty.columns.clear();
+    empty.unnamed = desensitize::policy::Unnamed::Drop;
+    empty.row_id = None;
+    empty.consent_column = None;
+    empty.k_anonymity = None;
+    Plan::new(&empty, header, None).map_err(policy::failed)
+}
+
+/// The formats and block size the arguments ask for, and the checks on
+/// the files named that need no file opened.
+fn settings(args: &RunArgs, rules: &Rules) -> CliResult<(Format, Format, usize)> {
     if args.threads == Some(0) {
         return Err(CliError::usage("--threads must be at least 1"));
     }
@@ -118,7 +184,7 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
         (None, Some(0)) => return Err(CliError::usage("--chunk must be at least 1")),
         // The old record count, as bytes of typical rows (8192 rows: the default block).
         (None, Some(rows)) => rows.saturating_mul(ROW_BYTES).min(MAX_BLOCK),
-        (None, None) => pipeline::BLOCK,
+        (None, None) => stream::BLOCK,
     };
     let in_format = args.format.or_else(|| format_of(&args.input)).or_else(|| format_of(&args.output));
     let Some(in_format) = in_format else {
@@ -138,61 +204,31 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
     {
         return Err(CliError::usage("the rejects file must differ from the input and the output"));
     }
-    refuse_clashes(&args)?;
+    refuse_clashes(args)?;
     if args.output.is_dir() {
         return Err(CliError::usage("the output is a directory"));
     }
+    Ok((in_format, out_format, block))
+}
 
-    // The header first: a mismatch is reported before any passphrase prompt.
-    let input_len = fs::metadata(&args.input).map(|m| m.len()).unwrap_or(0);
-    let (chunker, header) = input::open(&args.input, in_format, block)?;
-    // A JSON Lines input without records has no columns: an empty output.
-    let header = header.unwrap_or_default();
-    let has_columns = !header.is_empty();
-    // Checked against the header before any key is loaded.
-    if has_columns {
-        Plan::new(&rules, &header, None).map(drop).or_else(|e| match e {
-            desensitize::policy::PolicyError::NeedsKeys(_) => Ok(()),
-            e => Err(policy::usage(e)),
-        })?;
+/// The input file opened for the pipeline, its column names read.
+fn open_input(path: &Path, format: Format, block: usize) -> CliResult<Input<fs::File>> {
+    let file = fs::File::open(path).map_err(|e| common::file_error("input file", path, &e, ""))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        let e = io::Error::from(io::ErrorKind::IsADirectory);
+        return Err(common::file_error("input file", path, &e, ""));
     }
+    Input::new(file, format.stream(), &Options::new(1).with_block(block)).map_err(|e| failed(e, &[]))
+}
 
-    let keyring = if rules.needs_keys() && has_columns {
-        let Some(keys) = args.keys.clone() else {
-            return Err(CliError::usage(format!(
-                "the policy needs keys (column `{}`): use --keys FILE",
-                rules.first_needing_keys().unwrap_or_default()
-            )));
-        };
-        let keyring =
-            load_keyring(&KeyArgs { keys: keys.clone(), passphrase_file: args.passphrase_file.clone() })?;
-        Some((keys, Arc::new(keyring)))
-    } else {
-        None
-    };
-
-    let plan = if has_columns {
-        Plan::new(&rules, &header, keyring.as_ref().map(|(_, k)| Arc::clone(k))).map_err(policy::failed)?
-    } else {
-        // No records: nothing to apply (and no keys needed).
-        let mut empty = rules.clone();
-        empty.columns.clear();
-        empty.unnamed = desensitize::policy::Unnamed::Drop;
-        empty.row_id = None;
-        empty.consent_column = None;
-        empty.k_anonymity = None;
-        Plan::new(&empty, &header, None).map_err(policy::failed)?
-    };
-    let plan = plan.with_text_output(out_format == Format::Jsonl);
-    let job = Job { args: &args, quiet, in_format, out_format, block, input_len, has_columns };
-    let result = job.run(&plan, chunker);
-    // Sealing used nonces even when the run failed part-way: count them.
-    if let Some((path, keyring)) = &keyring
-        && let Err(e) = common::record_seals(path, keyring)
-    {
-        common::warn(&e);
+impl Format {
+    /// The library's name for it.
+    pub(crate) fn stream(self) -> stream::Format {
+        match self {
+            Format::Csv => stream::Format::Csv,
+            Format::Jsonl => stream::Format::JsonLines,
+        }
     }
-    result
 }
 
 /// The input's length and modification time, to tell that the two
@@ -232,7 +268,7 @@ fn refuse_clashes(args: &RunArgs) -> CliResult {
 /// `--chunk ROWS` as a block size.
 const ROW_BYTES: usize = 128;
 /// The largest block accepted (memory: `2 * threads + 2` of them in flight).
-const MAX_BLOCK: usize = pipeline::MAX_RECORD;
+const MAX_BLOCK: usize = stream::MAX_RECORD;
 
 /// `--block-size`: bytes, or with a `K`/`KiB` or `M`/`MiB` suffix (powers of 2).
 fn parse_block_size(s: &str) -> Result<usize, String> {
@@ -264,8 +300,42 @@ struct Job<'a> {
     has_columns: bool,
 }
 
+/// The progress bar over `bytes` (the input's length, once per pass), when
+/// stderr is a terminal and not `--quiet`.
+fn progress_bar(quiet: bool, bytes: u64) -> Option<ProgressBar> {
+    (!quiet && io::stderr().is_terminal()).then(|| {
+        let pb = ProgressBar::with_draw_target(Some(bytes), ProgressDrawTarget::stderr());
+        if let Ok(style) = ProgressStyle::with_template(
+            "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        ) {
+            pb.set_style(style);
+        }
+        pb
+    })
+}
+
+/// The rejects report (`row,column,reason`), written atomically.
+struct Rejects {
+    file: AtomicFile,
+    line: Vec<u8>,
+}
+
+impl Rejects {
+    fn create(path: &Path) -> CliResult<Rejects> {
+        let mut rejects = Rejects { file: AtomicFile::create(path).map_err(file_failed)?, line: Vec::new() };
+        rejects.write(["row", "column", "reason"])?;
+        Ok(rejects)
+    }
+
+    fn write(&mut self, fields: [&str; 3]) -> CliResult {
+        self.line.clear();
+        write_csv_record(&mut self.line, fields.iter().map(|f| f.as_bytes()));
+        self.file.write_bytes(&self.line).map_err(CliError::from)
+    }
+}
+
 impl Job<'_> {
-    fn run(&self, plan: &Plan, mut chunker: Chunker<fs::File>) -> CliResult {
+    fn run(&self, plan: &Plan, input: Input<fs::File>) -> CliResult {
         let args = self.args;
         // Timed from here: the keyring's passphrase hashing is not row work.
         let started = Instant::now();
@@ -273,95 +343,26 @@ impl Job<'_> {
             args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let opts = Options::new(threads);
         let passes = if plan.needs_counting() { 2 } else { 1 };
-        let progress = (!self.quiet && io::stderr().is_terminal()).then(|| {
-            let pb =
-                ProgressBar::with_draw_target(Some(self.input_len * passes), ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template(
-                "{elapsed_precise} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            ) {
-                pb.set_style(style);
-            }
-            pb
-        });
-        let names = plan.input_names();
-        // The header (and a byte order mark) count as done on the bar.
-        let skipped = |c: &Chunker<fs::File>| {
-            if let Some(pb) = &progress {
-                pb.inc(c.skipped_bytes());
-            }
-        };
-
+        let progress = progress_bar(self.quiet, self.input_len * passes);
+        let mut input = input;
         // k-anonymity, pass 1: count the classes of the quasi-identifiers.
         // Pass 2 must read the same input: same rows, same length and mtime.
         let mut counted = None;
         if plan.needs_counting() {
-            let stamp = input_stamp(&args.input);
-            let mut rows = 0;
-            let mut classes = ClassCounts::new();
-            let count = Apply { plan, out_format: self.out_format, pass: Pass::Count };
-            skipped(&chunker);
-            pipeline::process(chunker, &count, &mut io::sink(), &opts, |done| {
-                if let Some(pb) = &progress {
-                    pb.inc(done.bytes);
-                }
-                rows += done.rows;
-                classes.merge(done.tally.classes);
-            })
-            .map_err(|e| failed(e, names))?;
-            counted = Some((rows, stamp));
-            plan.finish_counting(classes).map_err(policy::failed)?;
+            counted = Some(self.count(plan, input, &opts, progress.as_ref())?);
             // Pass 2 reads the input again from the top.
-            chunker = input::open(&args.input, self.in_format, self.block)?.0;
+            input = open_input(&args.input, self.in_format, self.block)?;
         }
 
-        let mut out = AtomicFile::create(&args.output)?;
-        let mut rejects = match &args.rejects {
-            Some(p) => {
-                let mut w = csv::Writer::from_writer(AtomicFile::create(p)?);
-                w.write_record(["row", "column", "reason"]).map_err(csv_write_failed)?;
-                Some(w)
-            }
-            None => None,
-        };
+        let mut out = AtomicFile::create(&args.output).map_err(file_failed)?;
+        let mut rejects = args.rejects.as_deref().map(Rejects::create).transpose()?;
         if self.out_format == Format::Csv && self.has_columns {
-            let names = plan.output_names();
             let mut line = Vec::new();
-            if names.is_empty() {
-                // No output columns: an empty line, like the rows.
-                line.push(b'\n');
-            } else {
-                write_csv_record(&mut line, names.iter().map(String::as_bytes));
-            }
+            stream::write_header(&mut line, plan, stream::Format::Csv);
             out.write_bytes(&line)?;
         }
-        let mut stats = Summary::default();
-        let mut rows_written = 0;
-        let mut rejects_failed = None;
-        let apply = Apply { plan, out_format: self.out_format, pass: Pass::Write };
-        skipped(&chunker);
-        pipeline::process(chunker, &apply, &mut out, &opts, |done| {
-            if let Some(pb) = &progress {
-                pb.inc(done.bytes);
-            }
-            rows_written += done.rows;
-            stats.merge(&done.tally.report.summary);
-            if let Some(w) = rejects.as_mut()
-                && rejects_failed.is_none()
-            {
-                for r in &done.tally.report.rejects {
-                    let row = r.row.to_string();
-                    let col = r.column.and_then(|c| names.get(c)).map_or("", String::as_str);
-                    if let Err(e) = w.write_record([row.as_str(), col, &r.reason.to_string()]) {
-                        rejects_failed = Some(csv_write_failed(e));
-                        break;
-                    }
-                }
-            }
-        })
-        .map_err(|e| failed(e, names))?;
-        if let Some(e) = rejects_failed {
-            return Err(e);
-        }
+        let (stats, rows_written) =
+            self.write(plan, input, &mut out, rejects.as_mut(), &opts, progress.as_ref())?;
         if let Some((rows, stamp)) = counted
             && (rows != rows_written || stamp != input_stamp(&args.input))
         {
@@ -370,10 +371,10 @@ impl Job<'_> {
                  writing pass ({rows_written} rows); nothing written"
             )));
         }
-        if let Some(w) = rejects {
-            w.into_inner().map_err(|e| CliError::from(e.into_error()))?.commit()?;
+        if let Some(r) = rejects {
+            r.file.commit().map_err(file_failed)?;
         }
-        out.commit()?;
+        out.commit().map_err(file_failed)?;
         if let Some(pb) = &progress {
             pb.finish_and_clear();
         }
@@ -383,11 +384,95 @@ impl Job<'_> {
         }
         Ok(())
     }
+
+    /// k-anonymity's counting pass: the rows counted, and the input's stamp.
+    fn count(
+        &self,
+        plan: &Plan,
+        input: Input<fs::File>,
+        opts: &Options,
+        progress: Option<&ProgressBar>,
+    ) -> CliResult<(u64, Option<(u64, std::time::SystemTime)>)> {
+        let stamp = input_stamp(&self.args.input);
+        let mut rows = 0;
+        let mut classes = ClassCounts::new();
+        let count = PlanRows::new(plan, self.out_format.stream(), Pass::Count);
+        let chunker = skip_header(input, progress);
+        stream::process(chunker, &count, &mut io::sink(), opts, |done| {
+            if let Some(pb) = progress {
+                pb.inc(done.bytes);
+            }
+            rows += done.rows;
+            classes.merge(done.tally.classes);
+        })
+        .map_err(|e| failed(e, plan.input_names()))?;
+        plan.finish_counting(classes).map_err(policy::failed)?;
+        Ok((rows, stamp))
+    }
+
+    /// The writing pass: the counts, and the rows read.
+    fn write(
+        &self,
+        plan: &Plan,
+        input: Input<fs::File>,
+        out: &mut AtomicFile,
+        mut rejects: Option<&mut Rejects>,
+        opts: &Options,
+        progress: Option<&ProgressBar>,
+    ) -> CliResult<(Summary, u64)> {
+        let names = plan.input_names();
+        let mut stats = Summary::default();
+        let mut rows_written = 0;
+        let mut rejects_failed = None;
+        let apply = PlanRows::new(plan, self.out_format.stream(), Pass::Write);
+        let chunker = skip_header(input, progress);
+        stream::process(chunker, &apply, out, opts, |done| {
+            if let Some(pb) = progress {
+                pb.inc(done.bytes);
+            }
+            rows_written += done.rows;
+            stats.merge(&done.tally.report.summary);
+            if let Some(w) = rejects.as_deref_mut()
+                && rejects_failed.is_none()
+            {
+                for r in &done.tally.report.rejects {
+                    let row = r.row.to_string();
+                    let col = r.column.and_then(|c| names.get(c)).map_or("", String::as_str);
+                    if let Err(e) = w.write([row.as_str(), col, &r.reason.to_string()]) {
+                        rejects_failed = Some(e);
+                        break;
+                    }
+                }
+            }
+        })
+        .map_err(|e| failed(e, names))?;
+        match rejects_failed {
+            Some(e) => Err(e),
+            None => Ok((stats, rows_written)),
+        }
+    }
+}
+
+/// The records of `input`; its header (and a byte order mark) count as
+/// done on the bar.
+fn skip_header(input: Input<fs::File>, progress: Option<&ProgressBar>) -> Chunker<fs::File> {
+    if let Some(pb) = progress {
+        pb.inc(input.skipped_bytes());
+    }
+    input.into_chunker()
+}
+
+/// An output file's error as the command reports it.
+fn file_failed(e: FileError) -> CliError {
+    match e {
+        FileError::NoFileName => CliError::usage(e.to_string()),
+        e => CliError::failed(e.to_string()),
+    }
 }
 
 /// The pipeline's error as the command reports it: the row, and the column
 /// by its header name (`names`), never a value.
-pub(super) fn failed(e: PipelineError, names: &[String]) -> CliError {
+pub(crate) fn failed(e: StreamError, names: &[String]) -> CliError {
     let at = |row: u64, column: Option<usize>| {
         let row = if row == 0 { "the input's header row".to_owned() } else { format!("row {row}") };
         match column {
@@ -399,16 +484,14 @@ pub(super) fn failed(e: PipelineError, names: &[String]) -> CliError {
         }
     };
     match e {
-        PipelineError::Row { row, column, reason } => {
+        StreamError::Row { row, column, reason } => {
             CliError::failed(format!("{}: {reason}", at(row, column)))
         }
-        PipelineError::TooLong { row } => CliError::failed(format!(
+        StreamError::TooLong { row } => CliError::failed(format!(
             "{}: a record is longer than {} MiB (unbalanced quote in the input?)",
             at(row, None),
-            pipeline::MAX_RECORD >> 20
+            stream::MAX_RECORD >> 20
         )),
-        PipelineError::Read(kind) => CliError::failed(format!("cannot read the input: {kind}")),
-        PipelineError::Write(kind) => CliError::failed(format!("cannot write the output: {kind}")),
-        PipelineError::WorkerLost => CliError::failed("a worker thread failed"),
+        e => CliError::failed(e.to_string()),
     }
 }

@@ -1,18 +1,14 @@
 //! Reading and writing through the pipeline, on tricky inputs.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::fs;
 use std::path::PathBuf;
 
-use desensitize::policy::{Cells, Plan, Policy};
+use desensitize::policy::{Plan, Policy};
+use desensitize::stream::{Options, Pass, PlanRows, json_scalars, process, write_csv_record};
 
-use super::input::{open, parse_json_line};
-use super::output::JsonRow;
-use super::transform::{Apply, Pass};
-use super::{Format, failed};
+use super::{Format, failed, open_input as open};
 use crate::common::CliResult;
-use crate::pipeline::{Options, process, write_csv_record};
 
 /// A file in a fresh temporary directory, removed on drop.
 struct TempFile(PathBuf);
@@ -45,15 +41,15 @@ fn try_through(input: &[u8], from: Format, to: Format, block: usize) -> CliResul
     let name = if from == Format::Csv { "in.csv" } else { "in.jsonl" };
     let file = TempFile::new(name, input);
     let policy = Policy::from_toml("unnamed_columns = \"keep\"\n[columns.id]\naction = \"keep\"\n").unwrap();
-    let (chunker, header) = open(&file.0, from, block)?;
-    let plan =
-        Plan::from_policy(&policy, &header.unwrap(), None).unwrap().with_text_output(to == Format::Jsonl);
+    let input = open(&file.0, from, block)?;
+    let header = input.names().unwrap().to_vec();
+    let plan = Plan::from_policy(&policy, &header, None).unwrap().with_text_output(to == Format::Jsonl);
     let mut out = Vec::new();
     if to == Format::Csv {
         write_csv_record(&mut out, plan.output_names().iter().map(String::as_bytes));
     }
-    let apply = Apply { plan: &plan, out_format: to, pass: Pass::Write };
-    process(chunker, &apply, &mut out, &Options::new(2), |_| {})
+    let apply = PlanRows::new(&plan, to.stream(), Pass::Write);
+    process(input.into_chunker(), &apply, &mut out, &Options::new(2), |_| {})
         .map_err(|e| failed(e, plan.input_names()))?;
     Ok(String::from_utf8(out).unwrap())
 }
@@ -104,9 +100,9 @@ fn tricky_csv_round_trips() {
     let back: Vec<Vec<String>> = jsonl
         .lines()
         .map(|l| {
-            let pairs = parse_json_line(l.as_bytes()).unwrap();
-            assert_eq!(pairs.iter().map(|(k, _)| k.as_ref()).collect::<Vec<_>>(), header);
-            pairs.into_iter().map(|(_, v)| v.into_owned()).collect()
+            let record = json_scalars(l.as_bytes()).unwrap();
+            assert_eq!(record.pairs().iter().map(|(k, _)| k.as_ref()).collect::<Vec<_>>(), header);
+            record.pairs().iter().map(|(_, v)| v.to_string()).collect()
         })
         .collect();
     assert_eq!(back, input);
@@ -159,29 +155,19 @@ fn csv_quoting() {
 
 #[test]
 fn json_lines() {
-    let pairs = parse_json_line(br#"{"b":"x\"y","a":1,"c":null,"d":true,"e":-2.5}"#).unwrap();
+    let record = json_scalars(br#"{"b":"x\"y","a":1,"c":null,"d":true,"e":-2.5}"#).unwrap();
+    let pairs = record.pairs();
     let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_ref()).collect();
     assert_eq!(keys, ["b", "a", "c", "d", "e"]);
     let values: Vec<&str> = pairs.iter().map(|(_, v)| v.as_ref()).collect();
     assert_eq!(values, ["x\"y", "1", "", "true", "-2.5"]);
     assert!(matches!(pairs[1].1, Cow::Owned(_)));
-    assert!(parse_json_line(br#"{"a":{"b":1}}"#).is_err());
-    assert!(parse_json_line(br#"{"a":[1]}"#).is_err());
-    assert!(parse_json_line(br#"["a"]"#).is_err());
-    assert!(parse_json_line(br#"{"a":"b"} x"#).is_err());
-    let secret = parse_json_line(br#"{"a":"13800138000""#).unwrap_err();
+    assert!(json_scalars(br#"{"a":{"b":1}}"#).is_err());
+    assert!(json_scalars(br#"{"a":[1]}"#).is_err());
+    assert!(json_scalars(br#"["a"]"#).is_err());
+    assert!(json_scalars(br#"{"a":"b"} x"#).is_err());
+    let secret = json_scalars(br#"{"a":"13800138000""#).err().unwrap();
     assert!(!secret.contains("13800138000"));
-
-    let mut cells = Cells::new();
-    cells.push("a\"\\\n\u{1}é".as_bytes());
-    let mut n = String::new();
-    let _ = write!(n, "{}", 42);
-    cells.push(n.as_bytes());
-    let names = ["k\"1".to_owned(), "k2".to_owned()];
-    let text = serde_json::to_string(&JsonRow { names: &names, cells: &cells }).unwrap();
-    assert_eq!(text, r#"{"k\"1":"a\"\\\n\u0001é","k2":"42"}"#);
-    cells.clear();
-    assert_eq!(serde_json::to_string(&JsonRow { names: &[], cells: &cells }).unwrap(), "{}");
 }
 
 #[test]
@@ -228,5 +214,5 @@ fn malformed_quoting_is_a_row_error_naming_the_column() {
     let e = open(&empty.0, Format::Csv, 4).err().unwrap();
     assert_eq!(e.to_string(), "the input is empty: a CSV input needs a header row");
     let empty = TempFile::new("empty.jsonl", b"\n  \n");
-    assert!(open(&empty.0, Format::Jsonl, 4).unwrap().1.is_none());
+    assert!(open(&empty.0, Format::Jsonl, 4).unwrap().names().is_none());
 }

@@ -184,3 +184,96 @@ fn records_refuse_a_missing_value_key_and_the_value_as_row_id() {
     assert_eq!(text(&out.stdout), "");
     assert!(text(&out.stderr).contains("is the value column"), "{}", text(&out.stderr));
 }
+
+/// `seal --value-column` reads records with `run`'s strict reader: a file
+/// that `run` refuses (malformed quoting, a bare carriage return) is
+/// refused by `seal` at the same row and column, with the same reason,
+/// after the rows before it; the lenient reader it replaces read
+/// `"138"00138000` as `13800138000`.
+#[test]
+fn records_and_run_refuse_the_same_malformed_csv() {
+    let env = Env::with_keys("records-strict");
+    std::fs::write(
+        env.path("policy.toml"),
+        "[columns.uid]\naction = \"keep\"\n[columns.phone]\nkind = \"mobile_phone\"\naction = \"mask\"\n",
+    )
+    .unwrap();
+    let seal = [
+        "seal",
+        "--kind",
+        "mobile_phone",
+        "--table",
+        "users",
+        "--column",
+        "phone",
+        "--value-column",
+        "phone",
+    ];
+    for (input, reason) in [
+        (
+            "uid,phone\n1,13800138000\n2,\"139\"00139000\n",
+            "row 2, column phone: malformed quoting: a quoted field's closing quote is followed by more text",
+        ),
+        (
+            "uid,phone\n1,13800138000\n2,139\"00139000\n",
+            "row 2, column phone: malformed quoting: a quote inside an unquoted field",
+        ),
+        (
+            "uid,phone\n1,13800138000\n2,13900139000\r3,13700137000\n",
+            "row 2, column phone: malformed CSV: a carriage return outside quotes that does not end a line",
+        ),
+    ] {
+        std::fs::write(env.path("in.csv"), input).unwrap();
+        let run = env.run(&["run", "--policy", "policy.toml", "in.csv", "-o", "out.csv"], "");
+        assert_eq!(run.status.code(), Some(1));
+        assert!(text(&run.stderr).contains(reason), "run: {}", text(&run.stderr));
+
+        let out = env.keyed(&seal, input);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(reason), "seal: {stderr}");
+        assert!(!stderr.contains("139") && !stdout.contains("139"), "{stderr} {stdout}");
+        // The rows before it are written, sealed.
+        let rows = lines(&stdout);
+        assert_eq!(rows.len(), 2, "{stdout}");
+        assert_eq!(rows[0], "uid,phone");
+        assert!(rows[1].starts_with("1,") && !rows[1].contains(PHONE), "{stdout}");
+    }
+}
+
+/// Records spanning many pipeline chunks (seal runs on several workers):
+/// every row comes back in input order and opens to its value under its
+/// own row id; invalid values are reported in input order.
+#[test]
+fn many_records_keep_their_order_through_seal_and_open() {
+    let env = Env::with_keys("records-many");
+    let rows = 6000u64;
+    let mut input = String::from("uid,phone,note\n");
+    for i in 0..rows {
+        let phone = if i == 4 || i == 4999 { "12345".to_owned() } else { (13800000000 + i).to_string() };
+        input.push_str(&format!("{i},{phone},\"n, {i}\"\n"));
+    }
+    let ctx = ["--table", "users", "--column", "phone", "--row-id-column", "uid", "--value-column", "phone"];
+    let out =
+        env.keyed(&[&["seal", "--kind", "mobile_phone", "--on-invalid", "mark"][..], &ctx].concat(), &input);
+    let (sealed, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    let reported: Vec<&str> = stderr.lines().filter(|l| l.contains("column phone")).collect();
+    assert_eq!(
+        reported,
+        [
+            "desensitize: row 5, column phone: invalid cn.mobile_phone: wrong length",
+            "desensitize: row 5000, column phone: invalid cn.mobile_phone: wrong length"
+        ]
+    );
+    assert!(stderr.contains("2 invalid values of 6000 records, marked #INVALID"), "{stderr}");
+    assert_eq!(lines(&sealed).len() as u64, rows + 1);
+    assert!(!sealed.contains("13800000007"));
+
+    let open =
+        [&["open", "--kind", "mobile_phone", "--purpose", "test", "--on-invalid", "mark"][..], &ctx].concat();
+    let audit = ["--audit", "audit.jsonl"];
+    let opened = env.keyed_ok(&[&open[..], &audit].concat(), &sealed);
+    let expected = input.replace(",12345,", ",#INVALID,");
+    assert_eq!(opened, expected);
+}

@@ -15,8 +15,16 @@ use std::borrow::Cow;
 
 use zeroize::Zeroize;
 
-/// One parsed record: its fields, unescaped, in one buffer that a worker
-/// reuses from record to record (and wipes when it is dropped).
+use crate::policy::Fields;
+
+/// One parsed CSV record: its fields, unescaped, in one buffer that a
+/// worker reuses from record to record (and wipes when it is dropped).
+///
+/// The grammar is RFC 4180 with `,` between fields and `\n` or `\r\n`
+/// after a record; a field is unquoted (no `"`, no bare `\r`) or wholly
+/// quoted (`""` is one quote inside); empty lines are skipped. Anything else
+/// is a row error. As the policy's [`Fields`], each field is checked
+/// for UTF-8 only when it is read as text.
 #[derive(Default)]
 pub struct Record {
     data: Vec<u8>,
@@ -57,6 +65,27 @@ impl Record {
     }
 }
 
+/// A CSV record as the plan reads it.
+impl Fields for Record {
+    fn len(&self) -> usize {
+        Record::len(self)
+    }
+
+    fn is_empty(&self) -> bool {
+        Record::is_empty(self)
+    }
+
+    fn field(&self, i: usize) -> &[u8] {
+        self.get(i).unwrap_or_default()
+    }
+
+    /// Fields are checked for UTF-8 one by one, and only those used: checking
+    /// whole records costs more (names, addresses).
+    fn text(&self, i: usize) -> Option<&str> {
+        std::str::from_utf8(self.field(i)).ok()
+    }
+}
+
 impl Drop for Record {
     fn drop(&mut self) {
         self.data.zeroize();
@@ -65,7 +94,7 @@ impl Drop for Record {
 
 /// Why a record is refused; names the field (0-based column), never its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Malformed {
+pub(crate) struct Malformed {
     /// The 0-based index of the field where the quoting goes wrong.
     pub column: usize,
     /// What goes wrong.
@@ -74,7 +103,7 @@ pub struct Malformed {
 
 /// The kinds of malformed quoting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MalformedKind {
+pub(crate) enum MalformedKind {
     /// A quoted field's closing quote is followed by something other than
     /// `,`, a line end or the end of the input.
     QuoteClosesMidField,
@@ -89,7 +118,7 @@ pub enum MalformedKind {
 
 impl MalformedKind {
     /// The reason, for messages (never holds input bytes).
-    pub fn reason(self) -> Cow<'static, str> {
+    pub(crate) fn reason(self) -> Cow<'static, str> {
         Cow::Borrowed(match self {
             MalformedKind::QuoteClosesMidField => {
                 "malformed quoting: a quoted field's closing quote is followed by more text"
@@ -145,19 +174,19 @@ pub(super) fn find_special(data: &[u8], from: usize) -> usize {
 
 /// Reads strict CSV records out of a byte slice (a chunk cut at record
 /// boundaries, or a whole input).
-pub struct CsvRecords<'a> {
+pub(crate) struct CsvRecords<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl<'a> CsvRecords<'a> {
     /// Records of `data`, from its start.
-    pub fn new(data: &'a [u8]) -> CsvRecords<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> CsvRecords<'a> {
         CsvRecords { data, pos: 0 }
     }
 
     /// Read the next record into `rec` (cleared first): `Ok(false)` at the end.
-    pub fn next_into(&mut self, rec: &mut Record) -> Result<bool, Malformed> {
+    pub(crate) fn next_into(&mut self, rec: &mut Record) -> Result<bool, Malformed> {
         rec.clear();
         let data = self.data;
         // Empty lines (`\n`, `\r\n`, stray `\r`s before a line end) are skipped.
@@ -231,7 +260,9 @@ impl<'a> CsvRecords<'a> {
 /// it holds `,`, `"`, `\r` or `\n` (and a lone empty field, so that the
 /// record is not an empty line): the bytes the csv crate's writer gives.
 ///
-/// ```ignore
+/// ```
+/// use desensitize::stream::write_csv_record;
+///
 /// let mut out = Vec::new();
 /// write_csv_record(&mut out, [&b"a"[..], b"b,c", b"say \"hi\""]);
 /// assert_eq!(out, b"a,\"b,c\",\"say \"\"hi\"\"\"\n");
@@ -257,7 +288,7 @@ pub fn write_csv_record<'a>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = 
 /// same bytes. When no field needs quoting (one scan over all of them,
 /// eight bytes at a time, instead of one per short field) the fields are
 /// copied with commas between, into room reserved once.
-pub fn write_csv_values(out: &mut Vec<u8>, values: &[u8], ends: &[usize]) {
+pub(crate) fn write_csv_values(out: &mut Vec<u8>, values: &[u8], ends: &[usize]) {
     if ends.len() < 2 || ends.last() != Some(&values.len()) || find_special(values, 0) != values.len() {
         let mut start = 0;
         let fields = ends.iter().map(|&end| {
@@ -281,7 +312,7 @@ pub fn write_csv_values(out: &mut Vec<u8>, values: &[u8], ends: &[usize]) {
 }
 
 /// Append one field, quoted when it needs to be (no delimiter, no terminator).
-pub fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
+pub(crate) fn write_csv_field(out: &mut Vec<u8>, field: &[u8]) {
     if find_special(field, 0) == field.len() {
         out.extend_from_slice(field);
         return;

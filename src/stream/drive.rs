@@ -12,7 +12,7 @@ use zeroize::Zeroize;
 
 use super::csv::{CsvRecords, Record};
 use super::scan::{BOM, Chunker, chunk_error};
-use super::{Done, Format, Options, PipelineError, Row, RowTransform, Totals};
+use super::{Done, Format, Options, Row, RowTransform, StreamError, Totals};
 
 /// An input buffer and an output buffer: the unit that circulates, so that
 /// at most `in_flight` chunks exist.
@@ -45,10 +45,10 @@ enum Finished<T> {
     Chunk {
         slot: Slot,
         done: Done<T>,
-        error: Option<PipelineError>,
+        error: Option<StreamError>,
     },
     /// The reader stopped here (a read error, an overlong record).
-    Failed(PipelineError),
+    Failed(StreamError),
     /// The input ended: there is no chunk with this sequence number or later.
     End,
 }
@@ -64,7 +64,7 @@ pub fn process<R, W, T>(
     out: &mut W,
     opts: &Options,
     mut on_chunk: impl FnMut(Done<T::Tally>),
-) -> Result<Totals, PipelineError>
+) -> Result<Totals, StreamError>
 where
     R: Read + Send,
     W: Write + ?Sized,
@@ -156,7 +156,7 @@ fn work<T: RowTransform>(
         let finished = match panic::catch_unwind(AssertUnwindSafe(chunk)) {
             Ok(finished) => finished,
             Err(_) => {
-                let _ = done.send((seq, Finished::Failed(PipelineError::WorkerLost)));
+                let _ = done.send((seq, Finished::Failed(StreamError::WorkerLost)));
                 return;
             }
         };
@@ -185,7 +185,7 @@ fn transform_chunk<T: RowTransform>(
         let mark = out.len();
         transform.row(scratch, &mut tally, row, record, out).map_err(|e| {
             out.truncate(mark);
-            PipelineError::Row { row, column: e.column, reason: e.reason }
+            StreamError::Row { row, column: e.column, reason: e.reason }
         })
     };
     match format {
@@ -207,7 +207,7 @@ fn transform_chunk<T: RowTransform>(
                 row += 1;
             }
             if job.truncated && error.is_none() {
-                error = Some(PipelineError::TooLong { row: job.first_row });
+                error = Some(StreamError::TooLong { row: job.first_row });
             }
         }
         Format::JsonLines => {
@@ -237,7 +237,7 @@ fn write_in_order<W: Write + ?Sized, T>(
     free: SyncSender<Slot>,
     out: &mut W,
     on_chunk: &mut impl FnMut(Done<T>),
-) -> Result<Totals, PipelineError> {
+) -> Result<Totals, StreamError> {
     let mut waiting = BTreeMap::new();
     let mut next = 0u64;
     let mut totals = Totals::default();
@@ -250,7 +250,7 @@ fn write_in_order<W: Write + ?Sized, T>(
                 Finished::End => return Ok(totals),
                 Finished::Chunk { slot, done, error } => (slot, done, error),
             };
-            out.write_all(&slot.output).map_err(|e| PipelineError::Write(e.kind()))?;
+            out.write_all(&slot.output).map_err(|e| StreamError::Write(e.kind()))?;
             totals.rows += chunk.rows;
             totals.chunks += 1;
             totals.bytes_in += chunk.bytes;
@@ -265,7 +265,7 @@ fn write_in_order<W: Write + ?Sized, T>(
     }
     // Every sender is gone before the end: a chunk was lost with its
     // worker (or the reader), which panicked.
-    Err(PipelineError::WorkerLost)
+    Err(StreamError::WorkerLost)
 }
 
 /// The lines of `data`, without their `\n` (the last may lack one).

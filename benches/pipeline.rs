@@ -2,7 +2,7 @@
 //! own, in MB/s, and its scaling with a pass-through and a CPU-heavy
 //! transform at 1 and 2 worker threads.
 //!
-//! `cargo bench -p desensitize-cli --bench pipeline` (set
+//! `cargo bench --features stream --bench pipeline` (set
 //! `PIPELINE_BENCH_CSV=FILE` to also time the scan of a real file, e.g.
 //! `desensitize fake` output). The scan's rate per second of CPU time is
 //! printed first: on a shared machine the wall-clock rates are noisy.
@@ -13,12 +13,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-// The binary's module, compiled here too; the bench uses only part of it.
-#[allow(dead_code)]
-#[path = "../src/pipeline/mod.rs"]
-mod pipeline;
-
-use pipeline::{Chunker, Format, Options, Record, Row, RowError, RowTransform, process, write_csv_record};
+use desensitize::stream::{
+    self as pipeline, Chunker, Format, Options, Record, Row, RowError, RowTransform, process,
+    write_csv_record,
+};
 
 /// About `bytes` of CSV shaped like `desensitize fake` output: numbers,
 /// CJK names, an address quoted for its comma, a coordinate.

@@ -1,4 +1,36 @@
-//! Parallel input/output for `run`: chunked, order-preserving, bounded.
+//! The parallel file pipeline: CSV and JSON Lines records read with a
+//! strict parser, processed in parallel chunks, written in input order, in
+//! bounded memory (feature `stream`).
+//!
+//! This is what `desensitize run` (and the CLI's `seal` / `open` over a
+//! column of records) is built on; a service that exports a table, or any
+//! program that protects a file, can call it the same way:
+//!
+//! ```
+//! use desensitize::policy::{Plan, Policy};
+//! use desensitize::stream::{self, Format, Options};
+//!
+//! let policy = Policy::from_json(r#"{"columns": {
+//!     "id":    {"action": "keep"},
+//!     "phone": {"kind": "mobile_phone", "action": "mask"}}}"#)?;
+//! let plan = Plan::from_policy(&policy, &["id", "phone"], None)?;
+//!
+//! let input = "id,phone\n1,13800138000\n2,+86 139-0013-9000\n";
+//! let mut output = Vec::new();
+//! let summary = stream::run_plan(input.as_bytes(), &mut output, Format::Csv, &plan, &Options::new(2))?;
+//! assert_eq!(output, b"id,phone\n1,138****8000\n2,139****9000\n");
+//! assert_eq!(summary.rows, 2);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! To write a file atomically (complete or not at all), write into an
+//! [`AtomicFile`] and [`commit`](AtomicFile::commit) it.
+//!
+//! The pieces, for a caller that needs more than one plan over one input
+//! (`run`'s k-anonymity counting pass, a progress bar, a rejects report):
+//! [`Input`] reads the column names, [`process`] runs any [`RowTransform`]
+//! over the records (a [`PlanRows`] applies a [`Plan`](crate::policy::Plan)),
+//! handing each chunk's [`Done`] tally back in input order.
 //!
 //! # Design
 //!
@@ -16,12 +48,13 @@
 //! quote parity and counting records so that each chunk knows its first
 //! global row number) and the ordered write of finished buffers. Parsing,
 //! the transform and serialization run on the workers. The serial stages'
-//! own throughput is measured by `cli/benches/pipeline.rs`.
+//! own throughput is measured by `benches/pipeline.rs`.
 //!
 //! Memory is bounded: `in_flight` buffer pairs (input block + output) circulate
 //! between the three stages; the reader waits for a free pair, so at most
 //! `in_flight` chunks exist, whatever the input's size. A record longer than
-//! a block grows its buffer, up to `max_record`.
+//! a block grows its buffer, up to `max_record`. Every buffer is wiped when
+//! it is dropped.
 //!
 //! Dedicated scoped threads with bounded channels rather than rayon tasks:
 //! the reader and the writer are never queued behind transform work (with
@@ -32,10 +65,20 @@
 //!
 //! Malformed CSV quoting is a row error (row, column, reason; never the
 //! value) that stops the pipeline: past a bad quote the record boundaries
-//! are ambiguous, so nothing after it is reinterpreted. See [`csv`].
+//! are ambiguous, so nothing after it is reinterpreted. See [`Record`] for
+//! the grammar.
+//!
+//! JSON Lines values: strings as they are, numbers as decimal text
+//! (integers exactly, others as the shortest decimal of their `f64`: `1.50`
+//! gives `1.5`), `true` / `false`, `null` as an empty value; a nested
+//! object or array is a row error ([`json_scalars`]).
 
 mod csv;
 mod drive;
+mod file;
+mod input;
+mod json;
+mod plan;
 mod scan;
 
 #[cfg(test)]
@@ -46,16 +89,17 @@ use std::fmt;
 use std::io;
 
 pub use self::csv::{Record, write_csv_record};
-// Used by `run`; the pipeline bench compiles this module without it.
-#[allow(unused_imports)]
-pub use self::csv::write_csv_values;
 pub use self::drive::process;
-pub use self::scan::Chunker;
+pub use self::file::{AtomicFile, FileError};
+pub use self::input::Input;
+pub use self::json::{JsonScalars, json_scalars, write_json_object};
+pub use self::plan::{Pass, PlanRows, PlanTally, run_plan, write_header};
+pub use self::scan::{Chunk, Chunker};
 
 /// The input format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// CSV (RFC 4180, strict quoting), `\n` or `\r\n` line ends.
+    /// CSV (RFC 4180, strict quoting) with a header row, `\n` or `\r\n` line ends.
     Csv,
     /// One JSON object per line; blank lines are skipped.
     JsonLines,
@@ -72,12 +116,22 @@ pub struct Options {
     /// is about `in_flight * (block + its output)`: 16 threads with 1 MiB
     /// blocks hold some 34 chunks, well under 100 MiB, for any input size.
     pub in_flight: usize,
+    /// Bytes of input per chunk (cut at a record boundary); [`BLOCK`] by default.
+    pub block: usize,
+    /// The longest record accepted; [`MAX_RECORD`] by default.
+    pub max_record: usize,
 }
 
 impl Options {
-    /// `threads` workers and the default number of chunks in flight.
+    /// `threads` workers, the default block size and number of chunks in flight.
     pub fn new(threads: usize) -> Options {
-        Options { threads: threads.max(1), in_flight: 0 }
+        Options { threads: threads.max(1), in_flight: 0, block: BLOCK, max_record: MAX_RECORD }
+    }
+
+    /// The same with `block` bytes per chunk.
+    pub fn with_block(mut self, block: usize) -> Options {
+        self.block = block.max(1);
+        self
     }
 
     fn in_flight(&self) -> usize {
@@ -98,7 +152,7 @@ pub enum Row<'a> {
     /// A CSV record's fields, unescaped.
     Csv(&'a Record),
     /// A JSON Lines line (not blank; without its `\n`, a leading byte order
-    /// mark removed; may end with `\r`), for the caller's JSON parser.
+    /// mark removed; may end with `\r`), for [`json_scalars`].
     JsonLine(&'a [u8]),
 }
 
@@ -107,11 +161,16 @@ pub enum Row<'a> {
 pub struct RowError {
     /// 0-based input column, when one is at fault.
     pub column: Option<usize>,
+    /// Why (never holds the value).
     pub reason: Cow<'static, str>,
 }
 
 /// The per-row work, shared by all workers (`Sync`), with per-worker
 /// scratch state and per-chunk tallies merged in input order.
+///
+/// [`PlanRows`] is the one for a [`Plan`](crate::policy::Plan); a caller
+/// with other work (one column through another library call, say)
+/// implements its own.
 pub trait RowTransform: Sync {
     /// Per-worker state (buffers, caches), made once on each worker thread.
     type Scratch;
@@ -119,8 +178,10 @@ pub trait RowTransform: Sync {
     /// handed to the caller, in input order, with the chunk's output.
     type Tally: Send;
 
+    /// A worker's fresh scratch state.
     fn scratch(&self) -> Self::Scratch;
 
+    /// A chunk's fresh tally.
     fn tally(&self) -> Self::Tally;
 
     /// Transform record `row` (global, 1-based) and append its output to
@@ -142,55 +203,80 @@ pub struct Done<T> {
     pub rows: u64,
     /// Input bytes it covers (for a progress bar).
     pub bytes: u64,
+    /// What the transform tallied over the chunk.
     pub tally: T,
 }
 
 /// What a successful run went through.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Totals {
+    /// Records read.
     pub rows: u64,
+    /// Chunks processed.
     pub chunks: u64,
-    /// Input bytes in chunks (the header and a byte order mark excluded),
-    /// and output bytes written.
+    /// Input bytes in chunks (the header and a byte order mark excluded).
     pub bytes_in: u64,
+    /// Output bytes written.
     pub bytes_out: u64,
 }
 
 /// Why the pipeline stopped. Never holds input bytes.
 #[derive(Debug)]
-pub enum PipelineError {
+#[non_exhaustive]
+pub enum StreamError {
     /// The input could not be read.
     Read(io::ErrorKind),
     /// The output could not be written.
     Write(io::ErrorKind),
     /// Row `row` (0: the CSV header) is refused: malformed quoting, or the
     /// transform's error.
-    Row { row: u64, column: Option<usize>, reason: Cow<'static, str> },
+    Row {
+        /// The row (1-based; 0 is the CSV header).
+        row: u64,
+        /// The 0-based input column at fault, when there is one.
+        column: Option<usize>,
+        /// Why (never holds the value).
+        reason: Cow<'static, str>,
+    },
     /// Row `row` is longer than the longest record allowed.
-    TooLong { row: u64 },
+    TooLong {
+        /// The row (0: the CSV header).
+        row: u64,
+    },
+    /// A CSV input without even a header row.
+    Empty,
+    /// The CSV header row is not UTF-8.
+    HeaderNotUtf8,
+    /// The input's columns are not those the plan was compiled for ([`run_plan`]).
+    HeaderMismatch,
     /// A worker thread stopped without its result (it panicked).
     WorkerLost,
 }
 
-impl fmt::Display for PipelineError {
+impl fmt::Display for StreamError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PipelineError::Read(k) => write!(f, "cannot read the input: {k}"),
-            PipelineError::Write(k) => write!(f, "cannot write the output: {k}"),
-            PipelineError::Row { row: 0, column: Some(c), reason } => {
+            StreamError::Read(k) => write!(f, "cannot read the input: {k}"),
+            StreamError::Write(k) => write!(f, "cannot write the output: {k}"),
+            StreamError::Row { row: 0, column: Some(c), reason } => {
                 write!(f, "the header row, column {}: {reason}", c + 1)
             }
-            PipelineError::Row { row: 0, column: None, reason } => write!(f, "the header row: {reason}"),
-            PipelineError::Row { row, column: Some(c), reason } => {
+            StreamError::Row { row: 0, column: None, reason } => write!(f, "the header row: {reason}"),
+            StreamError::Row { row, column: Some(c), reason } => {
                 write!(f, "row {row}, column {}: {reason}", c + 1)
             }
-            PipelineError::Row { row, column: None, reason } => write!(f, "row {row}: {reason}"),
-            PipelineError::TooLong { row } => {
+            StreamError::Row { row, column: None, reason } => write!(f, "row {row}: {reason}"),
+            StreamError::TooLong { row } => {
                 write!(f, "row {row} is longer than the longest record allowed (unbalanced quote?)")
             }
-            PipelineError::WorkerLost => f.write_str("a worker thread failed"),
+            StreamError::Empty => f.write_str("the input is empty: a CSV input needs a header row"),
+            StreamError::HeaderNotUtf8 => f.write_str("the input's header row is not valid UTF-8"),
+            StreamError::HeaderMismatch => {
+                f.write_str("the input's columns are not those the plan was compiled for")
+            }
+            StreamError::WorkerLost => f.write_str("a worker thread failed"),
         }
     }
 }
 
-impl std::error::Error for PipelineError {}
+impl std::error::Error for StreamError {}

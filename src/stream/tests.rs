@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::csv::{CsvRecords, MalformedKind, Record, write_csv_record};
 use super::scan::Chunker;
-use super::{Done, Format, Options, PipelineError, Row, RowError, RowTransform, process};
+use super::{Done, Format, Options, Row, RowError, RowTransform, StreamError, process};
 
 /// Writes each record back as CSV (JSON lines as they are), prefixed with
 /// its row number; tallies the rows it saw.
@@ -64,7 +64,7 @@ type CsvRun = (Vec<Vec<u8>>, Vec<u8>, Vec<u64>);
 
 /// Run `Echo` over a CSV input (header read first) and return the header,
 /// the output and the rows in the order the tallies arrived.
-fn run_csv(input: &[u8], block: usize, opts: &Options) -> Result<CsvRun, PipelineError> {
+fn run_csv(input: &[u8], block: usize, opts: &Options) -> Result<CsvRun, StreamError> {
     let mut chunker = Chunker::new(Cursor::new(input.to_vec()), Format::Csv, block, 1 << 20);
     let mut header = Record::new();
     chunker.csv_header(&mut header)?;
@@ -209,7 +209,7 @@ proptest! {
                     prop_assert_eq!(totals.rows, whole.len() as u64);
                     prop_assert_eq!(&out, &echo);
                 }
-                (Some((row, m)), Err(PipelineError::Row { row: r, column, reason })) => {
+                (Some((row, m)), Err(StreamError::Row { row: r, column, reason })) => {
                     prop_assert_eq!((r, column, reason), (*row, Some(m.column), m.kind.reason()));
                 }
                 (expected, got) => prop_assert!(false, "block {}: whole input {:?}, pipeline {:?}", block, expected, got.map(|_| ())),
@@ -264,7 +264,7 @@ fn empty_input() {
 }
 
 /// Run `Echo` on a CSV input and return the error.
-fn csv_error(input: &[u8], block: usize, max_record: usize) -> PipelineError {
+fn csv_error(input: &[u8], block: usize, max_record: usize) -> StreamError {
     let mut chunker = Chunker::new(Cursor::new(input.to_vec()), Format::Csv, block, max_record);
     if let Err(e) = chunker.csv_header(&mut Record::new()) {
         return e;
@@ -272,9 +272,9 @@ fn csv_error(input: &[u8], block: usize, max_record: usize) -> PipelineError {
     process(chunker, &Echo { fail_at: None }, &mut Vec::new(), &Options::new(2), |_| {}).unwrap_err()
 }
 
-fn assert_row_error(e: PipelineError, row: u64, column: usize, kind: MalformedKind) {
+fn assert_row_error(e: StreamError, row: u64, column: usize, kind: MalformedKind) {
     match e {
-        PipelineError::Row { row: r, column: c, reason } => {
+        StreamError::Row { row: r, column: c, reason } => {
             assert_eq!((r, c, reason), (row, Some(column), kind.reason()));
         }
         other => panic!("expected a row error, got {other:?}"),
@@ -320,7 +320,7 @@ fn record_longer_than_a_block_grows_and_longer_than_the_limit_stops() {
     let (_, out, rows) = run_csv(input.as_bytes(), 8, &Options::new(2)).unwrap();
     assert_eq!(rows, [1, 2]);
     assert_eq!(out, format!("1,1,\"{long}\n{long}\"\n2,2,{long}\n").as_bytes());
-    assert!(matches!(csv_error(input.as_bytes(), 8, 200), PipelineError::TooLong { row: 1 }));
+    assert!(matches!(csv_error(input.as_bytes(), 8, 200), StreamError::TooLong { row: 1 }));
     // A stray quote makes the scan see one endless record: the worker names
     // the row and the column, not a length.
     let stray = format!("a,b\n1,ab\"c\n{}", "2,x\n".repeat(200));
@@ -328,7 +328,7 @@ fn record_longer_than_a_block_grows_and_longer_than_the_limit_stops() {
     let stray_header = format!("a,b\"c\n{}", "2,x\n".repeat(200));
     assert_row_error(csv_error(stray_header.as_bytes(), 8, 100), 0, 1, MalformedKind::QuoteInUnquotedField);
     let long_header = format!("a,\"{long}\"\n1,2\n");
-    assert!(matches!(csv_error(long_header.as_bytes(), 8, 200), PipelineError::TooLong { row: 0 }));
+    assert!(matches!(csv_error(long_header.as_bytes(), 8, 200), StreamError::TooLong { row: 0 }));
 }
 
 #[test]
@@ -367,7 +367,7 @@ fn transform_error_stops_at_its_global_row() {
         |d: Done<Vec<u64>>| last = d.tally.last().copied().unwrap_or(last),
     )
     .unwrap_err();
-    assert!(matches!(e, PipelineError::Row { row: 700, column: Some(0), .. }));
+    assert!(matches!(e, StreamError::Row { row: 700, column: Some(0), .. }));
     assert_eq!(last, 699);
     assert!(out.ends_with(b"699,699\n") && !out.windows(7).any(|w| w == b"partial"));
 }
@@ -413,7 +413,7 @@ fn chunks_in_flight_stay_bounded_behind_a_slow_writer() {
     let read = AtomicUsize::new(0);
     let gauge = Gauge { live: AtomicUsize::new(0), peak: AtomicUsize::new(0) };
     let chunker = Chunker::new(Metered(Cursor::new(input.clone()), &read), Format::Csv, 1024, 1 << 20);
-    let opts = Options { threads: 4, in_flight: 5 };
+    let opts = Options { in_flight: 5, ..Options::new(4) };
     let ahead = std::sync::Mutex::new(0usize);
     let mut written = 0usize;
     let totals = process(chunker, &gauge, &mut io::sink(), &opts, |d: Done<()>| {
@@ -450,7 +450,7 @@ impl Read for Broken {
 fn read_error_stops_the_pipeline() {
     let chunker = Chunker::new(Broken(5000), Format::Csv, 64, 1 << 20);
     let e = process(chunker, &Echo { fail_at: None }, &mut Vec::new(), &Options::new(2), |_| {}).unwrap_err();
-    assert!(matches!(e, PipelineError::Read(io::ErrorKind::PermissionDenied)));
+    assert!(matches!(e, StreamError::Read(io::ErrorKind::PermissionDenied)));
 }
 
 #[test]
@@ -478,7 +478,7 @@ fn json_lines_rows_skip_blank_lines() {
         50,
     );
     let e = process(long, &Echo { fail_at: None }, &mut Vec::new(), &Options::new(1), |_| {}).unwrap_err();
-    assert!(matches!(e, PipelineError::TooLong { row: 2 }));
+    assert!(matches!(e, StreamError::TooLong { row: 2 }));
 }
 
 /// Panics at row 50.
@@ -503,12 +503,15 @@ fn a_panicking_transform_stops_the_pipeline_without_hanging() {
     let input = "1\n".repeat(1000).into_bytes();
     let chunker = Chunker::new(Cursor::new(input), Format::Csv, 16, 1 << 20);
     let mut rows = 0;
-    let e =
-        process(chunker, &Panics, &mut Vec::new(), &Options { threads: 3, in_flight: 4 }, |d: Done<()>| {
-            rows += d.rows
-        })
-        .unwrap_err();
-    assert!(matches!(e, PipelineError::WorkerLost));
+    let e = process(
+        chunker,
+        &Panics,
+        &mut Vec::new(),
+        &Options { in_flight: 4, ..Options::new(3) },
+        |d: Done<()>| rows += d.rows,
+    )
+    .unwrap_err();
+    assert!(matches!(e, StreamError::WorkerLost));
     assert!(rows < 50);
 }
 

@@ -19,15 +19,17 @@ use std::io::{self, Read};
 use zeroize::Zeroize;
 
 use super::csv::{CsvRecords, Malformed, MalformedKind, Record};
-use super::{Format, PipelineError};
+use super::{Format, StreamError};
 
 /// A UTF-8 byte order mark, skipped at the start of the input (and at the
 /// start of a JSON Lines line).
 pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A chunk cut out of the input: `buf[..len]` (the buffer is reused and
-/// may be longer).
-pub(crate) struct Cut {
+/// A chunk cut out of the input by [`Chunker::next_chunk`]: `buf[..len]`
+/// (the buffer is reused and may be longer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chunk {
+    /// The chunk's length in bytes.
     pub len: usize,
     /// Records in the chunk (as the scan counts them).
     pub rows: u64,
@@ -36,7 +38,25 @@ pub(crate) struct Cut {
     pub truncated: bool,
 }
 
-/// The input, cut into chunks at record boundaries.
+/// The input, cut into chunks at record boundaries: the serial front of
+/// [`process`](super::process), on its own for a caller that distributes
+/// chunks itself.
+///
+/// ```
+/// use desensitize::stream::{Chunker, Format, Record};
+///
+/// let input = "name,city\n\"Li, Lei\",\"Bei\njing\"\nWang,Shanghai\n";
+/// let mut chunks = Chunker::new(input.as_bytes(), Format::Csv, 16, 1 << 20);
+/// let mut header = Record::new();
+/// assert!(chunks.csv_header(&mut header)?);
+/// let mut buf = Vec::new();
+/// let mut rows = 0;
+/// while let Some(chunk) = chunks.next_chunk(&mut buf)? {
+///     rows += chunk.rows; // never cut inside the quoted newline
+/// }
+/// assert_eq!(rows, 2);
+/// # Ok::<(), desensitize::stream::StreamError>(())
+/// ```
 pub struct Chunker<R> {
     reader: R,
     format: Format,
@@ -70,13 +90,8 @@ impl<R: Read> Chunker<R> {
         }
     }
 
-    /// The input format.
-    pub fn format(&self) -> Format {
-        self.format
-    }
-
     /// Read more into `carry` (at least one byte unless at the end).
-    fn fill_carry(&mut self, want: usize) -> Result<(), PipelineError> {
+    fn fill_carry(&mut self, want: usize) -> Result<(), StreamError> {
         let start = self.carry.len();
         self.carry.resize(start + want.max(1), 0);
         let n = read_some(&mut self.reader, &mut self.carry[start..])?;
@@ -103,7 +118,7 @@ impl<R: Read> Chunker<R> {
     /// Read and consume a CSV input's header (its first record) into
     /// `header`: `Ok(false)` for an empty input. Malformed quoting in the
     /// header is reported as row 0.
-    pub fn csv_header(&mut self, header: &mut Record) -> Result<bool, PipelineError> {
+    pub fn csv_header(&mut self, header: &mut Record) -> Result<bool, StreamError> {
         self.start()?;
         let mut scan = CsvScan::default();
         loop {
@@ -114,7 +129,7 @@ impl<R: Read> Chunker<R> {
                 // A stray quote is the likely cause: name it if it is one.
                 return match CsvRecords::new(&self.carry).next_into(header) {
                     Err(m) if m.kind != MalformedKind::Unterminated => Err(malformed(0, m)),
-                    _ => Err(PipelineError::TooLong { row: 0 }),
+                    _ => Err(StreamError::TooLong { row: 0 }),
                 };
             }
             self.fill_carry(self.block.min(64 << 10))?;
@@ -130,7 +145,7 @@ impl<R: Read> Chunker<R> {
     /// Peek at a JSON Lines input's first record (its first non-blank
     /// line, without the line end), which stays in the input as row 1:
     /// `None` when there is none.
-    pub fn first_json_line(&mut self) -> Result<Option<&[u8]>, PipelineError> {
+    pub fn first_json_line(&mut self) -> Result<Option<&[u8]>, StreamError> {
         self.start()?;
         let mut from = 0;
         let (start, end) = 'found: loop {
@@ -147,17 +162,12 @@ impl<R: Read> Chunker<R> {
                 break (from, self.carry.len());
             }
             if self.carry.len() - from > self.max_record {
-                return Err(PipelineError::TooLong { row: 1 });
+                return Err(StreamError::TooLong { row: 1 });
             }
             self.fill_carry(self.block.min(64 << 10))?;
         };
         let line = &self.carry[start..end];
         Ok(Some(line.strip_prefix(BOM).unwrap_or(line)))
-    }
-
-    /// Input bytes consumed before the chunks (byte order mark, header).
-    pub fn skipped_bytes(&self) -> u64 {
-        self.skipped
     }
 
     /// The global row number of the next chunk's first record.
@@ -167,7 +177,7 @@ impl<R: Read> Chunker<R> {
 
     /// Cut the next chunk into `buf` (reused: only `buf[..cut.len]` is the
     /// chunk); `None` at the end of the input.
-    pub(crate) fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<Option<Cut>, PipelineError> {
+    pub fn next_chunk(&mut self, buf: &mut Vec<u8>) -> Result<Option<Chunk>, StreamError> {
         self.start()?;
         let mut len = self.carry.len();
         // A block (or the carry, if longer): a buffer grown for a long
@@ -213,21 +223,21 @@ impl<R: Read> Chunker<R> {
                 };
                 let rows = rows + u64::from(last);
                 self.next_row += rows;
-                return Ok(Some(Cut { len, rows, truncated: false }));
+                return Ok(Some(Chunk { len, rows, truncated: false }));
             }
             if cut > 0 {
                 self.carry.extend_from_slice(&data[cut..]);
                 self.next_row += rows;
-                return Ok(Some(Cut { len: cut, rows, truncated: false }));
+                return Ok(Some(Chunk { len: cut, rows, truncated: false }));
             }
             // One record fills the buffer: grow it, up to the longest record.
             if len > self.max_record {
                 return match self.format {
                     Format::Csv => {
                         self.eof = true;
-                        Ok(Some(Cut { len, rows: 1, truncated: true }))
+                        Ok(Some(Chunk { len, rows: 1, truncated: true }))
                     }
-                    Format::JsonLines => Err(PipelineError::TooLong { row: self.next_row }),
+                    Format::JsonLines => Err(StreamError::TooLong { row: self.next_row }),
                 };
             }
             let grown = (buf.len() * 2).min(self.max_record + self.block);
@@ -236,11 +246,23 @@ impl<R: Read> Chunker<R> {
     }
 
     /// Read the first bytes, and drop a byte order mark there.
-    fn start(&mut self) -> Result<(), PipelineError> {
+    fn start(&mut self) -> Result<(), StreamError> {
         while !self.started {
             self.fill_carry(self.block.min(64 << 10))?;
         }
         Ok(())
+    }
+}
+
+impl<R> Chunker<R> {
+    /// The input format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Input bytes consumed before the chunks (byte order mark, header).
+    pub fn skipped_bytes(&self) -> u64 {
+        self.skipped
     }
 }
 
@@ -271,17 +293,17 @@ fn is_blank_csv_line(line: &[u8]) -> bool {
 }
 
 /// The malformed-quoting row error.
-pub(crate) fn malformed(row: u64, m: Malformed) -> PipelineError {
-    PipelineError::Row { row, column: Some(m.column), reason: m.kind.reason() }
+pub(crate) fn malformed(row: u64, m: Malformed) -> StreamError {
+    StreamError::Row { row, column: Some(m.column), reason: m.kind.reason() }
 }
 
 /// `read`, retried when interrupted.
-fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<usize, PipelineError> {
+fn read_some<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<usize, StreamError> {
     loop {
         match reader.read(buf) {
             Ok(n) => return Ok(n),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(PipelineError::Read(e.kind())),
+            Err(e) => return Err(StreamError::Read(e.kind())),
         }
     }
 }
@@ -379,9 +401,9 @@ impl JsonScan {
 }
 
 /// The error for a chunk's malformed or overlong record.
-pub(crate) fn chunk_error(row: u64, m: Malformed, truncated: bool) -> PipelineError {
+pub(crate) fn chunk_error(row: u64, m: Malformed, truncated: bool) -> StreamError {
     if truncated && m.kind == MalformedKind::Unterminated {
-        PipelineError::TooLong { row }
+        StreamError::TooLong { row }
     } else {
         malformed(row, m)
     }
