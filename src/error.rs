@@ -120,6 +120,11 @@ pub enum Error {
     /// An I/O error (only its kind is kept: paths and contents never are).
     #[error("I/O error: {0}")]
     Io(std::io::ErrorKind),
+    /// The key with this id has sealed its nonce budget (2^32 values,
+    /// counted with the seal ledger): it seals no more until rotated. See
+    /// [`Keyring::allow_over_budget`](crate::Keyring::allow_over_budget).
+    #[error("key {0} has sealed its nonce budget of 2^32 values: rotate it (`desensitize keys rotate`) and re-seal")]
+    NonceBudgetExhausted(u32),
 }
 
 /// Why a protected keyring file could not be read. Each is distinct so that
