@@ -123,7 +123,9 @@ pub enum Error {
     /// The key with this id has sealed its nonce budget (2^32 values,
     /// counted with the seal ledger): it seals no more until rotated. See
     /// [`Keyring::allow_over_budget`](crate::Keyring::allow_over_budget).
-    #[error("key {0} has sealed its nonce budget of 2^32 values: rotate it (`desensitize keys rotate`) and re-seal")]
+    #[error(
+        "key {0} has sealed its nonce budget of 2^32 values: rotate it (`desensitize keys rotate`) and re-seal"
+    )]
     NonceBudgetExhausted(u32),
 }
 

@@ -10,7 +10,6 @@ mod db;
 mod fake;
 mod input;
 mod keys_cmd;
-mod ledger;
 mod pipeline;
 mod policy;
 mod records;

@@ -202,7 +202,8 @@ impl Keyring {
                 warn_share_crossed(k.id);
             }
         }
-        let recorded: Vec<(u32, u64)> = self.keys.iter().map(|k| (k.id, k.seals.load(Ordering::Relaxed))).collect();
+        let recorded: Vec<(u32, u64)> =
+            self.keys.iter().map(|k| (k.id, k.seals.load(Ordering::Relaxed))).collect();
         self.ledger = Some(Ledger {
             file_counts: recorded.clone(),
             path,
@@ -241,7 +242,8 @@ impl Keyring {
     pub fn record_seals(&self) -> Result<u64> {
         let Some(ledger) = &self.ledger else { return Ok(0) };
         let mut recorded = ledger.recorded.lock().unwrap_or_else(|p| p.into_inner());
-        let now: Vec<(u32, u64)> = self.keys.iter().map(|k| (k.id, k.seals.load(Ordering::Relaxed))).collect();
+        let now: Vec<(u32, u64)> =
+            self.keys.iter().map(|k| (k.id, k.seals.load(Ordering::Relaxed))).collect();
         let delta: Vec<(u32, u64)> = now
             .iter()
             .map(|&(id, n)| {
@@ -292,7 +294,9 @@ impl Keyring {
     /// this process), so that a copy elsewhere starts from the total.
     pub(crate) fn saved_count(&self, k: &KeyEntry, own: bool) -> u64 {
         match &self.ledger {
-            Some(ledger) if own => ledger.file_counts.iter().find(|(id, _)| *id == k.id).map_or(0, |&(_, n)| n),
+            Some(ledger) if own => {
+                ledger.file_counts.iter().find(|(id, _)| *id == k.id).map_or(0, |&(_, n)| n)
+            }
             _ => k.total_seals(),
         }
     }

@@ -17,6 +17,7 @@ mod file;
 mod ledger;
 mod limits;
 pub(crate) mod material;
+mod passphrase;
 mod provider;
 mod subject;
 
@@ -24,6 +25,7 @@ pub use file::{PassphraseProvider, read_keyring_file};
 pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
 pub use limits::CostLimits;
 pub use material::{KEY_LEN, RootKey};
+pub use passphrase::{PassphraseError, PassphraseSource};
 pub use provider::{DataKey, KeyProvider, WrappedKey};
 pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
 
