@@ -1,0 +1,59 @@
+"""The seal ledger (issue 17): what the package seals, through the column
+functions and `protect` (the Spark path), in several processes at once, is
+counted in the keyring file's ledger and shown by `desensitize keys list`."""
+
+import json
+import multiprocessing
+
+import pyarrow as pa
+
+import desensitize as dz
+
+PHONE = "13800138000"
+POLICY = """
+table = "users"
+
+[columns.id]
+action = "keep"
+
+[columns.phone]
+kind = "mobile_phone"
+action = "seal"
+"""
+ROWS = 40
+WORKERS = 4
+
+
+def _seal_in_a_process(args):
+    """One worker: a column seal and a protected batch, on its own keyring
+    (a cached keyring is never dropped: each call records its own seals)."""
+    keys, pass_file = args
+    keyring = dz.Keyring.open(keys, passphrase_file=pass_file)
+    column = dz.seal(pa.array([PHONE] * ROWS), "mobile_phone", keyring, table="t", column="c")
+    batch = pa.record_batch({"id": [str(i) for i in range(ROWS)], "phone": [PHONE] * ROWS})
+    protected = dz.protect(batch, dz.Policy.from_toml(POLICY), keyring)
+    return len(column) + protected.num_rows
+
+
+def _key_one(cli, keys, pass_file):
+    out = cli("keys", "list", "--json", "--keys", keys, "--passphrase-file", pass_file).stdout
+    return next(k for k in map(json.loads, out.splitlines()) if k["id"] == 1)
+
+
+def test_seals_from_several_processes_are_all_counted(cli, tmp_path):
+    keys, pass_file = tmp_path / "keys.dzk", tmp_path / "pass.txt"
+    pass_file.write_text("ledger-test-passphrase\n")
+    cli("keygen", "--out", keys, "--passphrase-file", pass_file)
+    assert _key_one(cli, keys, pass_file)["seal_count"] == 0
+
+    with multiprocessing.get_context("spawn").Pool(WORKERS) as pool:
+        done = pool.map(_seal_in_a_process, [(str(keys), str(pass_file))] * WORKERS)
+    assert done == [2 * ROWS] * WORKERS
+
+    key = _key_one(cli, keys, pass_file)
+    assert key["seal_count"] == key["seal_count_ledger"] == 2 * ROWS * WORKERS
+    assert key["nonce_budget"] == "within"
+    lines = (tmp_path / "keys.dzk.seals").read_text().splitlines()
+    # One line per call that sealed: a column and a batch per worker.
+    assert len(lines) == 2 * WORKERS, lines
+    assert all(line.startswith("dzseals1 1 ") and line.endswith(" python") for line in lines)
