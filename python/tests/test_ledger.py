@@ -25,11 +25,14 @@ WORKERS = 4
 
 
 def _seal_in_a_process(args):
-    """One worker: a column seal and a protected batch, on its own keyring
-    (a cached keyring is never dropped: each call records its own seals)."""
+    """One worker process: a column seal and a protected batch. Its keyring
+    stays cached until the process ends and is never dropped, so each call
+    must record its own seals (as on a Spark executor)."""
     keys, pass_file = args
     keyring = dz.Keyring.open(keys, passphrase_file=pass_file)
-    column = dz.seal(pa.array([PHONE] * ROWS), "mobile_phone", keyring, table="t", column="c")
+    column = dz.seal(
+        pa.array([PHONE] * ROWS), "mobile_phone", keyring, table="t", column="c", on_invalid="raise"
+    )
     batch = pa.record_batch({"id": [str(i) for i in range(ROWS)], "phone": [PHONE] * ROWS})
     protected = dz.protect(batch, dz.Policy.from_toml(POLICY), keyring)
     return len(column) + protected.num_rows
