@@ -12,7 +12,9 @@ use std::time::SystemTime;
 
 use desensitize::Keyring;
 use desensitize::audit::JsonLinesAudit;
-use desensitize::keys::{DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey};
+use desensitize::keys::{
+    DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};

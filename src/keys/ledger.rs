@@ -123,7 +123,7 @@ fn warn_share_crossed(_id: u32) {
     #[cfg(feature = "tracing")]
     tracing::warn!(
         key_id = _id,
-        "desensitize: key has sealed 2^31 values, half its nonce budget: rotate it and re-seal"
+        "desensitize: key is past half its nonce budget (2^31 seals): rotate it and re-seal"
     );
 }
 
@@ -190,8 +190,11 @@ impl Keyring {
     /// are appended to it by [`Keyring::record_seals`] and on drop.
     ///
     /// Errors: [`Error::Io`] when the ledger exists but cannot be read (a
-    /// symlink or anything but a regular file is `InvalidInput`).
+    /// symlink or anything but a regular file is `InvalidInput`), or when
+    /// a ledger attached before cannot take its pending seals.
     pub fn attach_ledger(&mut self, keys_path: &Path) -> Result<()> {
+        // Attached again: what the old ledger has not recorded goes there first.
+        self.record_seals()?;
         let path = Ledger::path_for(keys_path);
         let totals = read(&path).map_err(|e| Error::Io(e.kind()))?;
         let allow_over = self.over_budget_allowed();
@@ -239,6 +242,30 @@ impl Keyring {
     /// nonces were used); a long-running service calls it now and then. It
     /// also runs, best effort, when the keyring is dropped. On error the
     /// seals stay pending for the next record.
+    ///
+    /// ```
+    /// use desensitize::keys::{Ledger, PassphraseProvider};
+    /// use desensitize::{Context, Keyring, MobilePhone};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("dz-doc-ledger-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("keys.dzk");
+    /// // Small parameters keep the example fast; use `PassphraseProvider::new` for real files.
+    /// let provider = PassphraseProvider::with_params("correct horse battery staple", 8, 1, 1)?;
+    /// Keyring::generate()?.save(&path, &provider)?;
+    ///
+    /// let keyring = Keyring::load(&path, &provider)?; // with its ledger, keys.dzk.seals
+    /// let phone: MobilePhone = "13800138000".parse()?;
+    /// keyring.seal(&phone, &Context::new("users", "phone"))?;
+    /// assert_eq!(keyring.record_seals()?, 1);
+    /// let line = std::fs::read_to_string(Ledger::path_for(&path)).unwrap();
+    /// assert!(line.starts_with("dzseals1 1 1 ") && line.ends_with(" lib\n"));
+    ///
+    /// // Another process (or this one, later) sees the seal.
+    /// assert_eq!(Keyring::load(&path, &provider)?.keys()[0].seal_count, 1);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
     pub fn record_seals(&self) -> Result<u64> {
         let Some(ledger) = &self.ledger else { return Ok(0) };
         let mut recorded = ledger.recorded.lock().unwrap_or_else(|p| p.into_inner());
@@ -262,6 +289,30 @@ impl Keyring {
     /// away the XOR of two plaintexts and lets an attacker forge envelopes
     /// under it. Use it only to finish a job already under way, then rotate
     /// (`desensitize keys rotate`) and re-seal. `false` restores the refusal.
+    ///
+    /// ```
+    /// use desensitize::keys::{Ledger, NONCE_BUDGET, PassphraseProvider};
+    /// use desensitize::{Context, Error, Keyring, MobilePhone};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("dz-doc-budget-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("keys.dzk");
+    /// let provider = PassphraseProvider::with_params("correct horse battery staple", 8, 1, 1)?;
+    /// Keyring::generate()?.save(&path, &provider)?;
+    /// // The ledger says key 1 has sealed its whole budget.
+    /// std::fs::write(Ledger::path_for(&path), format!("dzseals1 1 {NONCE_BUDGET} 0 run\n")).unwrap();
+    ///
+    /// let mut keyring = Keyring::load(&path, &provider)?;
+    /// let (phone, ctx): (MobilePhone, _) = ("13800138000".parse()?, Context::new("users", "phone"));
+    /// assert_eq!(keyring.seal(&phone, &ctx).unwrap_err(), Error::NonceBudgetExhausted(1));
+    /// keyring.allow_over_budget(true); // to finish a job under way: see above
+    /// keyring.seal(&phone, &ctx)?;
+    /// keyring.allow_over_budget(false);
+    /// keyring.rotate()?; // the way out: a new active key, with its own budget
+    /// keyring.seal(&phone, &ctx)?;
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
     pub fn allow_over_budget(&mut self, allow: bool) {
         self.over_budget = allow;
         for k in &mut self.keys {
