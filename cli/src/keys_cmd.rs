@@ -50,7 +50,8 @@ pub enum KeysCommand {
 
 /// How seal counts are kept.
 const LEDGER_HELP: &str = "SEALS is the count saved in the keyring file plus the seal ledger KEYRING.seals \
-    (e.g. keys.dzk.seals), to which `seal` and `run` append one line per key they sealed under: \
+    (e.g. keys.dzk.seals), to which `seal`, `run`, `db rotate` and the library append one line per \
+    key they sealed under: \
     `dzseals1 <key id> <count> <unix seconds> <command>`. Appends are atomic between concurrent \
     commands; the file is created 0600 and never followed through a symlink. The count is an advisory \
     upper bound for the nonce budget: past 2^31 seals a key is flagged (rotate it), at 2^32 it refuses \

@@ -1,11 +1,14 @@
 """The seal ledger (issue 17): what the package seals, through the column
 functions and `protect` (the Spark path), in several processes at once, is
-counted in the keyring file's ledger and shown by `desensitize keys list`."""
+counted in the keyring file's ledger and shown by `desensitize keys list`;
+so is a Spark job's (its executors never drop their cached keyring)."""
 
 import json
 import multiprocessing
+import os
 
 import pyarrow as pa
+import pytest
 
 import desensitize as dz
 
@@ -60,3 +63,36 @@ def test_seals_from_several_processes_are_all_counted(cli, tmp_path):
     # One line per call that sealed: a column and a batch per worker.
     assert len(lines) == 2 * WORKERS, lines
     assert all(line.startswith("dzseals1 1 ") and line.endswith(" python") for line in lines)
+
+
+def test_spark_executors_record_their_seals(cli, tmp_path):
+    """`protect_df` on local[2]: the executors' Python workers keep their
+    keyring cached for their whole life; every batch they seal is counted."""
+    if not os.environ.get("DESENSITIZE_REQUIRE_SPARK"):
+        pytest.importorskip("pyspark", reason="pyspark is not installed (scripts/ci-python.sh installs it)")
+    from pyspark.sql import SparkSession
+
+    from desensitize.spark import protect_df
+
+    keys, pass_file = tmp_path / "keys.dzk", tmp_path / "pass.txt"
+    pass_file.write_text("ledger-spark-passphrase\n")
+    cli("keygen", "--out", keys, "--passphrase-file", pass_file)
+    keyring = dz.Keyring.open(keys, passphrase_file=pass_file)
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("desensitize-ledger")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    rows = 1_000
+    try:
+        df = spark.createDataFrame([(str(i), PHONE) for i in range(rows)], ["id", "phone"]).repartition(4)
+        assert len(protect_df(df, dz.Policy.from_toml(POLICY), keyring).collect()) == rows
+    finally:
+        spark.stop()  # test_spark.py builds its own session
+
+    key = _key_one(cli, keys, pass_file)
+    assert key["seal_count"] == key["seal_count_ledger"] == rows
+    lines = (tmp_path / "keys.dzk.seals").read_text().splitlines()
+    assert len(lines) >= 4 and all(line.endswith(" python") for line in lines), lines
