@@ -1,33 +1,5 @@
-//! The seal ledger of a keyring file, and the nonce budget it enforces.
-//!
-//! A keyring file is encrypted and replaced atomically, so processes that
-//! seal under it never write it back (two of them would lose each other's
-//! counts). Instead a [`Keyring`] loaded from a file ([`Keyring::load`])
-//! carries a [`Ledger`]: the file `<keyring>.seals`, to which it appends
-//! one line per key it sealed under, when its seals are recorded:
-//!
-//! ```text
-//! dzseals1 <key id> <count> <unix seconds> <label>
-//! ```
-//!
-//! A record is one `write(2)` on a file opened with `O_APPEND`, so the lines
-//! of concurrent processes never interleave or overwrite each other. The file
-//! is created 0600 and never opened through a symlink. Every sealing path
-//! (`seal`, `seal_text`, a policy `Plan`, the derive, `db::rotate`, the
-//! Python package) already counts its seals in the key's counter; recording
-//! appends what was counted since the last record:
-//! [`Keyring::record_seals`], and on drop of the keyring (best effort).
-//!
-//! At load, the ledger's sums are added to the counts saved in the keyring
-//! file: [`KeyInfo::seal_count`](crate::keys::KeyInfo) is that total plus
-//! this process's seals. A key whose total reaches [`NONCE_BUDGET`] refuses
-//! to seal ([`Error::NonceBudgetExhausted`]) until it is rotated, unless the
-//! keyring is told otherwise ([`Keyring::allow_over_budget`]); past
-//! [`NONCE_WARN_AT`] it warns (a `tracing` event with the `tracing` feature,
-//! and [`NonceBudget::Warning`] in [`KeyInfo::nonce_budget`](crate::keys::KeyInfo::nonce_budget)).
-//!
-//! The ledger is advisory: it is not authenticated, so whoever can write it
-//! can inflate the counts, and deleting it only makes them under-report.
+//! The seal ledger of a keyring file, and the nonce budget it enforces:
+//! see [`Ledger`].
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -127,8 +99,36 @@ fn warn_share_crossed(_id: u32) {
     );
 }
 
-/// The seal ledger attached to a keyring loaded from a file: see the
-/// [module documentation](self).
+/// The seal ledger of a keyring file, and the nonce budget it enforces.
+///
+/// A keyring file is encrypted and replaced atomically, so processes that
+/// seal under it never write it back (two of them would lose each other's
+/// counts). Instead a [`Keyring`] loaded from a file ([`Keyring::load`])
+/// carries a [`Ledger`]: the file `<keyring>.seals`, to which it appends
+/// one line per key it sealed under, when its seals are recorded:
+///
+/// ```text
+/// dzseals1 <key id> <count> <unix seconds> <label>
+/// ```
+///
+/// A record is one `write(2)` on a file opened with `O_APPEND`, so the lines
+/// of concurrent processes never interleave or overwrite each other. The file
+/// is created 0600 and never opened through a symlink. Every sealing path
+/// (`seal`, `seal_text`, a policy `Plan`, the derive, `db::rotate`, the
+/// Python package) already counts its seals in the key's counter; recording
+/// appends what was counted since the last record:
+/// [`Keyring::record_seals`], and on drop of the keyring (best effort).
+///
+/// At load, the ledger's sums are added to the counts saved in the keyring
+/// file: [`KeyInfo::seal_count`](crate::keys::KeyInfo::seal_count) is that total plus
+/// this process's seals. A key whose total reaches [`NONCE_BUDGET`] refuses
+/// to seal ([`Error::NonceBudgetExhausted`]) until it is rotated, unless the
+/// keyring is told otherwise ([`Keyring::allow_over_budget`]); past
+/// [`NONCE_WARN_AT`] it warns (a `tracing` event with the `tracing` feature,
+/// and [`NonceBudget::Warning`] in [`KeyInfo::nonce_budget`](crate::keys::KeyInfo::nonce_budget)).
+///
+/// The ledger is advisory: it is not authenticated, so whoever can write it
+/// can inflate the counts, and deleting it only makes them under-report.
 pub struct Ledger {
     path: PathBuf,
     keys_path: PathBuf,
