@@ -123,6 +123,13 @@ pub enum Error {
     /// A kind name that is none of [`Kind::ALL`] (`cn.id_number`, `id_number`, `id-number`, ...).
     #[error("unknown kind; expected one of: {}", kind_names())]
     UnknownKind,
+    /// The key with this id has sealed its nonce budget (2^32 values,
+    /// counted with the seal ledger): it seals no more until rotated. See
+    /// [`Keyring::allow_over_budget`](crate::Keyring::allow_over_budget).
+    #[error(
+        "key {0} has sealed its nonce budget of 2^32 values: rotate it (`desensitize keys rotate`) and re-seal"
+    )]
+    NonceBudgetExhausted(u32),
 }
 
 /// Every kind's identifier, for [`Error::UnknownKind`].

@@ -4,11 +4,10 @@
 use std::fmt;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Args;
-use desensitize::keys::PassphraseProvider;
+use desensitize::keys::{Ledger, PassphraseError, PassphraseProvider, PassphraseSource};
 use desensitize::{Keyring, Kind};
 use zeroize::Zeroizing;
 
@@ -108,26 +107,27 @@ pub struct KeyArgs {
 
 /// The passphrase: `--passphrase-file`, else `DESENSITIZE_PASSPHRASE`, else
 /// a prompt on the terminal (no echo). `confirm` asks twice (for keygen).
+/// The file and the variable are read by the library ([`PassphraseSource`]).
 pub fn passphrase(file: Option<&PathBuf>, confirm: bool) -> CliResult<Zeroizing<String>> {
     if let Some(path) = file {
-        let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-            let hint = format!("write the passphrase on its first line, or set {PASSPHRASE_ENV} instead");
-            file_error("passphrase file", path, &e, &hint)
-        })?);
-        let line = text.lines().next().unwrap_or("");
-        if line.is_empty() {
-            return Err(CliError::usage(format!(
+        return PassphraseSource::File(path.clone()).read().map_err(|e| match e {
+            PassphraseError::Unreadable(kind) => {
+                let hint = format!("write the passphrase on its first line, or set {PASSPHRASE_ENV} instead");
+                file_error("passphrase file", path, &io::Error::from(kind), &hint)
+            }
+            PassphraseError::NotText => {
+                file_error("passphrase file", path, &io::Error::from(io::ErrorKind::InvalidData), "")
+            }
+            _ => CliError::usage(format!(
                 "the passphrase file {} is empty: write the passphrase on its first line",
                 path.display()
-            )));
-        }
-        return Ok(Zeroizing::new(line.to_owned()));
+            )),
+        });
     }
-    if let Ok(p) = std::env::var(PASSPHRASE_ENV) {
-        if p.is_empty() {
-            return Err(CliError::usage(format!("{PASSPHRASE_ENV} is empty")));
-        }
-        return Ok(Zeroizing::new(p));
+    match PassphraseSource::Env(PASSPHRASE_ENV.to_owned()).read() {
+        Ok(p) => return Ok(p),
+        Err(PassphraseError::EnvEmpty) => return Err(CliError::usage(format!("{PASSPHRASE_ENV} is empty"))),
+        Err(_) => {}
     }
     if !std::io::stdin().is_terminal() && !std::io::stderr().is_terminal() {
         return Err(CliError::usage(format!(
@@ -153,17 +153,17 @@ pub fn provider(args: &KeyArgs, confirm: bool) -> CliResult<PassphraseProvider> 
     Ok(PassphraseProvider::new(&pass)?)
 }
 
-/// Load and decrypt the keyring of `args`, and remember its seal counts so
-/// that [`record_seals`] can later record only this process's seals.
+/// Load and decrypt the keyring of `args` with its seal ledger attached
+/// (`Keyring::load`), so that every value it seals is counted there, under
+/// this subcommand's name.
 ///
 /// A missing keyring file is reported (with how to create one) before any
 /// passphrase is asked for.
 pub fn load_keyring(args: &KeyArgs) -> CliResult<Keyring> {
     check_keyring_file(&args.keys)?;
     let provider = provider(args, false)?;
-    let keyring = read_keyring(&args.keys, &provider)?;
-    let counts = keyring.keys().iter().map(|k| (k.id, k.seal_count)).collect();
-    SEALS_SEEN.lock().unwrap_or_else(|p| p.into_inner()).push((args.keys.clone(), counts));
+    let mut keyring = read_keyring(&args.keys, &provider)?;
+    keyring.set_ledger_label(command_name());
     Ok(keyring)
 }
 
@@ -178,12 +178,39 @@ pub fn check_keyring_file(path: &Path) -> CliResult {
     }
 }
 
-/// `Keyring::load`, with errors that name the file.
+/// `Keyring::load` (the keyring file, then its seal ledger), with errors
+/// that name the file they are about.
 pub fn read_keyring(path: &Path, provider: &PassphraseProvider) -> CliResult<Keyring> {
-    Keyring::load(path, provider).map_err(|e| match e {
+    let bytes = desensitize::keys::read_keyring_file(path).map_err(|e| keyring_file_error(path, e))?;
+    let mut keyring =
+        Keyring::from_protected_bytes(&bytes, provider).map_err(|e| keyring_file_error(path, e))?;
+    attach_ledger(&mut keyring, path)?;
+    Ok(keyring)
+}
+
+/// Attach the seal ledger of the keyring file `path` (what `Keyring::load`
+/// does); a ledger that cannot be read is refused: the nonce budget needs it.
+pub fn attach_ledger(keyring: &mut Keyring, path: &Path) -> CliResult {
+    keyring.attach_ledger(path).map_err(|e| {
+        let why = match e {
+            desensitize::Error::Io(io::ErrorKind::InvalidInput) => {
+                "a symlink or not a regular file".to_owned()
+            }
+            desensitize::Error::Io(kind) => kind.to_string(),
+            other => other.to_string(),
+        };
+        CliError::failed(format!(
+            "cannot read the seal ledger {}: {why}; the nonce budget needs its counts",
+            Ledger::path_for(path).display()
+        ))
+    })
+}
+
+fn keyring_file_error(path: &Path, e: desensitize::Error) -> CliError {
+    match e {
         desensitize::Error::Io(kind) => keyring_error(path, &io::Error::from(kind)),
         other => CliError::failed(format!("keyring file {}: {other}", path.display())),
-    })
+    }
 }
 
 fn keyring_error(path: &Path, e: &io::Error) -> CliError {
@@ -191,46 +218,26 @@ fn keyring_error(path: &Path, e: &io::Error) -> CliError {
     file_error("keyring file", path, e, &hint)
 }
 
-/// Seal counts per keyring file already accounted for: the file's own at
-/// load, then what [`record_seals`] recorded.
-type SealCounts = Vec<(PathBuf, Vec<(u32, u64)>)>;
-static SEALS_SEEN: Mutex<SealCounts> = Mutex::new(Vec::new());
-
-/// Record in the seal ledger (`<keys_path>.seals`, see `ledger.rs`) the values
-/// `keyring` sealed since it was loaded from `keys_path` by [`load_keyring`]
-/// (or since the last call): one appended line per key id, atomic between
-/// concurrent processes. Call it once a data-plane command is done sealing,
-/// also when it fails part-way (the nonces were used).
+/// Record in the seal ledger (`<keys_path>.seals`) the values `keyring`
+/// sealed since it was loaded by [`load_keyring`] (`Keyring::record_seals`):
+/// one appended line per key id, atomic between concurrent processes. Call
+/// it once a data-plane command is done sealing, also when it fails
+/// part-way (the nonces were used).
 ///
 /// An error names the ledger and says that the counts under-report; the
 /// commands print it as a warning and keep their exit code, so that a
 /// keyring on a read-only mount still works.
 pub fn record_seals(keys_path: &Path, keyring: &Keyring) -> CliResult {
-    let now: Vec<(u32, u64)> = keyring.keys().iter().map(|k| (k.id, k.seal_count)).collect();
-    let mut seen = SEALS_SEEN.lock().unwrap_or_else(|p| p.into_inner());
-    let Some((_, before)) = seen.iter_mut().find(|(p, _)| p == keys_path) else {
-        return Err(CliError::failed(format!(
-            "cannot record seals: keyring {} was not loaded by this command",
-            keys_path.display()
-        )));
-    };
-    let delta: Vec<(u32, u64)> = now
-        .iter()
-        .map(|&(id, n)| {
-            let was = before.iter().find(|(b, _)| *b == id).map_or(0, |&(_, c)| c);
-            (id, n.saturating_sub(was))
-        })
-        .collect();
-    crate::ledger::append(keys_path, command_name(), &delta).map_err(|e| {
-        let total: u64 = delta.iter().map(|(_, n)| n).sum();
+    keyring.record_seals().map(drop).map_err(|e| {
+        let why = match e {
+            desensitize::Error::Io(kind) => kind.to_string(),
+            other => other.to_string(),
+        };
         CliError::failed(format!(
-            "could not record {total} seals in {}: {}; `keys list` under-reports them",
-            crate::ledger::path_for(keys_path).display(),
-            io_reason(&e)
+            "could not record this command's seals in {}: {why}; `keys list` under-reports them",
+            Ledger::path_for(keys_path).display()
         ))
-    })?;
-    *before = now;
-    Ok(())
+    })
 }
 
 /// Print a value-free warning on stderr (never silenced by `--quiet`).

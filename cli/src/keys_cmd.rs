@@ -8,12 +8,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use desensitize::Keyring;
-use desensitize::keys::KeyState;
-use desensitize::keys::PassphraseProvider;
+use desensitize::keys::{KeyInfo, KeyState, Ledger, NonceBudget, PassphraseProvider};
 use desensitize::pseudo::Domain;
 
 use crate::common::{self, CliError, CliResult, KeyArgs};
-use crate::ledger;
 
 /// Arguments of `keygen`.
 #[derive(Args, Debug)]
@@ -52,15 +50,13 @@ pub enum KeysCommand {
 
 /// How seal counts are kept.
 const LEDGER_HELP: &str = "SEALS is the count saved in the keyring file plus the seal ledger KEYRING.seals \
-    (e.g. keys.dzk.seals), to which `seal` and `run` append one line per key they sealed under: \
+    (e.g. keys.dzk.seals), to which `seal`, `run`, `db rotate` and the library append one line per \
+    key they sealed under: \
     `dzseals1 <key id> <count> <unix seconds> <command>`. Appends are atomic between concurrent \
     commands; the file is created 0600 and never followed through a symlink. The count is an advisory \
-    upper bound for the nonce budget (rotate well before 2^32 seals per key): the ledger is not \
-    authenticated, and deleting it only makes the counts under-report. `keygen` starts a new ledger.";
-
-/// A key past this many seals gets the advice to rotate (half the 2^32
-/// random-nonce budget of NIST SP 800-38D).
-const ROTATE_ADVICE_AT: u64 = 1 << 31;
+    upper bound for the nonce budget: past 2^31 seals a key is flagged (rotate it), at 2^32 it refuses \
+    to seal until rotated. The ledger is not authenticated, and deleting it only makes the counts \
+    under-report. `keygen` starts a new ledger.";
 
 /// Arguments of `keys list`.
 #[derive(Args, Debug)]
@@ -69,7 +65,8 @@ pub struct ListArgs {
     keys: KeyArgs,
 
     /// One JSON object per key and line: {"id","state","seal_count","seal_count_file",
-    /// "seal_count_ledger","pinned","pinned_domains"}; seal_count is the sum of the two.
+    /// "seal_count_ledger","nonce_budget","pinned","pinned_domains"}; seal_count is the sum
+    /// of the two; nonce_budget is "within", "warning" (past 2^31: rotate) or "exhausted".
     #[arg(long)]
     json: bool,
 }
@@ -137,10 +134,10 @@ pub fn keygen(args: KeygenArgs) -> CliResult {
     })?;
     // A new keyring starts from zero seals: a ledger left by a replaced
     // keyring would count its keys' seals against the new ones.
-    if let Err(e) = ledger::remove(&args.out) {
+    if let Err(e) = Ledger::remove(&args.out) {
         common::warn(&CliError::failed(format!(
             "cannot remove the old seal ledger {}: {}; `keys list` will over-report",
-            ledger::path_for(&args.out).display(),
+            Ledger::path_for(&args.out).display(),
             common::io_reason(&e)
         )));
     }
@@ -169,6 +166,9 @@ fn update<R>(args: &KeyArgs, change: impl FnOnce(&mut Keyring) -> CliResult<R>) 
     let pass = common::passphrase(args.passphrase_file.as_ref(), false)?;
     let provider = PassphraseProvider::new(&pass)?.with_costs(stored)?;
     let mut keyring = Keyring::from_protected_bytes(&bytes, &provider)?;
+    // With its ledger: counts shown are totals, and saving over the file
+    // keeps the file's counts apart from the ledger's.
+    common::attach_ledger(&mut keyring, &args.keys)?;
     let result = change(&mut keyring)?;
     keyring.save(&args.keys, &provider)?;
     Ok(result)
@@ -195,8 +195,7 @@ fn pin(args: &PinArgs) -> CliResult {
 fn destroy(args: &DestroyArgs) -> CliResult {
     let mut sealed = 0;
     update(&args.keys, |k| {
-        sealed =
-            seal_counts(&args.keys.keys, k).iter().find(|c| c.id == args.key_id).map_or(0, |c| c.total());
+        sealed = k.keys().iter().find(|c| c.id == args.key_id).map_or(0, |c| c.seal_count);
         Ok(k.destroy(args.key_id, args.remaining)?)
     })?;
     common::note(format!(
@@ -206,52 +205,25 @@ fn destroy(args: &DestroyArgs) -> CliResult {
     Ok(())
 }
 
-/// One key's seal count: from the keyring file and from the ledger.
-struct SealCount {
-    id: u32,
-    file: u64,
-    ledger: u64,
-}
-
-impl SealCount {
-    fn total(&self) -> u64 {
-        self.file.saturating_add(self.ledger)
+/// `within`, `warning` or `exhausted`.
+fn budget_name(k: &KeyInfo) -> &'static str {
+    match k.nonce_budget() {
+        NonceBudget::Within => "within",
+        NonceBudget::Warning => "warning",
+        NonceBudget::Exhausted => "exhausted",
     }
-}
-
-/// The seal counts of every key of `keyring`, loaded from `path`, in key
-/// order. A ledger that cannot be read is a warning: the file's counts remain.
-fn seal_counts(path: &std::path::Path, keyring: &Keyring) -> Vec<SealCount> {
-    let totals = ledger::read(path).unwrap_or_else(|e| {
-        common::warn(&CliError::failed(format!(
-            "cannot read the seal ledger {}: {}; seal counts are the keyring file's only",
-            ledger::path_for(path).display(),
-            common::io_reason(&e)
-        )));
-        ledger::Totals::default()
-    });
-    if totals.skipped > 0 {
-        common::warn(&CliError::failed(format!(
-            "{} unreadable lines in the seal ledger {} were ignored",
-            totals.skipped,
-            ledger::path_for(path).display()
-        )));
-    }
-    keyring
-        .keys()
-        .iter()
-        .map(|k| SealCount {
-            id: k.id,
-            file: k.seal_count,
-            ledger: totals.seals.get(&k.id).copied().unwrap_or(0),
-        })
-        .collect()
 }
 
 fn list(args: &ListArgs) -> CliResult {
     let keyring = common::load_keyring(&args.keys)?;
     let keys = keyring.keys();
-    let counts = seal_counts(&args.keys.keys, &keyring);
+    let skipped = keyring.ledger().map_or(0, |l| l.skipped_lines());
+    if skipped > 0 {
+        common::warn(&CliError::failed(format!(
+            "{skipped} unreadable lines in the seal ledger {} were ignored",
+            Ledger::path_for(&args.keys.keys).display()
+        )));
+    }
     let pins = keyring.pins();
     // Domain names pinned to each key, in key order.
     let pinned: Vec<Vec<&str>> = keys
@@ -261,13 +233,14 @@ fn list(args: &ListArgs) -> CliResult {
 
     let mut out = String::new();
     if args.json {
-        for ((k, pinned), count) in keys.iter().zip(&pinned).zip(&counts) {
+        for (k, pinned) in keys.iter().zip(&pinned) {
             let line = serde_json::json!({
                 "id": k.id,
                 "state": k.state.as_str(),
-                "seal_count": count.total(),
-                "seal_count_file": count.file,
-                "seal_count_ledger": count.ledger,
+                "seal_count": k.seal_count,
+                "seal_count_file": k.seal_count.saturating_sub(k.ledger_seals),
+                "seal_count_ledger": k.ledger_seals,
+                "nonce_budget": budget_name(k),
                 "pinned": !pinned.is_empty(),
                 "pinned_domains": pinned,
             });
@@ -276,25 +249,30 @@ fn list(args: &ListArgs) -> CliResult {
         }
     } else {
         out.push_str(&format!("{:>6}  {:<12}  {:>12}  {}\n", "ID", "STATE", "SEALS", "PINNED"));
-        for ((k, pinned), count) in keys.iter().zip(&pinned).zip(&counts) {
+        for (k, pinned) in keys.iter().zip(&pinned) {
             out.push_str(&format!(
                 "{:>6}  {:<12}  {:>12}  {}\n",
                 k.id,
                 k.state.as_str(),
-                count.total(),
+                k.seal_count,
                 if pinned.is_empty() { "-".to_owned() } else { pinned.join(",") },
             ));
         }
     }
     print!("{out}");
-    for (k, count) in keys.iter().zip(&counts) {
-        if k.state == KeyState::Active && count.total() >= ROTATE_ADVICE_AT {
-            eprintln!(
+    for k in keys.iter().filter(|k| k.state == KeyState::Active) {
+        match k.nonce_budget() {
+            NonceBudget::Within => {}
+            NonceBudget::Warning => eprintln!(
                 "desensitize: key {} has sealed {} values, past half its 2^32 nonce budget: \
                  rotate it (`desensitize keys rotate`) and re-seal",
-                k.id,
-                count.total()
-            );
+                k.id, k.seal_count
+            ),
+            NonceBudget::Exhausted => eprintln!(
+                "desensitize: key {} has sealed {} values, its whole 2^32 nonce budget: it refuses \
+                 to seal; rotate it (`desensitize keys rotate`) and re-seal",
+                k.id, k.seal_count
+            ),
         }
     }
     Ok(())

@@ -10,7 +10,6 @@ mod db;
 mod fake;
 mod input;
 mod keys_cmd;
-mod ledger;
 mod policy;
 mod run;
 mod single;

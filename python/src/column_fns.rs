@@ -283,7 +283,10 @@ pub fn seal(
         row_ids.is_some(),
         Some(keyring.inner.clone()),
     )?;
-    plan_column(py, values, row_ids, plan, on_invalid)
+    let out = plan_column(py, values, row_ids, plan, on_invalid);
+    // Counted also when the column failed part-way: the nonces were used.
+    keyring.record_seals(py)?;
+    out
 }
 
 /// Keyed `tk1.` tokens, equal for equal values within `domain`.

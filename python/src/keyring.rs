@@ -12,7 +12,9 @@ use std::time::SystemTime;
 
 use desensitize::Keyring;
 use desensitize::audit::JsonLinesAudit;
-use desensitize::keys::{DataKey, KeyProvider, PassphraseProvider, WrappedKey};
+use desensitize::keys::{
+    DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -131,34 +133,36 @@ pub struct PyKeyring {
     provider: Option<Py<PyAny>>,
 }
 
+/// The passphrase from a file or a variable, read by the library
+/// ([`PassphraseSource`], as the CLI does); messages never hold it.
 fn passphrase(file: Option<&PathBuf>, env: Option<&str>) -> PyResult<Zeroizing<String>> {
-    match (file, env) {
-        (Some(path), None) => {
-            let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-                DesensitizeError::new_err(format!(
-                    "cannot read passphrase file {}: {}",
-                    path.display(),
-                    e.kind()
-                ))
-            })?);
-            let line = text.lines().next().unwrap_or("");
-            if line.is_empty() {
-                return Err(DesensitizeError::new_err(format!(
-                    "the passphrase file {} is empty: write the passphrase on its first line",
-                    path.display()
-                )));
+    let source = match (file, env) {
+        (Some(path), None) => PassphraseSource::File(path.clone()),
+        (None, Some(var)) => PassphraseSource::Env(var.to_owned()),
+        _ => return Err(PyValueError::new_err("give exactly one of passphrase_file= and passphrase_env=")),
+    };
+    source.read().map_err(|e| {
+        DesensitizeError::new_err(match (e, file, env) {
+            (PassphraseError::Unreadable(kind), Some(path), _) => {
+                format!("cannot read passphrase file {}: {kind}", path.display())
             }
-            Ok(Zeroizing::new(line.to_owned()))
-        }
-        (None, Some(var)) => match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Zeroizing::new(v)),
-            _ => Err(DesensitizeError::new_err(format!("the environment variable {var} is not set"))),
-        },
-        _ => Err(PyValueError::new_err("give exactly one of passphrase_file= and passphrase_env=")),
-    }
+            (PassphraseError::NotText, Some(path), _) => {
+                format!("cannot read passphrase file {}: {}", path.display(), std::io::ErrorKind::InvalidData)
+            }
+            (_, Some(path), _) => format!(
+                "the passphrase file {} is empty: write the passphrase on its first line",
+                path.display()
+            ),
+            (_, None, Some(var)) => format!("the environment variable {var} is not set"),
+            _ => e.to_string(),
+        })
+    })
 }
 
 fn with_audit(mut keyring: Keyring, audit_log: Option<&PathBuf>) -> PyResult<Keyring> {
+    // Seals are recorded in the keyring file's ledger (when it has one)
+    // under this name; see `PyKeyring::record_seals`.
+    keyring.set_ledger_label("python");
     // Every open and reidentify is recorded, or returns nothing: to a file
     // when given, else to standard error (as `desensitize open` does).
     match audit_log {
@@ -230,6 +234,24 @@ fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -
         .get_or_insert_with(HashMap::new)
         .insert(source.clone(), (stamp, Arc::clone(&keyring)));
     Ok(PyKeyring { inner: keyring, source, provider: keep })
+}
+
+impl PyKeyring {
+    /// Record the seals made through this keyring since the last record in
+    /// its file's seal ledger (`Keyring::record_seals`): called at the end of
+    /// every column function and batch that may seal, so that a process that
+    /// never drops its cached keyring (a Spark executor) is counted too. A
+    /// ledger that cannot be written is a `RuntimeWarning`, not a failure:
+    /// the values are sealed already.
+    pub(crate) fn record_seals(&self, py: Python<'_>) -> PyResult<()> {
+        if let Err(e) = self.inner.record_seals() {
+            let message = std::ffi::CString::new(format!("seals not recorded in the seal ledger: {e}"))
+                .unwrap_or_default();
+            let category = py.get_type::<pyo3::exceptions::PyRuntimeWarning>();
+            PyErr::warn(py, &category, &message, 1)?;
+        }
+        Ok(())
+    }
 }
 
 #[pymethods]

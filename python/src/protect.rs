@@ -187,8 +187,11 @@ pub fn protect(
     let header: Vec<String> = fields.iter().map(|f| f.name().clone()).collect();
     let columns: Vec<ArrayRef> = array.as_struct().columns().to_vec();
     let plan = policy.plan(&header, keyring)?;
-    let (out, rejected) =
-        py.detach(|| protect_batch(&plan, &columns, first_row)).map_err(DesensitizeError::new_err)?;
+    let done = py.detach(|| protect_batch(&plan, &columns, first_row));
+    if let Some(k) = keyring {
+        k.record_seals(py)?; // the batch's seals, in the keyring file's ledger
+    }
+    let (out, rejected) = done.map_err(DesensitizeError::new_err)?;
     let out = export_batch(py, out)?;
     if rejects { Ok((out, rejected).into_pyobject(py)?.into_any().unbind()) } else { Ok(out.unbind()) }
 }

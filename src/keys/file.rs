@@ -84,13 +84,21 @@ impl<'a> Reader<'a> {
 impl Keyring {
     /// Serialize and encrypt the keyring under a fresh data key wrapped by
     /// `provider` (SPEC.md §6). Destroyed keys keep their id, not material.
+    ///
+    /// Each key's count is every seal known of it: the file it was loaded
+    /// from, its seal ledger and this process (see [`Keyring::save`]).
     pub fn to_protected_bytes(&self, provider: &dyn KeyProvider) -> Result<Vec<u8>> {
+        self.protected_bytes(provider, false)
+    }
+
+    /// `own`: written over the file its ledger belongs to (see `ledger.rs`).
+    fn protected_bytes(&self, provider: &dyn KeyProvider, own: bool) -> Result<Vec<u8>> {
         let mut payload = Zeroizing::new(Vec::with_capacity(4 + self.keys.len() * 49));
         payload.extend_from_slice(&u32::try_from(self.keys.len()).unwrap_or(u32::MAX).to_be_bytes());
         for k in &self.keys {
             payload.extend_from_slice(&k.id.to_be_bytes());
             payload.push(k.state.code());
-            payload.extend_from_slice(&k.seals.load(core::sync::atomic::Ordering::Relaxed).to_be_bytes());
+            payload.extend_from_slice(&self.saved_count(k, own).to_be_bytes());
             if let Some(root) = &k.root {
                 payload.extend_from_slice(root.as_bytes());
             }
@@ -161,6 +169,11 @@ impl Keyring {
     /// leaves the old file or the new one, never half of one. On Unix the
     /// file is created with mode 0600.
     ///
+    /// Saved over the file it was loaded from ([`Keyring::load`]), its seals
+    /// are recorded in the seal ledger first and the file keeps the counts it
+    /// had; saved elsewhere, the file gets every seal known
+    /// ([`Keyring::to_protected_bytes`]).
+    ///
     /// The production path for a keyring: create it once, save it under a
     /// passphrase (or a [`KeyProvider`] calling a KMS), and [`load`](Self::load)
     /// it at start-up. A rotation is `load`, [`rotate`](Self::rotate), `save`.
@@ -195,11 +208,15 @@ impl Keyring {
     /// # Ok::<(), desensitize::Error>(())
     /// ```
     pub fn save(&self, path: &Path, provider: &dyn KeyProvider) -> Result<()> {
-        let bytes = self.to_protected_bytes(provider)?;
-        write_atomically(path, &bytes)
+        // Over the file its ledger belongs to, this process's seals go to
+        // the ledger and the file keeps its own count: nothing counts twice.
+        let own = self.prepare_save(path)?;
+        write_atomically(path, &self.protected_bytes(provider, own)?)
     }
 
-    /// Read and decrypt a keyring file written by [`Keyring::save`].
+    /// Read and decrypt a keyring file written by [`Keyring::save`], and
+    /// attach its seal ledger `<path>.seals` ([`Keyring::attach_ledger`]):
+    /// every value sealed through the keyring is then counted there.
     ///
     /// Fails closed, with a cause that names no key material: not a keyring
     /// file, truncated, corrupted, another provider, wrong passphrase,
@@ -225,7 +242,9 @@ impl Keyring {
     /// # Ok::<(), desensitize::Error>(())
     /// ```
     pub fn load(path: &Path, provider: &dyn KeyProvider) -> Result<Keyring> {
-        Keyring::from_protected_bytes(&read_keyring_file(path)?, provider)
+        let mut keyring = Keyring::from_protected_bytes(&read_keyring_file(path)?, provider)?;
+        keyring.attach_ledger(path)?;
+        Ok(keyring)
     }
 }
 

@@ -19,6 +19,8 @@ mod file;
 mod fpe;
 #[cfg(feature = "hazmat")]
 mod hazmat;
+mod ledger;
+mod passphrase;
 mod provider;
 mod pseudonym;
 mod seal;
@@ -26,12 +28,14 @@ mod subject;
 
 pub use crate::crypto::{CostLimits, KEY_LEN, RootKey};
 pub use file::{PassphraseProvider, read_keyring_file};
+pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
+pub use passphrase::{PassphraseError, PassphraseSource};
 pub use provider::{DataKey, KeyProvider, WrappedKey};
 pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use aes_gcm::Aes256Gcm;
@@ -90,9 +94,19 @@ pub struct KeyInfo {
     /// Its state.
     pub state: KeyState,
     /// Values sealed under it by this process, plus the count saved in the
-    /// keyring file it was loaded from. NIST SP 800-38D caps a key at 2^32
-    /// random-nonce seals; derived scope keys spread that (`SECURITY.md`).
+    /// keyring file it was loaded from and the sums of its seal [`Ledger`].
+    /// NIST SP 800-38D caps a key at 2^32 random-nonce seals; derived scope
+    /// keys spread that (`SECURITY.md`).
     pub seal_count: u64,
+    /// The part of `seal_count` read from the seal ledger at load.
+    pub ledger_seals: u64,
+}
+
+impl KeyInfo {
+    /// Where the key stands against its nonce budget ([`NONCE_BUDGET`]).
+    pub fn nonce_budget(&self) -> NonceBudget {
+        NonceBudget::of(self.seal_count)
+    }
 }
 
 /// Identity hasher for the cipher cache: keys are already SipHash outputs.
@@ -131,6 +145,8 @@ pub(crate) struct KeyEntry {
     pub(crate) state: KeyState,
     pub(crate) root: Option<RootKey>,
     pub(crate) seals: AtomicU64,
+    /// Its nonce budget in terms of `seals` (see `ledger.rs`).
+    pub(crate) budget: ledger::Budget,
     /// The first [`FAST_SLOTS`] (kind, scope) ciphers used under this key,
     /// open-addressed by scope hash: a hit is an atomic load and a compare,
     /// no lock and no shared write, so threads sealing at once do not
@@ -148,6 +164,7 @@ impl KeyEntry {
             state,
             root,
             seals: AtomicU64::new(seals),
+            budget: ledger::Budget::new(0, false),
             fast: std::array::from_fn(|_| OnceLock::new()),
             ciphers: RwLock::new(HashMap::default()),
         }
@@ -246,6 +263,10 @@ pub struct Keyring {
     pub(crate) audit: Arc<dyn AuditSink>,
     /// Analytics domains pinned to a key version (`namespace:domain` -> key id).
     pub(crate) pins: std::collections::BTreeMap<String, u32>,
+    /// The seal ledger of the file it was loaded from.
+    pub(crate) ledger: Option<Ledger>,
+    /// Set by [`Keyring::allow_over_budget`].
+    pub(crate) over_budget: bool,
 }
 
 /// Prints key ids, states and seal counts: never key material.
@@ -264,7 +285,13 @@ impl Default for Keyring {
 impl Keyring {
     /// An empty keyring: add keys with [`Keyring::add_key`].
     pub fn new() -> Keyring {
-        Keyring { keys: Vec::new(), audit: Arc::new(NoAudit), pins: std::collections::BTreeMap::new() }
+        Keyring {
+            keys: Vec::new(),
+            audit: Arc::new(NoAudit),
+            pins: std::collections::BTreeMap::new(),
+            ledger: None,
+            over_budget: false,
+        }
     }
 
     /// A keyring with one fresh active key (id 1) from OS randomness.
@@ -323,7 +350,9 @@ impl Keyring {
                 }
             }
         }
-        self.keys.push(KeyEntry::new(id, key, state, seals));
+        let mut entry = KeyEntry::new(id, key, state, seals);
+        entry.budget = ledger::Budget::new(0, self.over_budget_allowed());
+        self.keys.push(entry);
         Ok(())
     }
 
@@ -387,7 +416,12 @@ impl Keyring {
         let mut v: Vec<KeyInfo> = self
             .keys
             .iter()
-            .map(|k| KeyInfo { id: k.id, state: k.state, seal_count: k.seals.load(Ordering::Relaxed) })
+            .map(|k| KeyInfo {
+                id: k.id,
+                state: k.state,
+                seal_count: k.total_seals(),
+                ledger_seals: k.budget.ledgered,
+            })
             .collect();
         v.sort_by_key(|k| k.id);
         v

@@ -38,10 +38,11 @@ impl Keyring {
             return Err(Error::Context("context field too long"));
         }
         let key = self.active()?;
+        // Counted before sealing: a refused budget seals nothing.
+        key.count_seal()?;
         let header = Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check: ctx.check(), nonce };
         let bytes =
             key.with_seal_cipher(T::KIND, ctx, |c| seal_raw(c, &header, &[], ctx, value.canonical_bytes()))??;
-        key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         Ok(Sealed::from_parts(bytes, header))
     }
 
@@ -174,6 +175,7 @@ impl Keyring {
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
         let key = self.active()?;
+        key.count_seal()?;
         let plain = value.canonical_bytes();
         let header =
             Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check, nonce: fresh_nonce()? };
@@ -187,7 +189,6 @@ impl Keyring {
             }
             Ok::<_, Error>(f(buf))
         })?;
-        key.seals.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         Ok(out)
     }
 

@@ -409,7 +409,10 @@ fn keyring_debug_shows_no_material() {
     let mut keyring = Keyring::new();
     keyring.add_key(3, RootKey::from_bytes([0xAB; 32]), KeyState::Active).unwrap();
     let dbg = format!("{keyring:?}");
-    assert_eq!(dbg, "Keyring { keys: [KeyInfo { id: 3, state: Active, seal_count: 0 }], .. }");
+    assert_eq!(
+        dbg,
+        "Keyring { keys: [KeyInfo { id: 3, state: Active, seal_count: 0, ledger_seals: 0 }], .. }"
+    );
     assert!(!dbg.to_lowercase().contains("ab") && !dbg.contains("171"));
 }
 

@@ -243,7 +243,7 @@ fn input_stamp(input: &Path) -> Option<(u64, std::time::SystemTime)> {
 /// writing it would destroy the keys, the passphrase, the policy, the input
 /// or the seal ledger.
 fn refuse_clashes(args: &RunArgs) -> CliResult {
-    let ledger = args.keys.as_deref().map(crate::ledger::path_for);
+    let ledger = args.keys.as_deref().map(desensitize::keys::Ledger::path_for);
     let kept = [
         ("the keyring (--keys)", args.keys.as_deref()),
         ("the seal ledger of the keyring", ledger.as_deref()),

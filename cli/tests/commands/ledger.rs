@@ -112,17 +112,48 @@ fn the_ledger_is_per_key_advisory_and_reset_by_keygen() {
 
 #[cfg(unix)]
 #[test]
-fn a_symlinked_ledger_is_refused_and_sealing_still_works() {
+fn a_symlinked_ledger_is_refused_and_nothing_is_sealed() {
+    // The nonce budget needs the ledger's counts: a ledger that cannot be
+    // read (a symlink is never followed) stops the command before it seals.
     let env = Env::with_keys("ledger-link");
     std::fs::write(env.path("target"), "").unwrap();
     std::os::unix::fs::symlink(env.path("target"), env.path("keys.dzk.seals")).unwrap();
     let out = env
         .keyed(&["seal", "--kind", "mobile_phone", "--table", "t", "--column", "c"], &format!("{PHONE}\n"));
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("dz1."));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("warning: could not record 1 seals in keys.dzk.seals: is a symlink"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    let refused = "cannot read the seal ledger keys.dzk.seals: a symlink or not a regular file";
+    assert!(text(&out.stderr).contains(refused), "{}", text(&out.stderr));
     assert_eq!(std::fs::read(env.path("target")).unwrap(), b"", "wrote through the symlink");
     let out = env.keyed(&["keys", "list"], "");
-    assert!(text(&out.stderr).contains("cannot read the seal ledger keys.dzk.seals: is a symlink"));
+    assert!(text(&out.stderr).contains(refused), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_key_past_its_nonce_budget_refuses_to_seal_until_rotated() {
+    let env = Env::with_keys("ledger-budget");
+    let seal = ["seal", "--kind", "mobile_phone", "--table", "t", "--column", "c"];
+    let budget_of = |id: u64| {
+        let keys = json_lines(&env.keyed_ok(&["keys", "list", "--json"], ""));
+        keys.iter().find(|k| k["id"] == id).unwrap()["nonce_budget"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(budget_of(1), "within");
+    // 2^31 seals: flagged, still sealing.
+    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 1 2147483648 0 run\n").unwrap();
+    assert_eq!(budget_of(1), "warning");
+    // One seal short of 2^32: the next seal is the last.
+    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 1 4294967295 0 run\n").unwrap();
+    let out = env.keyed(&seal, &format!("{PHONE}\n{PHONE}\n"));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(lines(&text(&out.stdout)).len(), 1, "one value sealed, then refused");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("key 1 has sealed its nonce budget") && stderr.contains("rotate"), "{stderr}");
+    assert_eq!(seal_counts(&env, 1), (1 << 32, 0, 1 << 32), "the last seal is in the ledger");
+    assert_eq!(budget_of(1), "exhausted");
+    let out = env.keyed(&["keys", "list"], "");
+    assert!(text(&out.stderr).contains("it refuses to seal"), "{}", text(&out.stderr));
+    // Rotated: the new key seals.
+    env.keyed_ok(&["keys", "rotate"], "");
+    assert!(env.keyed_ok(&seal, &format!("{PHONE}\n")).starts_with("dz1."));
+    assert_eq!((budget_of(1), budget_of(2)), ("exhausted".to_owned(), "within".to_owned()));
 }
