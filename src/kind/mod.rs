@@ -23,6 +23,7 @@ use crate::error::{Error, Invalid, Result};
 use crate::mask::MaskLevel;
 
 mod address;
+mod any;
 mod bank_card;
 mod biometric;
 #[cfg(test)]
@@ -43,6 +44,8 @@ mod password;
 mod person_name;
 
 pub use address::Address;
+pub use any::AnyValue;
+pub(crate) use any::{AnyRef, KindValue};
 pub use bank_card::BankCard;
 pub use biometric::Biometric;
 pub use credit_code::CreditCode;
