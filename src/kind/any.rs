@@ -116,6 +116,23 @@ macro_rules! any_value {
         /// never a character of the value; the plaintext comes out only
         /// through [`canonical_text_into`](AnyValue::canonical_text_into)
         /// or the variant's own `expose`.
+        ///
+        /// ```
+        /// use desensitize::kind::AnyValue;
+        /// use desensitize::{Email, Kind, MaskLevel};
+        /// use zeroize::Zeroizing;
+        ///
+        /// let kind: Kind = "email".parse()?; // e.g. from a policy file
+        /// let value = AnyValue::parse(kind, "ZhangSan@Example.com")?;
+        /// assert_eq!(format!("{value:?}"), "Email([REDACTED])");
+        /// let mut text = Zeroizing::new(String::new());
+        /// value.canonical_text_into(&mut text);
+        /// assert_eq!(text.as_str(), "ZhangSan@example.com");
+        /// // A typed value converts, and matches back out.
+        /// let typed: Email = text.parse()?;
+        /// assert!(matches!(AnyValue::from(typed), AnyValue::Email(_)));
+        /// # Ok::<(), desensitize::Error>(())
+        /// ```
         #[derive(Clone, PartialEq, Eq, Hash)]
         #[non_exhaustive]
         pub enum AnyValue {
