@@ -371,4 +371,59 @@ mod tests {
             Error::Config("only id_number, mobile_phone and bank_card have format-preserving pseudonyms")
         );
     }
+
+    #[test]
+    fn every_kind_goes_to_its_class() {
+        let keyring = Keyring::generate().unwrap();
+        let ctx = Context::new("t", "c");
+        let domain = Domain::new("d").unwrap();
+        let tokens = keyring.pseudonymizer(&domain).unwrap();
+        let cipher = keyring.fpe_cipher(&domain).unwrap();
+        for kind in Kind::ALL {
+            let value = AnyValue::sample(kind);
+            let hashed = kind == Kind::Password;
+            let tokenized = !matches!(kind, Kind::Password | Kind::Biometric);
+            let fpe_kind = matches!(kind, Kind::IdNumber | Kind::MobilePhone | Kind::BankCard);
+            match seal_text(&keyring, &value, &ctx) {
+                Ok(sealed) => {
+                    let opened = open_text(&keyring, kind, &sealed, &ctx, "test").unwrap();
+                    let mut text = Zeroizing::new(String::new());
+                    value.canonical_text_into(&mut text);
+                    assert_eq!(opened, text, "{kind}");
+                }
+                Err(e) => assert!(hashed && e == NOT_SEALED, "{kind}: {e}"),
+            }
+            assert_eq!(token(&tokens, &value).is_ok(), tokenized, "{kind}");
+            let index = blind_index(&keyring, &value, &domain, Transform::Full, 8);
+            assert_eq!(index.is_ok(), tokenized, "{kind}");
+            match fpe(&cipher, &value) {
+                Ok(pseudo) => {
+                    assert!(fpe_kind && pseudo.kind() == kind && pseudo != value, "{kind}");
+                    let mut text = Zeroizing::new(String::new());
+                    pseudo.canonical_text_into(&mut text);
+                    let back = reidentify_text(&keyring, kind, &text, &domain, "test").unwrap();
+                    let mut original = Zeroizing::new(String::new());
+                    value.canonical_text_into(&mut original);
+                    assert_eq!(back, original, "{kind}");
+                }
+                Err(e) => assert!(!fpe_kind && e == NO_FPE, "{kind}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn run_time_operations_equal_the_typed_ones() {
+        let keyring = Keyring::generate().unwrap();
+        let domain = Domain::new("d").unwrap();
+        let phone: MobilePhone = "13800138000".parse().unwrap();
+        let any = AnyValue::from(phone.clone());
+        let tokens = keyring.pseudonymizer(&domain).unwrap();
+        assert_eq!(token(&tokens, &any).unwrap(), tokens.token(&phone));
+        let typed = keyring.blind_index::<MobilePhone>(&domain, Transform::Full, 12).unwrap();
+        assert_eq!(blind_index(&keyring, &any, &domain, Transform::Full, 12).unwrap(), typed.compute(&phone));
+        let cipher = keyring.fpe_cipher(&domain).unwrap();
+        assert_eq!(fpe(&cipher, &any).unwrap(), AnyValue::from(cipher.pseudonymize(&phone).unwrap()));
+        let err = token(&tokens, &AnyValue::parse(Kind::Biometric, "AQIDBA==").unwrap()).unwrap_err();
+        assert_eq!(err, NO_TOKENS);
+    }
 }

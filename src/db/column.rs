@@ -283,4 +283,23 @@ mod tests {
         assert_eq!(column.rotate(&keyring, &old, &elsewhere).unwrap_err(), Error::ContextMismatch);
         assert_eq!(format!("{rotated:?}"), "Rotated { .. }");
     }
+
+    #[test]
+    fn every_kind_gets_the_column_its_class_allows() {
+        use crate::pseudo::{Domain, Transform};
+        let keyring = Keyring::generate().unwrap();
+        let domain = Domain::new("d").unwrap();
+        for kind in Kind::ALL {
+            let plain = column_for_kind(kind, "c");
+            assert_eq!(plain.as_ref().map(|c| c.kind()).ok(), (kind != Kind::Password).then_some(kind));
+            let indexed = indexed_column_for_kind(kind, "c", "c_idx", &keyring, &domain, Transform::Full, 8);
+            match indexed {
+                Ok(c) => assert_eq!((c.kind(), c.index_column()), (kind, Some("c_idx"))),
+                Err(e) => {
+                    assert!(matches!(kind, Kind::Password | Kind::Biometric), "{kind}: {e}");
+                    assert_eq!(e, Error::Config("this kind takes no blind index"));
+                }
+            }
+        }
+    }
 }

@@ -284,30 +284,39 @@ macro_rules! any_value {
 super::for_each_kind!(any_value);
 
 #[cfg(test)]
+impl AnyValue {
+    /// A valid value of `kind` (for the crate's tests).
+    pub(crate) fn sample(kind: Kind) -> AnyValue {
+        AnyValue::parse(kind, sample(kind)).unwrap_or_else(|e| panic!("{kind}: {e}"))
+    }
+}
+
+/// One valid text per kind (for the crate's tests).
+#[cfg(test)]
+fn sample(kind: Kind) -> &'static str {
+    match kind {
+        Kind::IdNumber => "11010519491231002X",
+        Kind::MobilePhone => "+86 138-0013-8000",
+        Kind::Landline => "010-62345678",
+        Kind::BankCard => "6222021234567894",
+        Kind::GeoPoint => "39.9042, 116.4074",
+        Kind::Email => "ZhangSan@Example.com",
+        Kind::PersonName => "欧阳娜娜",
+        Kind::Address => "北京市海淀区中关村大街1号",
+        Kind::IpAddress => "192.168.1.10",
+        Kind::MacAddress => "00-1A-2B-3C-4D-5E",
+        Kind::Imei => "490154203237518",
+        Kind::Passport => "E12345678",
+        Kind::LicensePlate => "京A12345",
+        Kind::CreditCode => "91350100M000100Y43",
+        Kind::Password => "correct horse battery staple",
+        Kind::Biometric => "Rk1SACAyMAA=",
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
-
-    /// One valid text per kind, in `Kind::ALL` order.
-    fn sample(kind: Kind) -> &'static str {
-        match kind {
-            Kind::IdNumber => "11010519491231002X",
-            Kind::MobilePhone => "+86 138-0013-8000",
-            Kind::Landline => "010-62345678",
-            Kind::BankCard => "6222021234567894",
-            Kind::GeoPoint => "39.9042, 116.4074",
-            Kind::Email => "ZhangSan@Example.com",
-            Kind::PersonName => "欧阳娜娜",
-            Kind::Address => "北京市海淀区中关村大街1号",
-            Kind::IpAddress => "192.168.1.10",
-            Kind::MacAddress => "00-1A-2B-3C-4D-5E",
-            Kind::Imei => "490154203237518",
-            Kind::Passport => "E12345678",
-            Kind::LicensePlate => "京A12345",
-            Kind::CreditCode => "91350100M000100Y43",
-            Kind::Password => "correct horse battery staple",
-            Kind::Biometric => "Rk1SACAyMAA=",
-        }
-    }
 
     fn text_of(v: &AnyValue) -> Zeroizing<String> {
         let mut out = Zeroizing::new(String::new());
