@@ -3,21 +3,21 @@
 //!
 //! - the generalized [`Fact`]s of a policy's derived columns and of
 //!   `#[derive(Protect)]` analytics views (`female`, `25-29`, `北京市`,
-//!   `wx4g0`, ...): [`fact`];
+//!   `wx4g0`, ...): [`fact_of`];
 //! - the attributes `desensitize inspect` reports for a value of any kind
 //!   (birth date, age, region, carrier segment, e-mail domain, ...):
 //!   [`describe`].
 //!
 //! ```
-//! use desensitize::generalize::{Fact, FactOptions, fact};
+//! use desensitize::generalize::{Fact, FactOptions, fact_of};
 //! use desensitize::kind::AnyValue;
 //! use desensitize::{Date, Kind};
 //!
 //! let id = AnyValue::parse(Kind::IdNumber, "11010519491231002X")?;
 //! let opts = FactOptions { today: Date::new(2024, 6, 1).unwrap(), ..FactOptions::default() };
-//! assert_eq!(fact(&id, Fact::Gender, &opts)?, "female");
-//! assert_eq!(fact(&id, Fact::AgeBand, &opts)?, "70-74");
-//! assert_eq!(fact(&id, Fact::Province, &opts)?, "北京市");
+//! assert_eq!(fact_of(&id, Fact::Gender, &opts)?, "female");
+//! assert_eq!(fact_of(&id, Fact::AgeBand, &opts)?, "70-74");
+//! assert_eq!(fact_of(&id, Fact::Province, &opts)?, "北京市");
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 
@@ -89,14 +89,14 @@ fn not_for() -> Error {
 /// The fact `fact` of `value` as text (the text a policy's derived column
 /// holds). A fact the value's kind does not have (see
 /// [`Fact::of_kind`](crate::policy::Fact::of_kind)) is an error.
-pub fn fact(value: &AnyValue, fact: Fact, opts: &FactOptions) -> Result<String> {
+pub fn fact_of(value: &AnyValue, fact: Fact, opts: &FactOptions) -> Result<String> {
     let mut out = String::new();
     write_fact(value.as_any_ref(), fact, opts, Regions::City, &mut out)?;
     Ok(out)
 }
 
 /// Append the fact `fact` of `value` to `out`: the one implementation
-/// behind policy columns, derive analytics views and [`fact`]. Generic
+/// behind policy columns, derive analytics views and [`fact_of`]. Generic
 /// over the sink so that a policy writes straight into its cells.
 #[inline]
 pub(crate) fn write_fact<W: fmt::Write>(
@@ -332,9 +332,9 @@ mod tests {
     fn open_age_band_and_single_year_bands() {
         let id = AnyValue::parse(Kind::IdNumber, "11010519491231002X").unwrap();
         let wide = FactOptions { band_width: 1, ..on(2024, 6, 1) };
-        assert_eq!(fact(&id, Fact::AgeBand, &wide).unwrap(), "74");
+        assert_eq!(fact_of(&id, Fact::AgeBand, &wide).unwrap(), "74");
         let late = on(2070, 1, 1);
-        assert_eq!(fact(&id, Fact::AgeBand, &late).unwrap(), "100+");
+        assert_eq!(fact_of(&id, Fact::AgeBand, &late).unwrap(), "100+");
     }
 
     #[test]
@@ -349,7 +349,7 @@ mod tests {
                 (AnyValue::from(address.clone()), address.fact(f, &opts)),
                 (AnyValue::from(point.clone()), point.fact(f, &opts)),
             ] {
-                assert_eq!(fact(&any, f, &opts).ok(), derive.ok(), "{f:?}");
+                assert_eq!(fact_of(&any, f, &opts).ok(), derive.ok(), "{f:?}");
             }
         }
     }
@@ -358,11 +358,14 @@ mod tests {
     fn kinds_without_a_fact_are_refused() {
         let opts = on(2024, 6, 1);
         let phone = AnyValue::parse(Kind::MobilePhone, "13800138000").unwrap();
-        assert_eq!(fact(&phone, Fact::Gender, &opts), Err(Error::Config("fact does not apply to this kind")));
+        assert_eq!(
+            fact_of(&phone, Fact::Gender, &opts),
+            Err(Error::Config("fact does not apply to this kind"))
+        );
         let point = AnyValue::parse(Kind::GeoPoint, "39.9042,116.4074").unwrap();
-        assert!(fact(&point, Fact::Province, &opts).is_err());
+        assert!(fact_of(&point, Fact::Province, &opts).is_err());
         let id = AnyValue::parse(Kind::IdNumber, "11010519491231002X").unwrap();
-        assert!(fact(&id, Fact::Grid, &opts).is_err());
+        assert!(fact_of(&id, Fact::Grid, &opts).is_err());
     }
 
     #[test]

@@ -27,7 +27,7 @@ mod geo;
 mod kanon;
 
 pub use division::{City, District, Division};
-pub use facts::{Attribute, Fact, FactOptions, describe, fact};
+pub use facts::{Attribute, Fact, FactOptions, describe, fact_of};
 pub(crate) use facts::{Regions, write_fact};
 pub use geo::{GridCell, geohash, grid_cell};
 pub use kanon::{EquivalenceClasses, Suppression};

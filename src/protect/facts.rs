@@ -14,21 +14,31 @@ pub trait Facts: Sensitive {
     fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error>;
 }
 
-/// The kinds with facts, each through the one facts engine
-/// ([`crate::generalize::fact`]).
-macro_rules! facts_from_engine {
-    ($($kind:ty),*) => {$(
-        impl Facts for $kind {
-            fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
-                let mut out = String::new();
-                write_fact(self.as_any_ref(), fact, opts, Regions::City, &mut out)?;
-                Ok(out)
-            }
-        }
-    )*};
+/// The fact through the one facts engine ([`crate::generalize::fact_of`]).
+fn from_engine<T: KindValue>(value: &T, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+    let mut out = String::new();
+    write_fact(value.as_any_ref(), fact, opts, Regions::City, &mut out)?;
+    Ok(out)
 }
 
-facts_from_engine!(IdNumber, Address, GeoPoint);
+// One impl each (not a macro): the derive's compile errors list them.
+impl Facts for IdNumber {
+    fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+        from_engine(self, fact, opts)
+    }
+}
+
+impl Facts for Address {
+    fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+        from_engine(self, fact, opts)
+    }
+}
+
+impl Facts for GeoPoint {
+    fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+        from_engine(self, fact, opts)
+    }
+}
 
 /// One marker trait per fact, for a compile error that names the fact and
 /// the kinds that have it (`on_unimplemented` takes literals only).
