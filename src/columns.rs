@@ -1,11 +1,13 @@
-//! Operations on text values whose kind is known only at run time: what a
-//! column-oriented caller (the Python package, a query engine) needs when
-//! the kind is a parameter rather than a type.
+//! Keyring operations on values whose kind is known only at run time: what
+//! a column-oriented caller (the CLI, the Python package, a query engine)
+//! needs when the kind is a parameter rather than a type. A value of a
+//! run-time kind is an [`AnyValue`]; each operation here is the typed
+//! keyring method for that value's kind, through the one dispatch that the
+//! policy engine and [`db`](crate::db) use too.
 //!
-//! Everything else a column needs (mask, seal, pseudonym, blind index, FPE,
-//! generalized facts) is a one-column [`Plan`](crate::policy::Plan); these
-//! are the two operations a policy does not have: opening sealed values and
-//! reversing format-preserving pseudonyms. Both are audited like
+//! For whole columns of many values, a one-column
+//! [`Plan`](crate::policy::Plan) keys each operation once. Opening sealed
+//! values and reversing format-preserving pseudonyms are audited like
 //! [`Keyring::open_text`] and [`Keyring::reidentify`], one event per value,
 //! and return the plaintext in its canonical form, in a buffer wiped on
 //! drop.
@@ -26,87 +28,129 @@
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 
-use std::fmt::Write as _;
-
 use zeroize::Zeroizing;
 
-use crate::pseudo::{Domain, FormatPreserving};
+use crate::kind::{AnyValue, KindValue};
+use crate::pseudo::{
+    Domain, FormatPreserving, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform,
+};
 use crate::{
     Address, BankCard, Biometric, Context, CreditCode, Email, Error, GeoPoint, IdNumber, Imei, IpAddress,
-    Keyring, Kind, Landline, LicensePlate, MacAddress, MobilePhone, Passport, PersonName, Result, Sealable,
+    Keyring, Kind, Landline, LicensePlate, MacAddress, MobilePhone, Passport, Password, PersonName, Result,
+    Sealable,
 };
 
-/// A value's canonical plaintext as text (what `desensitize open` prints).
-trait CanonicalText {
-    fn text_into(&self, out: &mut String);
+// ---------------------------------------------------------------------------
+// The typed dispatch: a kind chosen at run time, to the generic code for it.
+
+/// A generic operation, written once per class of kind; [`visit`] calls
+/// the method for a kind's class with the kind's type. The defaults pass a
+/// kind down to the class it also belongs to (a format-preserving kind is
+/// pseudonymizable, a pseudonymizable kind is sealable).
+pub(crate) trait Visit: Sized {
+    type Out;
+    /// A kind that is only ever hashed, never stored (passwords).
+    fn hashed(self, kind: Kind) -> Self::Out;
+    /// A kind that can be sealed but makes no keyed tokens (biometric templates).
+    fn sealable<T: Sealable + KindValue>(self) -> Self::Out;
+    /// A kind with tokens and blind indexes.
+    fn pseudonymizable<T: Pseudonymizable + KindValue>(self) -> Self::Out {
+        self.sealable::<T>()
+    }
+    /// A kind with format-preserving pseudonyms.
+    fn format_preserving<T: FormatPreserving + KindValue>(self) -> Self::Out {
+        self.pseudonymizable::<T>()
+    }
 }
 
-macro_rules! canonical_text {
-    ($($k:ident)*) => {
-        $(impl CanonicalText for $k {
-            fn text_into(&self, out: &mut String) {
-                // One exact allocation: growing would free a copy unwiped.
-                out.reserve_exact(self.expose().len());
-                out.push_str(self.expose());
+/// Which [`Visit`] method a kind takes: its most capable class, checked by
+/// the compiler (a kind placed in a class it lacks does not build).
+trait Class: KindValue {
+    fn accept<V: Visit>(v: V) -> V::Out;
+}
+
+macro_rules! class {
+    ($method:ident: $($k:ident),*) => {$(
+        impl Class for $k {
+            fn accept<V: Visit>(v: V) -> V::Out {
+                v.$method::<$k>()
             }
-        })*
+        }
+    )*};
+}
+
+class!(format_preserving: IdNumber, MobilePhone, BankCard);
+class!(pseudonymizable: Landline, GeoPoint, Email, PersonName, Address, IpAddress, MacAddress, Imei, Passport,
+    LicensePlate, CreditCode);
+class!(sealable: Biometric);
+
+impl Class for Password {
+    fn accept<V: Visit>(v: V) -> V::Out {
+        v.hashed(Kind::Password)
+    }
+}
+
+macro_rules! dispatch {
+    ($($k:ident),* $(,)?) => {
+        /// Run `v` with the type of `kind`: the one match from a run-time
+        /// kind to typed code, generated from the kind list.
+        pub(crate) fn visit<V: Visit>(kind: Kind, v: V) -> V::Out {
+            match kind {
+                $(Kind::$k => <$k as Class>::accept(v),)*
+            }
+        }
     };
 }
 
-canonical_text!(IdNumber MobilePhone Landline BankCard Email PersonName Address IpAddress MacAddress Imei
-    Passport LicensePlate CreditCode);
+crate::kind::for_each_kind!(dispatch);
 
-impl CanonicalText for GeoPoint {
-    /// `lat,lon`, each in its shortest exact decimal form.
-    fn text_into(&self, out: &mut String) {
-        let (lat, lon) = self.expose();
-        let _ = write!(out, "{lat},{lon}");
-    }
+/// The value of type `T` in `value` (which [`visit`] chose by its kind).
+fn typed<T: KindValue>(value: &AnyValue) -> Result<&T> {
+    T::from_any_ref(value).ok_or(Error::KindMismatch { expected: T::KIND, found: value.kind() })
 }
 
-impl CanonicalText for Biometric {
-    /// Standard, padded base64 (what `Biometric` parses), through the
-    /// constant-time `base64ct`: the template is the secret here.
-    fn text_into(&self, out: &mut String) {
-        let bytes = self.expose();
-        let mut buf = Zeroizing::new(vec![0u8; bytes.len().div_ceil(3) * 4]);
-        use base64ct::Encoding as _;
-        if let Ok(text) = base64ct::Base64::encode(bytes, &mut buf) {
-            out.push_str(text);
+const NOT_SEALED: Error = Error::Config("passwords cannot be sealed, only hashed");
+const NO_TOKENS: Error = Error::Config("biometric templates and passwords make no keyed tokens");
+const NO_FPE: Error =
+    Error::Config("only id_number, mobile_phone and bank_card have format-preserving pseudonyms");
+
+// ---------------------------------------------------------------------------
+// Seal and open.
+
+/// Seal `value` for `ctx` as text (`dz1.…`): [`Keyring::seal_text`] with the
+/// kind chosen at run time. Passwords cannot be sealed.
+///
+/// ```
+/// use desensitize::kind::AnyValue;
+/// use desensitize::{columns, Context, Keyring, Kind};
+///
+/// let keyring = Keyring::generate()?;
+/// let ctx = Context::new("users", "phone");
+/// let phone = AnyValue::parse(Kind::MobilePhone, "13800138000")?;
+/// let sealed = columns::seal_text(&keyring, &phone, &ctx)?;
+/// let opened = columns::open_text(&keyring, Kind::MobilePhone, &sealed, &ctx, "support-ticket")?;
+/// assert_eq!(opened.as_str(), "13800138000");
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn seal_text(keyring: &Keyring, value: &AnyValue, ctx: &Context) -> Result<String> {
+    struct Seal<'a>(&'a Keyring, &'a AnyValue, &'a Context);
+    impl Visit for Seal<'_> {
+        type Out = Result<String>;
+        fn hashed(self, _: Kind) -> Result<String> {
+            Err(NOT_SEALED)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Result<String> {
+            self.0.seal_text(typed::<T>(self.1)?, self.2)
         }
     }
-}
-
-fn open_as<T: Sealable + CanonicalText>(
-    keyring: &Keyring,
-    text: &str,
-    ctx: &Context,
-    purpose: &str,
-) -> Result<Zeroizing<String>> {
-    let value = keyring.open_text::<T>(text, ctx, purpose)?;
-    let mut out = Zeroizing::new(String::with_capacity(64));
-    value.text_into(&mut out);
-    Ok(out)
-}
-
-fn reidentify_as<T: FormatPreserving + CanonicalText + core::str::FromStr<Err = Error>>(
-    keyring: &Keyring,
-    text: &str,
-    domain: &Domain,
-    purpose: &str,
-) -> Result<Zeroizing<String>> {
-    let pseudo: T = text.parse()?;
-    let value = keyring.reidentify(&pseudo, domain, purpose)?;
-    let mut out = Zeroizing::new(String::with_capacity(32));
-    value.text_into(&mut out);
-    Ok(out)
+    visit(value.kind(), Seal(keyring, value, ctx))
 }
 
 /// Open one sealed text value (`dz1.…`) of `kind` under `ctx` for
 /// `purpose`: [`Keyring::open_text`] with the kind chosen at run time.
 /// Audited (one event, success or not); the plaintext comes back in its
-/// canonical form (a location as `lat,lon`, a biometric template as
-/// base64), in a string wiped on drop.
+/// canonical form ([`AnyValue::canonical_text_into`]: a location as
+/// `lat,lon`, a biometric template as base64), in a string wiped on drop.
 ///
 /// Passwords cannot be sealed, so [`Kind::Password`] is an error.
 pub fn open_text(
@@ -116,25 +160,130 @@ pub fn open_text(
     ctx: &Context,
     purpose: &str,
 ) -> Result<Zeroizing<String>> {
-    let text = text.trim();
-    match kind {
-        Kind::IdNumber => open_as::<IdNumber>(keyring, text, ctx, purpose),
-        Kind::MobilePhone => open_as::<MobilePhone>(keyring, text, ctx, purpose),
-        Kind::Landline => open_as::<Landline>(keyring, text, ctx, purpose),
-        Kind::BankCard => open_as::<BankCard>(keyring, text, ctx, purpose),
-        Kind::GeoPoint => open_as::<GeoPoint>(keyring, text, ctx, purpose),
-        Kind::Email => open_as::<Email>(keyring, text, ctx, purpose),
-        Kind::PersonName => open_as::<PersonName>(keyring, text, ctx, purpose),
-        Kind::Address => open_as::<Address>(keyring, text, ctx, purpose),
-        Kind::IpAddress => open_as::<IpAddress>(keyring, text, ctx, purpose),
-        Kind::MacAddress => open_as::<MacAddress>(keyring, text, ctx, purpose),
-        Kind::Imei => open_as::<Imei>(keyring, text, ctx, purpose),
-        Kind::Passport => open_as::<Passport>(keyring, text, ctx, purpose),
-        Kind::LicensePlate => open_as::<LicensePlate>(keyring, text, ctx, purpose),
-        Kind::CreditCode => open_as::<CreditCode>(keyring, text, ctx, purpose),
-        Kind::Biometric => open_as::<Biometric>(keyring, text, ctx, purpose),
-        _ => Err(Error::Config("passwords cannot be sealed, only hashed")),
+    struct Open<'a>(&'a Keyring, &'a str, &'a Context, &'a str);
+    impl Visit for Open<'_> {
+        type Out = Result<Zeroizing<String>>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(NOT_SEALED)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            let value = self.0.open_text::<T>(self.1, self.2, self.3)?;
+            let mut out = Zeroizing::new(String::new());
+            value.canonical_text_into(&mut out);
+            Ok(out)
+        }
     }
+    visit(kind, Open(keyring, text.trim(), ctx, purpose))
+}
+
+// ---------------------------------------------------------------------------
+// Keyed pseudonyms.
+
+/// The keyed token of `value` in the pseudonymizer's domain:
+/// [`Pseudonymizer::token`] with the kind chosen at run time. Biometric
+/// templates (which differ at every capture) and passwords make none.
+///
+/// ```
+/// use desensitize::kind::AnyValue;
+/// use desensitize::pseudo::Domain;
+/// use desensitize::{columns, Keyring, Kind, MobilePhone};
+///
+/// let keyring = Keyring::generate()?;
+/// let tokens = keyring.pseudonymizer(&Domain::new("analytics")?)?;
+/// let phone = AnyValue::parse(Kind::MobilePhone, "13800138000")?;
+/// let typed: MobilePhone = "13800138000".parse()?;
+/// assert_eq!(columns::token(&tokens, &phone)?, tokens.token(&typed));
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn token(tokens: &Pseudonymizer, value: &AnyValue) -> Result<Token> {
+    struct Tokenize<'a>(&'a Pseudonymizer, &'a AnyValue);
+    impl Visit for Tokenize<'_> {
+        type Out = Result<Token>;
+        fn hashed(self, _: Kind) -> Result<Token> {
+            Err(NO_TOKENS)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Result<Token> {
+            Err(NO_TOKENS)
+        }
+        fn pseudonymizable<T: Pseudonymizable + KindValue>(self) -> Result<Token> {
+            Ok(self.0.token(typed::<T>(self.1)?))
+        }
+    }
+    visit(value.kind(), Tokenize(tokens, value))
+}
+
+/// The blind index `name` over `transform`, `bits` long, of `value`:
+/// [`Keyring::blind_index`] with the kind chosen at run time. It derives
+/// the index key on every call; for many values of one kind, build the
+/// typed index once (or use a one-column plan).
+///
+/// ```
+/// use desensitize::kind::AnyValue;
+/// use desensitize::pseudo::{Domain, Transform};
+/// use desensitize::{columns, Keyring, Kind, MobilePhone};
+///
+/// let keyring = Keyring::generate()?;
+/// let name = Domain::new("users.phone")?;
+/// let phone = AnyValue::parse(Kind::MobilePhone, "13800138000")?;
+/// let index = columns::blind_index(&keyring, &phone, &name, Transform::Full, 16)?;
+/// let typed = keyring.blind_index::<MobilePhone>(&name, Transform::Full, 16)?;
+/// assert_eq!(index, typed.compute(&"13800138000".parse()?));
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn blind_index(
+    keyring: &Keyring,
+    value: &AnyValue,
+    name: &Domain,
+    transform: Transform,
+    bits: u8,
+) -> Result<IndexValue> {
+    struct Index<'a>(&'a Keyring, &'a AnyValue, &'a Domain, Transform, u8);
+    impl Visit for Index<'_> {
+        type Out = Result<IndexValue>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(NO_TOKENS)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            Err(NO_TOKENS)
+        }
+        fn pseudonymizable<T: Pseudonymizable + KindValue>(self) -> Self::Out {
+            Ok(self.0.blind_index::<T>(self.2, self.3, self.4)?.compute(typed::<T>(self.1)?))
+        }
+    }
+    visit(value.kind(), Index(keyring, value, name, transform, bits))
+}
+
+/// The format-preserving pseudonym of `value` under `cipher`'s domain (the
+/// policy action `fpe`): [`FpeCipher::pseudonymize`] with the kind chosen
+/// at run time. Only ID numbers, mobile phones and bank cards have one.
+///
+/// ```
+/// use desensitize::kind::AnyValue;
+/// use desensitize::pseudo::Domain;
+/// use desensitize::{columns, Keyring, Kind};
+///
+/// let keyring = Keyring::generate()?;
+/// let domain = Domain::new("analytics")?;
+/// let card = AnyValue::parse(Kind::BankCard, "6222021234567894")?;
+/// let pseudo = columns::fpe(&keyring.fpe_cipher(&domain)?, &card)?;
+/// assert_eq!(pseudo.kind(), Kind::BankCard);
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn fpe(cipher: &FpeCipher, value: &AnyValue) -> Result<AnyValue> {
+    struct Fpe<'a>(&'a FpeCipher, &'a AnyValue);
+    impl Visit for Fpe<'_> {
+        type Out = Result<AnyValue>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(NO_FPE)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            Err(NO_FPE)
+        }
+        fn format_preserving<T: FormatPreserving + KindValue>(self) -> Self::Out {
+            Ok(self.0.pseudonymize(typed::<T>(self.1)?)?.into_any())
+        }
+    }
+    visit(value.kind(), Fpe(cipher, value))
 }
 
 /// The original of one format-preserving pseudonym of `kind` made in
@@ -161,14 +310,24 @@ pub fn reidentify_text(
     domain: &Domain,
     purpose: &str,
 ) -> Result<Zeroizing<String>> {
-    match kind {
-        Kind::IdNumber => reidentify_as::<IdNumber>(keyring, text, domain, purpose),
-        Kind::MobilePhone => reidentify_as::<MobilePhone>(keyring, text, domain, purpose),
-        Kind::BankCard => reidentify_as::<BankCard>(keyring, text, domain, purpose),
-        _ => {
-            Err(Error::Config("only id_number, mobile_phone and bank_card have format-preserving pseudonyms"))
+    struct Reidentify<'a>(&'a Keyring, &'a str, &'a Domain, &'a str);
+    impl Visit for Reidentify<'_> {
+        type Out = Result<Zeroizing<String>>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(NO_FPE)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            Err(NO_FPE)
+        }
+        fn format_preserving<T: FormatPreserving + KindValue>(self) -> Self::Out {
+            let pseudo: T = self.1.parse()?;
+            let value = self.0.reidentify(&pseudo, self.2, self.3)?;
+            let mut out = Zeroizing::new(String::new());
+            value.canonical_text_into(&mut out);
+            Ok(out)
         }
     }
+    visit(kind, Reidentify(keyring, text, domain, purpose))
 }
 
 #[cfg(test)]
@@ -211,5 +370,60 @@ mod tests {
             err,
             Error::Config("only id_number, mobile_phone and bank_card have format-preserving pseudonyms")
         );
+    }
+
+    #[test]
+    fn every_kind_goes_to_its_class() {
+        let keyring = Keyring::generate().unwrap();
+        let ctx = Context::new("t", "c");
+        let domain = Domain::new("d").unwrap();
+        let tokens = keyring.pseudonymizer(&domain).unwrap();
+        let cipher = keyring.fpe_cipher(&domain).unwrap();
+        for kind in Kind::ALL {
+            let value = AnyValue::sample(kind);
+            let hashed = kind == Kind::Password;
+            let tokenized = !matches!(kind, Kind::Password | Kind::Biometric);
+            let fpe_kind = matches!(kind, Kind::IdNumber | Kind::MobilePhone | Kind::BankCard);
+            match seal_text(&keyring, &value, &ctx) {
+                Ok(sealed) => {
+                    let opened = open_text(&keyring, kind, &sealed, &ctx, "test").unwrap();
+                    let mut text = Zeroizing::new(String::new());
+                    value.canonical_text_into(&mut text);
+                    assert_eq!(opened, text, "{kind}");
+                }
+                Err(e) => assert!(hashed && e == NOT_SEALED, "{kind}: {e}"),
+            }
+            assert_eq!(token(&tokens, &value).is_ok(), tokenized, "{kind}");
+            let index = blind_index(&keyring, &value, &domain, Transform::Full, 8);
+            assert_eq!(index.is_ok(), tokenized, "{kind}");
+            match fpe(&cipher, &value) {
+                Ok(pseudo) => {
+                    assert!(fpe_kind && pseudo.kind() == kind && pseudo != value, "{kind}");
+                    let mut text = Zeroizing::new(String::new());
+                    pseudo.canonical_text_into(&mut text);
+                    let back = reidentify_text(&keyring, kind, &text, &domain, "test").unwrap();
+                    let mut original = Zeroizing::new(String::new());
+                    value.canonical_text_into(&mut original);
+                    assert_eq!(back, original, "{kind}");
+                }
+                Err(e) => assert!(!fpe_kind && e == NO_FPE, "{kind}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn run_time_operations_equal_the_typed_ones() {
+        let keyring = Keyring::generate().unwrap();
+        let domain = Domain::new("d").unwrap();
+        let phone: MobilePhone = "13800138000".parse().unwrap();
+        let any = AnyValue::from(phone.clone());
+        let tokens = keyring.pseudonymizer(&domain).unwrap();
+        assert_eq!(token(&tokens, &any).unwrap(), tokens.token(&phone));
+        let typed = keyring.blind_index::<MobilePhone>(&domain, Transform::Full, 12).unwrap();
+        assert_eq!(blind_index(&keyring, &any, &domain, Transform::Full, 12).unwrap(), typed.compute(&phone));
+        let cipher = keyring.fpe_cipher(&domain).unwrap();
+        assert_eq!(fpe(&cipher, &any).unwrap(), AnyValue::from(cipher.pseudonymize(&phone).unwrap()));
+        let err = token(&tokens, &AnyValue::parse(Kind::Biometric, "AQIDBA==").unwrap()).unwrap_err();
+        assert_eq!(err, NO_TOKENS);
     }
 }

@@ -3,26 +3,22 @@
 //! library's pipeline; see `value_column.rs`), one result per line on
 //! stdout, streaming.
 //!
-//! Each operation is one generic function over the kind; a dispatcher picks
-//! its instance for `--kind` once, so the per-line loop has no kind logic.
+//! Each value is read as the library's run-time kind value (`AnyValue`) and
+//! goes through the library's one dispatch (`columns`, `generalize::describe`).
 //! Error and log lines name the line number and the (value-free) reason,
 //! never the value.
 
 use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
 use clap::Args;
 use desensitize::audit::JsonLinesAudit;
-use desensitize::generalize::division;
-use desensitize::generalize::geohash;
-use desensitize::pseudo::{Domain, Pseudonymizable, Pseudonymizer};
-use desensitize::{
-    Address, BankCard, Biometric, Category, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei,
-    IpAddress, Keyring, Kind, Landline, LicensePlate, MacAddress, MaskLevel, MobilePhone, Passport, Password,
-    PersonName, Sealable, Sensitive,
-};
+use desensitize::columns;
+use desensitize::generalize::{Attribute, describe};
+use desensitize::kind::AnyValue;
+use desensitize::pseudo::Domain;
+use desensitize::{Category, Date, Kind, MaskLevel};
 use serde::Serialize;
 
 use crate::common::{self, CliError, CliResult, KeyArgs};
@@ -134,11 +130,7 @@ fn parse_level(s: &str) -> Result<MaskLevel, String> {
 }
 
 // ---------------------------------------------------------------------------
-// Kind dispatch
-
-/// A kind that can be read from a line.
-trait Parse: Sensitive + FromStr<Err = desensitize::Error> {}
-impl<T: Sensitive + FromStr<Err = desensitize::Error>> Parse for T {}
+// Kinds an operation refuses
 
 /// Why `kind` cannot go through `op`.
 fn unsupported(op: &str, kind: Kind) -> CliError {
@@ -150,138 +142,22 @@ fn unsupported(op: &str, kind: Kind) -> CliError {
     CliError::usage(format!("cannot {op} --kind {kind}: {why}"))
 }
 
-/// The instance of the generic function `$f` for `$kind`, as a `$ty` fn
-/// pointer, among the kinds the operation supports.
-macro_rules! pick {
-    (@in [$($k:ident)*] $op:literal, $kind:expr, $f:ident as $ty:ty) => {
-        match $kind {
-            $(Kind::$k => Ok($f::<$k> as $ty),)*
-            other => Err(unsupported($op, other)),
-        }
-    };
-    (any $($rest:tt)*) => {
-        pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
-            MacAddress Imei Passport LicensePlate CreditCode Password Biometric] $($rest)*)
-    };
-    (sealable $($rest:tt)*) => {
-        pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
-            MacAddress Imei Passport LicensePlate CreditCode Biometric] $($rest)*)
-    };
-    (tokenizable $($rest:tt)*) => {
-        pick!(@in [IdNumber MobilePhone Landline BankCard GeoPoint Email PersonName Address IpAddress
-            MacAddress Imei Passport LicensePlate CreditCode] $($rest)*)
-    };
+/// `Err` for a kind `seal` and `open` refuse (passwords).
+fn check_sealable(op: &str, kind: Kind) -> CliResult {
+    if kind == Kind::Password { Err(unsupported(op, kind)) } else { Ok(()) }
+}
+
+/// `Err` for a kind `pseudonym` refuses (passwords, biometric templates).
+fn check_tokenizable(kind: Kind) -> CliResult {
+    if matches!(kind, Kind::Password | Kind::Biometric) {
+        Err(unsupported("pseudonymize", kind))
+    } else {
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------
 // inspect
-
-/// Cheap derived facts about a value: never the value itself.
-trait Facts {
-    fn facts(&self, _today: Date, _facts: &mut serde_json::Map<String, serde_json::Value>) {}
-}
-
-fn put(
-    facts: &mut serde_json::Map<String, serde_json::Value>,
-    key: &str,
-    value: impl Into<serde_json::Value>,
-) {
-    facts.insert(key.to_owned(), value.into());
-}
-
-impl Facts for IdNumber {
-    fn facts(&self, today: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        let region = division::lookup(self.region_code());
-        put(f, "birth_date", self.birth_date().to_string());
-        put(f, "gender", self.gender().as_str());
-        put(f, "age", self.age_on(today));
-        put(f, "region_code", format!("{:06}", self.region_code()));
-        put(f, "province", self.province().name());
-        put(f, "province_en", self.province().english());
-        put(f, "city", region.and_then(|d| d.city()).map(|c| c.name()));
-        put(f, "under_14", self.is_under_14_on(today));
-        put(f, "under_18", self.is_under_18_on(today));
-    }
-}
-
-impl Facts for MobilePhone {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        // The carrier that was assigned the segment (numbers can be ported).
-        let carrier = match &self.expose()[..3] {
-            "134" | "135" | "136" | "137" | "138" | "139" | "147" | "150" | "151" | "152" | "157" | "158"
-            | "159" | "172" | "178" | "182" | "183" | "184" | "187" | "188" | "195" | "197" | "198" => {
-                "China Mobile"
-            }
-            "130" | "131" | "132" | "145" | "155" | "156" | "166" | "167" | "171" | "175" | "176" | "185"
-            | "186" | "196" => "China Unicom",
-            "133" | "149" | "153" | "173" | "174" | "177" | "180" | "181" | "189" | "190" | "191" | "193"
-            | "199" => "China Telecom",
-            "192" => "China Broadcast Network",
-            _ => "unknown",
-        };
-        put(f, "segment_carrier", carrier);
-    }
-}
-
-impl Facts for Landline {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        put(f, "area_code", self.area_code());
-    }
-}
-
-impl Facts for BankCard {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        put(f, "digits", self.expose().len());
-    }
-}
-
-impl Facts for GeoPoint {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        put(f, "geohash5", geohash(self, 5).ok());
-    }
-}
-
-impl Facts for Email {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        put(f, "domain", self.domain());
-    }
-}
-
-impl Facts for Address {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        let region = self.generalize();
-        put(f, "province", region.map(|r| r.province().name()));
-        put(f, "province_en", region.map(|r| r.province().english()));
-        put(f, "city", region.and_then(|r| r.city()).map(|c| c.name()));
-    }
-}
-
-impl Facts for IpAddress {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        put(f, "version", if self.is_ipv4() { "ipv4" } else { "ipv6" });
-    }
-}
-
-impl Facts for LicensePlate {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        put(f, "province", self.province().name());
-        put(f, "province_en", self.province().english());
-        put(f, "new_energy", self.is_new_energy());
-    }
-}
-
-impl Facts for Biometric {
-    fn facts(&self, _: Date, f: &mut serde_json::Map<String, serde_json::Value>) {
-        put(f, "bytes", self.expose().len());
-    }
-}
-
-impl Facts for PersonName {}
-impl Facts for MacAddress {}
-impl Facts for Imei {}
-impl Facts for Passport {}
-impl Facts for CreditCode {}
-impl Facts for Password {}
 
 #[derive(Serialize)]
 struct Valid<'a> {
@@ -299,31 +175,28 @@ struct Invalid<'a> {
     error: &'a str,
 }
 
-type InspectFn = fn(usize, &str, Date, &mut String) -> serde_json::Result<()>;
+/// The JSON form of one attribute of `describe`.
+fn json(attribute: Attribute) -> serde_json::Value {
+    match attribute {
+        Attribute::Text(t) => t.into(),
+        Attribute::Number(n) => n.into(),
+        Attribute::Flag(b) => b.into(),
+        _ => serde_json::Value::Null,
+    }
+}
 
-fn inspect_one<T: Parse + Facts>(
-    line: usize,
-    text: &str,
-    today: Date,
-    out: &mut String,
-) -> serde_json::Result<()> {
-    let json = match text.parse::<T>() {
+fn inspect_one(kind: Kind, line: usize, text: &str, today: Date, out: &mut String) -> serde_json::Result<()> {
+    let json = match AnyValue::parse(kind, text) {
         Ok(value) => {
-            let mut facts = serde_json::Map::new();
-            value.facts(today, &mut facts);
+            let mut facts: serde_json::Map<String, serde_json::Value> =
+                describe(&value, today).into_iter().map(|(k, v)| (k.to_owned(), json(v))).collect();
             let category = match value.category() {
                 Category::Sensitive => "sensitive",
                 Category::General => "general",
             };
-            put(&mut facts, "category", category);
+            facts.insert("category".to_owned(), category.into());
             let masked = value.mask(MaskLevel::Standard);
-            serde_json::to_string(&Valid {
-                line,
-                valid: true,
-                kind: T::KIND.as_str(),
-                masked: &masked,
-                facts,
-            })?
+            serde_json::to_string(&Valid { line, valid: true, kind: kind.as_str(), masked: &masked, facts })?
         }
         Err(e) => {
             let reason = match &e {
@@ -339,56 +212,42 @@ fn inspect_one<T: Parse + Facts>(
 
 /// `inspect`.
 pub fn inspect(args: InspectArgs) -> CliResult {
-    let f: InspectFn = pick!(any "inspect", args.kind, inspect_one as InspectFn)?;
     let today = Date::today();
     // Invalid values are reported in the JSON; only a serialization failure
     // (which cannot happen for these types) would end the loop.
     each_line(OnInvalid::Error, |n, line, out| {
-        f(n, line, today, out).map_err(|_| desensitize::Error::Malformed("JSON serialization failed"))
+        inspect_one(args.kind, n, line, today, out)
+            .map_err(|_| desensitize::Error::Malformed("JSON serialization failed"))
     })
 }
 
 // ---------------------------------------------------------------------------
 // mask
 
-type MaskFn = fn(&str, MaskLevel, &mut String) -> Result<(), desensitize::Error>;
-
-fn mask_one<T: Parse>(text: &str, level: MaskLevel, out: &mut String) -> Result<(), desensitize::Error> {
-    out.push_str(&text.parse::<T>()?.mask(level));
-    Ok(())
-}
-
 /// `mask`.
 pub fn mask(args: MaskArgs) -> CliResult {
-    let f: MaskFn = pick!(any "mask", args.line.kind, mask_one as MaskFn)?;
-    each_line(args.line.on_invalid, |_, line, out| f(line, args.level, out))
+    let kind = args.line.kind;
+    each_line(args.line.on_invalid, |_, line, out| {
+        out.push_str(&AnyValue::parse(kind, line)?.mask(args.level));
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------
 // seal and open
 
-type SealFn = fn(&Keyring, &Context, &str, &mut String) -> Result<(), desensitize::Error>;
-
-fn seal_one<T: Parse + Sealable>(
-    keyring: &Keyring,
-    ctx: &Context,
-    text: &str,
-    out: &mut String,
-) -> Result<(), desensitize::Error> {
-    out.push_str(&keyring.seal_text(&text.parse::<T>()?, ctx)?);
-    Ok(())
-}
-
 /// `seal`: the seals are counted in the keyring's seal ledger, also when
 /// the command stops part-way (their nonces were used).
 pub fn seal(args: SealArgs) -> CliResult {
-    let f: SealFn = pick!(sealable "seal", args.line.kind, seal_one as SealFn)?;
+    let kind = args.line.kind;
+    check_sealable("seal", kind)?;
     args.context.base()?;
     let keyring = common::load_keyring(&args.keys)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let result =
         each_value(&args.context, &args.records, args.line.on_invalid, threads, &|ctx, value, out| {
-            f(&keyring, ctx, value, out)
+            out.push_str(&columns::seal_text(&keyring, &AnyValue::parse(kind, value)?, ctx)?);
+            Ok(())
         });
     if let Err(e) = common::record_seals(&args.keys.keys, &keyring) {
         common::warn(&e);
@@ -399,14 +258,14 @@ pub fn seal(args: SealArgs) -> CliResult {
 /// One value opened by the library (`columns::open_text`: the kind chosen
 /// at run time, audited), its canonical text appended to the line.
 fn open_one(
-    keyring: &Keyring,
+    keyring: &desensitize::Keyring,
     kind: Kind,
-    ctx: &Context,
+    ctx: &desensitize::Context,
     purpose: &str,
     text: &str,
     out: &mut String,
 ) -> Result<(), desensitize::Error> {
-    out.push_str(&desensitize::columns::open_text(keyring, kind, text, ctx, purpose)?);
+    out.push_str(&columns::open_text(keyring, kind, text, ctx, purpose)?);
     Ok(())
 }
 
@@ -416,9 +275,7 @@ fn open_one(
 /// opened (nor printed), and the command exits 1 saying so.
 pub fn open(args: OpenArgs) -> CliResult {
     let kind = args.line.kind;
-    if matches!(kind, Kind::Password) {
-        return Err(unsupported("open", kind));
-    }
+    check_sealable("open", kind)?;
     args.context.base()?;
     if args.purpose.trim().is_empty() {
         return Err(CliError::usage("--purpose must say why the values are opened"));
@@ -504,25 +361,18 @@ fn open_audit_log(path: &std::path::Path) -> CliResult<std::fs::File> {
 // ---------------------------------------------------------------------------
 // pseudonym
 
-type TokenFn = fn(&Pseudonymizer, &str, &mut String) -> Result<(), desensitize::Error>;
-
-fn token_one<T: Parse + Pseudonymizable>(
-    tokens: &Pseudonymizer,
-    text: &str,
-    out: &mut String,
-) -> Result<(), desensitize::Error> {
-    out.push_str(&tokens.token(&text.parse::<T>()?).to_text());
-    Ok(())
-}
-
 /// `pseudonym`.
 pub fn pseudonym(args: PseudonymArgs) -> CliResult {
-    let f: TokenFn = pick!(tokenizable "pseudonymize", args.line.kind, token_one as TokenFn)?;
+    let kind = args.line.kind;
+    check_tokenizable(kind)?;
     let domain = Domain::new(&args.domain).map_err(|e| CliError::usage(e.to_string()))?;
     let keyring = common::load_keyring(&args.keys)?;
     let tokens = keyring.pseudonymizer(&domain)?;
     drop(keyring);
-    each_line(args.line.on_invalid, |_, line, out| f(&tokens, line, out))
+    each_line(args.line.on_invalid, |_, line, out| {
+        out.push_str(&columns::token(&tokens, &AnyValue::parse(kind, line)?)?.to_text());
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -530,14 +380,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_dispatches_where_it_should() {
+    fn every_kind_is_refused_where_it_should() {
         for kind in Kind::ALL {
-            assert!(pick!(any "inspect", kind, inspect_one as InspectFn).is_ok());
-            assert_eq!(pick!(sealable "seal", kind, seal_one as SealFn).is_ok(), kind != Kind::Password);
-            assert_eq!(
-                pick!(tokenizable "pseudonymize", kind, token_one as TokenFn).is_ok(),
-                !matches!(kind, Kind::Password | Kind::Biometric)
-            );
+            assert_eq!(check_sealable("seal", kind).is_ok(), kind != Kind::Password);
+            assert_eq!(check_tokenizable(kind).is_ok(), !matches!(kind, Kind::Password | Kind::Biometric));
         }
     }
 }

@@ -6,7 +6,10 @@
 use std::str::FromStr;
 use std::sync::{Arc, OnceLock};
 
+use zeroize::Zeroizing;
+
 use desensitize::keys::{KeyState, RootKey};
+use desensitize::kind::AnyValue;
 use desensitize::{
     Address, BankCard, Biometric, Context, CreditCode, Email, Error, GeoPoint, IdNumber, Imei, Invalid,
     IpAddress, Keyring, Landline, LicensePlate, MacAddress, MaskLevel, MobilePhone, Passport, Password,
@@ -17,12 +20,18 @@ pub mod vectors;
 
 /// A kind as the fuzz targets see it: its type name (what `Debug` prints)
 /// and a canonical text that its parser must read back to an equal value.
-pub trait FuzzKind: Sensitive + FromStr<Err = Error> {
+pub trait FuzzKind: Sensitive + FromStr<Err = Error> + Into<AnyValue> {
     /// The type name `Debug` prints before `([REDACTED])`.
     const TYPE_NAME: &'static str;
-    /// The canonical form as text: `expose()` for text kinds, `lat,lon`
-    /// for geo points, standard base64 for biometric templates.
-    fn canonical_text(&self) -> String;
+
+    /// The library's one canonical text ([`AnyValue::canonical_text_into`]):
+    /// `expose()` for text kinds, `lat,lon` for geo points, standard base64
+    /// for biometric templates.
+    fn canonical_text(&self) -> String {
+        let mut out = Zeroizing::new(String::new());
+        self.clone().into().canonical_text_into(&mut out);
+        out.as_str().to_owned()
+    }
 
     /// The canonical plaintext of SPEC.md §3.3, computed from public
     /// accessors: UTF-8 of the text for text kinds.
@@ -42,9 +51,6 @@ macro_rules! text_kinds {
     ($($ty:ident),*) => {$(
         impl FuzzKind for $ty {
             const TYPE_NAME: &'static str = stringify!($ty);
-            fn canonical_text(&self) -> String {
-                self.expose().to_owned()
-            }
         }
     )*};
 }
@@ -67,12 +73,6 @@ text_kinds!(
 
 impl FuzzKind for GeoPoint {
     const TYPE_NAME: &'static str = "GeoPoint";
-    /// `f64`'s `Display` is the shortest text that reads back to the same
-    /// bits, and never uses an exponent, so this is exact.
-    fn canonical_text(&self) -> String {
-        let (lat, lon) = self.expose();
-        format!("{lat},{lon}")
-    }
     fn plaintext_bytes(&self) -> Vec<u8> {
         let (lat, lon) = self.expose();
         [lat.to_bits().to_be_bytes(), lon.to_bits().to_be_bytes()].concat()
@@ -88,10 +88,6 @@ impl FuzzKind for GeoPoint {
 
 impl FuzzKind for Biometric {
     const TYPE_NAME: &'static str = "Biometric";
-    fn canonical_text(&self) -> String {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(self.expose())
-    }
     fn plaintext_bytes(&self) -> Vec<u8> {
         self.expose().to_vec()
     }
@@ -314,26 +310,13 @@ pub fn check_password(input: &str) {
     let _ = check_parse::<Password>(input);
 }
 
-/// The selector that makes [`with_sealable_kind!`] pick `kind`.
+/// The selector that makes [`with_sealable_kind!`] pick `kind`: its place
+/// among the sealable kinds, in [`desensitize::Kind::ALL`] order (the
+/// order of that macro's arms). A password picks the last kind.
 pub fn kind_selector(kind: desensitize::Kind) -> u8 {
-    use desensitize::Kind as K;
-    match kind {
-        K::IdNumber => 0,
-        K::MobilePhone => 1,
-        K::Landline => 2,
-        K::BankCard => 3,
-        K::GeoPoint => 4,
-        K::Email => 5,
-        K::PersonName => 6,
-        K::Address => 7,
-        K::IpAddress => 8,
-        K::MacAddress => 9,
-        K::Imei => 10,
-        K::Passport => 11,
-        K::LicensePlate => 12,
-        K::CreditCode => 13,
-        _ => 14,
-    }
+    let sealable = desensitize::Kind::ALL.into_iter().filter(|k| *k != desensitize::Kind::Password);
+    let at = sealable.clone().position(|k| k == kind).unwrap_or(sealable.count() - 1);
+    u8::try_from(at).expect("fewer than 256 kinds")
 }
 
 /// Apply up to 8 mutations, read 4 bytes each from `ops`, to `target`:

@@ -3,9 +3,10 @@
 
 use core::fmt;
 
+use crate::columns::{Visit, visit};
 use crate::error::{Error, Result};
 use crate::keys::Keyring;
-use crate::kind::{Kind, Sealable};
+use crate::kind::{Kind, KindValue, Sealable};
 use crate::pseudo::{BlindIndex, Domain, Pseudonymizable, Transform};
 use crate::seal::{Context, Sealed};
 
@@ -132,28 +133,17 @@ impl<T: Sealable> ColumnRotation for SealedColumn<T> {
 /// # Ok::<(), desensitize::Error>(())
 /// ```
 pub fn column_for_kind(kind: Kind, name: &str) -> Result<Box<dyn ColumnRotation>> {
-    use crate::kind as k;
-    fn boxed<T: Sealable>(name: &str) -> Result<Box<dyn ColumnRotation>> {
-        Ok(Box::new(SealedColumn::<T>::new(name)?))
+    struct Plain<'a>(&'a str);
+    impl Visit for Plain<'_> {
+        type Out = Result<Box<dyn ColumnRotation>>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(Error::Config("passwords are hashed, not sealed: nothing to rotate"))
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            Ok(Box::new(SealedColumn::<T>::new(self.0)?))
+        }
     }
-    match kind {
-        Kind::IdNumber => boxed::<k::IdNumber>(name),
-        Kind::MobilePhone => boxed::<k::MobilePhone>(name),
-        Kind::Landline => boxed::<k::Landline>(name),
-        Kind::BankCard => boxed::<k::BankCard>(name),
-        Kind::GeoPoint => boxed::<k::GeoPoint>(name),
-        Kind::Email => boxed::<k::Email>(name),
-        Kind::PersonName => boxed::<k::PersonName>(name),
-        Kind::Address => boxed::<k::Address>(name),
-        Kind::IpAddress => boxed::<k::IpAddress>(name),
-        Kind::MacAddress => boxed::<k::MacAddress>(name),
-        Kind::Imei => boxed::<k::Imei>(name),
-        Kind::Passport => boxed::<k::Passport>(name),
-        Kind::LicensePlate => boxed::<k::LicensePlate>(name),
-        Kind::CreditCode => boxed::<k::CreditCode>(name),
-        Kind::Biometric => boxed::<k::Biometric>(name),
-        Kind::Password => Err(Error::Config("passwords are hashed, not sealed: nothing to rotate")),
-    }
+    visit(kind, Plain(name))
 }
 
 /// A [`SealedColumn`] for a kind chosen at run time whose blind index in
@@ -183,36 +173,28 @@ pub fn indexed_column_for_kind(
     transform: Transform,
     bits: u8,
 ) -> Result<Box<dyn ColumnRotation>> {
-    use crate::kind as k;
-    fn boxed<T: Pseudonymizable>(
-        name: &str,
-        index_column: &str,
-        keyring: &Keyring,
-        domain: &Domain,
+    struct Indexed<'a> {
+        name: &'a str,
+        index_column: &'a str,
+        keyring: &'a Keyring,
+        domain: &'a Domain,
         transform: Transform,
         bits: u8,
-    ) -> Result<Box<dyn ColumnRotation>> {
-        let index = keyring.blind_index::<T>(domain, transform, bits)?;
-        Ok(Box::new(SealedColumn::<T>::new(name)?.with_index(index_column, index)?))
     }
-    let a = (name, index_column, keyring, domain, transform, bits);
-    match kind {
-        Kind::IdNumber => boxed::<k::IdNumber>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::MobilePhone => boxed::<k::MobilePhone>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::Landline => boxed::<k::Landline>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::BankCard => boxed::<k::BankCard>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::GeoPoint => boxed::<k::GeoPoint>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::Email => boxed::<k::Email>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::PersonName => boxed::<k::PersonName>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::Address => boxed::<k::Address>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::IpAddress => boxed::<k::IpAddress>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::MacAddress => boxed::<k::MacAddress>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::Imei => boxed::<k::Imei>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::Passport => boxed::<k::Passport>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::LicensePlate => boxed::<k::LicensePlate>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::CreditCode => boxed::<k::CreditCode>(a.0, a.1, a.2, a.3, a.4, a.5),
-        Kind::Biometric | Kind::Password => Err(Error::Config("this kind takes no blind index")),
+    impl Visit for Indexed<'_> {
+        type Out = Result<Box<dyn ColumnRotation>>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(Error::Config("this kind takes no blind index"))
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            Err(Error::Config("this kind takes no blind index"))
+        }
+        fn pseudonymizable<T: Pseudonymizable + KindValue>(self) -> Self::Out {
+            let index = self.keyring.blind_index::<T>(self.domain, self.transform, self.bits)?;
+            Ok(Box::new(SealedColumn::<T>::new(self.name)?.with_index(self.index_column, index)?))
+        }
     }
+    visit(kind, Indexed { name, index_column, keyring, domain, transform, bits })
 }
 
 /// Check a table or column name: 1 to 63 ASCII letters, digits and `_`,
@@ -300,5 +282,24 @@ mod tests {
         let elsewhere = Context::new("users", "name").with_row("2");
         assert_eq!(column.rotate(&keyring, &old, &elsewhere).unwrap_err(), Error::ContextMismatch);
         assert_eq!(format!("{rotated:?}"), "Rotated { .. }");
+    }
+
+    #[test]
+    fn every_kind_gets_the_column_its_class_allows() {
+        use crate::pseudo::{Domain, Transform};
+        let keyring = Keyring::generate().unwrap();
+        let domain = Domain::new("d").unwrap();
+        for kind in Kind::ALL {
+            let plain = column_for_kind(kind, "c");
+            assert_eq!(plain.as_ref().map(|c| c.kind()).ok(), (kind != Kind::Password).then_some(kind));
+            let indexed = indexed_column_for_kind(kind, "c", "c_idx", &keyring, &domain, Transform::Full, 8);
+            match indexed {
+                Ok(c) => assert_eq!((c.kind(), c.index_column()), (kind, Some("c_idx"))),
+                Err(e) => {
+                    assert!(matches!(kind, Kind::Password | Kind::Biometric), "{kind}: {e}");
+                    assert_eq!(e, Error::Config("this kind takes no blind index"));
+                }
+            }
+        }
     }
 }

@@ -21,11 +21,14 @@
 //! location does not anonymize a trace: see `SECURITY.md`.
 
 pub mod division;
+mod facts;
 mod gbt2260;
 mod geo;
 mod kanon;
 
 pub use division::{City, District, Division};
+pub use facts::{Attribute, Fact, FactOptions, describe, fact_of};
+pub(crate) use facts::{Regions, write_fact};
 pub use geo::{GridCell, geohash, grid_cell};
 pub use kanon::{EquivalenceClasses, Suppression};
 

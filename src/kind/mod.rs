@@ -23,6 +23,7 @@ use crate::error::{Error, Invalid, Result};
 use crate::mask::MaskLevel;
 
 mod address;
+mod any;
 mod bank_card;
 mod biometric;
 mod credit_code;
@@ -45,6 +46,8 @@ pub use crate::kind_id::{Category, Kind};
 pub(crate) use private::Canonical;
 
 pub use address::Address;
+pub use any::AnyValue;
+pub(crate) use any::{AnyRef, KindValue};
 pub use bank_card::BankCard;
 pub use biometric::Biometric;
 pub use credit_code::CreditCode;

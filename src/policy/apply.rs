@@ -86,14 +86,6 @@ impl Cells {
         self.ends.push(self.data.len());
     }
 
-    pub(super) fn pending_push(&mut self, b: u8) {
-        self.data.push(b);
-    }
-
-    pub(super) fn pending_extend(&mut self, b: &[u8]) {
-        self.data.extend_from_slice(b);
-    }
-
     /// The buffer the pending cell is written into, for encoders that
     /// append to a `Vec` (end the cell with `close`).
     pub(super) fn pending_buf(&mut self) -> &mut Vec<u8> {

@@ -5,17 +5,19 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use zeroize::Zeroizing;
+
 use super::apply::Cells;
 use super::rules::{Action, ColumnRule, Fact};
 use super::{PolicyError, Reason};
 use crate::crypto::{ScopeCipher, envelope};
-use crate::generalize::{AgeBand, division, geohash, grid_cell};
-use crate::pseudo::{Domain, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform};
-use crate::{
-    Address, BankCard, Biometric, Context, CreditCode, Date, Email, GeoPoint, IdNumber, Imei, IpAddress,
-    Keyring, Kind, Landline, LicensePlate, MacAddress, MaskLevel, MobilePhone, Passport, PersonName,
-    Sealable,
+use crate::columns::{Visit, visit};
+use crate::generalize::{FactOptions, Regions, write_fact};
+use crate::kind::KindValue;
+use crate::pseudo::{
+    Domain, FormatPreserving, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform,
 };
+use crate::{Context, Date, Keyring, Kind, MaskLevel, Sealable};
 
 pub(super) fn reason(e: crate::Error) -> Reason {
     Reason::from(e)
@@ -44,13 +46,11 @@ pub(super) trait Column: Send + Sync {
     ) -> Result<(), Reason>;
 }
 
+/// The facts' settings and how fine their regions may be.
 struct FactOpts {
-    today: Date,
-    band_width: u32,
-    precision: usize,
-    grid_km: f64,
-    /// Regions no finer than the province (`minors = "strict"`).
-    coarse: bool,
+    opts: FactOptions,
+    /// Regions no finer than the province under `minors = "strict"`.
+    regions: Regions,
 }
 
 /// Under `minors = "strict"`: geohash no finer than this (~1,250 x 625 km cells).
@@ -58,11 +58,9 @@ const MINOR_MAX_PRECISION: usize = 2;
 /// Under `minors = "strict"`: grid cells at least this wide (about a province).
 const MINOR_MIN_GRID_KM: f64 = 200.0;
 
-type ParseFn<T> = fn(&str, Date) -> crate::Result<T>;
-type FactFn<T> = fn(&T, Fact, &FactOpts, &mut Cells) -> Result<(), Reason>;
 type TokenFn<T> = fn(&Pseudonymizer, &T) -> Token;
-type IndexFn<T> =
-    fn(&Keyring, &Domain, Transform, u8) -> crate::Result<Box<dyn Fn(&T) -> IndexValue + Send + Sync>>;
+type IndexFn<T> = Box<dyn Fn(&T) -> IndexValue + Send + Sync>;
+type MakeIndexFn<T> = fn(&Keyring, &Domain, Transform, u8) -> crate::Result<IndexFn<T>>;
 type FpeFn<T> = fn(&FpeCipher, &T, &mut Cells) -> crate::Result<()>;
 
 enum Act<T> {
@@ -79,21 +77,19 @@ enum Act<T> {
     },
     Pseudonym(Pseudonymizer, TokenFn<T>),
     Fpe(FpeCipher, FpeFn<T>),
-    Index(Box<dyn Fn(&T) -> IndexValue + Send + Sync>),
+    Index(IndexFn<T>),
     Generalize(Fact),
 }
 
 struct Typed<T> {
-    parse: ParseFn<T>,
     act: Act<T>,
     derived: Vec<Fact>,
-    facts: FactFn<T>,
     opts: FactOpts,
     /// The options for a minor's row under `minors = "strict"`.
     strict_opts: FactOpts,
 }
 
-impl<T: Sealable> Column for Typed<T> {
+impl<T: Sealable + KindValue> Column for Typed<T> {
     fn process(
         &self,
         text: &str,
@@ -102,7 +98,7 @@ impl<T: Sealable> Column for Typed<T> {
         strict: bool,
         cells: &mut Cells,
     ) -> Result<(), Reason> {
-        let v = (self.parse)(text, self.opts.today).map_err(reason)?;
+        let v = T::parse_on(text, self.opts.opts.today).map_err(reason)?;
         let opts = if strict { &self.strict_opts } else { &self.opts };
         if !main {
             if !matches!(self.act, Act::Drop) {
@@ -142,137 +138,50 @@ impl<T: Sealable> Column for Typed<T> {
                     let _ = write!(cells, "{}", index(&v));
                     cells.close();
                 }
-                Act::Generalize(fact) => (self.facts)(&v, *fact, opts, cells)?,
+                Act::Generalize(fact) => fact_cell(&v, *fact, opts, cells)?,
             }
         }
         for f in &self.derived {
-            (self.facts)(&v, *f, opts, cells)?;
+            fact_cell(&v, *f, opts, cells)?;
         }
         Ok(())
     }
 }
 
-fn parse_str<T: core::str::FromStr<Err = crate::Error>>(s: &str, _: Date) -> crate::Result<T> {
-    s.parse()
-}
-
-fn parse_id(s: &str, today: Date) -> crate::Result<IdNumber> {
-    IdNumber::parse_on(s, today)
+/// One derived cell: the fact, from the one facts engine.
+#[inline]
+fn fact_cell<T: KindValue>(v: &T, fact: Fact, o: &FactOpts, cells: &mut Cells) -> Result<(), Reason> {
+    write_fact(v.as_any_ref(), fact, &o.opts, o.regions, cells).map_err(reason)?;
+    cells.close();
+    Ok(())
 }
 
 fn token<T: Pseudonymizable>(p: &Pseudonymizer, v: &T) -> Token {
     p.token(v)
 }
 
-#[allow(clippy::type_complexity)]
+fn fpe<T: FormatPreserving + KindValue>(c: &FpeCipher, v: &T, cells: &mut Cells) -> crate::Result<()> {
+    let mut text = Zeroizing::new(String::new());
+    c.pseudonymize(v)?.canonical_text_into(&mut text);
+    cells.push(text.as_bytes());
+    Ok(())
+}
+
 fn index<T: Pseudonymizable>(
     keyring: &Keyring,
     name: &Domain,
     transform: Transform,
     bits: u8,
-) -> crate::Result<Box<dyn Fn(&T) -> IndexValue + Send + Sync>> {
+) -> crate::Result<IndexFn<T>> {
     let ix = keyring.blind_index::<T>(name, transform, bits)?;
     Ok(Box::new(move |v: &T| ix.compute(v)))
 }
 
-fn fpe_id(c: &FpeCipher, v: &IdNumber, cells: &mut Cells) -> crate::Result<()> {
-    cells.push(c.pseudonymize(v)?.expose().as_bytes());
-    Ok(())
-}
-
-fn fpe_mobile(c: &FpeCipher, v: &MobilePhone, cells: &mut Cells) -> crate::Result<()> {
-    cells.push(c.pseudonymize(v)?.expose().as_bytes());
-    Ok(())
-}
-
-fn fpe_card(c: &FpeCipher, v: &BankCard, cells: &mut Cells) -> crate::Result<()> {
-    cells.push(c.pseudonymize(v)?.expose().as_bytes());
-    Ok(())
-}
-
-fn no_facts<T>(_: &T, _: Fact, _: &FactOpts, _: &mut Cells) -> Result<(), Reason> {
-    Err("this kind has no generalized facts".into())
-}
-
-fn id_fact(v: &IdNumber, f: Fact, o: &FactOpts, cells: &mut Cells) -> Result<(), Reason> {
-    match f {
-        Fact::Gender => cells.push(v.gender().as_str().as_bytes()),
-        Fact::AgeBand => {
-            let band = AgeBand::of(v.age_on(o.today), o.band_width).map_err(reason)?;
-            push_number(cells, band.low());
-            match band.high() {
-                Some(h) if h == band.low() => {}
-                Some(h) => {
-                    cells.pending_push(b'-');
-                    push_number(cells, h);
-                }
-                None => cells.pending_push(b'+'),
-            }
-            cells.close();
-        }
-        Fact::Province => cells.push(v.province().name().as_bytes()),
-        Fact::City if o.coarse => cells.push(v.province().name().as_bytes()),
-        Fact::City => {
-            let city = division::lookup(v.region_code()).and_then(|d| d.city());
-            cells.push(city.map_or(v.province().name(), |c| c.name()).as_bytes());
-        }
-        Fact::BirthYear => {
-            let _ = write!(cells, "{}", v.birth_date().year());
-            cells.close();
-        }
-        Fact::BirthMonth => {
-            let _ = write!(cells, "{}", v.birth_date().to_year_month());
-            cells.close();
-        }
-        Fact::Geohash | Fact::Grid => return Err("fact does not apply to ID numbers".into()),
-    }
-    Ok(())
-}
-
-/// Decimal digits of `n`, without the formatting machinery.
-fn push_number(cells: &mut Cells, n: u32) {
-    cells.pending_extend(crate::digits::Decimal::new(n).as_bytes());
-}
-
-fn address_fact(v: &Address, f: Fact, o: &FactOpts, cells: &mut Cells) -> Result<(), Reason> {
-    let region = v.generalize();
-    match f {
-        Fact::Province => cells.push(region.map_or("", |r| r.province().name()).as_bytes()),
-        Fact::City if o.coarse => cells.push(region.map_or("", |r| r.province().name()).as_bytes()),
-        Fact::City => {
-            cells.push(region.map_or("", |r| r.city().map_or(r.province().name(), |c| c.name())).as_bytes())
-        }
-        _ => return Err("fact does not apply to addresses".into()),
-    }
-    Ok(())
-}
-
-fn geo_fact(v: &GeoPoint, f: Fact, o: &FactOpts, cells: &mut Cells) -> Result<(), Reason> {
-    match f {
-        Fact::Geohash => cells.push(geohash(v, o.precision).map_err(reason)?.as_bytes()),
-        Fact::Grid => {
-            let (lat, lon) = grid_cell(v, o.grid_km).map_err(reason)?.center();
-            let _ = write!(cells, "{lat:.5},{lon:.5}");
-            cells.close();
-        }
-        _ => return Err("fact does not apply to locations".into()),
-    }
-    Ok(())
-}
-
 /// What one kind offers beyond sealing and masking.
 struct KindOps<T> {
-    parse: ParseFn<T>,
     token: Option<TokenFn<T>>,
-    index: Option<IndexFn<T>>,
+    index: Option<MakeIndexFn<T>>,
     fpe: Option<FpeFn<T>>,
-    facts: FactFn<T>,
-}
-
-impl<T: Pseudonymizable> KindOps<T> {
-    fn pseudonymizable(parse: ParseFn<T>) -> KindOps<T> {
-        KindOps { parse, token: Some(token::<T>), index: Some(index::<T>), fpe: None, facts: no_facts::<T> }
-    }
 }
 
 pub(super) struct BuildEnv<'a> {
@@ -282,57 +191,45 @@ pub(super) struct BuildEnv<'a> {
     pub today: Date,
 }
 
+/// The column processor for `c`, of `kind`: the typed [`Typed`] for the
+/// kind, chosen by the one run-time dispatch ([`visit`]).
 pub(super) fn build_column(
     c: &ColumnRule,
     kind: Kind,
     env: &BuildEnv<'_>,
 ) -> Result<Box<dyn Column>, PolicyError> {
-    match kind {
-        Kind::IdNumber => {
-            typed(c, env, KindOps { fpe: Some(fpe_id), facts: id_fact, ..KindOps::pseudonymizable(parse_id) })
+    struct Build<'a>(&'a ColumnRule, &'a BuildEnv<'a>);
+    type Out = Result<Box<dyn Column>, PolicyError>;
+    impl Visit for Build<'_> {
+        type Out = Out;
+        fn hashed(self, kind: Kind) -> Out {
+            Err(PolicyError::Column {
+                column: self.0.name.clone(),
+                reason: format!("kind {kind} cannot be processed"),
+            })
         }
-        Kind::MobilePhone => typed(
-            c,
-            env,
-            KindOps { fpe: Some(fpe_mobile), ..KindOps::pseudonymizable(parse_str::<MobilePhone>) },
-        ),
-        Kind::BankCard => {
-            typed(c, env, KindOps { fpe: Some(fpe_card), ..KindOps::pseudonymizable(parse_str::<BankCard>) })
+        fn sealable<T: Sealable + KindValue>(self) -> Out {
+            typed::<T>(self.0, self.1, KindOps { token: None, index: None, fpe: None })
         }
-        Kind::Address => {
-            typed(c, env, KindOps { facts: address_fact, ..KindOps::pseudonymizable(parse_str::<Address>) })
+        fn pseudonymizable<T: Pseudonymizable + KindValue>(self) -> Out {
+            typed::<T>(
+                self.0,
+                self.1,
+                KindOps { token: Some(token::<T>), index: Some(index::<T>), fpe: None },
+            )
         }
-        Kind::GeoPoint => {
-            typed(c, env, KindOps { facts: geo_fact, ..KindOps::pseudonymizable(parse_str::<GeoPoint>) })
+        fn format_preserving<T: FormatPreserving + KindValue>(self) -> Out {
+            typed::<T>(
+                self.0,
+                self.1,
+                KindOps { token: Some(token::<T>), index: Some(index::<T>), fpe: Some(fpe::<T>) },
+            )
         }
-        Kind::Landline => typed(c, env, KindOps::pseudonymizable(parse_str::<Landline>)),
-        Kind::Email => typed(c, env, KindOps::pseudonymizable(parse_str::<Email>)),
-        Kind::PersonName => typed(c, env, KindOps::pseudonymizable(parse_str::<PersonName>)),
-        Kind::IpAddress => typed(c, env, KindOps::pseudonymizable(parse_str::<IpAddress>)),
-        Kind::MacAddress => typed(c, env, KindOps::pseudonymizable(parse_str::<MacAddress>)),
-        Kind::Imei => typed(c, env, KindOps::pseudonymizable(parse_str::<Imei>)),
-        Kind::Passport => typed(c, env, KindOps::pseudonymizable(parse_str::<Passport>)),
-        Kind::LicensePlate => typed(c, env, KindOps::pseudonymizable(parse_str::<LicensePlate>)),
-        Kind::CreditCode => typed(c, env, KindOps::pseudonymizable(parse_str::<CreditCode>)),
-        Kind::Biometric => typed(
-            c,
-            env,
-            KindOps {
-                parse: parse_str::<Biometric>,
-                token: None,
-                index: None,
-                fpe: None,
-                facts: no_facts::<Biometric>,
-            },
-        ),
-        other => Err(PolicyError::Column {
-            column: c.name.clone(),
-            reason: format!("kind {other} cannot be processed"),
-        }),
     }
+    visit(kind, Build(c, env))
 }
 
-fn typed<T: Sealable>(
+fn typed<T: Sealable + KindValue>(
     c: &ColumnRule,
     env: &BuildEnv<'_>,
     ops: KindOps<T>,
@@ -366,24 +263,21 @@ fn typed<T: Sealable>(
         }
         Action::Generalize(f) => Act::Generalize(*f),
     };
+    let opts = FactOptions {
+        today: env.today,
+        band_width: c.band_width,
+        precision: c.precision,
+        grid_km: c.grid_km,
+    };
+    let strict = FactOptions {
+        precision: c.precision.min(MINOR_MAX_PRECISION),
+        grid_km: c.grid_km.max(MINOR_MIN_GRID_KM),
+        ..opts
+    };
     Ok(Box::new(Typed {
-        parse: ops.parse,
         act,
         derived: c.derived.iter().map(|(f, _)| *f).collect(),
-        facts: ops.facts,
-        opts: FactOpts {
-            today: env.today,
-            band_width: c.band_width,
-            precision: c.precision,
-            grid_km: c.grid_km,
-            coarse: false,
-        },
-        strict_opts: FactOpts {
-            today: env.today,
-            band_width: c.band_width,
-            precision: c.precision.min(MINOR_MAX_PRECISION),
-            grid_km: c.grid_km.max(MINOR_MIN_GRID_KM),
-            coarse: true,
-        },
+        opts: FactOpts { opts, regions: Regions::City },
+        strict_opts: FactOpts { opts: strict, regions: Regions::Province },
     }))
 }

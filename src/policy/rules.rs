@@ -10,27 +10,7 @@ use super::schema::{KAnonymitySpec, Minors, OnInvalid, Policy, Unnamed};
 use crate::pseudo::{Domain, Transform};
 use crate::{Date, Kind, MaskLevel};
 
-/// A value derived from a parsed value, written to a new column (or, with
-/// `action = "generalize"`, in place of the value).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Fact {
-    /// `female` / `male` (ID number).
-    Gender,
-    /// `25-29` (ID number, `band_width` years, on `today`).
-    AgeBand,
-    /// Province name, e.g. `北京市` (ID number, address).
-    Province,
-    /// Prefecture-level city name, the province's name when unknown (ID number, address).
-    City,
-    /// `1949` (ID number).
-    BirthYear,
-    /// `1949-12` (ID number).
-    BirthMonth,
-    /// Geohash of `precision` characters (location).
-    Geohash,
-    /// Centre `lat,lon` of the `grid_km` grid cell (location).
-    Grid,
-}
+pub use crate::generalize::Fact;
 
 impl Fact {
     /// In the order derived columns are written.

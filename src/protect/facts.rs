@@ -1,29 +1,12 @@
 //! Generalized facts of a value, written exactly as a policy's derived
 //! columns are (`female`, `25-29`, `北京市`, `wx4g0`, ...).
 
-use crate::generalize::{AgeBand, division, geohash, grid_cell};
+use crate::generalize::{Regions, write_fact};
+use crate::kind::KindValue;
 use crate::policy::Fact;
-use crate::{Address, Date, Error, GeoPoint, IdNumber, Sensitive};
+use crate::{Address, Error, GeoPoint, IdNumber, Sensitive};
 
-/// The settings of the facts: age band width, geohash precision, grid size
-/// (the defaults of a policy column: 5 years, 5 characters, 1 km).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FactOptions {
-    /// The date ages are computed on.
-    pub today: Date,
-    /// Age band width in years.
-    pub band_width: u32,
-    /// Geohash precision in characters.
-    pub precision: usize,
-    /// Grid cell size in km.
-    pub grid_km: f64,
-}
-
-impl Default for FactOptions {
-    fn default() -> FactOptions {
-        FactOptions { today: Date::today(), band_width: 5, precision: 5, grid_km: 1.0 }
-    }
-}
+pub use crate::generalize::FactOptions;
 
 /// A kind with generalized facts.
 pub trait Facts: Sensitive {
@@ -31,50 +14,29 @@ pub trait Facts: Sensitive {
     fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error>;
 }
 
-fn not_for(_: Fact) -> Error {
-    Error::Config("fact does not apply to this kind")
+/// The fact through the one facts engine ([`crate::generalize::fact_of`]).
+fn from_engine<T: KindValue>(value: &T, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+    let mut out = String::new();
+    write_fact(value.as_any_ref(), fact, opts, Regions::City, &mut out)?;
+    Ok(out)
 }
 
+// One impl each (not a macro): the derive's compile errors list them.
 impl Facts for IdNumber {
-    fn fact(&self, fact: Fact, o: &FactOptions) -> Result<String, Error> {
-        Ok(match fact {
-            Fact::Gender => self.gender().as_str().to_owned(),
-            Fact::AgeBand => AgeBand::of(self.age_on(o.today), o.band_width)?.to_string(),
-            Fact::Province => self.province().name().to_owned(),
-            Fact::City => {
-                let city = division::lookup(self.region_code()).and_then(|d| d.city());
-                city.map_or(self.province().name(), |c| c.name()).to_owned()
-            }
-            Fact::BirthYear => self.birth_date().year().to_string(),
-            Fact::BirthMonth => self.birth_date().to_year_month().to_string(),
-            other => return Err(not_for(other)),
-        })
+    fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+        from_engine(self, fact, opts)
     }
 }
 
 impl Facts for Address {
-    fn fact(&self, fact: Fact, _: &FactOptions) -> Result<String, Error> {
-        let region = self.generalize();
-        Ok(match fact {
-            Fact::Province => region.map_or("", |r| r.province().name()).to_owned(),
-            Fact::City => {
-                region.map_or("", |r| r.city().map_or(r.province().name(), |c| c.name())).to_owned()
-            }
-            other => return Err(not_for(other)),
-        })
+    fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+        from_engine(self, fact, opts)
     }
 }
 
 impl Facts for GeoPoint {
-    fn fact(&self, fact: Fact, o: &FactOptions) -> Result<String, Error> {
-        Ok(match fact {
-            Fact::Geohash => geohash(self, o.precision)?,
-            Fact::Grid => {
-                let (lat, lon) = grid_cell(self, o.grid_km)?.center();
-                format!("{lat:.5},{lon:.5}")
-            }
-            other => return Err(not_for(other)),
-        })
+    fn fact(&self, fact: Fact, opts: &FactOptions) -> Result<String, Error> {
+        from_engine(self, fact, opts)
     }
 }
 
