@@ -1,5 +1,6 @@
 //! Whole records: policies (parsing, errors, plans) and `#[derive(Protect)]`
-//! (its run-time behavior and its compile errors). One test binary for the
+//! (its run-time behavior and its compile errors), and the seal ledger of every
+//! path that seals through a keyring file. One test binary for the
 //! area (each binary links the whole crate): `cargo test --test records`.
 
 #[path = "../common/mod.rs"]
@@ -8,5 +9,6 @@ mod common;
 mod derive_example;
 mod derive_fixture;
 mod derive_ui;
+mod ledger_paths;
 mod policy;
 mod policy_errors;

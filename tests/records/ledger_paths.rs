@@ -1,7 +1,7 @@
 //! Every sealing path through a keyring loaded from a file is counted in its
 //! seal ledger (`keys/ledger.rs`): a policy `Plan` in a service, a
 //! `#[derive(Protect)]` record, and the `db::rotate` job over an in-memory
-//! store. (The CLI's `seal`/`run` are in cli/tests/ledger.rs, Python in
+//! store. (The CLI's `seal`/`run` are in cli/tests/commands/ledger.rs, Python in
 //! python/tests/test_ledger.py, concurrent processes in the unit tests.)
 #![cfg(all(feature = "toml", feature = "derive"))]
 
