@@ -11,7 +11,7 @@
 #    `python3 scripts/bench/bench-table.py` (reads target/criterion); with
 #    `--write` it replaces the table in benches/README.md.
 # 3. Runs the crate's FF1 against the `fpe` crate on 1,000,000 random inputs
-#    per kind, optimized (tests/ff1_differential.rs, the --ignored test; the
+#    per kind, optimized (tests/crypto/ff1_differential.rs, the --ignored test; the
 #    default `cargo test` runs 10,000 per kind).
 #
 # Fails only if a bench or the test fails to build or run, or an FF1 output
@@ -46,6 +46,6 @@ python3 scripts/bench/bench-table.py "$CRITERION_HOME"
 
 echo
 echo "ci-bench: FF1 against the fpe crate, 1,000,000 inputs per kind (release)"
-cargo test --release -p desensitize --test ff1_differential -- --ignored
+cargo test --release -p desensitize --test crypto ff1_differential -- --ignored
 
 echo "ci-bench: OK"

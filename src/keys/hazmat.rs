@@ -1,6 +1,6 @@
 //! Test-vector hooks, compiled only with the `hazmat` feature: sealing with
 //! a caller-chosen nonce and raw FF1, for the known-answer vectors
-//! (tests/vectors.rs, tests/fpe.rs), the differential FF1 test and the
+//! (tests/crypto/{vectors,fpe}.rs), the differential FF1 test and the
 //! fuzz targets. Never for production: a repeated nonce under one key
 //! destroys confidentiality and integrity.
 

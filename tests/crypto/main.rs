@@ -3,16 +3,20 @@
 //! links the whole crate): `cargo test --test crypto`.
 //!
 //! Kept apart, in binaries of their own: `no_residue` (a scanning global
-//! allocator), `fork_nonces` (forks the test process), `vectors`, `fpe` and
-//! `ff1_differential` (known-answer and differential tests run by name).
+//! allocator) and `fork_nonces` (forks the test process). The 1,000,000-input
+//! FF1 differential test is `#[ignore]`d here and run optimized by name:
+//! `cargo test --release --test crypto ff1_differential -- --ignored`.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod audit;
 mod envelope_props;
+mod ff1_differential;
+mod fpe;
 mod keyring_limits;
 mod props_seal;
 mod pseudo;
 mod seal;
 mod seal_limits;
+mod vectors;

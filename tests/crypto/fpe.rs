@@ -56,7 +56,7 @@ fn ff1_refuses_what_nist_forbids() {
 // ---------------------------------------------------------------------------
 // Fixtures.
 
-#[path = "common/split_mix.rs"]
+#[path = "../common/split_mix.rs"]
 mod split_mix;
 use split_mix::Rng;
 

@@ -11,7 +11,7 @@
 //! Every output must be equal, and decryption must invert. The default run
 //! checks [`DEFAULT_PER_KIND`] inputs per kind; the `--ignored` test checks
 //! 1,000,000 per kind (run it optimized: `cargo test --release --test
-//! ff1_differential -- --ignored`; `scripts/ci/ci-bench.sh` does).
+//! crypto ff1_differential -- --ignored`; `scripts/ci/ci-bench.sh` does).
 
 use aes_gcm::aes::Aes256;
 use desensitize::Keyring;
@@ -24,7 +24,7 @@ const FULL_PER_KIND: usize = 1_000_000;
 /// A fresh random key every this many inputs.
 const PER_KEY: usize = 500;
 
-#[path = "common/split_mix.rs"]
+#[path = "../common/split_mix.rs"]
 mod split_mix;
 use split_mix::Rng;
 

@@ -2,7 +2,7 @@
 //!
 //! `tests/vectors/seal.json` is the published contract: if this test fails
 //! after a change, the change broke the wire format and needs a new version
-//! byte, not new vectors. `DESENSITIZE_WRITE_VECTORS=1 cargo test --test vectors`
+//! byte, not new vectors. `DESENSITIZE_WRITE_VECTORS=1 cargo test --test crypto vectors`
 //! rewrites the file (only ever for a new format version).
 
 use std::str::FromStr;
