@@ -24,9 +24,7 @@ const FULL_PER_KIND: usize = 1_000_000;
 /// A fresh random key every this many inputs.
 const PER_KEY: usize = 500;
 
-#[path = "../common/split_mix.rs"]
-mod split_mix;
-use split_mix::Rng;
+use crate::split_mix::Rng;
 
 /// SPEC.md §1 field encoding: count, then each field length-prefixed (u16 BE).
 fn fields(parts: &[&[u8]]) -> Vec<u8> {

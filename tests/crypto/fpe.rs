@@ -56,9 +56,7 @@ fn ff1_refuses_what_nist_forbids() {
 // ---------------------------------------------------------------------------
 // Fixtures.
 
-#[path = "../common/split_mix.rs"]
-mod split_mix;
-use split_mix::Rng;
+use crate::split_mix::Rng;
 
 fn fixed_keyring() -> Keyring {
     let mut k = Keyring::new();

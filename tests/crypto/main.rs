@@ -9,6 +9,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+// The FPE tests' one input generator (same streams in both files).
+#[path = "../common/split_mix.rs"]
+mod split_mix;
 
 mod audit;
 mod envelope_props;
