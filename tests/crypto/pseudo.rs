@@ -3,7 +3,7 @@
 
 use desensitize::keys::{KeyState, PassphraseProvider, RootKey};
 use desensitize::pseudo::{Domain, Token, Transform};
-use desensitize::{Email, Error, IdNumber, Keyring, MobilePhone};
+use desensitize::{Email, EnvelopeError, Error, IdNumber, Keyring, MobilePhone};
 
 fn domain(name: &str) -> Domain {
     Domain::new(name).unwrap()
@@ -174,7 +174,7 @@ fn token_text_is_strict_canonical_decimal_without_white_space() {
     for id in ["01", "00", "001", "0000000001", "0999999999"] {
         assert_eq!(
             format!("tk1.{id}.{b64}").parse::<Token>().unwrap_err(),
-            Error::Malformed("tk1 token key id with a leading zero"),
+            Error::Malformed(EnvelopeError::TokenKeyIdLeadingZero),
             "{id}"
         );
     }
@@ -187,6 +187,6 @@ fn token_text_is_strict_canonical_decimal_without_white_space() {
         format!("tk1.+1.{b64}"),
         format!("tk1.1. {b64}"),
     ] {
-        assert_eq!(text.parse::<Token>().unwrap_err(), Error::Malformed("not a tk1 token"), "{text:?}");
+        assert_eq!(text.parse::<Token>().unwrap_err(), Error::Malformed(EnvelopeError::NotToken), "{text:?}");
     }
 }
