@@ -71,7 +71,7 @@ impl core::fmt::Debug for WrappedKey {
 ///
 /// ```
 /// use desensitize::keys::{DataKey, KeyProvider, WrappedKey};
-/// use desensitize::{Error, Result};
+/// use desensitize::{Error, KeyError, Result};
 ///
 /// /// A toy provider for tests: XOR is NOT protection. Real ones call a KMS.
 /// struct Xor(u8);

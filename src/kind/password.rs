@@ -271,7 +271,7 @@ impl PasswordHash {
     ///
     /// ```
     /// use desensitize::keys::CostLimits;
-    /// use desensitize::{Error, PasswordHash};
+    /// use desensitize::{Error, PasswordHash, PasswordHashError};
     ///
     /// let phc = "$argon2id$v=19$m=256,t=4294967295,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo";
     /// let err = Error::PasswordHash(PasswordHashError::CostAboveLimits);
