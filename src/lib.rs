@@ -98,8 +98,8 @@ pub use date::Date;
 #[cfg(feature = "derive")]
 pub use desensitize_derive::Protect;
 pub use error::{
-    ConfigError, ContextError, EnvelopeError, Error, Invalid, KeyError, KeyringFileError, MaskRuleError,
-    PasswordHashError, PinsError, Result,
+    ConfigError, ContextError, DomainError, EnvelopeError, Error, Invalid, KeyError, KeyringFileError,
+    MaskRuleError, PasswordHashError, PinsError, Result,
 };
 pub use keys::Keyring;
 pub use kind::{

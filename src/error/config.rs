@@ -101,6 +101,23 @@ pub enum ConfigError {
     EmptyRotation,
 }
 
+/// Why an analytics domain name was refused ([`Error::Domain`](crate::Error::Domain)).
+///
+/// ```
+/// use desensitize::pseudo::Domain;
+/// use desensitize::{DomainError, Error};
+///
+/// assert_eq!(Domain::new("Sales Team").unwrap_err(), Error::Domain(DomainError::Name));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// The name is empty, longer than 64 characters, or holds a character
+    /// other than `a-z 0-9 . _ -`.
+    #[error("domain names are 1-64 characters of a-z 0-9 . _ -")]
+    Name,
+}
+
 /// Why a generic mask rule cannot work ([`Error::InvalidRule`](crate::Error::InvalidRule)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]

@@ -16,7 +16,7 @@ mod password;
 #[cfg(test)]
 mod tests;
 
-pub use config::{ConfigError, MaskRuleError};
+pub use config::{ConfigError, DomainError, MaskRuleError};
 pub use envelope::{ContextError, EnvelopeError};
 pub use keys::{KeyError, PinsError};
 pub use password::PasswordHashError;
@@ -60,9 +60,9 @@ pub enum Error {
     /// A key or keyring operation was refused ([`KeyError`] says why).
     #[error("key error: {0}")]
     Key(KeyError),
-    /// An analytics domain name or setting is not acceptable.
+    /// An analytics domain name is not acceptable ([`DomainError`] says why).
     #[error("invalid domain: {0}")]
-    Domain(&'static str),
+    Domain(DomainError),
     /// An FPE, blind-index, generalization, kind or database setting is not
     /// acceptable ([`ConfigError`] says which).
     #[error("invalid configuration: {0}")]

@@ -56,6 +56,7 @@ fn every_cause_message_is_non_empty_value_free_and_unique() {
             TokenKeyIdLeadingZero, NotWrappedSubjectKey, NotUtf8, OtherKind),
     );
     check("ContextError", &all!(ContextError: FieldTooLong, TooManyFields, EmptyRowId));
+    check("DomainError", &all!(DomainError: Name));
     check("MaskRuleError", &all!(MaskRuleError: RangeOrder, UnknownLevel));
     check(
         "PasswordHashError",

@@ -50,7 +50,7 @@ use sha2::Sha256;
 
 use crate::crypto::KEY_LEN;
 use crate::crypto::{b64, labels};
-use crate::error::{EnvelopeError, Error, KeyError, Result};
+use crate::error::{DomainError, EnvelopeError, Error, KeyError, Result};
 use crate::kind::Sealable;
 
 /// HMAC-SHA256, the MAC behind tokens and blind indexes.
@@ -78,7 +78,7 @@ impl Domain {
             && name.len() <= MAX_DOMAIN_LEN
             && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
         if !ok {
-            return Err(Error::Domain("domain names are 1-64 characters of a-z 0-9 . _ -"));
+            return Err(Error::Domain(DomainError::Name));
         }
         Ok(Domain { name: name.to_owned() })
     }
