@@ -163,9 +163,15 @@ pub enum AuditError {
     /// Writing or flushing the log failed (only the I/O error kind is kept).
     #[error("writing the audit log failed: {0}")]
     Write(std::io::ErrorKind),
-    /// The sink cannot record events now (the text says why, without values).
+    /// The sink cannot record events now (the text says why, without
+    /// values). For sinks written outside this crate, whose causes it
+    /// cannot enumerate; the crate's own sinks return the variants below.
     #[error("audit sink unavailable: {0}")]
     Unavailable(&'static str),
+    /// A [`JsonLinesAudit`](crate::audit::JsonLinesAudit)'s writer was
+    /// poisoned by a panic, possibly mid-line: it records nothing more.
+    #[error("audit sink unavailable: audit writer poisoned")]
+    WriterPoisoned,
 }
 
 impl From<std::io::Error> for AuditError {

@@ -57,6 +57,16 @@ fn every_cause_message_is_non_empty_value_free_and_unique() {
     );
     check("ContextError", &all!(ContextError: FieldTooLong, TooManyFields, EmptyRowId));
     check("DomainError", &all!(DomainError: Name));
+    check(
+        "AuditError",
+        &all!(AuditError: Write(std::io::ErrorKind::BrokenPipe), Unavailable("buffer full"), WriterPoisoned),
+    );
+    check(
+        "KeyringFileError",
+        &all!(KeyringFileError: NotAKeyringFile, UnsupportedVersion(9), Truncated, Corrupted,
+            ProviderMismatch, WrongPassphrase, Tampered, Parameters, Malformed, CostTooHigh,
+            InvalidPins(PinsError::Empty)),
+    );
     check("MaskRuleError", &all!(MaskRuleError: RangeOrder, UnknownLevel));
     check(
         "PasswordHashError",
