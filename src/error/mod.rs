@@ -47,10 +47,12 @@ pub enum Error {
         /// What was wrong with it.
         reason: Invalid,
     },
-    /// A generic mask rule was configured in a way that cannot work.
+    /// A generic mask rule was configured in a way that cannot work
+    /// ([`MaskRuleError`] says why).
     #[error("invalid mask rule: {0}")]
     InvalidRule(MaskRuleError),
-    /// Argon2id rejected the parameters or failed while hashing.
+    /// Argon2id rejected the parameters or the PHC string, or failed while
+    /// hashing ([`PasswordHashError`] says which).
     #[error("password hashing failed: {0}")]
     PasswordHash(PasswordHashError),
 
