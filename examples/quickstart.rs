@@ -221,7 +221,7 @@ fn main() -> Result<(), desensitize::Error> {
     let body =
         r#"{"id": 42, "mobile": "+86 138-0013-8000", "id_number": "11010519491231002x", "channel": "app"}"#;
     let signup: Signup =
-        serde_json::from_str(body).map_err(|_| desensitize::Error::Malformed("signup JSON"))?;
+        serde_json::from_str(body).map_err(|e| desensitize::Error::Io(std::io::Error::from(e).kind()))?;
     println!("  Debug      {signup:?}");
     println!("  masked     {}", to_json(&signup.masked()));
     let sealed = signup.seal(&keyring).map_err(RecordError::into_error)?;

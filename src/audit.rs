@@ -180,7 +180,7 @@ impl<W: Write + Send> AuditSink for JsonLinesAudit<W> {
         let mut line = event_json(event).to_string();
         line.push('\n');
         // A writer poisoned by a panic mid-line may hold half an event: refuse.
-        let mut out = self.out.lock().map_err(|_| AuditError::Unavailable("audit writer poisoned"))?;
+        let mut out = self.out.lock().map_err(|_| AuditError::WriterPoisoned)?;
         out.write_all(line.as_bytes())?;
         out.flush()?;
         Ok(())

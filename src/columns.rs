@@ -28,6 +28,7 @@
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 
+use crate::error::ConfigError;
 use zeroize::Zeroizing;
 
 use crate::kind::{AnyValue, KindValue};
@@ -109,10 +110,9 @@ fn typed<T: KindValue>(value: &AnyValue) -> Result<&T> {
     T::from_any_ref(value).ok_or(Error::KindMismatch { expected: T::KIND, found: value.kind() })
 }
 
-const NOT_SEALED: Error = Error::Config("passwords cannot be sealed, only hashed");
-const NO_TOKENS: Error = Error::Config("biometric templates and passwords make no keyed tokens");
-const NO_FPE: Error =
-    Error::Config("only id_number, mobile_phone and bank_card have format-preserving pseudonyms");
+const NOT_SEALED: Error = Error::Config(ConfigError::PasswordSeal);
+const NO_TOKENS: Error = Error::Config(ConfigError::NoToken);
+const NO_FPE: Error = Error::Config(ConfigError::NoFpe);
 
 // ---------------------------------------------------------------------------
 // Seal and open.
@@ -363,13 +363,10 @@ mod tests {
         let keyring = Keyring::generate().unwrap();
         let ctx = Context::new("t", "c");
         let err = open_text(&keyring, Kind::Password, "dz1.x", &ctx, "test").unwrap_err();
-        assert_eq!(err, Error::Config("passwords cannot be sealed, only hashed"));
+        assert_eq!(err, Error::Config(ConfigError::PasswordSeal));
         let domain = Domain::new("d").unwrap();
         let err = reidentify_text(&keyring, Kind::Email, "a@b.cn", &domain, "test").unwrap_err();
-        assert_eq!(
-            err,
-            Error::Config("only id_number, mobile_phone and bank_card have format-preserving pseudonyms")
-        );
+        assert_eq!(err, Error::Config(ConfigError::NoFpe));
     }
 
     #[test]

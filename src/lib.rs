@@ -97,7 +97,10 @@ pub use date::Date;
 /// `#[derive(Protect)]`: see [`protect`] for what it generates.
 #[cfg(feature = "derive")]
 pub use desensitize_derive::Protect;
-pub use error::{Error, Invalid, KeyringFileError, Result};
+pub use error::{
+    ConfigError, ContextError, DomainError, EnvelopeError, Error, Invalid, KeyError, KeyringFileError,
+    MaskRuleError, PasswordHashError, PinsError, Result,
+};
 pub use keys::Keyring;
 pub use kind::{
     Address, BankCard, Biometric, Category, CreditCode, Email, Gender, GeoPoint, IdNumber, Imei, IpAddress,

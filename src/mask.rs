@@ -15,7 +15,7 @@
 //! assert_eq!(rule.apply("ab"), "**"); // too short to keep both ends: all masked
 //! ```
 
-use crate::error::{Error, Result};
+use crate::error::{Error, MaskRuleError, Result};
 
 /// The character used for masked positions unless a rule says otherwise.
 pub const MASK_CHAR: char = '*';
@@ -69,7 +69,7 @@ impl core::str::FromStr for MaskLevel {
             "strict" | "high" => Ok(MaskLevel::Strict),
             "standard" | "mid" | "medium" => Ok(MaskLevel::Standard),
             "relaxed" | "low" => Ok(MaskLevel::Relaxed),
-            _ => Err(Error::InvalidRule("unknown mask level")),
+            _ => Err(Error::InvalidRule(MaskRuleError::UnknownLevel)),
         }
     }
 }
@@ -211,7 +211,7 @@ impl Rule {
     /// than `end` is masked completely. Errors if the range is empty.
     pub fn range(start: usize, end: usize) -> Result<Rule> {
         if start >= end {
-            return Err(Error::InvalidRule("range start must be before its end"));
+            return Err(Error::InvalidRule(MaskRuleError::RangeOrder));
         }
         Ok(Rule { op: Op::Range { start, end }, mask: MASK_CHAR })
     }
@@ -299,7 +299,7 @@ mod tests {
         let r = Rule::range(1, 3).unwrap();
         assert_eq!(r.apply("abcd"), "a**d");
         assert_eq!(r.apply("ab"), "**");
-        assert_eq!(Rule::range(3, 3), Err(Error::InvalidRule("range start must be before its end")));
+        assert_eq!(Rule::range(3, 3), Err(Error::InvalidRule(MaskRuleError::RangeOrder)));
     }
 
     #[test]

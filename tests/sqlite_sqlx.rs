@@ -19,7 +19,7 @@ fn sqlite_columns_need_the_sqlx_feature() {
 mod in_memory {
     use desensitize::db::Binary;
     use desensitize::pseudo::{Domain, Token, Transform};
-    use desensitize::{Context, Error, IdNumber, Keyring, MobilePhone, Sealed};
+    use desensitize::{Context, EnvelopeError, Error, IdNumber, Keyring, MobilePhone, Sealed};
     use sqlx::{Connection, SqliteConnection};
 
     type AnyResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -124,7 +124,7 @@ mod in_memory {
         assert_eq!(
             decode_error(err),
             (
-                Some(Error::Malformed("not a dz1 sealed value")),
+                Some(Error::Malformed(EnvelopeError::NotSealed)),
                 "error occurred while decoding column 0: malformed sealed value: not a dz1 sealed value"
                     .into()
             )
@@ -183,7 +183,7 @@ mod in_memory {
         assert_eq!(
             decode_error(err),
             (
-                Some(Error::Malformed("not a tk1 token")),
+                Some(Error::Malformed(EnvelopeError::NotToken)),
                 "error occurred while decoding column 0: malformed sealed value: not a tk1 token".into()
             )
         );

@@ -217,7 +217,7 @@ pub fn inspect(args: InspectArgs) -> CliResult {
     // (which cannot happen for these types) would end the loop.
     each_line(OnInvalid::Error, |n, line, out| {
         inspect_one(args.kind, n, line, today, out)
-            .map_err(|_| desensitize::Error::Malformed("JSON serialization failed"))
+            .map_err(|e| desensitize::Error::Io(std::io::Error::from(e).kind()))
     })
 }
 

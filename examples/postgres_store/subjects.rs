@@ -15,7 +15,7 @@ use std::future::Future;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use desensitize::keys::{SubjectKeyStore, SubjectRecord, WrappedKey};
-use desensitize::{Context, Email, Error, Keyring, MobilePhone, Sealed};
+use desensitize::{Context, Email, Error, KeyError, Keyring, MobilePhone, Sealed};
 use sqlx::PgPool;
 
 use crate::db::AnyResult;
@@ -44,7 +44,7 @@ pub struct PgSubjectStore {
 
 /// Value-free store errors: the text names the step, never a subject's data.
 fn store_err(_: sqlx::Error) -> Error {
-    Error::Key("subject key table unavailable")
+    Error::Key(KeyError::Backend("subject key table unavailable"))
 }
 
 impl PgSubjectStore {

@@ -7,8 +7,8 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use desensitize::Error;
 use desensitize::keys::{SubjectKeyStore, SubjectRecord, WrappedKey};
+use desensitize::{Error, KeyError};
 use rusqlite::{Connection, OptionalExtension, params};
 
 pub type AnyResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -77,7 +77,7 @@ impl SqliteSubjectStore {
 
 /// Store errors stay value-free like the crate's own: no SQL, no subject id.
 fn store_error(_: rusqlite::Error) -> Error {
-    Error::Key("subject key store: database error")
+    Error::Key(KeyError::Backend("subject key store: database error"))
 }
 
 fn load_record(db: &Connection, subject: &str) -> rusqlite::Result<Option<SubjectRecord>> {

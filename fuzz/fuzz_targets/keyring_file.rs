@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use desensitize::keys::{CostLimits, DataKey, KeyProvider, KeyState, PassphraseProvider, WrappedKey};
-use desensitize::{Error, Keyring, KeyringFileError};
+use desensitize::{Error, KeyError, Keyring, KeyringFileError};
 use desensitize_fuzz::{Bytes, vectors};
 use libfuzzer_sys::fuzz_target;
 use sha2::{Digest, Sha256};
@@ -144,7 +144,7 @@ impl KeyProvider for PlainProvider {
     }
     fn unwrap(&self, wrapped: &WrappedKey) -> desensitize::Result<DataKey> {
         let bytes: [u8; 32] =
-            wrapped.as_bytes().try_into().map_err(|_| Error::Key("fuzz: bad wrapped key"))?;
+            wrapped.as_bytes().try_into().map_err(|_| Error::Key(KeyError::BadWrappedKey))?;
         Ok(DataKey::from_bytes(bytes.into()))
     }
 }

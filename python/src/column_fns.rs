@@ -9,11 +9,11 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, new_null_array};
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
 use arrow_schema::DataType;
-use desensitize::columns;
 use desensitize::policy::Reason;
 use desensitize::policy::{ColumnBatch, Plan, Policy, Report};
 use desensitize::pseudo::Domain;
 use desensitize::{Context, Keyring, Kind};
+use desensitize::{ContextError, columns};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value, json};
@@ -438,7 +438,7 @@ pub fn open(
     let keyring = &keyring.inner;
     per_value(py, values, row_ids, on_invalid, |text, id| match id {
         None => columns::open_text(keyring, kind, text, &base, purpose),
-        Some("") => Err(desensitize::Error::Context("the row id is empty")),
+        Some("") => Err(desensitize::Error::Context(ContextError::EmptyRowId)),
         Some(id) => columns::open_text(keyring, kind, text, &base.clone().with_row(id), purpose),
     })
 }

@@ -10,11 +10,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
-use desensitize::Keyring;
 use desensitize::audit::JsonLinesAudit;
 use desensitize::keys::{
     DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey,
 };
+use desensitize::{KeyError, Keyring};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -63,7 +63,7 @@ impl PyProvider {
             let out = self.obj.bind(py).call_method1(method, (PyBytes::new(py, bytes),))?;
             Ok::<_, PyErr>(Zeroizing::new(out.cast::<PyBytes>()?.as_bytes().to_vec()))
         })
-        .map_err(|_| desensitize::Error::Key("the key provider failed"))
+        .map_err(|_| desensitize::Error::Key(KeyError::ProviderFailed))
     }
 }
 
@@ -78,10 +78,8 @@ impl KeyProvider for PyProvider {
 
     fn unwrap(&self, wrapped: &WrappedKey) -> desensitize::Result<DataKey> {
         let bytes = self.call("unwrap", wrapped.as_bytes())?;
-        let key: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| desensitize::Error::Key("the key provider did not return 32 bytes"))?;
+        let key: [u8; 32] =
+            bytes.as_slice().try_into().map_err(|_| desensitize::Error::Key(KeyError::ProviderKeyLength))?;
         Ok(DataKey::from_bytes(Zeroizing::new(key)))
     }
 }

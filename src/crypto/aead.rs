@@ -9,7 +9,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::context::Context;
 use super::envelope::{AAD_HEADER_LEN, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
 use super::random;
-use crate::error::{Error, Result};
+use crate::error::{EnvelopeError, Error, Result};
 
 /// Run `f` over the associated data `header[..12] || extra || bound context
 /// fields` (SPEC.md §3.4) without allocating for small inputs. The nonce is
@@ -95,7 +95,7 @@ fn seal_in_place(
         }
         Err(_) => {
             out.zeroize();
-            Err(Error::Malformed("value too long to seal"))
+            Err(Error::Malformed(EnvelopeError::ValueTooLong))
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::material::push_fields;
-use crate::error::{Error, Result};
+use crate::error::{ContextError, Error, Result};
 
 /// Longest name or value a context field may have, in bytes.
 pub const MAX_FIELD_LEN: usize = 1024;
@@ -104,10 +104,10 @@ impl Context {
         check_field(name)?;
         check_field(value)?;
         if self.scope.fields.len() + self.extra.len() >= MAX_FIELDS {
-            return Err(Error::Context("too many context fields"));
+            return Err(Error::Context(ContextError::TooManyFields));
         }
         if self.poisoned {
-            return Err(Error::Context("context field too long"));
+            return Err(Error::Context(ContextError::FieldTooLong));
         }
         self.extra.push((name.into(), value.into()));
         // A context without scope that now starts with `table`, `column` gains
@@ -192,7 +192,7 @@ impl Context {
     /// context give the poisoned context's error.
     pub(crate) fn row_binding<R>(&self, row: &str, f: impl FnOnce([u8; 4], &[u8]) -> R) -> Result<R> {
         const NAME: &[u8] = b"row";
-        let poisoned = Error::Context("context field too long");
+        let poisoned = Error::Context(ContextError::FieldTooLong);
         if row.len() > MAX_FIELD_LEN
             || self.scope.fields.len() + self.extra.len() >= MAX_FIELDS
             || self.poisoned
@@ -266,7 +266,7 @@ fn append_pair(encoded: &mut Vec<u8>, name: &str, value: &str) {
 
 fn check_field(s: &str) -> Result<()> {
     if s.len() > MAX_FIELD_LEN {
-        return Err(Error::Context("context field too long"));
+        return Err(Error::Context(ContextError::FieldTooLong));
     }
     Ok(())
 }
@@ -339,19 +339,19 @@ mod tests {
         }
         let too_long = "9".repeat(MAX_FIELD_LEN + 1);
         let err = bases[0].row_binding(&too_long, |_, _| ()).unwrap_err();
-        assert!(matches!(err, Error::Context("context field too long")));
+        assert!(matches!(err, Error::Context(ContextError::FieldTooLong)));
         assert!(bases[0].clone().with_row(&too_long).is_poisoned());
         let poisoned = Context::new(&too_long, "c");
         assert!(matches!(
             poisoned.row_binding("1", |_, _| ()),
-            Err(Error::Context("context field too long"))
+            Err(Error::Context(ContextError::FieldTooLong))
         ));
         let mut full = Context::new("t", "c");
         for i in 0..MAX_FIELDS - 2 {
             full = full.with("f", &i.to_string());
         }
         assert!(full.clone().with_row("1").is_poisoned());
-        assert!(matches!(full.row_binding("1", |_, _| ()), Err(Error::Context("context field too long"))));
+        assert!(matches!(full.row_binding("1", |_, _| ()), Err(Error::Context(ContextError::FieldTooLong))));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The versioned envelope byte layout (SPEC.md §3) and its text form.
 
 use super::b64;
-use crate::error::{Error, Result};
+use crate::error::{EnvelopeError, Error, Result};
 use crate::kind_id::Kind;
 
 /// Format version byte of every envelope this crate writes.
@@ -54,7 +54,7 @@ impl Header {
             return Err(Error::Truncated);
         }
         if bytes.len() > MAX_ENVELOPE {
-            return Err(Error::Malformed("envelope too large"));
+            return Err(Error::Malformed(EnvelopeError::TooLarge));
         }
         let algorithm = bytes[1];
         if algorithm != ALG_ROOT && algorithm != ALG_SUBJECT {
@@ -62,7 +62,7 @@ impl Header {
         }
         let key_id = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
         let code = u16::from_be_bytes([bytes[6], bytes[7]]);
-        let kind = Kind::from_code(code).ok_or(Error::Malformed("unknown kind code"))?;
+        let kind = Kind::from_code(code).ok_or(Error::Malformed(EnvelopeError::UnknownKindCode))?;
         let mut check = [0u8; 4];
         check.copy_from_slice(&bytes[8..12]);
         let mut nonce = [0u8; NONCE_LEN];
@@ -112,13 +112,12 @@ pub(crate) fn decode_text_into(text: &str, buf: &mut [u8]) -> Option<usize> {
 }
 
 pub(crate) fn from_text(text: &str) -> Result<Vec<u8>> {
-    let body = text.trim().strip_prefix(TEXT_PREFIX).ok_or(Error::Malformed("not a dz1 sealed value"))?;
+    let body = text.trim().strip_prefix(TEXT_PREFIX).ok_or(Error::Malformed(EnvelopeError::NotSealed))?;
     if body.len() > MAX_ENVELOPE * 4 / 3 + 4 {
-        return Err(Error::Malformed("envelope too large"));
+        return Err(Error::Malformed(EnvelopeError::TooLarge));
     }
     let mut out = vec![0u8; body.len() / 4 * 3 + 2];
-    let n =
-        b64::decode(body.as_bytes(), &mut out).ok_or(Error::Malformed("invalid base64 in sealed value"))?;
+    let n = b64::decode(body.as_bytes(), &mut out).ok_or(Error::Malformed(EnvelopeError::Base64))?;
     out.truncate(n);
     Ok(out)
 }

@@ -9,7 +9,7 @@
 /// [`PasswordHash`](crate::PasswordHash) refuse parameters above these
 /// limits before running Argon2id, with
 /// [`KeyringFileError::CostTooHigh`](crate::KeyringFileError::CostTooHigh)
-/// and `Error::PasswordHash("argon2 cost above the accepted limits")`.
+/// and `Error::PasswordHash(PasswordHashError::CostAboveLimits)`.
 ///
 /// The defaults (each a public field):
 ///

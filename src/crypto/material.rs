@@ -5,7 +5,7 @@ use rand::TryRng;
 use sha2::Sha256;
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, KeyError, Result};
 
 /// Length of every key in the crate: 256 bits.
 pub const KEY_LEN: usize = 32;
@@ -61,10 +61,10 @@ impl RootKey {
         } else if let Ok(s) = Base64UrlUnpadded::decode(t, out.as_mut()) {
             s.len()
         } else {
-            return Err(Error::Key("root key is not valid base64"));
+            return Err(Error::Key(KeyError::RootKeyBase64));
         };
         if len != KEY_LEN {
-            return Err(Error::Key("root key must be exactly 32 bytes"));
+            return Err(Error::Key(KeyError::RootKeyLength));
         }
         let mut bytes = [0u8; KEY_LEN];
         bytes.copy_from_slice(&out[..KEY_LEN]);

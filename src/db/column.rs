@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::columns::{Visit, visit};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::keys::Keyring;
 use crate::kind::{Kind, KindValue, Sealable};
 use crate::pseudo::{BlindIndex, Domain, Pseudonymizable, Transform};
@@ -137,7 +137,7 @@ pub fn column_for_kind(kind: Kind, name: &str) -> Result<Box<dyn ColumnRotation>
     impl Visit for Plain<'_> {
         type Out = Result<Box<dyn ColumnRotation>>;
         fn hashed(self, _: Kind) -> Self::Out {
-            Err(Error::Config("passwords are hashed, not sealed: nothing to rotate"))
+            Err(Error::Config(ConfigError::PasswordRotate))
         }
         fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
             Ok(Box::new(SealedColumn::<T>::new(self.0)?))
@@ -184,10 +184,10 @@ pub fn indexed_column_for_kind(
     impl Visit for Indexed<'_> {
         type Out = Result<Box<dyn ColumnRotation>>;
         fn hashed(self, _: Kind) -> Self::Out {
-            Err(Error::Config("this kind takes no blind index"))
+            Err(Error::Config(ConfigError::NoBlindIndex))
         }
         fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
-            Err(Error::Config("this kind takes no blind index"))
+            Err(Error::Config(ConfigError::NoBlindIndex))
         }
         fn pseudonymizable<T: Pseudonymizable + KindValue>(self) -> Self::Out {
             let index = self.keyring.blind_index::<T>(self.domain, self.transform, self.bits)?;
@@ -219,14 +219,14 @@ pub fn check_identifier(name: &str) -> Result<()> {
         (Some(a), Some(b), None) => part_ok(a) && part_ok(b),
         _ => false,
     };
-    if ok { Ok(()) } else { Err(Error::Config("SQL names are 1-63 of A-Z a-z 0-9 _ (schema.table allowed)")) }
+    if ok { Ok(()) } else { Err(Error::Config(ConfigError::SqlName)) }
 }
 
 /// A column name: [`check_identifier`] without a schema part.
 pub(crate) fn check_column(name: &str) -> Result<()> {
     check_identifier(name)?;
     if name.contains('.') {
-        return Err(Error::Config("a column name has no schema part"));
+        return Err(Error::Config(ConfigError::NoSchema));
     }
     Ok(())
 }
@@ -246,15 +246,11 @@ mod tests {
     fn names_are_plain_identifiers() {
         assert!(check_identifier("users").is_ok() && check_identifier("app.users").is_ok());
         for bad in ["", "1users", "users;drop", "a.b.c", "us\"ers", "a b", &"x".repeat(64)] {
-            assert_eq!(
-                check_identifier(bad),
-                Err(Error::Config("SQL names are 1-63 of A-Z a-z 0-9 _ (schema.table allowed)")),
-                "{bad:?}"
-            );
+            assert_eq!(check_identifier(bad), Err(Error::Config(ConfigError::SqlName)), "{bad:?}");
         }
         assert_eq!(
             SealedColumn::<MobilePhone>::new("a.b").unwrap_err(),
-            Error::Config("a column name has no schema part")
+            Error::Config(ConfigError::NoSchema)
         );
         assert_eq!(quote("app.users"), "\"app\".\"users\"");
     }
@@ -297,7 +293,7 @@ mod tests {
                 Ok(c) => assert_eq!((c.kind(), c.index_column()), (kind, Some("c_idx"))),
                 Err(e) => {
                     assert!(matches!(kind, Kind::Password | Kind::Biometric), "{kind}: {e}");
-                    assert_eq!(e, Error::Config("this kind takes no blind index"));
+                    assert_eq!(e, Error::Config(ConfigError::NoBlindIndex));
                 }
             }
         }

@@ -5,6 +5,7 @@
 //! (no libpq). Use them in `insert_into(..).values(users::phone.eq(&sealed))`
 //! and load them as fields of `Queryable` structs.
 
+use crate::error::EnvelopeError;
 use std::io::Write;
 
 use diesel::deserialize::{self, FromSql, Queryable};
@@ -28,8 +29,8 @@ impl<T: Sealable> ToSql<Text, Pg> for Sealed<T> {
 /// Checks structure and kind; errors are value-free ([`crate::Error`]).
 impl<T: Sealable> FromSql<Text, Pg> for Sealed<T> {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        let text =
-            core::str::from_utf8(value.as_bytes()).map_err(|_| crate::Error::Malformed("not UTF-8"))?;
+        let text = core::str::from_utf8(value.as_bytes())
+            .map_err(|_| crate::Error::Malformed(EnvelopeError::NotUtf8))?;
         Ok(Sealed::from_text(text)?)
     }
 }
@@ -56,8 +57,8 @@ impl ToSql<Text, Pg> for Token {
 
 impl FromSql<Text, Pg> for Token {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        let text =
-            core::str::from_utf8(value.as_bytes()).map_err(|_| crate::Error::Malformed("not UTF-8"))?;
+        let text = core::str::from_utf8(value.as_bytes())
+            .map_err(|_| crate::Error::Malformed(EnvelopeError::NotUtf8))?;
         Ok(text.parse::<Token>()?)
     }
 }

@@ -6,7 +6,7 @@ use core::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::column::{ColumnRotation, check_column, check_identifier};
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::keys::Keyring;
 use crate::seal::Context;
 
@@ -305,7 +305,7 @@ where
     F: FnMut(&RotationProgress) -> ControlFlow<()> + Send,
 {
     if plan.columns.is_empty() {
-        return Err(RotationError::Crypto(Error::Config("a rotation plan needs at least one column")));
+        return Err(RotationError::Crypto(Error::Config(ConfigError::EmptyRotation)));
     }
     keyring.active_key_id().ok_or(RotationError::Crypto(Error::NoActiveKey))?;
     let start = store.load_checkpoint().await.map_err(RotationError::Store)?;

@@ -1,6 +1,7 @@
 //! The rotation job over an in-memory store: compare and swap against a
 //! writer that strikes between read and update, checkpoints, stop, resume.
 
+use crate::error::ConfigError;
 use core::ops::ControlFlow;
 use std::collections::BTreeMap;
 
@@ -179,7 +180,7 @@ fn plans_without_columns_or_keyrings_without_an_active_key_are_refused() {
     let plan = RotationPlan::new("users", "id").unwrap();
     let err =
         block_on(rotate(&keyring, &plan, &mut Mem::default(), |_| ControlFlow::Continue(()))).unwrap_err();
-    assert!(matches!(err, RotationError::Crypto(Error::Config("a rotation plan needs at least one column"))));
+    assert!(matches!(err, RotationError::Crypto(Error::Config(ConfigError::EmptyRotation))));
     let plan = plan.column(SealedColumn::<MobilePhone>::new("phone").unwrap());
     let err = block_on(rotate(&Keyring::new(), &plan, &mut Mem::default(), |_| ControlFlow::Continue(())))
         .unwrap_err();

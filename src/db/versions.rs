@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::pseudo::{BlindIndex, Pseudonymizable};
 
 /// The versions of one blind index that rows may hold while a rotation job
@@ -50,9 +50,9 @@ impl<T: Pseudonymizable> IndexVersions<T> {
     /// The live versions, oldest first; the last one is current. All must
     /// have the same length in bits (one BIGINT column holds them).
     pub fn new(versions: Vec<BlindIndex<T>>) -> Result<IndexVersions<T>> {
-        let first = versions.first().ok_or(Error::Config("an index needs at least one version"))?;
+        let first = versions.first().ok_or(Error::Config(ConfigError::NoIndexVersion))?;
         if versions.iter().any(|v| v.bits() != first.bits()) {
-            return Err(Error::Config("index versions must have the same length in bits"));
+            return Err(Error::Config(ConfigError::IndexVersionBits));
         }
         Ok(IndexVersions { versions })
     }

@@ -26,7 +26,7 @@ use core::fmt;
 use super::{AgeBand, division, geohash, grid_cell};
 use crate::date::Date;
 use crate::digits::Decimal;
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::kind::{Address, AnyRef, AnyValue, GeoPoint, IdNumber, MobilePhone};
 
 /// A value derived from a parsed value, written to a new column (or, with
@@ -83,7 +83,7 @@ pub(crate) enum Regions {
 
 /// The error for a fact that the value's kind does not have.
 fn not_for() -> Error {
-    Error::Config("fact does not apply to this kind")
+    Error::Config(ConfigError::FactKind)
 }
 
 /// The fact `fact` of `value` as text (the text a policy's derived column
@@ -358,10 +358,7 @@ mod tests {
     fn kinds_without_a_fact_are_refused() {
         let opts = on(2024, 6, 1);
         let phone = AnyValue::parse(Kind::MobilePhone, "13800138000").unwrap();
-        assert_eq!(
-            fact_of(&phone, Fact::Gender, &opts),
-            Err(Error::Config("fact does not apply to this kind"))
-        );
+        assert_eq!(fact_of(&phone, Fact::Gender, &opts), Err(Error::Config(ConfigError::FactKind)));
         let point = AnyValue::parse(Kind::GeoPoint, "39.9042,116.4074").unwrap();
         assert!(fact_of(&point, Fact::Province, &opts).is_err());
         let id = AnyValue::parse(Kind::IdNumber, "11010519491231002X").unwrap();

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::kind::GeoPoint;
 
 /// Mean length of one degree of latitude, in kilometres.
@@ -70,7 +70,7 @@ impl fmt::Display for GridCell {
 /// ```
 pub fn grid_cell(point: &GeoPoint, size_km: f64) -> Result<GridCell> {
     if !size_km.is_finite() || !(0.01..=1000.0).contains(&size_km) {
-        return Err(Error::Config("grid cell size must be 0.01 to 1000 km"));
+        return Err(Error::Config(ConfigError::GridCellSize));
     }
     let (lat, lon) = point.expose();
     let dlat = size_km / KM_PER_DEG_LAT;
@@ -101,7 +101,7 @@ const GEOHASH_ALPHABET: &[u8; 32] = b"0123456789bcdefghjkmnpqrstuvwxyz";
 /// ```
 pub fn geohash(point: &GeoPoint, precision: usize) -> Result<String> {
     if !(1..=12).contains(&precision) {
-        return Err(Error::Config("geohash precision must be 1 to 12"));
+        return Err(Error::Config(ConfigError::GeohashPrecision));
     }
     let (lat, lon) = point.expose();
     let (mut lat_lo, mut lat_hi) = (-90.0f64, 90.0f64);

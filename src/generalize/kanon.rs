@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 
 /// Counts of records per combination of quasi-identifier values.
 ///
@@ -81,7 +81,7 @@ impl EquivalenceClasses {
     /// The classes smaller than `k`, to be suppressed. `k` must be at least 2.
     pub fn suppression(&self, k: u64) -> Result<Suppression> {
         if k < 2 {
-            return Err(Error::Config("k-anonymity needs k >= 2"));
+            return Err(Error::Config(ConfigError::KAnonymity));
         }
         // An allow-list: a class not counted at least k times (also one
         // never counted, as when the input changed between the passes) is

@@ -35,7 +35,7 @@ pub use kanon::{EquivalenceClasses, Suppression};
 use core::fmt;
 
 use crate::date::Date;
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use crate::kind::{Address, Gender, IdNumber};
 use crate::region::Province;
 
@@ -65,7 +65,7 @@ impl AgeBand {
     /// ```
     pub fn of(age: u32, width: u32) -> Result<AgeBand> {
         if !(1..=50).contains(&width) {
-            return Err(Error::Config("age band width must be 1 to 50 years"));
+            return Err(Error::Config(ConfigError::AgeBandWidth));
         }
         if age >= OPEN_BAND_FROM {
             return Ok(AgeBand { low: OPEN_BAND_FROM, high: None });

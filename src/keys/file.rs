@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::crypto::aead::fresh_nonce;
 use crate::crypto::material::{KEY_LEN, derive_from};
 use crate::crypto::{labels, random};
-use crate::error::{Error, KeyringFileError, Result};
+use crate::error::{Error, KeyError, KeyringFileError, PinsError, Result};
 use crate::keys::provider::{DataKey, KeyProvider, WrappedKey};
 use crate::keys::{CostLimits, KeyState, Keyring, RootKey};
 use crate::kind::PasswordParams;
@@ -36,7 +36,7 @@ fn encrypt(key: &[u8; KEY_LEN], nonce: &[u8; 12], aad: &[u8], plain: &[u8]) -> R
     let mut buf = plain.to_vec();
     let tag = gcm(key)
         .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.as_mut_slice().into())
-        .map_err(|_| Error::Key("keyring too large to encrypt"))?;
+        .map_err(|_| Error::Key(KeyError::KeyringTooLarge))?;
     buf.extend_from_slice(&tag);
     Ok(buf)
 }
@@ -115,9 +115,9 @@ impl Keyring {
         let dek = DataKey::generate()?;
         let wrapped = provider.wrap(&dek)?;
         let pid = provider.id().as_bytes();
-        let pid_len = u8::try_from(pid.len()).map_err(|_| Error::Key("provider id too long"))?;
+        let pid_len = u8::try_from(pid.len()).map_err(|_| Error::Key(KeyError::ProviderIdTooLong))?;
         let wk_len =
-            u16::try_from(wrapped.as_bytes().len()).map_err(|_| Error::Key("wrapped key too long"))?;
+            u16::try_from(wrapped.as_bytes().len()).map_err(|_| Error::Key(KeyError::WrappedKeyTooLong))?;
 
         let mut out = Vec::with_capacity(64 + pid.len() + wrapped.as_bytes().len() + payload.len());
         out.extend_from_slice(MAGIC);
@@ -302,17 +302,17 @@ fn file_header(bytes: &[u8]) -> Result<FileHeader<'_>> {
     Ok(FileHeader { provider, wrapped_key, len: bytes.len() - r.0.len() })
 }
 
-fn pins_err(why: &'static str) -> Error {
+fn pins_err(why: PinsError) -> Error {
     file_err(KeyringFileError::InvalidPins(why))
 }
 
 /// A pin name is `namespace:domain` with a known namespace and a valid domain.
 fn check_pin_name(name: &str) -> Result<()> {
-    let (ns, domain) = name.split_once(':').ok_or(pins_err("unknown pin namespace"))?;
+    let (ns, domain) = name.split_once(':').ok_or(pins_err(PinsError::UnknownNamespace))?;
     if ![Namespace::Pseudonym, Namespace::BlindIndex, Namespace::Fpe].iter().any(|n| n.as_str() == ns) {
-        return Err(pins_err("unknown pin namespace"));
+        return Err(pins_err(PinsError::UnknownNamespace));
     }
-    Domain::new(domain).map_err(|_| pins_err("invalid domain name"))?;
+    Domain::new(domain).map_err(|_| pins_err(PinsError::DomainName))?;
     Ok(())
 }
 
@@ -367,18 +367,18 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
     }
     // Then the rules of §6.2, in order.
     if section && pins.is_empty() {
-        return Err(pins_err("empty pins section"));
+        return Err(pins_err(PinsError::Empty));
     }
     for &(name, id) in &pins {
         check_pin_name(name)?;
         if keyring.pins.insert(name.to_owned(), id).is_some() {
-            return Err(pins_err("duplicate pin"));
+            return Err(pins_err(PinsError::Duplicate));
         }
     }
     for &(_, id) in &pins {
         match keyring.keys.iter().find(|k| k.id == id) {
-            None => return Err(pins_err("pin to a missing key")),
-            Some(k) if k.state == KeyState::Destroyed => return Err(pins_err("pin to a destroyed key")),
+            None => return Err(pins_err(PinsError::MissingKey)),
+            Some(k) if k.state == KeyState::Destroyed => return Err(pins_err(PinsError::DestroyedKey)),
             Some(_) => {}
         }
     }
@@ -495,7 +495,7 @@ impl PassphraseProvider {
         p_cost: u32,
     ) -> Result<PassphraseProvider> {
         if passphrase.is_empty() {
-            return Err(Error::Key("empty passphrase"));
+            return Err(Error::Key(KeyError::EmptyPassphrase));
         }
         let limits = CostLimits::DEFAULT;
         check_params(m_cost_kib, t_cost, p_cost, &limits)?;

@@ -43,7 +43,7 @@ use aes_gcm::Aes256Gcm;
 use crate::audit::{AuditSink, NoAudit};
 use crate::crypto::Context;
 use crate::crypto::scoped::scope_cipher;
-use crate::error::{Error, Result};
+use crate::error::{Error, KeyError, Result};
 use crate::kind::Kind;
 
 /// Environment variable read by [`Keyring::from_env`]: base64 of a 32-byte root key.
@@ -196,7 +196,7 @@ impl KeyEntry {
         }
         let find = |bucket: &CipherBucket| bucket.iter().position(|(k, s, _)| *k == kind && &**s == scope);
         {
-            let cache = self.ciphers.read().map_err(|_| Error::Key("key cache lock poisoned"))?;
+            let cache = self.ciphers.read().map_err(|_| Error::Key(KeyError::CachePoisoned))?;
             if let Some(bucket) = cache.get(&slot)
                 && let Some(i) = find(bucket)
             {
@@ -208,7 +208,7 @@ impl KeyEntry {
         for s in probe() {
             match s.set(entry) {
                 Ok(()) => {
-                    let e = s.get().ok_or(Error::Key("key cache inconsistent"))?;
+                    let e = s.get().ok_or(Error::Key(KeyError::CacheInconsistent))?;
                     return Ok(f(&e.2));
                 }
                 // Taken: by this scope (another thread was first; ours is
@@ -219,7 +219,7 @@ impl KeyEntry {
                 },
             }
         }
-        let mut cache = self.ciphers.write().map_err(|_| Error::Key("key cache lock poisoned"))?;
+        let mut cache = self.ciphers.write().map_err(|_| Error::Key(KeyError::CachePoisoned))?;
         if cache.len() >= MAX_LOCKED_SCOPES && !cache.contains_key(&slot) {
             cache.clear();
         }
@@ -227,7 +227,7 @@ impl KeyEntry {
         if find(bucket).is_none() {
             bucket.push(entry);
         }
-        let i = find(bucket).ok_or(Error::Key("key cache inconsistent"))?;
+        let i = find(bucket).ok_or(Error::Key(KeyError::CacheInconsistent))?;
         Ok(f(&bucket[i].2))
     }
 }
@@ -310,10 +310,10 @@ impl Keyring {
     /// Like [`Keyring::from_env`] with variable names of your choosing.
     pub fn from_env_vars(key_var: &str, id_var: &str) -> Result<Keyring> {
         let value = zeroize::Zeroizing::new(
-            std::env::var(key_var).map_err(|_| Error::Key("root key environment variable not set"))?,
+            std::env::var(key_var).map_err(|_| Error::Key(KeyError::RootKeyEnvUnset))?,
         );
         let id = match std::env::var(id_var) {
-            Ok(s) => s.trim().parse::<u32>().map_err(|_| Error::Key("root key id is not a u32"))?,
+            Ok(s) => s.trim().parse::<u32>().map_err(|_| Error::Key(KeyError::RootKeyId))?,
             Err(_) => 1,
         };
         let mut k = Keyring::new();
@@ -335,13 +335,13 @@ impl Keyring {
         seals: u64,
     ) -> Result<()> {
         if id == 0 {
-            return Err(Error::Key("key id 0 is reserved"));
+            return Err(Error::Key(KeyError::ReservedId));
         }
         if self.keys.iter().any(|k| k.id == id) {
-            return Err(Error::Key("duplicate key id"));
+            return Err(Error::Key(KeyError::DuplicateId));
         }
         if (state == KeyState::Destroyed) != key.is_none() {
-            return Err(Error::Key("only destroyed keys lack material"));
+            return Err(Error::Key(KeyError::NoMaterial));
         }
         if state == KeyState::Active {
             for k in &mut self.keys {
@@ -366,7 +366,7 @@ impl Keyring {
             .max()
             .unwrap_or(0)
             .checked_add(1)
-            .ok_or(Error::Key("key ids exhausted"))?;
+            .ok_or(Error::Key(KeyError::IdsExhausted))?;
         self.add_key(id, RootKey::generate()?, KeyState::Active)?;
         Ok(id)
     }
@@ -376,7 +376,7 @@ impl Keyring {
     pub fn set_decrypt_only(&mut self, id: u32) -> Result<()> {
         let k = self.entry_mut(id)?;
         match k.state {
-            KeyState::Active => Err(Error::Key("the active key cannot be made decrypt-only; rotate first")),
+            KeyState::Active => Err(Error::Key(KeyError::RetireActive)),
             KeyState::Destroyed => Err(Error::KeyDestroyed(id)),
             KeyState::DecryptOnly => Ok(()),
         }
@@ -390,11 +390,11 @@ impl Keyring {
     /// refused while an analytics domain is pinned to the key.
     pub fn destroy(&mut self, id: u32, remaining: u64) -> Result<()> {
         if self.pins.values().any(|&pinned| pinned == id) {
-            return Err(Error::Key("an analytics domain is pinned to this key; re-pin it first"));
+            return Err(Error::Key(KeyError::DomainPinned));
         }
         let k = self.entry_mut(id)?;
         if k.state == KeyState::Active {
-            return Err(Error::Key("the active key cannot be destroyed; rotate first"));
+            return Err(Error::Key(KeyError::DestroyActive));
         }
         if remaining > 0 {
             return Err(Error::KeyInUse { id, remaining });

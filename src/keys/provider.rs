@@ -71,7 +71,7 @@ impl core::fmt::Debug for WrappedKey {
 ///
 /// ```
 /// use desensitize::keys::{DataKey, KeyProvider, WrappedKey};
-/// use desensitize::{Error, Result};
+/// use desensitize::{Error, KeyError, Result};
 ///
 /// /// A toy provider for tests: XOR is NOT protection. Real ones call a KMS.
 /// struct Xor(u8);
@@ -82,7 +82,7 @@ impl core::fmt::Debug for WrappedKey {
 ///     }
 ///     fn unwrap(&self, w: &WrappedKey) -> Result<DataKey> {
 ///         let mut k = zeroize::Zeroizing::new([0u8; 32]);
-///         if w.as_bytes().len() != 32 { return Err(Error::Key("bad wrapped key")); }
+///         if w.as_bytes().len() != 32 { return Err(Error::Key(KeyError::BadWrappedKey)); }
 ///         for (o, b) in k.iter_mut().zip(w.as_bytes()) { *o = b ^ self.0; }
 ///         Ok(DataKey::from_bytes(k))
 ///     }

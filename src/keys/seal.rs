@@ -7,7 +7,7 @@ use aes_gcm::Aes256Gcm;
 use crate::crypto::aead::{fresh_nonce, open_raw, seal_into, seal_raw, with_scratch};
 use crate::crypto::envelope::{self, ALG_ROOT, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
 use crate::crypto::{Context, ScopeCipher};
-use crate::error::{Error, Result};
+use crate::error::{ContextError, Error, Result};
 use crate::keys::Keyring;
 use crate::kind::{Kind, Sealable};
 use crate::seal::{ResealProgress, ResealReport, Sealed};
@@ -35,7 +35,7 @@ impl Keyring {
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed<T>> {
         if ctx.is_poisoned() {
-            return Err(Error::Context("context field too long"));
+            return Err(Error::Context(ContextError::FieldTooLong));
         }
         let key = self.active()?;
         // Counted before sealing: a refused budget seals nothing.
@@ -72,7 +72,7 @@ impl Keyring {
             return Err(Error::SubjectSealed);
         }
         if ctx.is_poisoned() {
-            return Err(Error::Context("context field too long"));
+            return Err(Error::Context(ContextError::FieldTooLong));
         }
         let key = self.entry(header.key_id)?;
         if header.check != ctx.check() {
@@ -154,7 +154,7 @@ impl Keyring {
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R> {
         if ctx.is_poisoned() {
-            return Err(Error::Context("context field too long"));
+            return Err(Error::Context(ContextError::FieldTooLong));
         }
         match row {
             None => self.seal_bound(value, ctx, ctx.check(), ctx.bound_encoded(), resolved, f),

@@ -37,7 +37,7 @@ use crate::crypto::envelope::{ALG_SUBJECT, Header};
 use crate::crypto::labels;
 use crate::crypto::material::{KEY_LEN, encode_fields};
 use crate::crypto::scoped::scope_cipher;
-use crate::error::{Error, Result};
+use crate::error::{ContextError, EnvelopeError, Error, KeyError, Result};
 use crate::keys::Keyring;
 use crate::keys::provider::{DataKey, WrappedKey};
 use crate::kind::Sealable;
@@ -82,7 +82,7 @@ pub trait SubjectKeyStore: Send + Sync {
     /// so a retention promise is never silently dropped.
     fn set_expiry(&self, subject: &str, expires_at: Option<SystemTime>) -> Result<()> {
         let _ = (subject, expires_at);
-        Err(Error::Key("this subject key store keeps no expiry"))
+        Err(Error::Key(KeyError::NoExpiry))
     }
 
     /// Active subjects whose key expires at or before `now`. The default is
@@ -144,11 +144,11 @@ impl InMemorySubjectStore {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, SubjectRecord>>> {
-        self.records.lock().map_err(|_| Error::Key("subject store lock poisoned"))
+        self.records.lock().map_err(|_| Error::Key(KeyError::SubjectStorePoisoned))
     }
 
     fn lock_expiry(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, SystemTime>>> {
-        self.expiry.lock().map_err(|_| Error::Key("subject store lock poisoned"))
+        self.expiry.lock().map_err(|_| Error::Key(KeyError::SubjectStorePoisoned))
     }
 }
 
@@ -233,7 +233,7 @@ impl WrappedKey {
 
 fn check_subject(subject: &str) -> Result<()> {
     if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
-        return Err(Error::Key("subject id must be 1 to 256 bytes"));
+        return Err(Error::Key(KeyError::SubjectIdLength));
     }
     Ok(())
 }
@@ -259,7 +259,7 @@ impl Keyring {
             &aad,
             body.as_mut_slice().into(),
         )
-        .map_err(|_| Error::Key("subject key wrap failed"))?;
+        .map_err(|_| Error::Key(KeyError::SubjectWrapFailed))?;
         head.extend_from_slice(&body);
         head.extend_from_slice(&tag);
         Ok(WrappedKey::from_bytes(head))
@@ -268,7 +268,7 @@ impl Keyring {
     fn unwrap_subject_key(&self, subject: &str, wrapped: &WrappedKey) -> Result<Zeroizing<[u8; KEY_LEN]>> {
         let b = wrapped.as_bytes();
         if b.len() != WRAP_LEN || b[0] != WRAP_VERSION || b[1] != WRAP_ALG {
-            return Err(Error::Malformed("not a wrapped subject key"));
+            return Err(Error::Malformed(EnvelopeError::NotWrappedSubjectKey));
         }
         let key_id = u32::from_be_bytes([b[2], b[3], b[4], b[5]]);
         let entry = self.entry(key_id)?;
@@ -321,7 +321,7 @@ impl Keyring {
         ctx: &Context,
     ) -> Result<Sealed<T>> {
         if ctx.is_poisoned() {
-            return Err(Error::Context("context field too long"));
+            return Err(Error::Context(ContextError::FieldTooLong));
         }
         let dk = self.subject_key(store, subject, true)?;
         let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
@@ -355,7 +355,7 @@ impl Keyring {
                 return Err(Error::NotSubjectSealed);
             }
             if ctx.is_poisoned() {
-                return Err(Error::Context("context field too long"));
+                return Err(Error::Context(ContextError::FieldTooLong));
             }
             if sealed.header().check != ctx.check() {
                 return Err(Error::ContextMismatch);
@@ -438,10 +438,7 @@ mod expiry_tests {
                 Ok(())
             }
         }
-        assert_eq!(
-            NoExpiry.set_expiry("a", Some(SystemTime::now())),
-            Err(Error::Key("this subject key store keeps no expiry"))
-        );
+        assert_eq!(NoExpiry.set_expiry("a", Some(SystemTime::now())), Err(Error::Key(KeyError::NoExpiry)));
         assert_eq!(NoExpiry.forget_expired(SystemTime::now()).unwrap(), 0);
     }
 }

@@ -29,7 +29,7 @@ use super::{
     Landline, LicensePlate, MacAddress, MobilePhone, Passport, Password, PersonName, Sensitive,
 };
 use crate::date::Date;
-use crate::error::{Error, Result};
+use crate::error::{EnvelopeError, Error, Result};
 use crate::mask::MaskLevel;
 
 /// What the run-time dispatch needs of every kind, implemented for each
@@ -251,7 +251,7 @@ macro_rules! any_value {
                         return match IdNumber::parse_on(text, today)?.into_any() {
                             AnyValue::$k(v) => Ok(v),
                             #[allow(unreachable_patterns)]
-                            _ => Err(Error::Malformed("parsed as another kind")),
+                            _ => Err(Error::Malformed(EnvelopeError::OtherKind)),
                         };
                     }
                     text.parse()

@@ -7,7 +7,7 @@ use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Params, PasswordHash as Phc, Ver
 use zeroize::Zeroize;
 
 use crate::crypto::CostLimits;
-use crate::error::{Error, Invalid, Result};
+use crate::error::{Error, Invalid, PasswordHashError, Result};
 use crate::kind::{Kind, Sensitive, check_len, private};
 use crate::mask::MaskLevel;
 use crate::secret::SecretString;
@@ -21,8 +21,8 @@ const PLACEHOLDER: &str = "******";
 const SALT_LEN: usize = 16;
 /// Bound on PHC string input; real Argon2id strings are about 100 bytes.
 const MAX_PHC: usize = 512;
-const NOT_ARGON2ID: Error = Error::PasswordHash("not an argon2id PHC string");
-const TOO_COSTLY: Error = Error::PasswordHash("argon2 cost above the accepted limits");
+const NOT_ARGON2ID: Error = Error::PasswordHash(PasswordHashError::NotArgon2id);
+const TOO_COSTLY: Error = Error::PasswordHash(PasswordHashError::CostAboveLimits);
 
 /// An account password (口令), held only long enough to hash or verify it.
 ///
@@ -86,7 +86,7 @@ impl Password {
     /// 16-byte salt from the crate's fork-safe per-thread CSPRNG.
     ///
     /// Parameters above the default [`CostLimits`] are refused
-    /// (`Error::PasswordHash("argon2 cost above the accepted limits")`), so
+    /// (`Error::PasswordHash(PasswordHashError::CostAboveLimits)`), so
     /// that every hash made here parses back with [`PasswordHash`]'s
     /// `FromStr`.
     pub fn hash_with(&self, params: &PasswordParams) -> Result<PasswordHash> {
@@ -97,7 +97,7 @@ impl Password {
         let salt: [u8; SALT_LEN] = crate::crypto::random::bytes()?;
         let phc = argon2
             .hash_password_with_salt(self.expose().as_bytes(), &salt)
-            .map_err(|_| Error::PasswordHash("argon2id hashing failed"))?;
+            .map_err(|_| Error::PasswordHash(PasswordHashError::HashingFailed))?;
         Ok(PasswordHash { phc: phc.to_string(), params: *params })
     }
 }
@@ -211,12 +211,12 @@ impl PasswordParams {
     fn to_argon2(self) -> Result<Params> {
         Params::new(self.m_cost_kib, self.t_cost, self.p_cost, None).map_err(|e| {
             Error::PasswordHash(match e {
-                argon2::Error::MemoryTooLittle => "memory cost too small (at least 8 KiB per lane)",
-                argon2::Error::MemoryTooMuch => "memory cost too large",
-                argon2::Error::TimeTooSmall => "time cost must be at least 1",
-                argon2::Error::ThreadsTooFew => "parallelism must be at least 1",
-                argon2::Error::ThreadsTooMany => "parallelism too large",
-                _ => "invalid argon2 parameters",
+                argon2::Error::MemoryTooLittle => PasswordHashError::MemoryTooSmall,
+                argon2::Error::MemoryTooMuch => PasswordHashError::MemoryTooLarge,
+                argon2::Error::TimeTooSmall => PasswordHashError::TimeTooSmall,
+                argon2::Error::ThreadsTooFew => PasswordHashError::ParallelismTooSmall,
+                argon2::Error::ThreadsTooMany => PasswordHashError::ParallelismTooLarge,
+                _ => PasswordHashError::InvalidParams,
             })
         })
     }
@@ -271,10 +271,10 @@ impl PasswordHash {
     ///
     /// ```
     /// use desensitize::keys::CostLimits;
-    /// use desensitize::{Error, PasswordHash};
+    /// use desensitize::{Error, PasswordHash, PasswordHashError};
     ///
     /// let phc = "$argon2id$v=19$m=256,t=4294967295,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo";
-    /// let err = Error::PasswordHash("argon2 cost above the accepted limits");
+    /// let err = Error::PasswordHash(PasswordHashError::CostAboveLimits);
     /// assert_eq!(phc.parse::<PasswordHash>(), Err(err.clone()));
     /// assert_eq!(PasswordHash::parse_with_limits(phc, &CostLimits::default()), Err(err));
     /// # Ok::<(), desensitize::Error>(())
@@ -289,13 +289,12 @@ impl PasswordHash {
             return Err(NOT_ARGON2ID);
         }
         if phc.version != Some(Version::V0x13.into()) {
-            return Err(Error::PasswordHash("unsupported argon2 version (need v=19)"));
+            return Err(Error::PasswordHash(PasswordHashError::UnsupportedVersion));
         }
         if phc.salt.is_none() || phc.hash.is_none() {
-            return Err(Error::PasswordHash("PHC string lacks salt or hash"));
+            return Err(Error::PasswordHash(PasswordHashError::PhcMissingParts));
         }
-        let params = Params::try_from(&phc)
-            .map_err(|_| Error::PasswordHash("invalid argon2 parameters in PHC string"))?;
+        let params = Params::try_from(&phc).map_err(|_| Error::PasswordHash(PasswordHashError::PhcParams))?;
         if !limits.allows(params.m_cost(), params.t_cost(), params.p_cost()) {
             return Err(TOO_COSTLY);
         }
@@ -376,9 +375,9 @@ mod tests {
         PasswordParams::new(256, 1, 1).unwrap()
     }
 
-    fn hash_err(s: &str) -> &'static str {
+    fn hash_err(s: &str) -> PasswordHashError {
         match s.parse::<PasswordHash>() {
-            Err(Error::PasswordHash(msg)) => msg,
+            Err(Error::PasswordHash(why)) => why,
             other => panic!("expected an error, got {other:?}"),
         }
     }
@@ -469,18 +468,18 @@ mod tests {
     fn phc_errors() {
         let good = "pw".parse::<Password>().unwrap().hash_with(&fast()).unwrap().to_string();
         let (_, tail) = good.split_once("$m=").unwrap();
-        assert_eq!(hash_err(""), "not an argon2id PHC string");
-        assert_eq!(hash_err("hunter2"), "not an argon2id PHC string");
-        assert_eq!(hash_err(&good.replacen("argon2id", "argon2i", 1)), "not an argon2id PHC string");
-        assert_eq!(hash_err(&good.replacen("argon2id", "argon2d", 1)), "not an argon2id PHC string");
-        assert_eq!(hash_err(&format!("$argon2id$v=16$m={tail}")), "unsupported argon2 version (need v=19)");
-        assert_eq!(hash_err(&format!("$argon2id$m={tail}")), "unsupported argon2 version (need v=19)");
-        assert_eq!(hash_err("$argon2id$v=19$m=256,t=1,p=1"), "PHC string lacks salt or hash");
+        assert_eq!(hash_err(""), PasswordHashError::NotArgon2id);
+        assert_eq!(hash_err("hunter2"), PasswordHashError::NotArgon2id);
+        assert_eq!(hash_err(&good.replacen("argon2id", "argon2i", 1)), PasswordHashError::NotArgon2id);
+        assert_eq!(hash_err(&good.replacen("argon2id", "argon2d", 1)), PasswordHashError::NotArgon2id);
+        assert_eq!(hash_err(&format!("$argon2id$v=16$m={tail}")), PasswordHashError::UnsupportedVersion);
+        assert_eq!(hash_err(&format!("$argon2id$m={tail}")), PasswordHashError::UnsupportedVersion);
+        assert_eq!(hash_err("$argon2id$v=19$m=256,t=1,p=1"), PasswordHashError::PhcMissingParts);
         assert_eq!(
             hash_err("$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA"),
-            "PHC string lacks salt or hash"
+            PasswordHashError::PhcMissingParts
         );
-        assert_eq!(hash_err(&good.replacen("m=256", "m=4", 1)), "invalid argon2 parameters in PHC string");
-        assert_eq!(hash_err(&"$".repeat(600)), "not an argon2id PHC string");
+        assert_eq!(hash_err(&good.replacen("m=256", "m=4", 1)), PasswordHashError::PhcParams);
+        assert_eq!(hash_err(&"$".repeat(600)), PasswordHashError::NotArgon2id);
     }
 }

@@ -68,6 +68,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+use crate::error::ConfigError;
 use core::fmt;
 
 use crate::keys::SubjectKeyStore;
@@ -211,9 +212,8 @@ impl<'a> Place<'a> {
 
     /// The subject key store, or the error for a per-subject field without one.
     pub fn subjects(&self, field: &str) -> Result<&'a dyn SubjectKeyStore, RecordError> {
-        self.subjects.ok_or_else(|| {
-            RecordError::new(&self.path(field), Error::Config("per-subject field needs a subject key store"))
-        })
+        self.subjects
+            .ok_or_else(|| RecordError::new(&self.path(field), Error::Config(ConfigError::NoSubjectStore)))
     }
 }
 

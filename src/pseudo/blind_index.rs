@@ -38,7 +38,7 @@ use core::marker::PhantomData;
 use hmac::{KeyInit, Mac};
 
 use crate::crypto::KEY_LEN;
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, KeyError, Result};
 use crate::kind::Kind;
 use crate::pseudo::{HmacSha256, Pseudonymizable};
 
@@ -210,22 +210,20 @@ impl<T: Pseudonymizable> BlindIndex<T> {
     /// key work).
     pub(crate) fn check(transform: Transform, bits: u8) -> Result<()> {
         if !(1..=64).contains(&bits) {
-            return Err(Error::Config("blind index length must be 1 to 64 bits"));
+            return Err(Error::Config(ConfigError::IndexBits));
         }
         if !transform.applies_to(T::KIND) {
-            return Err(Error::Config("transform does not apply to this kind"));
+            return Err(Error::Config(ConfigError::TransformKind));
         }
         if f64::from(bits) >= transform.input_bits(T::KIND) - 1.0 {
-            return Err(Error::Config(
-                "index as long as the transform's input space makes every value unique",
-            ));
+            return Err(Error::Config(ConfigError::IndexUnique));
         }
         Ok(())
     }
 
     /// An index keyed with `secret`, the index key of root key `key_id`.
     pub(crate) fn keyed(key_id: u32, transform: Transform, bits: u8, secret: &[u8; KEY_LEN]) -> Result<Self> {
-        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key("HMAC key rejected"))?;
+        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key(KeyError::HmacKeyRejected))?;
         Ok(BlindIndex { key_id, transform, bits, mac, _kind: PhantomData })
     }
 }
@@ -284,22 +282,16 @@ impl Planner {
 
     /// Check a chosen length for kind `T` and `transform`.
     pub fn check<T: Pseudonymizable>(&self, transform: Transform, bits: u8) -> Result<Plan> {
-        let range = self.bit_range().ok_or(Error::Config("too few rows to plan a blind index"))?;
+        let range = self.bit_range().ok_or(Error::Config(ConfigError::TooFewRows))?;
         if bits < *range.start() {
-            return Err(Error::Config(
-                "too short: each query would return more than sqrt(rows) false positives",
-            ));
+            return Err(Error::Config(ConfigError::IndexTooShort));
         }
         if bits > *range.end() {
-            return Err(Error::Config(
-                "too long: fewer than 2 rows per index value, equal indexes reveal equal values",
-            ));
+            return Err(Error::Config(ConfigError::IndexTooLong));
         }
         let input_bits = transform.input_bits(T::KIND);
         if f64::from(bits) >= input_bits - 1.0 {
-            return Err(Error::Config(
-                "index as long as the transform's input space makes every value unique",
-            ));
+            return Err(Error::Config(ConfigError::IndexUnique));
         }
         Ok(Plan { bits, rows: self.rows, input_bits })
     }
@@ -308,7 +300,7 @@ impl Planner {
     /// false positives), or an error when no length is acceptable (too few
     /// rows, or a transform whose input space is smaller than the table).
     pub fn recommend<T: Pseudonymizable>(&self, transform: Transform) -> Result<Plan> {
-        let range = self.bit_range().ok_or(Error::Config("too few rows to plan a blind index"))?;
+        let range = self.bit_range().ok_or(Error::Config(ConfigError::TooFewRows))?;
         let cap = (transform.input_bits(T::KIND) - 1.0).ceil() - 1.0;
         let bits = (*range.end()).min(cap.max(0.0) as u8);
         self.check::<T>(transform, bits)

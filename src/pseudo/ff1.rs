@@ -19,7 +19,7 @@ use aes_gcm::aes::cipher::consts::U16;
 use aes_gcm::aes::cipher::{Block, BlockCipherEncrypt, BlockSizeUser, KeyInit};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 
 /// Feistel rounds (step 6).
 const ROUNDS: u8 = 10;
@@ -81,7 +81,7 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     /// FF1 on an already keyed block cipher (any AES key size).
     pub fn with_cipher(cipher: C, radix: u32) -> Result<Ff1<C>> {
         if !(2..=1 << 16).contains(&radix) {
-            return Err(Error::Config("FF1 radix must be 2 to 65536"));
+            return Err(Error::Config(ConfigError::Ff1Radix));
         }
         Ok(Ff1 { cipher, radix })
     }
@@ -99,15 +99,15 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
         let domain_ok =
             u32::try_from(n).ok().and_then(|n| radix.checked_pow(n)).is_none_or(|s| s >= MIN_DOMAIN);
         if n < 2 || !domain_ok {
-            return Err(Error::Config("FF1 input is not a numeral string it accepts"));
+            return Err(Error::Config(ConfigError::Ff1Numerals));
         }
-        let t = u32::try_from(tweak.len()).map_err(|_| Error::Config("FF1 tweak too long"))?;
+        let t = u32::try_from(tweak.len()).map_err(|_| Error::Config(ConfigError::Ff1TweakTooLong))?;
         let u = n / 2;
         let v = n - u;
         let pow =
             |m: usize| u32::try_from(m).ok().and_then(|m| radix.checked_pow(m)).filter(|&p| p <= MAX_HALF);
         let (Some(mod_u), Some(mod_v)) = (pow(u), pow(v)) else {
-            return Err(Error::Config("FF1 numeral string too long"));
+            return Err(Error::Config(ConfigError::Ff1TooLong));
         };
         // b = ceil(ceil(v * log2(radix)) / 8): ceil(v * log2(radix)) is the
         // bit length of radix^v - 1, exactly, without floating point.
@@ -200,7 +200,7 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     /// output is in a wiped buffer.
     pub fn numerals(&self, tweak: &[u8], x: &[u16], dir: Dir) -> Result<Zeroizing<Vec<u16>>> {
         if x.iter().any(|&d| u32::from(d) >= self.radix) {
-            return Err(Error::Config("FF1 input is not a numeral string it accepts"));
+            return Err(Error::Config(ConfigError::Ff1Numerals));
         }
         let p = self.prepare(tweak, x.len())?;
         let u = x.len() / 2;
@@ -223,7 +223,7 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     /// [`WALK_DIGITS`] digits are permuted by cycle-walking a 6-digit FF1.
     pub fn decimal(&self, tweak: &[u8], digits: &mut [u8], dir: Dir) -> Result<()> {
         if self.radix != 10 || !digits.iter().all(u8::is_ascii_digit) {
-            return Err(Error::Config("FF1 decimal input must be ASCII digits under radix 10"));
+            return Err(Error::Config(ConfigError::Ff1DecimalDigits));
         }
         if digits.len() < WALK_DIGITS {
             let size = 10u32.pow(digits.len() as u32);
@@ -253,7 +253,7 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Ff1<C> {
     /// tweak's blocks are run through CBC-MAC once for the whole walk.
     pub fn walk(&self, tweak: &[u8], x: u32, size: u32, dir: Dir) -> Result<u32> {
         if self.radix != 10 || size > WALK_SIZE || x >= size {
-            return Err(Error::Config("cycle-walking input outside its domain"));
+            return Err(Error::Config(ConfigError::CycleWalkDomain));
         }
         let p = self.prepare(tweak, WALK_DIGITS)?;
         // NUM of the first 3 and the last 3 of the 6 digits.
@@ -382,20 +382,14 @@ mod tests {
             Err(Error::Config(m)) => m,
             _ => panic!("expected a config error"),
         };
-        assert_eq!(
-            err(ff1.numerals(b"", &[0; 5], Dir::Encrypt)),
-            "FF1 input is not a numeral string it accepts"
-        );
-        assert_eq!(
-            err(ff1.numerals(b"", &[0, 1, 2, 3, 4, 10], Dir::Encrypt)),
-            "FF1 input is not a numeral string it accepts"
-        );
+        assert_eq!(err(ff1.numerals(b"", &[0; 5], Dir::Encrypt)), ConfigError::Ff1Numerals);
+        assert_eq!(err(ff1.numerals(b"", &[0, 1, 2, 3, 4, 10], Dir::Encrypt)), ConfigError::Ff1Numerals);
         // 38 digits: halves of 19 (10^19 <= 2^64) fit; 39 (a 20-digit half) do not.
         assert!(ff1.numerals(b"", &[3; 38], Dir::Encrypt).is_ok());
-        assert_eq!(err(ff1.numerals(b"", &[3; 39], Dir::Encrypt)), "FF1 numeral string too long");
+        assert_eq!(err(ff1.numerals(b"", &[3; 39], Dir::Encrypt)), ConfigError::Ff1TooLong);
         let big = Ff1::new(&[9; 32], 65536).unwrap();
         assert!(big.numerals(b"", &[65535; 8], Dir::Encrypt).is_ok(), "2^64 halves fit");
-        assert_eq!(err(big.numerals(b"", &[0; 9], Dir::Encrypt)), "FF1 numeral string too long");
+        assert_eq!(err(big.numerals(b"", &[0; 9], Dir::Encrypt)), ConfigError::Ff1TooLong);
         assert!(Ff1::new(&[9; 32], 1).is_err());
         assert!(Ff1::new(&[9; 32], 65537).is_err());
         let mut short = *b"12345a";

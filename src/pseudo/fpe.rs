@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::audit::{AuditSink, fail_closed};
 use crate::crypto::Context;
 use crate::crypto::material::push_fields;
-use crate::error::{Error, Invalid, Result};
+use crate::error::{Error, Invalid, KeyError, Result};
 use crate::kind::{BankCard, Canonical, IdNumber, Kind, MobilePhone};
 use crate::pseudo::{Domain, Pseudonymizable};
 
@@ -280,7 +280,7 @@ impl FpeCipher {
     }
 
     fn key<T: FormatPreserving>(&self) -> Result<&Ff1> {
-        self.inner.keys.get(T::SLOT).ok_or(Error::Key("no FPE key for this kind"))
+        self.inner.keys.get(T::SLOT).ok_or(Error::Key(KeyError::NoFpeKey))
     }
 
     /// The format-preserving pseudonym of `value` (as [`Keyring::fpe`](crate::Keyring::fpe)).

@@ -50,7 +50,7 @@ use sha2::Sha256;
 
 use crate::crypto::KEY_LEN;
 use crate::crypto::{b64, labels};
-use crate::error::{Error, Result};
+use crate::error::{DomainError, EnvelopeError, Error, KeyError, Result};
 use crate::kind::Sealable;
 
 /// HMAC-SHA256, the MAC behind tokens and blind indexes.
@@ -78,7 +78,7 @@ impl Domain {
             && name.len() <= MAX_DOMAIN_LEN
             && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
         if !ok {
-            return Err(Error::Domain("domain names are 1-64 characters of a-z 0-9 . _ -"));
+            return Err(Error::Domain(DomainError::Name));
         }
         Ok(Domain { name: name.to_owned() })
     }
@@ -202,7 +202,7 @@ impl core::str::FromStr for Token {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Token> {
-        let bad = || Error::Malformed("not a tk1 token");
+        let bad = || Error::Malformed(EnvelopeError::NotToken);
         // Strict (SPEC.md §9.2): one text per token, so no white space and
         // the key id in canonical decimal ("tk1.01." is not "tk1.1.").
         let rest = s.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
@@ -211,7 +211,7 @@ impl core::str::FromStr for Token {
             return Err(bad());
         }
         if id.len() > 1 && id.starts_with('0') {
-            return Err(Error::Malformed("tk1 token key id with a leading zero"));
+            return Err(Error::Malformed(EnvelopeError::TokenKeyIdLeadingZero));
         }
         let key_id = id.parse::<u32>().map_err(|_| bad())?;
         let mut digest = [0u8; TOKEN_LEN];
@@ -284,7 +284,7 @@ impl Pseudonymizer {
 
     /// A pseudonymizer keyed with `secret`, the domain key of root key `key_id`.
     pub(crate) fn keyed(key_id: u32, secret: &[u8; KEY_LEN]) -> Result<Pseudonymizer> {
-        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key("HMAC key rejected"))?;
+        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key(KeyError::HmacKeyRejected))?;
         Ok(Pseudonymizer { key_id, mac })
     }
 

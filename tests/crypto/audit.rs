@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use desensitize::audit::{AuditError, AuditEvent, AuditSink, JsonLinesAudit, event_json};
 use desensitize::keys::InMemorySubjectStore;
 use desensitize::pseudo::Domain;
-use desensitize::{Context, Error, IdNumber, Keyring, Kind, MobilePhone, Sealed};
+use desensitize::{Context, EnvelopeError, Error, IdNumber, Keyring, Kind, MobilePhone, Sealed};
 
 /// Records events, or refuses to (a full disk, a dead log shipper).
 #[derive(Default)]
@@ -163,14 +163,14 @@ fn every_refused_envelope_is_recorded() {
     unknown_kind[6..8].copy_from_slice(&999u16.to_be_bytes());
 
     let cases: Vec<(String, Error)> = vec![
-        ("not sealed at all".to_owned(), Error::Malformed("not a dz1 sealed value")),
-        ("dz1.!!".to_owned(), Error::Malformed("invalid base64 in sealed value")),
+        ("not sealed at all".to_owned(), Error::Malformed(EnvelopeError::NotSealed)),
+        ("dz1.!!".to_owned(), Error::Malformed(EnvelopeError::Base64)),
         ("dz1.".to_owned(), Error::Truncated),
         (text[..40].to_owned(), Error::Truncated),
         (as_text(&wrong_version), Error::UnsupportedVersion(2)),
         (as_text(&wrong_algorithm), Error::UnsupportedAlgorithm(9)),
-        (as_text(&unknown_kind), Error::Malformed("unknown kind code")),
-        (format!("dz1.{}", "A".repeat(1_500_000)), Error::Malformed("envelope too large")),
+        (as_text(&unknown_kind), Error::Malformed(EnvelopeError::UnknownKindCode)),
+        (format!("dz1.{}", "A".repeat(1_500_000)), Error::Malformed(EnvelopeError::TooLarge)),
     ];
     for (input, expected) in &cases {
         assert_eq!(keyring.open_text::<IdNumber>(input, &ctx(), "review").as_ref(), Err(expected));

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use base64ct::{Base64UrlUnpadded, Encoding};
 use desensitize::keys::PassphraseProvider;
-use desensitize::{Context, Error, IdNumber, Keyring, KeyringFileError, Kind, Sealed};
+use desensitize::{Context, EnvelopeError, Error, IdNumber, Keyring, KeyringFileError, Kind, Sealed};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -42,14 +42,16 @@ fn expected_parse(b: &[u8]) -> Result<(), Error> {
         return Err(Error::Truncated);
     }
     if b.len() > 1_052_672 {
-        return Err(Error::Malformed("envelope too large"));
+        return Err(Error::Malformed(EnvelopeError::TooLarge));
     }
     if b[1] != 1 && b[1] != 2 {
         return Err(Error::UnsupportedAlgorithm(b[1]));
     }
     let code = u16::from_be_bytes([b[6], b[7]]);
-    let kind =
-        Kind::ALL.into_iter().find(|k| k.code() == code).ok_or(Error::Malformed("unknown kind code"))?;
+    let kind = Kind::ALL
+        .into_iter()
+        .find(|k| k.code() == code)
+        .ok_or(Error::Malformed(EnvelopeError::UnknownKindCode))?;
     if kind != Kind::IdNumber {
         return Err(Error::KindMismatch { expected: Kind::IdNumber, found: kind });
     }

@@ -14,7 +14,7 @@
 //! crypto ff1_differential -- --ignored`; `scripts/ci/ci-bench.sh` does).
 
 use aes_gcm::aes::Aes256;
-use desensitize::Keyring;
+use desensitize::{ConfigError, Keyring};
 use fpe::ff1::{FF1, FlexibleNumeralString};
 
 /// Inputs per kind in the default (debug-build) run.
@@ -186,5 +186,5 @@ fn equals_the_fpe_crate_on_long_numeral_strings() {
         }
     }
     let too_long = Keyring::ff1_for_vectors(&[0; 32], 10, b"", &[0; 39], true);
-    assert!(matches!(too_long, Err(desensitize::Error::Config("FF1 numeral string too long"))));
+    assert!(matches!(too_long, Err(desensitize::Error::Config(ConfigError::Ff1TooLong))));
 }

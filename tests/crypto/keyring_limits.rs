@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use desensitize::keys::{CostLimits, DataKey, KeyProvider, PassphraseProvider, WrappedKey};
 use desensitize::pseudo::Domain;
-use desensitize::{Error, Keyring, KeyringFileError, PasswordHash, PasswordParams};
+use desensitize::{
+    Error, Keyring, KeyringFileError, PasswordHash, PasswordHashError, PasswordParams, PinsError,
+};
 
 /// Offset of the Argon2id parameters in a passphrase keyring file: magic,
 /// version, provider id length, `"passphrase-argon2id"`, wrapped key length.
@@ -114,7 +116,7 @@ fn a_file_tells_its_parameters_and_saving_can_keep_them() {
 fn phc_strings_with_absurd_costs_are_refused_on_parse() {
     let salt_and_hash = "c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaA";
     let phc = |params: &str| format!("$argon2id$v=19${params}${salt_and_hash}");
-    let too_costly = Error::PasswordHash("argon2 cost above the accepted limits");
+    let too_costly = Error::PasswordHash(PasswordHashError::CostAboveLimits);
     for params in ["m=256,t=4294967295,p=1", "m=4194304,t=1,p=1", "m=2048,t=1,p=64", "m=1048576,t=10,p=1"] {
         let started = Instant::now();
         assert_eq!(phc(params).parse::<PasswordHash>().unwrap_err(), too_costly, "{params}");
@@ -199,39 +201,42 @@ fn pins_must_be_what_spec_allows() {
     assert_eq!(keyring.pinned_key_id(&Domain::new("sales").unwrap()), Some(1));
 
     let refused = pins_err;
-    assert_eq!(refused(&[], None), KeyringFileError::InvalidPins("empty pins section"));
+    assert_eq!(refused(&[], None), KeyringFileError::InvalidPins(PinsError::Empty));
     assert_eq!(
         refused(&[("pseudonym:sales", 9)], None),
-        KeyringFileError::InvalidPins("pin to a missing key")
+        KeyringFileError::InvalidPins(PinsError::MissingKey)
     );
     assert_eq!(
         refused(&[("pseudonym:sales", 3)], None),
-        KeyringFileError::InvalidPins("pin to a destroyed key")
+        KeyringFileError::InvalidPins(PinsError::DestroyedKey)
     );
-    assert_eq!(refused(&[("tokens:sales", 1)], None), KeyringFileError::InvalidPins("unknown pin namespace"));
-    assert_eq!(refused(&[("sales", 1)], None), KeyringFileError::InvalidPins("unknown pin namespace"));
+    assert_eq!(
+        refused(&[("tokens:sales", 1)], None),
+        KeyringFileError::InvalidPins(PinsError::UnknownNamespace)
+    );
+    assert_eq!(refused(&[("sales", 1)], None), KeyringFileError::InvalidPins(PinsError::UnknownNamespace));
     assert_eq!(
         refused(&[("pseudonym:Sales!", 1)], None),
-        KeyringFileError::InvalidPins("invalid domain name")
+        KeyringFileError::InvalidPins(PinsError::DomainName)
     );
     assert_eq!(
         refused(&[("fpe:sales", 1), ("fpe:sales", 2)], None),
-        KeyringFileError::InvalidPins("duplicate pin")
+        KeyringFileError::InvalidPins(PinsError::Duplicate)
     );
     assert_eq!(refused(&[("fpe:sales", 1)], Some(2)), KeyringFileError::Truncated);
     // Rule 4 in file order (SPEC §6.3 row 12), not in name order.
     assert_eq!(
         refused(&[("pseudonym:sales", 9), ("fpe:sales", 3)], None),
-        KeyringFileError::InvalidPins("pin to a missing key")
+        KeyringFileError::InvalidPins(PinsError::MissingKey)
     );
     assert_eq!(
         refused(&[("pseudonym:sales", 3), ("fpe:sales", 9)], None),
-        KeyringFileError::InvalidPins("pin to a destroyed key")
+        KeyringFileError::InvalidPins(PinsError::DestroyedKey)
     );
     // Rules 2-3 for every pin before rule 4 for any.
     assert_eq!(
         refused(&[("fpe:sales", 9), ("tokens:sales", 1)], None),
-        KeyringFileError::InvalidPins("unknown pin namespace")
+        KeyringFileError::InvalidPins(PinsError::UnknownNamespace)
     );
 }
 

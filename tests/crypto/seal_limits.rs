@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use desensitize::keys::{InMemorySubjectStore, KeyState, RootKey};
 use desensitize::seal::MAX_FIELD_LEN;
-use desensitize::{Biometric, Context, Error, IdNumber, Keyring, Sealed};
+use desensitize::{
+    Biometric, Context, ContextError, EnvelopeError, Error, IdNumber, KeyError, Keyring, Sealed,
+};
 
 /// SPEC.md §3.8: the largest envelope accepted, and the smallest.
 const MAX_ENVELOPE: usize = 1_052_672;
@@ -62,11 +64,11 @@ fn envelope_size_limits_are_exact() {
     assert_eq!(largest.as_bytes().len(), MAX_ENVELOPE);
     assert_eq!(
         Sealed::<IdNumber>::from_bytes(&envelope_of_len(MAX_ENVELOPE + 1)).unwrap_err(),
-        Error::Malformed("envelope too large")
+        Error::Malformed(EnvelopeError::TooLarge)
     );
     assert_eq!(
         Sealed::<IdNumber>::from_vec(envelope_of_len(MAX_ENVELOPE + 1)).unwrap_err(),
-        Error::Malformed("envelope too large")
+        Error::Malformed(EnvelopeError::TooLarge)
     );
 }
 
@@ -77,15 +79,12 @@ fn oversized_text_is_refused_before_decoding() {
     let at_limit = format!("dz1.{}", "A".repeat(MAX_TEXT_BODY));
     assert_eq!(Sealed::<IdNumber>::from_text(&at_limit).unwrap_err(), Error::UnsupportedVersion(0));
     let over = format!("dz1.{}", "A".repeat(MAX_TEXT_BODY + 1));
-    assert_eq!(Sealed::<IdNumber>::from_text(&over).unwrap_err(), Error::Malformed("envelope too large"));
+    assert_eq!(Sealed::<IdNumber>::from_text(&over).unwrap_err(), Error::Malformed(EnvelopeError::TooLarge));
     assert_eq!("dz1.".parse::<Sealed<IdNumber>>().unwrap_err(), Error::Truncated);
-    assert_eq!(
-        " dz1.!! ".parse::<Sealed<IdNumber>>().unwrap_err(),
-        Error::Malformed("invalid base64 in sealed value")
-    );
+    assert_eq!(" dz1.!! ".parse::<Sealed<IdNumber>>().unwrap_err(), Error::Malformed(EnvelopeError::Base64));
     assert_eq!(
         "dz2.AAAA".parse::<Sealed<IdNumber>>().unwrap_err(),
-        Error::Malformed("not a dz1 sealed value")
+        Error::Malformed(EnvelopeError::NotSealed)
     );
     // Surrounding white space is trimmed.
     let keyring = Keyring::generate().unwrap();
@@ -123,10 +122,10 @@ fn a_context_field_of_exactly_the_limit_is_accepted() {
         );
     }
     let too_long = "x".repeat(MAX_FIELD_LEN + 1);
-    assert_eq!(Context::try_new(&too_long, "c").unwrap_err(), Error::Context("context field too long"));
+    assert_eq!(Context::try_new(&too_long, "c").unwrap_err(), Error::Context(ContextError::FieldTooLong));
     assert_eq!(
         Context::new("t", "c").try_with("row", &too_long).unwrap_err(),
-        Error::Context("context field too long")
+        Error::Context(ContextError::FieldTooLong)
     );
 }
 
@@ -150,7 +149,7 @@ fn a_scoped_context_keeps_its_scope_when_given_table_and_column_fields() {
 fn poisoned_contexts_fail_closed_on_every_path() {
     let keyring = Keyring::generate().unwrap();
     let store = InMemorySubjectStore::new();
-    let too_long = Error::Context("context field too long");
+    let too_long = Error::Context(ContextError::FieldTooLong);
     let bad = Context::new("users", "id_number").with("note", &"y".repeat(MAX_FIELD_LEN + 1));
     let good = keyring.seal(&id(), &ctx()).unwrap();
     let good_text = good.to_text();
@@ -192,18 +191,15 @@ fn reseal_all_counts_unchanged_resealed_and_failed() {
 #[test]
 fn key_lifecycle_errors_are_exact() {
     let mut keyring = Keyring::generate().unwrap();
-    assert_eq!(keyring.destroy(1, 0), Err(Error::Key("the active key cannot be destroyed; rotate first")));
-    assert_eq!(
-        keyring.set_decrypt_only(1),
-        Err(Error::Key("the active key cannot be made decrypt-only; rotate first"))
-    );
+    assert_eq!(keyring.destroy(1, 0), Err(Error::Key(KeyError::DestroyActive)));
+    assert_eq!(keyring.set_decrypt_only(1), Err(Error::Key(KeyError::RetireActive)));
     assert_eq!(
         keyring.add_key(1, RootKey::from_bytes([1; 32]), KeyState::DecryptOnly),
-        Err(Error::Key("duplicate key id"))
+        Err(Error::Key(KeyError::DuplicateId))
     );
     assert_eq!(
         keyring.add_key(0, RootKey::from_bytes([1; 32]), KeyState::DecryptOnly),
-        Err(Error::Key("key id 0 is reserved"))
+        Err(Error::Key(KeyError::ReservedId))
     );
     keyring.rotate().unwrap();
     assert_eq!(keyring.set_decrypt_only(1), Ok(()));

@@ -1,10 +1,25 @@
-//! The crate's one error type.
+//! The crate's one error type, and one enum of causes per failure domain.
 //!
-//! Every variant is value-free by construction: variants hold only static
-//! text, kind identifiers and small numbers (key ids, limits), never any part
-//! of the input. That is what lets an application log `Error` freely.
+//! Every variant is value-free by construction: variants hold only cause
+//! enums, kind identifiers and small numbers (key ids, limits), never any
+//! part of the input. That is what lets an application log `Error` freely.
+//!
+//! The cause enums live in bottom submodules that import nothing (keys,
+//! envelope, config, password), re-exported here and at the crate root.
 
 use crate::kind_id::Kind;
+
+mod config;
+mod envelope;
+mod keys;
+mod password;
+#[cfg(test)]
+mod tests;
+
+pub use config::{ConfigError, DomainError, MaskRuleError};
+pub use envelope::{ContextError, EnvelopeError};
+pub use keys::{KeyError, PinsError};
+pub use password::PasswordHashError;
 
 /// Convenience alias used throughout the crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
@@ -32,34 +47,38 @@ pub enum Error {
         /// What was wrong with it.
         reason: Invalid,
     },
-    /// A generic mask rule was configured in a way that cannot work.
+    /// A generic mask rule was configured in a way that cannot work
+    /// ([`MaskRuleError`] says why).
     #[error("invalid mask rule: {0}")]
-    InvalidRule(&'static str),
-    /// Argon2id rejected the parameters or failed while hashing.
+    InvalidRule(MaskRuleError),
+    /// Argon2id rejected the parameters or the PHC string, or failed while
+    /// hashing ([`PasswordHashError`] says which).
     #[error("password hashing failed: {0}")]
-    PasswordHash(&'static str),
+    PasswordHash(PasswordHashError),
 
     /// The operating system's random number generator failed.
     #[error("operating system randomness unavailable")]
     Randomness,
-    /// A key or keyring operation was refused (the text says which).
+    /// A key or keyring operation was refused ([`KeyError`] says why).
     #[error("key error: {0}")]
-    Key(&'static str),
-    /// An analytics domain name or setting is not acceptable.
+    Key(KeyError),
+    /// An analytics domain name is not acceptable ([`DomainError`] says why).
     #[error("invalid domain: {0}")]
-    Domain(&'static str),
-    /// A blind-index or generalization setting is not acceptable.
+    Domain(DomainError),
+    /// An FPE, blind-index, generalization, kind or database setting is not
+    /// acceptable ([`ConfigError`] says which).
     #[error("invalid configuration: {0}")]
-    Config(&'static str),
-    /// A [`Context`](crate::Context) broke its limits.
+    Config(ConfigError),
+    /// A [`Context`](crate::Context) broke its limits ([`ContextError`] says which).
     #[error("invalid context: {0}")]
-    Context(&'static str),
+    Context(ContextError),
     /// The envelope is shorter than its header and tag.
     #[error("sealed value is truncated")]
     Truncated,
-    /// The envelope or its text form is not well formed.
+    /// The envelope, token or wrapped key, or its text form, is not well
+    /// formed ([`EnvelopeError`] says how).
     #[error("malformed sealed value: {0}")]
-    Malformed(&'static str),
+    Malformed(EnvelopeError),
     /// The envelope's format version is not one this build reads.
     #[error("unsupported sealed format version {0}")]
     UnsupportedVersion(u8),
@@ -146,9 +165,15 @@ pub enum AuditError {
     /// Writing or flushing the log failed (only the I/O error kind is kept).
     #[error("writing the audit log failed: {0}")]
     Write(std::io::ErrorKind),
-    /// The sink cannot record events now (the text says why, without values).
+    /// The sink cannot record events now (the text says why, without
+    /// values). For sinks written outside this crate, whose causes it
+    /// cannot enumerate; the crate's own sinks return the variants below.
     #[error("audit sink unavailable: {0}")]
     Unavailable(&'static str),
+    /// A [`JsonLinesAudit`](crate::audit::JsonLinesAudit)'s writer was
+    /// poisoned by a panic, possibly mid-line: it records nothing more.
+    #[error("audit sink unavailable: audit writer poisoned")]
+    WriterPoisoned,
 }
 
 impl From<std::io::Error> for AuditError {
@@ -194,9 +219,9 @@ pub enum KeyringFileError {
     /// Argon2id work.
     #[error("key-derivation cost above the reader's limits")]
     CostTooHigh,
-    /// The pins section breaks SPEC.md §6.2 (the text says how).
+    /// The pins section breaks SPEC.md §6.2 ([`PinsError`] says how).
     #[error("invalid analytics pins: {0}")]
-    InvalidPins(&'static str),
+    InvalidPins(PinsError),
 }
 
 impl Error {
