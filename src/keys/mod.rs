@@ -21,15 +21,17 @@ mod fpe;
 mod hazmat;
 mod ledger;
 mod passphrase;
+mod passphrase_provider;
 mod provider;
 mod pseudonym;
 mod seal;
 mod subject;
 
 pub use crate::crypto::{CostLimits, KEY_LEN, RootKey};
-pub use file::{PassphraseProvider, read_keyring_file};
+pub use file::read_keyring_file;
 pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
 pub use passphrase::{PassphraseError, PassphraseSource};
+pub use passphrase_provider::PassphraseProvider;
 pub use provider::{DataKey, KeyProvider, WrappedKey};
 pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
 
