@@ -13,10 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use desensitize::stream::{
-    self as pipeline, Chunker, Format, Options, Record, Row, RowError, RowTransform, process,
-    write_csv_record,
-};
+use desensitize::stream::parts::{Chunker, Record, write_csv_record};
+use desensitize::stream::{self as pipeline, Format, Options, Row, RowError, RowTransform, process};
 
 /// About `bytes` of CSV shaped like `desensitize fake` output: numbers,
 /// CJK names, an address quoted for its comma, a coordinate.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use desensitize::fake::{COLUMNS, Faker};
-use desensitize::stream::write_csv_record;
+use desensitize::stream::parts::write_csv_record;
 
 use crate::common::{CliError, CliResult};
 

@@ -20,10 +20,8 @@ use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
 use clap::{Args, ValueEnum};
-use desensitize::stream::{
-    self, Input, Options, Record, Row, RowError, RowTransform, json_scalars, write_csv_record,
-    write_json_object,
-};
+use desensitize::stream::parts::{Input, Record, json_scalars, write_csv_record, write_json_object};
+use desensitize::stream::{self, Options, Row, RowError, RowTransform};
 use zeroize::Zeroizing;
 
 use crate::common::{CliError, CliResult};

@@ -10,8 +10,8 @@ use zeroize::Zeroizing;
 use super::apply::Cells;
 use super::rules::{Action, ColumnRule, Fact};
 use super::{PolicyError, Reason};
-use crate::crypto::{ScopeCipher, envelope};
 use crate::columns::{Visit, visit};
+use crate::crypto::{ScopeCipher, envelope};
 use crate::generalize::{FactOptions, Regions, write_fact};
 use crate::kind::KindValue;
 use crate::pseudo::{

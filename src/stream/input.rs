@@ -12,7 +12,8 @@ use super::{Format, Options, StreamError};
 /// record (which stays in the input: it is data too).
 ///
 /// ```
-/// use desensitize::stream::{Format, Input, Options};
+/// use desensitize::stream::parts::Input;
+/// use desensitize::stream::{Format, Options};
 ///
 /// let input = Input::new(&b"{\"id\": 1, \"phone\": \"13800138000\"}\n"[..], Format::JsonLines, &Options::new(1))?;
 /// assert_eq!(input.names(), Some(&["id".to_owned(), "phone".to_owned()][..]));

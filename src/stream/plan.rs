@@ -4,10 +4,11 @@
 use std::borrow::Cow;
 use std::io::{Read, Write};
 
+use super::csv::write_csv_record;
 use super::csv::write_csv_values;
 use super::input::Input;
 use super::json::{JsonFields, json_scalars, write_json_string};
-use super::{Format, Options, Row, RowError, RowTransform, StreamError, process, write_csv_record};
+use super::{Format, Options, Row, RowError, RowTransform, StreamError, process};
 use crate::policy::{Cells, ClassCounts, Fields, Plan, Report, Summary, Unnamed, Verdict};
 
 /// Which pass over the input a [`PlanRows`] makes.

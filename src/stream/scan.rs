@@ -43,7 +43,8 @@ pub struct Chunk {
 /// chunks itself.
 ///
 /// ```
-/// use desensitize::stream::{Chunker, Format, Record};
+/// use desensitize::stream::Format;
+/// use desensitize::stream::parts::{Chunker, Record};
 ///
 /// let input = "name,city\n\"Li, Lei\",\"Bei\njing\"\nWang,Shanghai\n";
 /// let mut chunks = Chunker::new(input.as_bytes(), Format::Csv, 16, 1 << 20);

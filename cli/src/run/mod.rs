@@ -10,7 +10,7 @@
 //! are serial. Nothing holds more than `2 * threads + 2` blocks.
 //!
 //! JSON Lines values are read as the library reads them
-//! (`desensitize::stream::json_scalars`: numbers as decimal text, `null` as
+//! (`desensitize::stream::parts::json_scalars`: numbers as decimal text, `null` as
 //! empty, a nested object or array stops the run at its row). Output
 //! objects hold the output columns in order, every value a string.
 //!
@@ -36,9 +36,8 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 use desensitize::Keyring;
 use desensitize::policy::{ClassCounts, OnInvalid, Plan, Rules, Summary};
-use desensitize::stream::{
-    self, AtomicFile, Chunker, FileError, Input, Options, Pass, PlanRows, StreamError, write_csv_record,
-};
+use desensitize::stream::parts::{Chunker, Input, Pass, PlanRows, write_csv_record};
+use desensitize::stream::{self, AtomicFile, FileError, Options, StreamError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::common::{self, CliError, CliResult, KeyArgs, load_keyring};
@@ -358,7 +357,7 @@ impl Job<'_> {
         let mut rejects = args.rejects.as_deref().map(Rejects::create).transpose()?;
         if self.out_format == Format::Csv && self.has_columns {
             let mut line = Vec::new();
-            stream::write_header(&mut line, plan, stream::Format::Csv);
+            stream::parts::write_header(&mut line, plan, stream::Format::Csv);
             out.write_bytes(&line)?;
         }
         let (stats, rows_written) =
