@@ -19,22 +19,13 @@
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use desensitize::stream::parts::{Input, Record, json_scalars, write_csv_record, write_json_object};
 use desensitize::stream::{self, Options, Row, RowError, RowTransform};
 use zeroize::Zeroizing;
 
-use crate::common::{CliError, CliResult};
+use crate::common::{CliError, CliResult, Format};
 use crate::input::{INVALID_MARK, OnInvalid, REPORTED_LINES};
-
-/// The format of records on stdin and stdout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RecordFormat {
-    /// RFC 4180 CSV with a header row.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-}
 
 /// Record input: where the values are.
 #[derive(Args, Debug)]
@@ -47,7 +38,7 @@ pub struct RecordArgs {
 
     /// The format of the records on stdin and stdout (with --value-column).
     #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
-    pub format: RecordFormat,
+    pub format: Format,
 }
 
 /// What a record operation gets: the value and the row id when a row-id
@@ -62,7 +53,7 @@ const BLOCK: usize = 64 << 10;
 /// workers (one keeps the operations in input order, as `open`'s audit
 /// log needs).
 pub fn each_record(
-    format: RecordFormat,
+    format: Format,
     on_invalid: OnInvalid,
     value_column: &str,
     row_id_column: Option<&str>,
@@ -77,18 +68,14 @@ pub fn each_record(
         )));
     }
     let opts = Options::new(threads).with_block(BLOCK);
-    let stream_format = match format {
-        RecordFormat::Csv => stream::Format::Csv,
-        RecordFormat::Jsonl => stream::Format::JsonLines,
-    };
-    let input = Input::new(io::stdin(), stream_format, &opts).map_err(|e| match e {
+    let input = Input::new(io::stdin(), format.stream(), &opts).map_err(|e| match e {
         stream::StreamError::Empty => CliError::usage("the input is empty: CSV records need a header row"),
         e => crate::run::failed(e, &[]),
     })?;
     let stdout = io::stdout();
     let mut output = BufWriter::with_capacity(1 << 16, stdout.lock());
     let (columns, names) = match (format, input.names()) {
-        (RecordFormat::Csv, Some(header)) => {
+        (Format::Csv, Some(header)) => {
             let value = index(header, value_column, "--value-column")?;
             let row_id = row_id_column.map(|c| index(header, c, "--row-id-column")).transpose()?;
             let mut line = Vec::new();
