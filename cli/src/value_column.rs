@@ -21,7 +21,7 @@ use std::io::{self, BufWriter, Write};
 
 use clap::Args;
 use desensitize::stream::parts::{Input, Record, json_scalars, write_csv_record, write_json_object};
-use desensitize::stream::{self, Options, Row, RowError, RowTransform};
+use desensitize::stream::{self, Options, Row, RowTransform, TransformError};
 use zeroize::Zeroizing;
 
 use crate::common::{CliError, CliResult, Format};
@@ -169,12 +169,12 @@ impl RowTransform for ValueColumn<'_, '_> {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         match (record, &self.columns) {
             (Row::Csv(record), Columns::Csv { value, row_id, fields }) => {
                 if record.len() != *fields {
                     let reason = format!("{} fields where the header has {fields}", record.len());
-                    return Err(RowError { column: None, reason: reason.into() });
+                    return Err(TransformError { column: None, reason: reason.into() });
                 }
                 let id = row_id.map(|i| record.get(i).unwrap_or_default());
                 self.cell(row, record.get(*value).unwrap_or_default(), id, *value, cell, marked)?;
@@ -184,7 +184,7 @@ impl RowTransform for ValueColumn<'_, '_> {
             (Row::JsonLine(line), Columns::Json { value, row_id }) => {
                 self.json_line(row, line, value, row_id.as_deref(), cell, marked, out)
             }
-            _ => Err(RowError { column: None, reason: "unexpected record format".into() }),
+            _ => Err(TransformError { column: None, reason: "unexpected record format".into() }),
         }
     }
 }
@@ -200,11 +200,11 @@ impl ValueColumn<'_, '_> {
         column: usize,
         cell: &mut String,
         marked: &mut Marked,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         cell.clear();
         let Err(why) = apply(value, row_id, cell, self.op) else { return Ok(()) };
         if !self.mark {
-            return Err(RowError { column: Some(column), reason: why });
+            return Err(TransformError { column: Some(column), reason: why });
         }
         if marked.reported.len() < REPORTED_LINES {
             marked.reported.push((row, why.into_owned()));
@@ -226,11 +226,11 @@ impl ValueColumn<'_, '_> {
         cell: &mut String,
         marked: &mut Marked,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
-        let fail = |reason: String| RowError { column: None, reason: reason.into() };
+    ) -> Result<(), TransformError> {
+        let fail = |reason: String| TransformError { column: None, reason: reason.into() };
         let record = json_scalars(line).map_err(fail)?;
         let pairs = record.pairs();
-        let find = |name: &str| -> Result<Option<usize>, RowError> {
+        let find = |name: &str| -> Result<Option<usize>, TransformError> {
             let mut at = pairs.iter().enumerate().filter(|(_, (k, _))| k == name).map(|(i, _)| i);
             let found = at.next();
             if at.next().is_some() {

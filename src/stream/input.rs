@@ -66,11 +66,6 @@ impl<R> Input<R> {
         self.names.as_deref()
     }
 
-    /// The input format.
-    pub fn format(&self) -> Format {
-        self.chunker.format()
-    }
-
     /// Input bytes consumed before the records (byte order mark, CSV header).
     pub fn skipped_bytes(&self) -> u64 {
         self.chunker.skipped_bytes()

@@ -23,7 +23,7 @@ impl<'a> JsonScalars<'a> {
     }
 
     /// The pairs, to move values out of (what is left is wiped on drop).
-    pub fn pairs_mut(&mut self) -> &mut [(Cow<'a, str>, Cow<'a, str>)] {
+    pub(crate) fn pairs_mut(&mut self) -> &mut [(Cow<'a, str>, Cow<'a, str>)] {
         &mut self.0
     }
 }

@@ -189,7 +189,7 @@ pub enum Row<'a> {
 
 /// A row the transform cannot process: which column and why, never the value.
 #[derive(Debug)]
-pub struct RowError {
+pub struct TransformError {
     /// 0-based input column, when one is at fault.
     pub column: Option<usize>,
     /// Why (never holds the value).
@@ -225,7 +225,7 @@ pub trait RowTransform: Sync {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError>;
+    ) -> Result<(), TransformError>;
 }
 
 /// A chunk written, handed to the caller in input order.

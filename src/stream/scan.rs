@@ -146,7 +146,7 @@ impl<R: Read> Chunker<R> {
     /// Peek at a JSON Lines input's first record (its first non-blank
     /// line, without the line end), which stays in the input as row 1:
     /// `None` when there is none.
-    pub fn first_json_line(&mut self) -> Result<Option<&[u8]>, StreamError> {
+    pub(crate) fn first_json_line(&mut self) -> Result<Option<&[u8]>, StreamError> {
         self.start()?;
         let mut from = 0;
         let (start, end) = 'found: loop {
@@ -257,12 +257,12 @@ impl<R: Read> Chunker<R> {
 
 impl<R> Chunker<R> {
     /// The input format.
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         self.format
     }
 
     /// Input bytes consumed before the chunks (byte order mark, header).
-    pub fn skipped_bytes(&self) -> u64 {
+    pub(crate) fn skipped_bytes(&self) -> u64 {
         self.skipped
     }
 }
