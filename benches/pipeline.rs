@@ -13,10 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-use desensitize::stream::{
-    self as pipeline, Chunker, Format, Options, Record, Row, RowError, RowTransform, process,
-    write_csv_record,
-};
+use desensitize::stream::parts::{Chunker, Record, write_csv_record};
+use desensitize::stream::{self as pipeline, Format, Options, Row, RowTransform, TransformError, process};
 
 /// About `bytes` of CSV shaped like `desensitize fake` output: numbers,
 /// CJK names, an address quoted for its comma, a coordinate.
@@ -62,7 +60,7 @@ impl RowTransform for Dummy {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         let mut h = row;
         for _ in 0..self.work {
             h = black_box(h.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17) ^ 0xA5A5);
@@ -242,7 +240,7 @@ impl<'a> RowTransform for TimedDummy<'a> {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         self.inner.row(&mut (), tally, row, record, out)
     }
 }

@@ -1,25 +1,31 @@
 //! Batch operations over slices of values, in parallel with the `rayon` feature.
 //!
-//! Each function returns one result per input, in input order, and never
+//! Each function is the parallel form of one per-value method
+//! ([`Keyring::seal_text`], [`Keyring::open_text`],
+//! [`Pseudonymizer::token`]). It returns one result per input, in input order, and never
 //! stops at the first failure: the caller decides what a failed row means.
 //! With the `rayon` feature the work is spread over rayon's global pool (or
 //! the pool you `install`); without it, it runs on the calling thread.
 //!
 //! ```
-//! use desensitize::{batch, Context, Keyring, MaskLevel, MobilePhone};
+//! use desensitize::{batch, Context, Keyring, MobilePhone};
 //! use desensitize::pseudo::Domain;
 //!
 //! let keyring = Keyring::generate()?;
 //! let phones: Vec<MobilePhone> =
 //!     ["13800138000", "13900139000"].iter().map(|p| p.parse()).collect::<Result<_, _>>()?;
 //!
-//! let masked = batch::mask_all(&phones, MaskLevel::Standard);
-//! assert_eq!(masked, ["138****8000", "139****9000"]);
-//!
 //! let sealed = batch::seal_text_all(&keyring, &phones, |row| {
 //!     Context::new("users", "phone").with_row(&row.to_string())
 //! });
 //! assert!(sealed.iter().all(|s| s.as_ref().is_ok_and(|t| t.starts_with("dz1."))));
+//! let opened: Vec<desensitize::Result<MobilePhone>> = batch::open_text_all(
+//!     &keyring,
+//!     &sealed.into_iter().collect::<Result<Vec<_>, _>>()?,
+//!     |row| Context::new("users", "phone").with_row(&row.to_string()),
+//!     "export",
+//! );
+//! assert!(opened[1].as_ref().is_ok_and(|p| p.expose() == "13900139000"));
 //!
 //! let tokens = batch::pseudonymize_all(&keyring.pseudonymizer(&Domain::new("analytics")?)?, &phones);
 //! assert_ne!(tokens[0], tokens[1]);
@@ -31,10 +37,9 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::keys::Keyring;
-use crate::kind::{Sealable, Sensitive};
-use crate::mask::MaskLevel;
+use crate::kind::Sealable;
 use crate::pseudo::{Pseudonymizable, Pseudonymizer, Token};
-use crate::seal::{Context, Sealed};
+use crate::seal::Context;
 
 /// Map `f` over `values` with their index, in parallel when `rayon` is on.
 fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync + Send) -> Vec<R> {
@@ -46,15 +51,6 @@ fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync
     {
         values.iter().enumerate().map(|(i, v)| f(i, v)).collect()
     }
-}
-
-/// Seal every value; `context(i)` gives the context of value `i`.
-pub fn seal_all<T: Sealable>(
-    keyring: &Keyring,
-    values: &[T],
-    context: impl Fn(usize) -> Context + Sync + Send,
-) -> Vec<Result<Sealed<T>>> {
-    map_indexed(values, |i, v| keyring.seal(v, &context(i)))
 }
 
 /// Seal every value straight to the text form (see [`Keyring::seal_text`]).
@@ -74,11 +70,6 @@ pub fn open_text_all<T: Sealable, S: AsRef<str> + Sync>(
     purpose: &str,
 ) -> Vec<Result<T>> {
     map_indexed(texts, |i, t| keyring.open_text(t.as_ref(), &context(i), purpose))
-}
-
-/// Mask every value at `level`.
-pub fn mask_all<T: Sensitive>(values: &[T], level: MaskLevel) -> Vec<String> {
-    map_indexed(values, |_, v| v.mask(level))
 }
 
 /// The token of every value in the pseudonymizer's domain.

@@ -6,10 +6,41 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use desensitize::keys::{Ledger, PassphraseError, PassphraseProvider, PassphraseSource};
+use desensitize::stream;
 use desensitize::{Keyring, Kind};
 use zeroize::Zeroizing;
+
+/// The file format of records: `run`'s input and output, `fake`'s output,
+/// and stdin/stdout of `seal`/`open`/... with `--value-column`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// CSV (RFC 4180) with a header row.
+    Csv,
+    /// JSON Lines: one object per line.
+    Jsonl,
+}
+
+impl Format {
+    /// The format a file name says: `.csv`, or `.jsonl` / `.ndjson` (any case).
+    pub fn of_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            _ => None,
+        }
+    }
+
+    /// The library's name for it.
+    pub fn stream(self) -> stream::Format {
+        match self {
+            Format::Csv => stream::Format::Csv,
+            Format::Jsonl => stream::Format::JsonLines,
+        }
+    }
+}
 
 /// Environment variable holding the keyring passphrase, for automation.
 pub const PASSPHRASE_ENV: &str = "DESENSITIZE_PASSPHRASE";

@@ -2,25 +2,16 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use desensitize::fake::{COLUMNS, Faker};
-use desensitize::stream::write_csv_record;
+use desensitize::stream::parts::write_csv_record;
 
-use crate::common::{CliError, CliResult};
+use crate::common::{CliError, CliResult, Format};
 
 /// Output buffer: large writes keep a million rows to a few seconds.
 const BUFFER: usize = 1 << 20;
-
-/// Output format of `fake`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// CSV with a header row.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-}
 
 /// Arguments of `fake`.
 ///
@@ -47,17 +38,10 @@ pub struct FakeArgs {
     output: Option<PathBuf>,
 }
 
-fn format_of(path: Option<&Path>) -> Format {
-    let ext = path.and_then(|p| p.extension()).and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-    match ext.as_deref() {
-        Some("jsonl" | "ndjson") => Format::Jsonl,
-        _ => Format::Csv,
-    }
-}
-
 /// `fake`.
 pub fn fake(args: FakeArgs) -> CliResult {
-    let format = args.format.unwrap_or_else(|| format_of(args.output.as_deref()));
+    let format =
+        args.format.or_else(|| args.output.as_deref().and_then(Format::of_path)).unwrap_or(Format::Csv);
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(File::create(path)?),
         None => Box::new(std::io::stdout().lock()),

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 
-use clap::ValueEnum;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use desensitize::Context;
 use zeroize::Zeroizing;
 
@@ -18,15 +18,22 @@ pub const REPORTED_LINES: usize = 10;
 pub const INVALID_MARK: &str = "#INVALID";
 
 /// What to do with a line that is not a valid value (or, for `open`, that
-/// does not open).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OnInvalid {
-    /// Stop at the first invalid line and exit 1 with `line N: <reason>`
-    /// (the results of the lines before it are already written).
-    Error,
-    /// Write `#INVALID` on that output line and go on; at the end report the
-    /// count on stderr and exit 0.
-    Mark,
+/// does not open): the policy's `on_invalid`, the same two choices.
+pub use desensitize::policy::OnInvalid;
+
+/// `--on-invalid MODE`, parsed into the library's [`OnInvalid`] (a type of
+/// another crate cannot derive clap's `ValueEnum`), with the help of each value.
+pub fn on_invalid_parser() -> impl TypedValueParser<Value = OnInvalid> {
+    PossibleValuesParser::new([
+        PossibleValue::new("error").help(
+            "Stop at the first invalid line and exit 1 with `line N: <reason>` \
+             (the results of the lines before it are already written)",
+        ),
+        PossibleValue::new("mark").help(
+            "Write `#INVALID` on that output line and go on; at the end report the count on stderr and exit 0",
+        ),
+    ])
+    .map(|mode| if mode == "mark" { OnInvalid::Mark } else { OnInvalid::Error })
 }
 
 // ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use crate::common::{self, CliError, CliResult, KeyArgs};
 use crate::context_args::ContextArgs;
-use crate::input::{OnInvalid, each_line, each_value};
+use crate::input::{OnInvalid, each_line, each_value, on_invalid_parser};
 use crate::value_column::RecordArgs;
 
 /// What every line-by-line transformation shares.
@@ -37,7 +37,7 @@ pub struct LineArgs {
     /// reason`); `mark` writes `#INVALID` in its place, reports the first
     /// lines and the count on stderr, and exits 0. Empty lines are invalid
     /// values like any other.
-    #[arg(long, value_enum, default_value = "error", value_name = "MODE")]
+    #[arg(long, value_parser = on_invalid_parser(), default_value = "error", value_name = "MODE")]
     on_invalid: OnInvalid,
 }
 

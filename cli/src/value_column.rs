@@ -19,24 +19,13 @@
 use std::borrow::Cow;
 use std::io::{self, BufWriter, Write};
 
-use clap::{Args, ValueEnum};
-use desensitize::stream::{
-    self, Input, Options, Record, Row, RowError, RowTransform, json_scalars, write_csv_record,
-    write_json_object,
-};
+use clap::Args;
+use desensitize::stream::parts::{Input, Record, json_scalars, write_csv_record, write_json_object};
+use desensitize::stream::{self, Options, Row, RowTransform, TransformError};
 use zeroize::Zeroizing;
 
-use crate::common::{CliError, CliResult};
+use crate::common::{CliError, CliResult, Format};
 use crate::input::{INVALID_MARK, OnInvalid, REPORTED_LINES};
-
-/// The format of records on stdin and stdout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RecordFormat {
-    /// RFC 4180 CSV with a header row.
-    Csv,
-    /// One JSON object per line.
-    Jsonl,
-}
 
 /// Record input: where the values are.
 #[derive(Args, Debug)]
@@ -49,7 +38,7 @@ pub struct RecordArgs {
 
     /// The format of the records on stdin and stdout (with --value-column).
     #[arg(long, value_enum, default_value = "csv", value_name = "FORMAT")]
-    pub format: RecordFormat,
+    pub format: Format,
 }
 
 /// What a record operation gets: the value and the row id when a row-id
@@ -64,7 +53,7 @@ const BLOCK: usize = 64 << 10;
 /// workers (one keeps the operations in input order, as `open`'s audit
 /// log needs).
 pub fn each_record(
-    format: RecordFormat,
+    format: Format,
     on_invalid: OnInvalid,
     value_column: &str,
     row_id_column: Option<&str>,
@@ -79,18 +68,14 @@ pub fn each_record(
         )));
     }
     let opts = Options::new(threads).with_block(BLOCK);
-    let stream_format = match format {
-        RecordFormat::Csv => stream::Format::Csv,
-        RecordFormat::Jsonl => stream::Format::JsonLines,
-    };
-    let input = Input::new(io::stdin(), stream_format, &opts).map_err(|e| match e {
+    let input = Input::new(io::stdin(), format.stream(), &opts).map_err(|e| match e {
         stream::StreamError::Empty => CliError::usage("the input is empty: CSV records need a header row"),
         e => crate::run::failed(e, &[]),
     })?;
     let stdout = io::stdout();
     let mut output = BufWriter::with_capacity(1 << 16, stdout.lock());
     let (columns, names) = match (format, input.names()) {
-        (RecordFormat::Csv, Some(header)) => {
+        (Format::Csv, Some(header)) => {
             let value = index(header, value_column, "--value-column")?;
             let row_id = row_id_column.map(|c| index(header, c, "--row-id-column")).transpose()?;
             let mut line = Vec::new();
@@ -184,12 +169,12 @@ impl RowTransform for ValueColumn<'_, '_> {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         match (record, &self.columns) {
             (Row::Csv(record), Columns::Csv { value, row_id, fields }) => {
                 if record.len() != *fields {
                     let reason = format!("{} fields where the header has {fields}", record.len());
-                    return Err(RowError { column: None, reason: reason.into() });
+                    return Err(TransformError { column: None, reason: reason.into() });
                 }
                 let id = row_id.map(|i| record.get(i).unwrap_or_default());
                 self.cell(row, record.get(*value).unwrap_or_default(), id, *value, cell, marked)?;
@@ -199,7 +184,7 @@ impl RowTransform for ValueColumn<'_, '_> {
             (Row::JsonLine(line), Columns::Json { value, row_id }) => {
                 self.json_line(row, line, value, row_id.as_deref(), cell, marked, out)
             }
-            _ => Err(RowError { column: None, reason: "unexpected record format".into() }),
+            _ => Err(TransformError { column: None, reason: "unexpected record format".into() }),
         }
     }
 }
@@ -215,11 +200,11 @@ impl ValueColumn<'_, '_> {
         column: usize,
         cell: &mut String,
         marked: &mut Marked,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         cell.clear();
         let Err(why) = apply(value, row_id, cell, self.op) else { return Ok(()) };
         if !self.mark {
-            return Err(RowError { column: Some(column), reason: why });
+            return Err(TransformError { column: Some(column), reason: why });
         }
         if marked.reported.len() < REPORTED_LINES {
             marked.reported.push((row, why.into_owned()));
@@ -241,11 +226,11 @@ impl ValueColumn<'_, '_> {
         cell: &mut String,
         marked: &mut Marked,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
-        let fail = |reason: String| RowError { column: None, reason: reason.into() };
+    ) -> Result<(), TransformError> {
+        let fail = |reason: String| TransformError { column: None, reason: reason.into() };
         let record = json_scalars(line).map_err(fail)?;
         let pairs = record.pairs();
-        let find = |name: &str| -> Result<Option<usize>, RowError> {
+        let find = |name: &str| -> Result<Option<usize>, TransformError> {
             let mut at = pairs.iter().enumerate().filter(|(_, (k, _))| k == name).map(|(i, _)| i);
             let found = at.next();
             if at.next().is_some() {

@@ -49,7 +49,8 @@ pub struct Index {
     pub bits: u8,
     /// The `Transform` variant name.
     pub transform: &'static str,
-    pub name: Option<String>,
+    /// The index's `pseudo::Domain` (`domain = "..."`).
+    pub domain: Option<String>,
 }
 
 /// The valid name nearest to `key`, when it looks like a typo.
@@ -231,7 +232,7 @@ fn parse_mask_level(meta: &syn::meta::ParseNestedMeta<'_>) -> Result<String> {
 }
 
 fn parse_index(meta: &syn::meta::ParseNestedMeta<'_>, span: Span) -> Result<Index> {
-    let mut index = Index { span, bits: 0, transform: "Full", name: None };
+    let mut index = Index { span, bits: 0, transform: "Full", domain: None };
     let mut bits = None;
     if meta.input.peek(syn::token::Paren) {
         meta.parse_nested_meta(|m| {
@@ -253,12 +254,13 @@ fn parse_index(meta: &syn::meta::ParseNestedMeta<'_>, span: Span) -> Result<Inde
                         .map(|(_, v)| *v)
                         .ok_or_else(|| unknown("transform", &lit.value(), &names, lit.span()))?;
                 }
-                "name" => index.name = Some(m.value()?.parse::<LitStr>()?.value()),
+                // `name` is the key's old spelling, still read (undocumented).
+                "domain" | "name" => index.domain = Some(m.value()?.parse::<LitStr>()?.value()),
                 other => {
                     return Err(unknown(
                         "blind_index key",
                         other,
-                        &["bits", "transform", "name"],
+                        &["bits", "transform", "domain"],
                         m.path.span(),
                     ));
                 }

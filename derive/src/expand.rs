@@ -250,12 +250,12 @@ fn blind_index_field(parts: &mut Parts, f: &Field, ix: &crate::attrs::Index, vis
     let doc = format!("The blind index of `{fname}` (lower-case hex).");
     parts.s_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #ix_id: #shape::Map<::std::string::String>));
     let (bits, tr) = (ix.bits, format_ident!("{}", ix.transform));
-    let name = match &ix.name {
-        Some(n) => quote_spanned!(span=> ::core::option::Option::Some(#n)),
+    let domain = match &ix.domain {
+        Some(d) => quote_spanned!(span=> ::core::option::Option::Some(#d)),
         None => quote_spanned!(span=> ::core::option::Option::None),
     };
     parts.s_init.push(quote_spanned!(span=> #ix_id: #l::blind_index::<#ty>(
-        &self.#id, at, #fname, #name, ::desensitize::pseudo::Transform::#tr, #bits)?));
+        &self.#id, at, #fname, #domain, ::desensitize::pseudo::Transform::#tr, #bits)?));
 }
 
 /// The `NAME_FACT` fields of the analytics view.

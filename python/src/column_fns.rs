@@ -14,7 +14,7 @@ use desensitize::policy::{ColumnBatch, Plan, Policy, Report};
 use desensitize::pseudo::Domain;
 use desensitize::{Context, Keyring, Kind};
 use desensitize::{ContextError, columns};
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -304,22 +304,38 @@ pub fn pseudonym(
     rule_column(py, values, rule, &[], Some(keyring), on_invalid)
 }
 
-/// Truncated keyed blind indexes (lower-case hex) named `name`.
+/// Truncated keyed blind indexes (lower-case hex) in `domain`, as a
+/// policy's `blind-index` rule. `name` is the deprecated spelling of
+/// `domain` (a `DeprecationWarning`).
 #[pyfunction]
-#[pyo3(signature = (values, kind, keyring, *, name, bits, transform="full", on_invalid="null"))]
+#[pyo3(signature = (values, kind, keyring, *, bits, domain=None, transform="full", on_invalid="null", name=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn blind_index(
     py: Python<'_>,
     values: &Bound<'_, PyAny>,
     kind: &str,
     keyring: &PyKeyring,
-    name: &str,
     bits: u8,
+    domain: Option<&str>,
     transform: &str,
     on_invalid: &str,
+    name: Option<&str>,
 ) -> PyResult<Py<PyAny>> {
-    let rule =
-        json!({"kind": kind, "action": "blind-index", "domain": name, "bits": bits, "transform": transform});
+    let domain = match (domain, name) {
+        (Some(domain), None) => domain,
+        (None, Some(name)) => {
+            let category = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+            PyErr::warn(py, &category, c"blind_index(name=...) is deprecated: use domain=...", 1)?;
+            name
+        }
+        (Some(_), Some(_)) => {
+            return Err(PyTypeError::new_err("blind_index() takes domain= or its old name name=, not both"));
+        }
+        (None, None) => {
+            return Err(PyTypeError::new_err("blind_index() missing required keyword argument: 'domain'"));
+        }
+    };
+    let rule = json!({"kind": kind, "action": "blind-index", "domain": domain, "bits": bits, "transform": transform});
     rule_column(py, values, rule, &[], Some(keyring), on_invalid)
 }
 

@@ -98,9 +98,9 @@ def test_blind_index_fpe_and_generalize_match_cli_run(cli, fake, fake_csv, keyfi
 
     same(dz.fpe(col("id_number"), "id_number", keyring, domain="analytics", on_invalid="raise"), "id_number")
     same(dz.fpe(col("mobile"), "mobile_phone", keyring, domain="analytics", on_invalid="raise"), "mobile")
-    same(dz.blind_index(col("bank_card"), "bank_card", keyring, name="cards", bits=8, transform="last4",
+    same(dz.blind_index(col("bank_card"), "bank_card", keyring, domain="cards", bits=8, transform="last4",
                         on_invalid="raise"), "bank_card")
-    same(dz.blind_index(col("email"), "email", keyring, name="users.email", bits=16, on_invalid="raise"),
+    same(dz.blind_index(col("email"), "email", keyring, domain="users.email", bits=16, on_invalid="raise"),
          "email")
     for fact in ["gender", "province", "city", "birth_year"]:
         same(dz.generalize(col("id_number"), "id_number", fact, today=TODAY, on_invalid="raise"), fact)

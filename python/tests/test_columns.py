@@ -104,14 +104,25 @@ def test_pseudonym_is_deterministic_per_domain(keyring):
 
 
 def test_blind_index_bits_and_transform(keyring):
-    values, reasons = dz.blind_index(PHONES, "mobile_phone", keyring, name="users.phone", bits=16)
+    values, reasons = dz.blind_index(PHONES, "mobile_phone", keyring, domain="users.phone", bits=16)
     assert len(values[0].as_py()) == 4 and values[1].as_py() is None
     assert reasons[2].as_py() == WRONG_LENGTH
     last4, _ = dz.blind_index(
-        pa.array(["13800138000", "13900138000"]), "mobile_phone", keyring, name="p4", bits=8,
+        pa.array(["13800138000", "13900138000"]), "mobile_phone", keyring, domain="p4", bits=8,
         transform="last4",
     )
     assert last4[0] == last4[1]
+
+
+def test_blind_index_old_keyword_name_is_a_deprecated_domain(keyring):
+    ours, _ = dz.blind_index(PHONES, "mobile_phone", keyring, domain="users.phone", bits=16)
+    with pytest.warns(DeprecationWarning, match="domain="):
+        old, _ = dz.blind_index(PHONES, "mobile_phone", keyring, name="users.phone", bits=16)
+    assert old.to_pylist() == ours.to_pylist()
+    with pytest.raises(TypeError, match="domain"):
+        dz.blind_index(PHONES, "mobile_phone", keyring, bits=16)
+    with pytest.raises(TypeError, match="not both"):
+        dz.blind_index(PHONES, "mobile_phone", keyring, domain="a", name="a", bits=16)
 
 
 def test_fpe_and_reidentify(keyring):

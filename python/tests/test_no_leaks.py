@@ -32,7 +32,7 @@ def calls(keyring):
     yield lambda v, k: dz.seal(v, k, keyring, table="t", column="c", on_invalid="raise")
     yield lambda v, k: dz.open(v, k, keyring, table="t", column="c", purpose="p", on_invalid="raise")
     yield lambda v, k: dz.pseudonym(v, k, keyring, domain="d", on_invalid="raise")
-    yield lambda v, k: dz.blind_index(v, k, keyring, name="n", bits=16, on_invalid="raise")
+    yield lambda v, k: dz.blind_index(v, k, keyring, domain="n", bits=16, on_invalid="raise")
     yield lambda v, k: dz.fpe(v, k, keyring, domain="d", on_invalid="raise")
     yield lambda v, k: dz.reidentify(v, k, keyring, domain="d", purpose="p", on_invalid="raise")
     yield lambda v, k: dz.generalize(v, k, "province", on_invalid="raise")

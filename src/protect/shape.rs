@@ -214,18 +214,18 @@ pub fn pseudonym<S: TokenShape>(
 }
 
 /// Every value's blind index (lower-case hex, as `desensitize run` writes it)
-/// named `name`, by default `<table>.<field path>` like a policy's.
+/// in `domain`, by default `<table>.<field path>` like a policy's.
 pub fn blind_index<S: IndexShape>(
     value: &S,
     at: &Place<'_>,
     field: &str,
-    name: Option<&str>,
+    domain: Option<&str>,
     transform: Transform,
     bits: u8,
 ) -> Result<S::Map<String>, RecordError> {
     let path = at.path(field);
-    let default_name = format!("{}.{path}", at.table());
-    let index = Domain::new(name.unwrap_or(&default_name))
+    let default_domain = format!("{}.{path}", at.table());
+    let index = Domain::new(domain.unwrap_or(&default_domain))
         .and_then(|d| at.keyring().blind_index::<S::Kind>(&d, transform, bits))
         .map_err(|e| RecordError::new(&path, e))?;
     value.try_map(|v, _| Ok(index.compute(v).to_string()))

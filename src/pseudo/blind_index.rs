@@ -236,13 +236,13 @@ pub struct Planner {
 
 /// A checked blind-index length and what it implies.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Plan {
+pub struct IndexPlan {
     bits: u8,
     rows: u64,
     input_bits: f64,
 }
 
-impl Plan {
+impl IndexPlan {
     /// The index length.
     pub fn bits(&self) -> u8 {
         self.bits
@@ -281,7 +281,7 @@ impl Planner {
     }
 
     /// Check a chosen length for kind `T` and `transform`.
-    pub fn check<T: Pseudonymizable>(&self, transform: Transform, bits: u8) -> Result<Plan> {
+    pub fn check<T: Pseudonymizable>(&self, transform: Transform, bits: u8) -> Result<IndexPlan> {
         let range = self.bit_range().ok_or(Error::Config(ConfigError::TooFewRows))?;
         if bits < *range.start() {
             return Err(Error::Config(ConfigError::IndexTooShort));
@@ -293,13 +293,13 @@ impl Planner {
         if f64::from(bits) >= input_bits - 1.0 {
             return Err(Error::Config(ConfigError::IndexUnique));
         }
-        Ok(Plan { bits, rows: self.rows, input_bits })
+        Ok(IndexPlan { bits, rows: self.rows, input_bits })
     }
 
     /// The longest acceptable length for kind `T` and `transform` (fewest
     /// false positives), or an error when no length is acceptable (too few
     /// rows, or a transform whose input space is smaller than the table).
-    pub fn recommend<T: Pseudonymizable>(&self, transform: Transform) -> Result<Plan> {
+    pub fn recommend<T: Pseudonymizable>(&self, transform: Transform) -> Result<IndexPlan> {
         let range = self.bit_range().ok_or(Error::Config(ConfigError::TooFewRows))?;
         let cap = (transform.input_bits(T::KIND) - 1.0).ceil() - 1.0;
         let bits = (*range.end()).min(cap.max(0.0) as u8);

@@ -38,7 +38,7 @@ mod ff1;
 mod fpe;
 
 pub use crate::kind::Pseudonymizable;
-pub use blind_index::{BlindIndex, IndexValue, Plan, Planner, Transform};
+pub use blind_index::{BlindIndex, IndexPlan, IndexValue, Planner, Transform};
 pub(crate) use ff1::{Dir, Ff1};
 pub(crate) use fpe::{FPE_KINDS, audit_context};
 pub use fpe::{FormatPreserving, FpeCipher};

@@ -261,7 +261,7 @@ impl<'a> CsvRecords<'a> {
 /// record is not an empty line): the bytes the csv crate's writer gives.
 ///
 /// ```
-/// use desensitize::stream::write_csv_record;
+/// use desensitize::stream::parts::write_csv_record;
 ///
 /// let mut out = Vec::new();
 /// write_csv_record(&mut out, [&b"a"[..], b"b,c", b"say \"hi\""]);

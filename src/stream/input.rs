@@ -12,7 +12,8 @@ use super::{Format, Options, StreamError};
 /// record (which stays in the input: it is data too).
 ///
 /// ```
-/// use desensitize::stream::{Format, Input, Options};
+/// use desensitize::stream::parts::Input;
+/// use desensitize::stream::{Format, Options};
 ///
 /// let input = Input::new(&b"{\"id\": 1, \"phone\": \"13800138000\"}\n"[..], Format::JsonLines, &Options::new(1))?;
 /// assert_eq!(input.names(), Some(&["id".to_owned(), "phone".to_owned()][..]));
@@ -63,11 +64,6 @@ impl<R> Input<R> {
     /// The column names; `None` for a JSON Lines input without records.
     pub fn names(&self) -> Option<&[String]> {
         self.names.as_deref()
-    }
-
-    /// The input format.
-    pub fn format(&self) -> Format {
-        self.chunker.format()
     }
 
     /// Input bytes consumed before the records (byte order mark, CSV header).

@@ -23,7 +23,7 @@ impl<'a> JsonScalars<'a> {
     }
 
     /// The pairs, to move values out of (what is left is wiped on drop).
-    pub fn pairs_mut(&mut self) -> &mut [(Cow<'a, str>, Cow<'a, str>)] {
+    pub(crate) fn pairs_mut(&mut self) -> &mut [(Cow<'a, str>, Cow<'a, str>)] {
         &mut self.0
     }
 }
@@ -48,7 +48,7 @@ fn wipe(text: &mut Cow<'_, str>) {
 /// quotes the input.
 ///
 /// ```
-/// use desensitize::stream::json_scalars;
+/// use desensitize::stream::parts::json_scalars;
 ///
 /// let record = json_scalars(br#"{"id": 7, "phone": "13800138000", "vip": true, "note": null}"#)?;
 /// let pairs: Vec<(&str, &str)> = record.pairs().iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
@@ -106,7 +106,7 @@ impl Fields for JsonFields<'_> {
 /// compact form).
 ///
 /// ```
-/// use desensitize::stream::write_json_object;
+/// use desensitize::stream::parts::write_json_object;
 ///
 /// let mut out = Vec::new();
 /// write_json_object(&mut out, [("id", "7"), ("note", "say \"hi\"")]);

@@ -26,11 +26,11 @@
 //! To write a file atomically (complete or not at all), write into an
 //! [`AtomicFile`] and [`commit`](AtomicFile::commit) it.
 //!
-//! The pieces, for a caller that needs more than one plan over one input
-//! (`run`'s k-anonymity counting pass, a progress bar, a rejects report):
-//! [`Input`] reads the column names, [`process`] runs any [`RowTransform`]
-//! over the records (a [`PlanRows`] applies a [`Plan`](crate::policy::Plan)),
-//! handing each chunk's [`Done`] tally back in input order.
+//! For more than one plan over one input (`run`'s k-anonymity counting
+//! pass, a progress bar, a rejects report), or work that is not a plan:
+//! [`process`] runs any [`RowTransform`] over the records, handing each
+//! chunk's [`Done`] tally back in input order; the readers and writers it
+//! is built from are in [`parts`].
 //!
 //! # Design
 //!
@@ -65,13 +65,13 @@
 //!
 //! Malformed CSV quoting is a row error (row, column, reason; never the
 //! value) that stops the pipeline: past a bad quote the record boundaries
-//! are ambiguous, so nothing after it is reinterpreted. See [`Record`] for
+//! are ambiguous, so nothing after it is reinterpreted. See [`Record`](parts::Record) for
 //! the grammar.
 //!
 //! JSON Lines values: strings as they are, numbers as decimal text
 //! (integers exactly, others as the shortest decimal of their `f64`: `1.50`
 //! gives `1.5`), `true` / `false`, `null` as an empty value; a nested
-//! object or array is a row error ([`json_scalars`]).
+//! object or array is a row error ([`json_scalars`](parts::json_scalars)).
 
 mod csv;
 mod drive;
@@ -88,13 +88,44 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
-pub use self::csv::{Record, write_csv_record};
 pub use self::drive::process;
 pub use self::file::{AtomicFile, FileError};
-pub use self::input::Input;
-pub use self::json::{JsonScalars, json_scalars, write_json_object};
-pub use self::plan::{Pass, PlanRows, PlanTally, run_plan, write_header};
-pub use self::scan::{Chunk, Chunker};
+pub use self::plan::run_plan;
+
+/// The pipeline's building blocks, for a caller that drives [`process`]
+/// itself: reading the column names first ([`Input`](parts::Input)),
+/// several passes over one input ([`PlanRows`](parts::PlanRows) with a
+/// [`Pass`](parts::Pass)), or a [`RowTransform`] that parses and writes
+/// records on its own ([`json_scalars`](parts::json_scalars),
+/// [`write_csv_record`](parts::write_csv_record), ...).
+///
+/// Most callers need only [`run_plan`].
+///
+/// ```
+/// use desensitize::policy::{Plan, Policy};
+/// use desensitize::stream::parts::{Input, Pass, PlanRows};
+/// use desensitize::stream::{Format, Options, process};
+///
+/// let policy = Policy::from_json(r#"{"columns": {
+///     "phone": {"kind": "mobile_phone", "action": "mask"}}}"#)?;
+/// let input = Input::new(&b"phone\n13800138000\n"[..], Format::Csv, &Options::new(1))?;
+/// let plan = Plan::from_policy(&policy, input.names().unwrap_or_default(), None)?;
+///
+/// let mut output = Vec::new();
+/// let mut rows = 0;
+/// let apply = PlanRows::new(&plan, Format::Csv, Pass::Write);
+/// process(input.into_chunker(), &apply, &mut output, &Options::new(1), |done| rows += done.rows)?;
+/// assert_eq!(output, b"138****8000\n");
+/// assert_eq!(rows, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub mod parts {
+    pub use super::csv::{Record, write_csv_record};
+    pub use super::input::Input;
+    pub use super::json::{JsonScalars, json_scalars, write_json_object};
+    pub use super::plan::{Pass, PlanRows, PlanTally, write_header};
+    pub use super::scan::{Chunk, Chunker};
+}
 
 /// The input format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,15 +181,15 @@ pub const MAX_RECORD: usize = 64 << 20;
 /// One input record, as a worker hands it to the transform.
 pub enum Row<'a> {
     /// A CSV record's fields, unescaped.
-    Csv(&'a Record),
+    Csv(&'a csv::Record),
     /// A JSON Lines line (not blank; without its `\n`, a leading byte order
-    /// mark removed; may end with `\r`), for [`json_scalars`].
+    /// mark removed; may end with `\r`), for [`json_scalars`](parts::json_scalars).
     JsonLine(&'a [u8]),
 }
 
 /// A row the transform cannot process: which column and why, never the value.
 #[derive(Debug)]
-pub struct RowError {
+pub struct TransformError {
     /// 0-based input column, when one is at fault.
     pub column: Option<usize>,
     /// Why (never holds the value).
@@ -168,7 +199,7 @@ pub struct RowError {
 /// The per-row work, shared by all workers (`Sync`), with per-worker
 /// scratch state and per-chunk tallies merged in input order.
 ///
-/// [`PlanRows`] is the one for a [`Plan`](crate::policy::Plan); a caller
+/// [`PlanRows`](parts::PlanRows) is the one for a [`Plan`](crate::policy::Plan); a caller
 /// with other work (one column through another library call, say)
 /// implements its own.
 pub trait RowTransform: Sync {
@@ -194,7 +225,7 @@ pub trait RowTransform: Sync {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError>;
+    ) -> Result<(), TransformError>;
 }
 
 /// A chunk written, handed to the caller in input order.

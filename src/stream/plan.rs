@@ -4,10 +4,11 @@
 use std::borrow::Cow;
 use std::io::{Read, Write};
 
+use super::csv::write_csv_record;
 use super::csv::write_csv_values;
 use super::input::Input;
 use super::json::{JsonFields, json_scalars, write_json_string};
-use super::{Format, Options, Row, RowError, RowTransform, StreamError, process, write_csv_record};
+use super::{Format, Options, Row, RowTransform, StreamError, TransformError, process};
 use crate::policy::{Cells, ClassCounts, Fields, Plan, Report, Summary, Unnamed, Verdict};
 
 /// Which pass over the input a [`PlanRows`] makes.
@@ -67,7 +68,7 @@ impl RowTransform for PlanRows<'_> {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         match record {
             Row::Csv(fields) => self.fields(row, fields, cells, tally, out),
             Row::JsonLine(line) => self.json_line(row, line, cells, tally, out),
@@ -83,8 +84,9 @@ impl PlanRows<'_> {
         cells: &mut Cells,
         tally: &mut PlanTally,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
-        let failed = |e: crate::policy::RowError| RowError { column: e.column, reason: e.reason.into() };
+    ) -> Result<(), TransformError> {
+        let failed =
+            |e: crate::policy::RowError| TransformError { column: e.column, reason: e.reason.into() };
         if self.pass == Pass::Count {
             return self.plan.count(row, fields, cells, &mut tally.classes).map_err(failed);
         }
@@ -123,8 +125,8 @@ impl PlanRows<'_> {
         cells: &mut Cells,
         tally: &mut PlanTally,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
-        let fail = |reason: String| RowError { column: None, reason: reason.into() };
+    ) -> Result<(), TransformError> {
+        let fail = |reason: String| TransformError { column: None, reason: reason.into() };
         let mut record = json_scalars(line).map_err(fail)?;
         let mut values = JsonFields(vec![Cow::Borrowed(""); self.plan.input_names().len()]);
         for (position, (k, v)) in record.pairs_mut().iter_mut().enumerate() {

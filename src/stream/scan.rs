@@ -43,7 +43,8 @@ pub struct Chunk {
 /// chunks itself.
 ///
 /// ```
-/// use desensitize::stream::{Chunker, Format, Record};
+/// use desensitize::stream::Format;
+/// use desensitize::stream::parts::{Chunker, Record};
 ///
 /// let input = "name,city\n\"Li, Lei\",\"Bei\njing\"\nWang,Shanghai\n";
 /// let mut chunks = Chunker::new(input.as_bytes(), Format::Csv, 16, 1 << 20);
@@ -145,7 +146,7 @@ impl<R: Read> Chunker<R> {
     /// Peek at a JSON Lines input's first record (its first non-blank
     /// line, without the line end), which stays in the input as row 1:
     /// `None` when there is none.
-    pub fn first_json_line(&mut self) -> Result<Option<&[u8]>, StreamError> {
+    pub(crate) fn first_json_line(&mut self) -> Result<Option<&[u8]>, StreamError> {
         self.start()?;
         let mut from = 0;
         let (start, end) = 'found: loop {
@@ -256,12 +257,12 @@ impl<R: Read> Chunker<R> {
 
 impl<R> Chunker<R> {
     /// The input format.
-    pub fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         self.format
     }
 
     /// Input bytes consumed before the chunks (byte order mark, header).
-    pub fn skipped_bytes(&self) -> u64 {
+    pub(crate) fn skipped_bytes(&self) -> u64 {
         self.skipped
     }
 }

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use super::csv::{CsvRecords, MalformedKind, Record, write_csv_record};
 use super::scan::Chunker;
-use super::{Done, Format, Options, Row, RowError, RowTransform, StreamError, process};
+use super::{Done, Format, Options, Row, RowTransform, StreamError, TransformError, process};
 
 /// Writes each record back as CSV (JSON lines as they are), prefixed with
 /// its row number; tallies the rows it saw.
@@ -36,12 +36,12 @@ impl RowTransform for Echo {
         row: u64,
         record: Row<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), RowError> {
+    ) -> Result<(), TransformError> {
         num.clear();
         num.extend_from_slice(row.to_string().as_bytes());
         out.extend_from_slice(b"partial");
         if self.fail_at.is_some_and(|(r, _)| r == row) {
-            return Err(RowError { column: self.fail_at.map(|(_, c)| c), reason: "refused".into() });
+            return Err(TransformError { column: self.fail_at.map(|(_, c)| c), reason: "refused".into() });
         }
         out.truncate(out.len() - b"partial".len());
         tally.push(row);
@@ -390,7 +390,14 @@ impl RowTransform for Gauge {
         self.peak.fetch_max(now, Ordering::SeqCst);
     }
 
-    fn row(&self, _: &mut (), _: &mut (), _: u64, _: Row<'_>, out: &mut Vec<u8>) -> Result<(), RowError> {
+    fn row(
+        &self,
+        _: &mut (),
+        _: &mut (),
+        _: u64,
+        _: Row<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
         out.push(b'.');
         Ok(())
     }
@@ -492,7 +499,14 @@ impl RowTransform for Panics {
 
     fn tally(&self) {}
 
-    fn row(&self, _: &mut (), _: &mut (), row: u64, _: Row<'_>, _: &mut Vec<u8>) -> Result<(), RowError> {
+    fn row(
+        &self,
+        _: &mut (),
+        _: &mut (),
+        row: u64,
+        _: Row<'_>,
+        _: &mut Vec<u8>,
+    ) -> Result<(), TransformError> {
         assert_ne!(row, 50, "the transform gives up");
         Ok(())
     }

@@ -306,3 +306,34 @@ proptest! {
         prop_assert!(debug.contains("phone: [REDACTED]"));
     }
 }
+
+/// Two blind indexes in one named domain: `blind_index(domain = ...)` names
+/// the index's `pseudo::Domain`, as a policy's `domain` does (the old key
+/// `name` still reads the same); without it the domain is `<table>.<field>`.
+#[derive(desensitize::Protect)]
+#[protect(table = "contacts")]
+struct Contact {
+    #[protect(seal, blind_index(bits = 12, domain = "shared.phone"))]
+    phone: MobilePhone,
+    #[protect(seal, blind_index(bits = 12, name = "shared.phone"))]
+    backup: MobilePhone,
+    #[protect(seal, blind_index(bits = 12))]
+    office: MobilePhone,
+}
+
+#[test]
+fn blind_index_domain_names_the_index() {
+    let keyring = Keyring::generate().unwrap();
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let contact = Contact { phone: phone.clone(), backup: phone.clone(), office: phone.clone() };
+    let v = serde_json::to_value(contact.seal(&keyring).unwrap()).unwrap();
+    let index = |domain: &str| {
+        let index =
+            keyring.blind_index::<MobilePhone>(&Domain::new(domain).unwrap(), Transform::Full, 12).unwrap();
+        Value::from(index.compute(&phone).to_string())
+    };
+    assert_eq!(v["phone_index"], index("shared.phone"));
+    assert_eq!(v["backup_index"], index("shared.phone"));
+    assert_eq!(v["office_index"], index("contacts.office"));
+    assert_ne!(index("shared.phone"), index("contacts.office"));
+}

@@ -10,7 +10,7 @@
 //! are serial. Nothing holds more than `2 * threads + 2` blocks.
 //!
 //! JSON Lines values are read as the library reads them
-//! (`desensitize::stream::json_scalars`: numbers as decimal text, `null` as
+//! (`desensitize::stream::parts::json_scalars`: numbers as decimal text, `null` as
 //! empty, a nested object or array stops the run at its row). Output
 //! objects hold the output columns in order, every value a string.
 //!
@@ -33,15 +33,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use desensitize::Keyring;
 use desensitize::policy::{ClassCounts, OnInvalid, Plan, Rules, Summary};
-use desensitize::stream::{
-    self, AtomicFile, Chunker, FileError, Input, Options, Pass, PlanRows, StreamError, write_csv_record,
-};
+use desensitize::stream::parts::{Chunker, Input, Pass, PlanRows, write_csv_record};
+use desensitize::stream::{self, AtomicFile, FileError, Options, StreamError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::common::{self, CliError, CliResult, KeyArgs, load_keyring};
+use crate::common::{self, CliError, CliResult, Format, KeyArgs, load_keyring};
 use crate::policy;
 use paths::{same_file, same_path};
 
@@ -92,24 +91,6 @@ pub struct RunArgs {
     /// ROWS x 128 bytes (use --block-size).
     #[arg(long, value_name = "ROWS", hide = true, conflicts_with = "block_size")]
     pub chunk: Option<usize>,
-}
-
-/// File format of input and output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Comma-separated values with a header row.
-    Csv,
-    /// JSON Lines: one object of string values per line.
-    Jsonl,
-}
-
-fn format_of(path: &Path) -> Option<Format> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" => Some(Format::Csv),
-        "jsonl" | "ndjson" => Some(Format::Jsonl),
-        _ => None,
-    }
 }
 
 pub fn run(args: RunArgs, quiet: bool) -> CliResult {
@@ -186,13 +167,14 @@ fn settings(args: &RunArgs, rules: &Rules) -> CliResult<(Format, Format, usize)>
         (None, Some(rows)) => rows.saturating_mul(ROW_BYTES).min(MAX_BLOCK),
         (None, None) => stream::BLOCK,
     };
-    let in_format = args.format.or_else(|| format_of(&args.input)).or_else(|| format_of(&args.output));
+    let in_format =
+        args.format.or_else(|| Format::of_path(&args.input)).or_else(|| Format::of_path(&args.output));
     let Some(in_format) = in_format else {
         return Err(CliError::usage(
             "cannot tell the format from the file names: use --format csv or --format jsonl",
         ));
     };
-    let out_format = args.format.or_else(|| format_of(&args.output)).unwrap_or(in_format);
+    let out_format = args.format.or_else(|| Format::of_path(&args.output)).unwrap_or(in_format);
     if args.rejects.is_some() && rules.on_invalid != OnInvalid::Mark {
         return Err(CliError::usage("--rejects needs on_invalid = \"mark\" in the policy"));
     }
@@ -219,16 +201,6 @@ fn open_input(path: &Path, format: Format, block: usize) -> CliResult<Input<fs::
         return Err(common::file_error("input file", path, &e, ""));
     }
     Input::new(file, format.stream(), &Options::new(1).with_block(block)).map_err(|e| failed(e, &[]))
-}
-
-impl Format {
-    /// The library's name for it.
-    pub(crate) fn stream(self) -> stream::Format {
-        match self {
-            Format::Csv => stream::Format::Csv,
-            Format::Jsonl => stream::Format::JsonLines,
-        }
-    }
 }
 
 /// The input's length and modification time, to tell that the two
@@ -358,7 +330,7 @@ impl Job<'_> {
         let mut rejects = args.rejects.as_deref().map(Rejects::create).transpose()?;
         if self.out_format == Format::Csv && self.has_columns {
             let mut line = Vec::new();
-            stream::write_header(&mut line, plan, stream::Format::Csv);
+            stream::parts::write_header(&mut line, plan, stream::Format::Csv);
             out.write_bytes(&line)?;
         }
         let (stats, rows_written) =

@@ -5,7 +5,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use desensitize::policy::{Plan, Policy};
-use desensitize::stream::{Options, Pass, PlanRows, json_scalars, process, write_csv_record};
+use desensitize::stream::parts::{Pass, PlanRows, json_scalars, write_csv_record};
+use desensitize::stream::{Options, process};
 
 use super::{Format, failed, open_input as open};
 use crate::common::CliResult;
