@@ -4,7 +4,8 @@
 #   bash scripts/ci/ci-bench.sh
 #
 # 1. Runs every criterion bench of the library (benches/*.rs; `batch` needs
-#    the `rayon` feature) in a short mode, into a fresh criterion directory.
+#    the `rayon` feature, `pipeline` the `stream` feature) in a short mode,
+#    into a fresh criterion directory.
 # 2. Prints one ratio table from criterion's own JSON estimates
 #    (scripts/bench/bench-table.py: operation, ours, raw primitive, ratio, target).
 #    The same script prints the table after a full `cargo bench`:
@@ -38,7 +39,7 @@ done
 
 echo "ci-bench: ${benches[*]} (criterion: ${BENCH_ARGS:-defaults})"
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of options
-cargo bench -p desensitize --features rayon "${benches[@]}" -- $BENCH_ARGS
+cargo bench -p desensitize --features rayon,stream "${benches[@]}" -- $BENCH_ARGS
 
 echo
 echo "ci-bench: ratio table (mean per value; a shared machine: read ratios, not absolute times)"
