@@ -21,15 +21,18 @@ PHONE = "13800138000"
 # seals one phone number, then opens and reidentifies it; prints to stdout
 # what each call gave back, as JSON.
 CHILD = r"""
-import json, sys
+import json, os, sys
 import pyarrow as pa
 import desensitize as dz
 
-keys, pass_file, phone = sys.argv[1:4]
+keys, pass_file, phone, when = sys.argv[1:5]
 k = dz.Keyring.open(keys, passphrase_file=pass_file)
 values = pa.array([phone])
 sealed = dz.seal(values, "mobile_phone", k, table="t", column="c", on_invalid="raise")
 fpe = dz.fpe(values, "mobile_phone", k, domain="d", on_invalid="raise")
+if when == "later":
+    # Standard error goes to /dev/null after the keyring (and its sink) was made.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
 out = {}
 for name, call in [
     ("open", lambda: dz.open(sealed, "mobile_phone", k, table="t", column="c", purpose="test", on_invalid="raise")),
@@ -43,9 +46,9 @@ print(json.dumps(out))
 """
 
 
-def run_child(keyfiles, stderr_setup):
+def run_child(keyfiles, stderr_setup, when="start"):
     keys, pass_file = keyfiles
-    args = [sys.executable, "-c", CHILD, str(keys), str(pass_file), PHONE]
+    args = [sys.executable, "-c", CHILD, str(keys), str(pass_file), PHONE, when]
     done = subprocess.run(args, capture_output=False, stdout=subprocess.PIPE, text=True, **stderr_setup)
     assert done.returncode == 0, done
     return json.loads(done.stdout)
@@ -58,10 +61,15 @@ def close_stderr():
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="checks file descriptor 2 (Unix)")
 @pytest.mark.parametrize(
     "where,setup",
-    [("/dev/null", {"stderr": subprocess.DEVNULL}), ("closed", {"preexec_fn": close_stderr})],
+    [
+        ("/dev/null", {"stderr": subprocess.DEVNULL}),
+        ("closed", {"preexec_fn": close_stderr}),
+        # Checked at every event, not once: a long-lived process stays covered.
+        ("later", {"stderr": subprocess.PIPE}),
+    ],
 )
 def test_open_and_reidentify_raise_when_stderr_records_nothing(keyfiles, where, setup):
-    out = run_child(keyfiles, setup)
+    out = run_child(keyfiles, setup, "later" if where == "later" else "start")
     for call in ("open", "reidentify"):
         assert "returned" not in out[call], f"{call} returned plaintext with stderr {where}: {out}"
         assert "audit event not recorded" in out[call]["raised"], out
@@ -70,7 +78,7 @@ def test_open_and_reidentify_raise_when_stderr_records_nothing(keyfiles, where, 
 
 def test_with_stderr_a_pipe_the_same_calls_open_and_audit(keyfiles):
     keys, pass_file = keyfiles
-    args = [sys.executable, "-c", CHILD, str(keys), str(pass_file), PHONE]
+    args = [sys.executable, "-c", CHILD, str(keys), str(pass_file), PHONE, "start"]
     done = subprocess.run(args, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
