@@ -11,6 +11,11 @@
 //! [`Error::AuditFailed`] and the plaintext is
 //! dropped (wiped) unseen.
 //!
+//! Where events go: [`JsonLinesAudit::open`] opens a log file (created
+//! 0600, appended to, never through a symbolic link) and [`StderrAudit`]
+//! writes to standard error; both refuse a destination that records
+//! nothing (`/dev/null`, a closed standard error): see [`AuditLogError`].
+//!
 //! ```
 //! use std::sync::Arc;
 //! use desensitize::audit::{AuditError, JsonLinesAudit};
@@ -49,6 +54,9 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use crate::error::AuditError;
+pub use destination::{AuditLogError, StderrAudit, stderr_sink};
+
+mod destination;
 
 use crate::crypto::Context;
 use crate::error::{Error, Result};

@@ -8,12 +8,11 @@
 //! Error and log lines name the line number and the (value-free) reason,
 //! never the value.
 
-use std::fs::OpenOptions;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use clap::Args;
-use desensitize::audit::JsonLinesAudit;
+use desensitize::audit::{AuditLogError, JsonLinesAudit, StderrAudit, stderr_sink};
 use desensitize::columns;
 use desensitize::generalize::{Attribute, describe};
 use desensitize::kind::AnyValue;
@@ -283,8 +282,8 @@ pub fn open(args: OpenArgs) -> CliResult {
     let audit_file = args.audit.as_deref().map(open_audit_log).transpose()?;
     let mut keyring = common::load_keyring(&args.keys)?;
     match audit_file {
-        Some(file) => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file))),
-        None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(audit_stderr()?))),
+        Some(log) => keyring.set_audit_sink(Arc::new(log)),
+        None => keyring.set_audit_sink(Arc::new(audit_stderr()?)),
     }
     let audit_failed = OnceLock::new();
     // One worker: values are opened, and audited, in input order.
@@ -308,53 +307,39 @@ pub fn open(args: OpenArgs) -> CliResult {
     result
 }
 
-/// Standard error as the audit log, refused when events written there would
-/// be lost without an error: Rust's stderr reports success on a closed
-/// descriptor, and `/dev/null` accepts everything. Then `open` would print
-/// plaintext with no record of it.
-fn audit_stderr() -> CliResult<std::io::Stderr> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let lost = match std::fs::metadata("/proc/self/fd/2") {
-            Err(_) => Some("closed"),
-            Ok(m) => std::fs::metadata("/dev/null")
-                .ok()
-                .filter(|null| (null.dev(), null.ino()) == (m.dev(), m.ino()))
-                .map(|_| "/dev/null"),
+/// Standard error as the audit log (the library's checked sink), refused
+/// when events written there would be lost without an error: a closed
+/// descriptor (Rust's stderr reports success on it) or `/dev/null`. Then
+/// `open` would print plaintext with no record of it.
+fn audit_stderr() -> CliResult<StderrAudit> {
+    stderr_sink().map_err(|e| {
+        let what = match e {
+            AuditLogError::RecordsNothing(device) => device,
+            _ => "closed",
         };
-        if let Some(what) = lost {
-            return Err(CliError::usage(format!(
-                "audit events go to standard error, which is {what}: they would be lost; give --audit FILE"
-            )));
-        }
-    }
-    Ok(std::io::stderr())
+        CliError::usage(format!(
+            "audit events go to standard error, which is {what}: they would be lost; give --audit FILE"
+        ))
+    })
 }
 
-/// Open (or create, mode 0600) the audit log for appending. A symbolic link
-/// is refused, also when it is swapped in after the check (`O_NOFOLLOW`):
-/// the log must not be redirected into another file.
-fn open_audit_log(path: &std::path::Path) -> CliResult<std::fs::File> {
-    let refuse_link = || {
-        CliError::usage(format!("--audit {} is a symbolic link; give the log file itself", path.display()))
-    };
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(refuse_link());
-    }
-    let mut options = OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-    }
-    options.open(path).map_err(|e| {
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            return refuse_link();
+/// The `--audit` log, opened by the library's one opener: created 0600,
+/// appended to, never through a symbolic link, never a device that records
+/// nothing.
+fn open_audit_log(path: &std::path::Path) -> CliResult<JsonLinesAudit<std::fs::File>> {
+    JsonLinesAudit::open(path).map_err(|e| match e {
+        AuditLogError::SymbolicLink => CliError::usage(format!(
+            "--audit {} is a symbolic link; give the log file itself",
+            path.display()
+        )),
+        AuditLogError::RecordsNothing(device) => CliError::usage(format!(
+            "--audit {}: {device} records nothing, so no open could be accounted for; give a log file",
+            path.display()
+        )),
+        AuditLogError::Open(kind) => {
+            CliError::failed(format!("cannot open the audit log {}: {kind}", path.display()))
         }
-        CliError::failed(format!("cannot open the audit log {}: {}", path.display(), e.kind()))
+        other => CliError::failed(format!("--audit {}: {other}", path.display())),
     })
 }
 

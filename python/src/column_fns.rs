@@ -154,6 +154,16 @@ fn run_plan(plan: &Plan, values: &ArrayRef, row_ids: Option<&ArrayRef>) -> Resul
             if ids.len() != column.len() {
                 return Err(format!("row_ids has {} values, the column {}", ids.len(), column.len()));
             }
+            // A row id is stored in the clear (it is the caller's column):
+            // one that is the row's own value would keep that value in the
+            // clear beside its envelope. The CLI refuses the value column as
+            // its own --row-id-column; here the arrays are compared per row.
+            if let Some(row) = column.iter().zip(&ids).position(|(v, id)| !v.trim().is_empty() && v == id) {
+                return Err(format!(
+                    "row {row}: the row id is the value itself; a row id is stored in the clear, \
+                     so give row_ids from another column (a primary key)"
+                ));
+            }
             Some(ids)
         }
     };

@@ -1,16 +1,14 @@
-//! `Keyring`: loaded once per process and path, and cached, so that Spark
-//! executors run Argon2id once rather than per task or batch. It pickles as
+//! `Keyring`: loaded once per process and source, and cached (`cache`), so
+//! that Spark executors run Argon2id once rather than per task or batch,
+//! while every open still proves the passphrase or provider. It pickles as
 //! *where it came from* (path and passphrase source, or variable names),
 //! never as key material: an executor reopens it from its own file or
 //! environment.
 
-use std::collections::HashMap;
-use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::sync::Arc;
 
-use desensitize::audit::JsonLinesAudit;
+use desensitize::audit::{AuditLogError, JsonLinesAudit, StderrAudit};
 use desensitize::keys::{
     DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey,
 };
@@ -20,29 +18,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use zeroize::Zeroizing;
 
+use crate::cache::{self, FileStamp, Proof, Source};
 use crate::error::{DesensitizeError, lib_err};
-
-/// Where a keyring came from: what it pickles as, and its cache key.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum Source {
-    File {
-        path: PathBuf,
-        passphrase_file: Option<PathBuf>,
-        passphrase_env: Option<String>,
-        audit_log: Option<PathBuf>,
-    },
-    Env {
-        key_var: String,
-        id_var: String,
-        audit_log: Option<PathBuf>,
-    },
-    /// A file protected by a Python key provider (a KMS), cached by its id.
-    Provider {
-        path: PathBuf,
-        provider_id: String,
-        audit_log: Option<PathBuf>,
-    },
-}
 
 /// A Python object as the library's [`KeyProvider`]: its `id` attribute,
 /// `wrap(bytes) -> bytes` and `unwrap(bytes) -> bytes` (32-byte data keys),
@@ -81,41 +58,6 @@ impl KeyProvider for PyProvider {
         let key: [u8; 32] =
             bytes.as_slice().try_into().map_err(|_| desensitize::Error::Key(KeyError::ProviderKeyLength))?;
         Ok(DataKey::from_bytes(Zeroizing::new(key)))
-    }
-}
-
-/// Keyrings loaded by this process, each with the stamp of its file when
-/// it was read.
-static CACHE: Mutex<Option<HashMap<Source, Cached>>> = Mutex::new(None);
-
-/// A cache entry: the keyring and the stamp of the file it was read from.
-type Cached = (Option<FileStamp>, Arc<Keyring>);
-
-/// What identifies one version of a keyring file: a rotation, `keys pin` or
-/// `keys destroy` rewrites it (temp file + rename), which changes these.
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    len: u64,
-    modified: Option<SystemTime>,
-    #[cfg(unix)]
-    inode: u64,
-}
-
-impl FileStamp {
-    /// The stamp of the file a source reads, or `None` (environment keys,
-    /// or a file that cannot be read: the load reports why).
-    fn of(source: &Source) -> Option<FileStamp> {
-        let path = match source {
-            Source::File { path, .. } | Source::Provider { path, .. } => path,
-            Source::Env { .. } => return None,
-        };
-        let meta = std::fs::metadata(path).ok()?;
-        Some(FileStamp {
-            len: meta.len(),
-            modified: meta.modified().ok(),
-            #[cfg(unix)]
-            inode: std::os::unix::fs::MetadataExt::ino(&meta),
-        })
     }
 }
 
@@ -161,21 +103,29 @@ fn with_audit(mut keyring: Keyring, audit_log: Option<&PathBuf>) -> PyResult<Key
     // Seals are recorded in the keyring file's ledger (when it has one)
     // under this name; see `PyKeyring::record_seals`.
     keyring.set_ledger_label("python");
-    // Every open and reidentify is recorded, or returns nothing: to a file
-    // when given, else to standard error (as `desensitize open` does).
+    // Every open and reidentify is recorded, or raises and returns nothing:
+    // to a file when given, else to standard error, through the library's
+    // sinks (as `desensitize open` does). The file is created 0600, never
+    // through a symbolic link, never a device that records nothing; standard
+    // error is checked at every event (closed or /dev/null: the open raises).
     match audit_log {
         Some(path) => {
-            let file = OpenOptions::new().create(true).append(true).open(path).map_err(|e| {
-                DesensitizeError::new_err(format!("cannot open audit log {}: {}", path.display(), e.kind()))
+            let log = JsonLinesAudit::open(path).map_err(|e| {
+                DesensitizeError::new_err(match e {
+                    AuditLogError::Open(kind) => format!("cannot open audit log {}: {kind}", path.display()),
+                    other => format!("audit log {}: {other}", path.display()),
+                })
             })?;
-            keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(file)));
+            keyring.set_audit_sink(Arc::new(log));
         }
-        None => keyring.set_audit_sink(Arc::new(JsonLinesAudit::new(std::io::stderr()))),
+        None => keyring.set_audit_sink(Arc::new(StderrAudit)),
     }
     Ok(keyring)
 }
 
-fn load(source: &Source, provider: Option<&PyProvider>) -> PyResult<Keyring> {
+/// Load `source`: with `pass` (read by the caller) for a passphrase file,
+/// through `provider` for a provider's.
+fn load(source: &Source, pass: Option<&str>, provider: Option<&PyProvider>) -> PyResult<Keyring> {
     match source {
         Source::Provider { path, audit_log, .. } => {
             let provider = provider.ok_or_else(|| PyValueError::new_err("no key provider"))?;
@@ -183,9 +133,9 @@ fn load(source: &Source, provider: Option<&PyProvider>) -> PyResult<Keyring> {
                 .map_err(|e| DesensitizeError::new_err(format!("keyring file {}: {e}", path.display())))?;
             with_audit(keyring, audit_log.as_ref())
         }
-        Source::File { path, passphrase_file, passphrase_env, audit_log } => {
-            let pass = passphrase(passphrase_file.as_ref(), passphrase_env.as_deref())?;
-            let provider = PassphraseProvider::new(&pass).map_err(lib_err)?;
+        Source::File { path, audit_log, .. } => {
+            let pass = pass.ok_or_else(|| PyValueError::new_err("no passphrase"))?;
+            let provider = PassphraseProvider::new(pass).map_err(lib_err)?;
             let keyring = Keyring::load(path, &provider).map_err(|e| match e {
                 desensitize::Error::Io(kind) => {
                     DesensitizeError::new_err(format!("keyring file {}: {kind}", path.display()))
@@ -200,37 +150,45 @@ fn load(source: &Source, provider: Option<&PyProvider>) -> PyResult<Keyring> {
     }
 }
 
-/// The cached keyring of `source`, loaded (outside the GIL) on first use
-/// and again whenever its file changed, so a long-lived process (a
-/// notebook, an executor) follows a rotation or a destroyed key instead of
-/// sealing with what it read first.
+/// The keyring of `source`: from the cache when its file is unchanged and
+/// the caller proves the secret the load checked (see `cache`), else
+/// loaded (outside the GIL) and cached. The passphrase is read on every
+/// call, so a wrong or missing one fails as a first open does; a provider
+/// other than the one that unwrapped the cached keys unwraps them again.
+/// Environment keys are read on every call (nothing to save there).
 ///
-/// The cache lock is never held while loading: a load releases the GIL
-/// (Argon2id) or calls Python (a key provider), and holding the lock across
-/// either would let a thread that holds the GIL wait on the lock while the
-/// loader waits for the GIL.
+/// Loaded again whenever its file changed, so a long-lived process (a
+/// notebook, an executor) follows a rotation or a destroyed key instead of
+/// sealing with what it read first. The cache lock is never held while
+/// loading: a load releases the GIL (Argon2id) or calls Python (a key
+/// provider), and holding the lock across either would let a thread that
+/// holds the GIL wait on the lock while the loader waits for the GIL.
 fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -> PyResult<PyKeyring> {
     let keep = provider.map(|p| p.clone().unbind());
     let stamp = FileStamp::of(&source);
-    {
-        let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((seen, k)) = cache.as_ref().and_then(|c| c.get(&source))
-            && *seen == stamp
-        {
-            return Ok(PyKeyring { inner: Arc::clone(k), source, provider: keep });
+    let pass = match &source {
+        Source::File { passphrase_file, passphrase_env, .. } => {
+            Some(passphrase(passphrase_file.as_ref(), passphrase_env.as_deref())?)
         }
+        _ => None,
+    };
+    let proof = match (&pass, &keep) {
+        (Some(pass), _) => Some(Proof::passphrase(pass)?),
+        (None, Some(p)) => Some(Proof::Provider(p.clone_ref(py))),
+        (None, None) => None,
+    };
+    if let Some(k) = proof.as_ref().and_then(|proof| cache::lookup(&source, stamp, proof)) {
+        return Ok(PyKeyring { inner: k, source, provider: keep });
     }
     let keyring = match provider {
         // A Python provider needs the GIL for its calls.
-        Some(p) => Arc::new(load(&source, Some(&PyProvider::new(p)?))?),
+        Some(p) => Arc::new(load(&source, None, Some(&PyProvider::new(p)?))?),
         // Argon2id takes a while: let other Python threads run meanwhile.
-        None => Arc::new(py.detach(|| load(&source, None))?),
+        None => Arc::new(py.detach(|| load(&source, pass.as_deref().map(|p| p.as_str()), None))?),
     };
-    CACHE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get_or_insert_with(HashMap::new)
-        .insert(source.clone(), (stamp, Arc::clone(&keyring)));
+    if let Some(proof) = proof {
+        cache::insert(source.clone(), stamp, proof, Arc::clone(&keyring));
+    }
     Ok(PyKeyring { inner: keyring, source, provider: keep })
 }
 
@@ -257,14 +215,24 @@ impl PyKeyring {
     /// Open a protected keyring file (as written by `desensitize keygen`),
     /// its passphrase on the first line of `passphrase_file` or in the
     /// environment variable `passphrase_env`. Cached per process by these
-    /// arguments: a second call costs nothing while the file is unchanged,
-    /// and reads it again once it changed (after `desensitize keys rotate`,
-    /// say). A `Keyring` already obtained keeps the keys it was given.
+    /// arguments: a second call with the same passphrase skips Argon2id
+    /// while the file is unchanged (the passphrase is read and checked
+    /// against the one that opened it every time: a wrong or missing one
+    /// raises as on a first call), and reads the file again once it changed
+    /// (after `desensitize keys rotate`, say). A `Keyring` already obtained
+    /// keeps the keys it was given.
     ///
     /// Or `provider=`: an object with an `id` attribute and `wrap(bytes)` /
     /// `unwrap(bytes)` methods (the library's `KeyProvider` seam: AWS KMS,
     /// Vault Transit...), for a file written by `Keyring.save(path,
-    /// provider)`. Cached by path and provider id; it must pickle for Spark.
+    /// provider)`. Cached for that very provider object only: another one
+    /// (an unpickled copy, one with the same `id`) unwraps the keys again.
+    /// It must pickle for Spark.
+    ///
+    /// `audit_log=PATH`: where `open` and `reidentify` record their events
+    /// (created 0600 and appended to; a symbolic link or `/dev/null` is
+    /// refused); by default standard error, checked at every event: when it
+    /// is closed or `/dev/null`, `open` and `reidentify` raise.
     #[staticmethod]
     #[pyo3(signature = (path, *, passphrase_file=None, passphrase_env=None, provider=None, audit_log=None))]
     fn open(
@@ -298,6 +266,8 @@ impl PyKeyring {
     /// A keyring of one active root key read from the environment: base64
     /// of 32 bytes in `key_var`, its id in `id_var` (default 1). The seam
     /// for a secret manager or KMS that injects the key into executors.
+    /// Read on every call (never served from the cache): a changed or unset
+    /// variable gives the new key or raises.
     #[staticmethod]
     #[pyo3(signature = (key_var="DESENSITIZE_ROOT_KEY", id_var="DESENSITIZE_ROOT_KEY_ID", *, audit_log=None))]
     fn from_env(

@@ -4,6 +4,7 @@
 //! (no Python object per value) and the GIL is released while Rust works.
 //! The Python package `desensitize` (python/python/desensitize/) re-exports it.
 
+mod cache;
 mod column_fns;
 mod error;
 mod ffi;

@@ -80,6 +80,16 @@ def test_seal_then_open_round_trip_with_row_ids(keyring, workdir):
     assert "13800138000" not in (workdir / "audit.jsonl").read_text()
 
 
+def test_seal_refuses_the_value_column_as_its_own_row_ids(keyring):
+    # A row id is stored in the clear: the value as its own row id would be too
+    # (the CLI refuses --row-id-column equal to the value column).
+    for ids in (PHONES, pa.array(["1", "2", "3", "13900139000", "5"])):
+        for mode in ("null", "raise"):
+            with pytest.raises(dz.DesensitizeError, match="the row id is the value itself") as e:
+                dz.seal(PHONES, "mobile_phone", keyring, table="t", column="c", row_ids=ids, on_invalid=mode)
+            assert "13800138000" not in str(e.value) and "13900139000" not in str(e.value)
+
+
 def test_open_refuses_garbage_and_raises_on_request(keyring):
     garbage = pa.array(["dz1.AAAA", "not sealed", None])
     opened, why = dz.open(garbage, "mobile_phone", keyring, table="users", column="phone", purpose="t")

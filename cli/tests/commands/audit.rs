@@ -110,3 +110,18 @@ fn open_refuses_an_audit_log_on_stderr_that_is_dev_null() {
     assert_eq!(lines(&text(&out.stdout)), ["13800138000", "13800138001"]);
     assert_eq!(json_lines(&text(&out.stderr)).len(), 2);
 }
+
+/// `--audit /dev/null` would record nothing: refused before anything is
+/// opened (issue 20, item 4), as the library's opener refuses it for Python.
+#[cfg(unix)]
+#[test]
+fn open_refuses_an_audit_log_that_records_nothing() {
+    let env = Env::with_keys("audit-dev-null");
+    let sealed = sealed_phones(&env, 2);
+    let out = env.keyed(&open_args("/dev/null", "error"), &sealed);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(text(&out.stdout), "", "printed plaintext with nowhere to audit it");
+    assert!(stderr.contains("/dev/null") && stderr.contains("records nothing"), "{stderr}");
+    assert!(!stderr.contains("1380013800"), "{stderr}");
+}

@@ -21,8 +21,11 @@ class KeyProvider(Protocol):
     def unwrap(self, wrapped: bytes) -> bytes: ...
 
 class Keyring:
-    """Root keys, loaded once per process and cached by source. ``repr``
-    shows key ids and states only; pickles as its source, never its keys."""
+    """Root keys, loaded once per process and cached by source; a cached
+    keyring is served only to a caller who shows the same passphrase (read
+    on every ``open``) or the very provider object that unwrapped it, and
+    ``from_env`` reads the environment every time. ``repr`` shows key ids
+    and states only; pickles as its source, never its keys."""
 
     @staticmethod
     def open(
