@@ -135,3 +135,23 @@ fn a_headerless_csv_is_never_echoed_in_the_missing_column_message() {
         text(&out.stderr)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn a_passphrase_file_others_can_read_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = Env::with_keys("files-pass-mode");
+    let mode = |m| std::fs::set_permissions(env.path("pass"), std::fs::Permissions::from_mode(m)).unwrap();
+    mode(0o644);
+    let out = env.keyed(&["-q", "keys", "list"], "");
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("desensitize: warning: pass: the passphrase file can be read by its group or by others (mode 0644)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(common::PASSPHRASE), "{stderr}");
+    mode(0o600);
+    let out = env.keyed(&["-q", "keys", "list"], "");
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", text(&out.stderr));
+}
