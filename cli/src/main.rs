@@ -8,6 +8,7 @@ mod clash;
 mod common;
 mod context_args;
 mod db;
+mod db_url;
 mod fake;
 mod input;
 mod keys_cmd;
