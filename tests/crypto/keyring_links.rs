@@ -17,7 +17,7 @@ fn save_through_a_symlink_is_refused_and_writes_nothing() {
     std::fs::create_dir_all(dir.join("secure")).unwrap();
     let (real, link) = (dir.join("secure/real.dzk"), dir.join("keys.dzk"));
     let provider = fast();
-    let mut keyring = Keyring::generate().unwrap();
+    let keyring = Keyring::generate().unwrap();
     keyring.save(&real, &provider).unwrap();
     std::os::unix::fs::symlink("secure/real.dzk", &link).unwrap();
     let before = std::fs::read(&real).unwrap();
