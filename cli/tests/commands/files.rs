@@ -155,3 +155,26 @@ fn a_passphrase_file_others_can_read_is_warned_about() {
     let out = env.keyed(&["-q", "keys", "list"], "");
     assert!(out.status.success() && out.stderr.is_empty(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn db_rotate_takes_its_url_from_a_file_or_a_variable() {
+    let env = Env::new("files-db-url");
+    let help = env.ok(&["db", "rotate", "--help"], "");
+    assert!(help.contains("--url-file <FILE>") && help.contains("--url-env <NAME>"), "{help}");
+    // One source at a time: a usage error before anything is read.
+    let both = [
+        "db",
+        "rotate",
+        "--url",
+        "postgres://a:b@h/d",
+        "--url-file",
+        "u",
+        "--table",
+        "t",
+        "--columns",
+        "c:email",
+    ];
+    let out = env.run(&both, "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("a:b@"), "{}", text(&out.stderr));
+}
