@@ -141,7 +141,7 @@ pub struct KeyArgs {
 /// The file and the variable are read by the library ([`PassphraseSource`]).
 pub fn passphrase(file: Option<&PathBuf>, confirm: bool) -> CliResult<Zeroizing<String>> {
     if let Some(path) = file {
-        return PassphraseSource::File(path.clone()).read().map_err(|e| match e {
+        let (pass, warning) = PassphraseSource::File(path.clone()).read_checked().map_err(|e| match e {
             PassphraseError::Unreadable(kind) => {
                 let hint = format!("write the passphrase on its first line, or set {PASSPHRASE_ENV} instead");
                 file_error("passphrase file", path, &io::Error::from(kind), &hint)
@@ -153,7 +153,11 @@ pub fn passphrase(file: Option<&PathBuf>, confirm: bool) -> CliResult<Zeroizing<
                 "the passphrase file {} is empty: write the passphrase on its first line",
                 path.display()
             )),
-        });
+        })?;
+        if let Some(warning) = warning {
+            warn(&CliError::failed(format!("{}: {warning}", path.display())));
+        }
+        return Ok(pass);
     }
     match PassphraseSource::Env(PASSPHRASE_ENV.to_owned()).read() {
         Ok(p) => return Ok(p),

@@ -10,10 +10,6 @@ use clap::{Args, Subcommand};
 
 use crate::common::{CliError, CliResult, KeyArgs};
 
-/// Environment variable read when `--url` is not given.
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-pub const URL_ENV: &str = "DESENSITIZE_PG_URL";
-
 /// `db` subcommands.
 #[derive(Subcommand, Debug)]
 pub enum DbCommand {
@@ -40,9 +36,8 @@ pub struct RotateArgs {
     #[command(flatten)]
     keys: KeyArgs,
 
-    /// PostgreSQL URL (else DESENSITIZE_PG_URL). Never printed.
-    #[arg(long, value_name = "URL")]
-    url: Option<String>,
+    #[command(flatten)]
+    url: crate::db_url::UrlArgs,
 
     /// The table (`name` or `schema.name`).
     #[arg(long, value_name = "TABLE")]
@@ -96,10 +91,7 @@ fn rotate(args: RotateArgs) -> CliResult {
 
     use crate::common::{self, note};
 
-    let url = match args.url.clone().or_else(|| std::env::var(URL_ENV).ok()) {
-        Some(u) if !u.is_empty() => zeroize::Zeroizing::new(u),
-        _ => return Err(CliError::usage(format!("no database: give --url or set {URL_ENV}"))),
-    };
+    let url = args.url.resolve()?;
     let keyring = common::load_keyring(&args.keys)?;
     let mut plan = RotationPlan::new(&args.table, &args.key_column)?.batch_size(args.batch);
     for spec in &args.columns {

@@ -8,6 +8,7 @@ use clap::Args;
 use desensitize::fake::{COLUMNS, Faker};
 use desensitize::stream::parts::write_csv_record;
 
+use crate::clash::Kept;
 use crate::common::{CliError, CliResult, Format};
 
 /// Output buffer: large writes keep a million rows to a few seconds.
@@ -43,7 +44,10 @@ pub fn fake(args: FakeArgs) -> CliResult {
     let format =
         args.format.or_else(|| args.output.as_deref().and_then(Format::of_path)).unwrap_or(Format::Csv);
     let sink: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(File::create(path)?),
+        Some(path) => {
+            Kept::new().refuse("the output", path)?;
+            Box::new(File::create(path)?)
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(BUFFER, sink);

@@ -11,6 +11,7 @@ use desensitize::Keyring;
 use desensitize::keys::{KeyInfo, KeyState, Ledger, NonceBudget, PassphraseProvider};
 use desensitize::pseudo::Domain;
 
+use crate::clash::{self, Kept};
 use crate::common::{self, CliError, CliResult, KeyArgs};
 
 /// Arguments of `keygen`.
@@ -111,6 +112,10 @@ pub struct DestroyArgs {
 
 /// `keygen`: a new keyring with one active key, saved under a passphrase.
 pub fn keygen(args: KeygenArgs) -> CliResult {
+    clash::refuse_symlink(&args.out)?;
+    Kept::new()
+        .file("the passphrase file", args.passphrase_file.as_deref())
+        .refuse_kept("--out", &args.out)?;
     if args.out.exists() && !args.force {
         return Err(CliError::usage(format!(
             "{} already exists; use --force to replace it (its keys would be lost)",
@@ -160,6 +165,7 @@ pub fn keys(command: KeysCommand) -> CliResult {
 /// the Argon2id parameters the file was written with (never weaker
 /// defaults: a file made with stronger ones stays as strong).
 fn update<R>(args: &KeyArgs, change: impl FnOnce(&mut Keyring) -> CliResult<R>) -> CliResult<R> {
+    clash::refuse_symlink(&args.keys)?;
     let bytes = desensitize::keys::read_keyring_file(&args.keys)
         .map_err(|e| CliError::failed(format!("cannot read the keyring {}: {e}", args.keys.display())))?;
     let stored = PassphraseProvider::stored_params(&bytes)?;

@@ -4,9 +4,11 @@
 //! the subcommand's job is to (`open`), and exits non-zero with a message
 //! that names rows and columns, never values.
 
+mod clash;
 mod common;
 mod context_args;
 mod db;
+mod db_url;
 mod fake;
 mod input;
 mod keys_cmd;

@@ -20,6 +20,7 @@ use desensitize::pseudo::Domain;
 use desensitize::{Category, Date, Kind, MaskLevel};
 use serde::Serialize;
 
+use crate::clash::Kept;
 use crate::common::{self, CliError, CliResult, KeyArgs};
 use crate::context_args::ContextArgs;
 use crate::input::{OnInvalid, each_line, each_value, on_invalid_parser};
@@ -278,6 +279,11 @@ pub fn open(args: OpenArgs) -> CliResult {
     args.context.base()?;
     if args.purpose.trim().is_empty() {
         return Err(CliError::usage("--purpose must say why the values are opened"));
+    }
+    if let Some(audit) = &args.audit {
+        let kept = Kept::new().keyring(Some(&args.keys.keys));
+        let kept = kept.file("the passphrase file", args.keys.passphrase_file.as_deref());
+        kept.refuse("the audit log (--audit)", audit)?;
     }
     let audit_file = args.audit.as_deref().map(open_audit_log).transpose()?;
     let mut keyring = common::load_keyring(&args.keys)?;

@@ -114,15 +114,29 @@ pub fn each_record(
 }
 
 /// Where column `name` is in the header: exactly once.
+///
+/// A name not found is reported without the header's fields: the first row
+/// is read as the header, and in an input without one it is a record, whose
+/// values must not reach the message. A field that differs from `name` only
+/// in case or surrounding spaces is named by its position.
 fn index(names: &[String], name: &str, flag: &str) -> CliResult<usize> {
     let mut at = names.iter().enumerate().filter(|(_, n)| *n == name).map(|(i, _)| i);
     match (at.next(), at.next()) {
         (Some(i), None) => Ok(i),
         (Some(_), Some(_)) => Err(CliError::usage(format!("{flag} {name}: the header names it twice"))),
-        (None, _) => Err(CliError::usage(format!(
-            "{flag} {name}: the input has no such column (it has: {})",
-            names.join(", ")
-        ))),
+        (None, _) => {
+            let n = names.len();
+            let near = names.iter().position(|f| f.trim().eq_ignore_ascii_case(name.trim()));
+            let hint = match near {
+                Some(i) => format!("; field {} differs from it only in case or spaces", i + 1),
+                None => String::new(),
+            };
+            Err(CliError::usage(format!(
+                "{flag} {name}: the first row, read as the header row, has no such column \
+                 ({n} field{}, not shown: without a header row they are values){hint}",
+                if n == 1 { "" } else { "s" }
+            )))
+        }
     }
 }
 

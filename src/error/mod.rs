@@ -222,6 +222,12 @@ pub enum KeyringFileError {
     /// The pins section breaks SPEC.md §6.2 ([`PinsError`] says how).
     #[error("invalid analytics pins: {0}")]
     InvalidPins(PinsError),
+    /// [`Keyring::save`](crate::Keyring::save) was given a symbolic link:
+    /// refused, nothing written (a rename would replace the link and leave
+    /// the file it points to, and its keys, as they were). Save to the file
+    /// the link points to.
+    #[error("the path is a symbolic link: give the keyring file itself")]
+    SymbolicLink,
 }
 
 impl Error {

@@ -65,7 +65,7 @@ fn every_cause_message_is_non_empty_value_free_and_unique() {
         "KeyringFileError",
         &all!(KeyringFileError: NotAKeyringFile, UnsupportedVersion(9), Truncated, Corrupted,
             ProviderMismatch, WrongPassphrase, Tampered, Parameters, Malformed, CostTooHigh,
-            InvalidPins(PinsError::Empty)),
+            InvalidPins(PinsError::Empty), SymbolicLink),
     );
     check("MaskRuleError", &all!(MaskRuleError: RangeOrder, UnknownLevel));
     check(

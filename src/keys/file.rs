@@ -174,6 +174,12 @@ impl Keyring {
     /// leaves the old file or the new one, never half of one. On Unix the
     /// file is created with mode 0600.
     ///
+    /// A `path` that is a symbolic link is refused
+    /// ([`KeyringFileError::SymbolicLink`]) before anything is written: the
+    /// rename would replace the link with a new file and leave the file it
+    /// points to as it was, so that a destroyed key would live on there.
+    /// Links in the directories above are followed as usual.
+    ///
     /// Saved over the file it was loaded from ([`Keyring::load`]), its seals
     /// are recorded in the seal ledger first and the file keeps the counts it
     /// had; saved elsewhere, the file gets every seal known
@@ -215,6 +221,7 @@ impl Keyring {
     pub fn save(&self, path: &Path, provider: &dyn KeyProvider) -> Result<()> {
         // Over the file its ledger belongs to, this process's seals go to
         // the ledger and the file keeps its own count: nothing counts twice.
+        refuse_symlink(path)?;
         let own = self.prepare_save(path)?;
         write_atomically(path, &self.protected_bytes(provider, own)?)
     }
@@ -390,7 +397,19 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
     Ok(keyring)
 }
 
+/// Refuse a keyring path that is a symbolic link (a dangling one too):
+/// renaming over it would replace the link, not the file it names.
+fn refuse_symlink(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(file_err(KeyringFileError::SymbolicLink)),
+        _ => Ok(()),
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file beside it, renamed over
+/// it; a symbolic link at `path` is refused (see [`Keyring::save`]).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    refuse_symlink(path)?;
     let io = |e: std::io::Error| Error::Io(e.kind());
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().ok_or(Error::Io(std::io::ErrorKind::InvalidInput))?;

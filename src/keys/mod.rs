@@ -30,7 +30,7 @@ mod subject;
 pub use crate::crypto::{CostLimits, KEY_LEN, RootKey};
 pub use file::read_keyring_file;
 pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
-pub use passphrase::{PassphraseError, PassphraseSource};
+pub use passphrase::{PassphraseError, PassphraseSource, PassphraseWarning};
 pub use passphrase_provider::PassphraseProvider;
 pub use provider::{DataKey, KeyProvider, WrappedKey};
 pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};

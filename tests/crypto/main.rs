@@ -18,6 +18,7 @@ mod envelope_props;
 mod ff1_differential;
 mod fpe;
 mod keyring_limits;
+mod keyring_links;
 mod props_seal;
 mod pseudo;
 mod seal;

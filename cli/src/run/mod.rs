@@ -22,7 +22,6 @@
 //! summary, and messages naming columns by their header names. The plan is
 //! compiled once, after the keyring is loaded.
 
-mod paths;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -40,9 +39,9 @@ use desensitize::stream::parts::{Chunker, Input, Pass, PlanRows, write_csv_recor
 use desensitize::stream::{self, AtomicFile, FileError, Options, StreamError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::clash::{Kept, same_file, same_path};
 use crate::common::{self, CliError, CliResult, Format, KeyArgs, load_keyring};
 use crate::policy;
-use paths::{same_file, same_path};
 
 /// Apply a policy to a CSV (with a header row) or JSON Lines file.
 #[derive(Args, Debug)]
@@ -213,25 +212,16 @@ fn input_stamp(input: &Path) -> Option<(u64, std::time::SystemTime)> {
 
 /// Refuses an output or rejects path that is one of the run's other files:
 /// writing it would destroy the keys, the passphrase, the policy, the input
-/// or the seal ledger.
+/// or the seal ledger (the check every writing command shares).
 fn refuse_clashes(args: &RunArgs) -> CliResult {
-    let ledger = args.keys.as_deref().map(desensitize::keys::Ledger::path_for);
-    let kept = [
-        ("the keyring (--keys)", args.keys.as_deref()),
-        ("the seal ledger of the keyring", ledger.as_deref()),
-        ("the passphrase file", args.passphrase_file.as_deref()),
-        ("the policy", args.policy.as_path().into()),
-        ("the input", args.input.as_path().into()),
-    ];
-    let written =
-        [("the output", Some(args.output.as_path())), ("the rejects file", args.rejects.as_deref())];
-    for (what, path) in written {
-        let Some(path) = path else { continue };
-        for (other, kept) in kept {
-            if kept.is_some_and(|k| same_path(path, k)) {
-                return Err(CliError::usage(format!("{what} is {other}: refusing to overwrite it")));
-            }
-        }
+    let kept = Kept::new()
+        .keyring(args.keys.as_deref())
+        .file("the passphrase file", args.passphrase_file.as_deref())
+        .file("the policy", Some(&args.policy))
+        .file("the input", Some(&args.input));
+    kept.refuse("the output", &args.output)?;
+    if let Some(rejects) = &args.rejects {
+        kept.refuse("the rejects file", rejects)?;
     }
     Ok(())
 }

@@ -128,7 +128,7 @@ fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
         (
             &ctx[..],
             "id,phone\n1,2\n",
-            "--row-id-column uid: the input has no such column (it has: id, phone)",
+            "--row-id-column uid: the first row, read as the header row, has no such column (2 fields,",
         ),
         (&ctx[..], "uid,phone\n1\n", "row 1: 1 fields where the header has 2"),
         (&ctx[..], "uid,phone,phone\n1,2,3\n", "--value-column phone: the header names it twice"),

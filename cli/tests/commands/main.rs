@@ -10,6 +10,7 @@ mod common;
 mod audit;
 mod contexts;
 mod fake;
+mod files;
 mod keys;
 mod ledger;
 mod seal_vectors;

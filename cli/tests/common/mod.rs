@@ -30,6 +30,7 @@ impl Env {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("pass"), format!("{PASSPHRASE}\n")).unwrap();
+        owner_only(&dir.join("pass"));
         Env { dir }
     }
 
@@ -99,6 +100,17 @@ pub fn run_with(mut command: Command, stdin: &str) -> Output {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     out
+}
+
+/// Make `path` owner-only (0600), as a passphrase file should be (others
+/// reading it get a warning on stderr).
+pub fn owner_only(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let _ = path;
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -46,6 +46,9 @@ impl Dir {
         let provider = PassphraseProvider::with_params(PASS, 1024, 1, 1).unwrap();
         keyring().save(&path.join("keys.dzk"), &provider).unwrap();
         fs::write(path.join("pass"), format!("{PASS}\n")).unwrap();
+        // Owner-only, as a passphrase file should be (else a warning on stderr).
+        #[cfg(unix)]
+        fs::set_permissions(path.join("pass"), std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
         Dir(path)
     }
 
