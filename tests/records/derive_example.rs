@@ -293,6 +293,10 @@ proptest! {
         user.backup_phones = backups.iter().map(|p| p.parse().unwrap()).collect();
         let debug = format!("{user:?} {:?}", user.masked());
         let shown = format!("{user:?}");
+        // The Debug text every record shares (field names such as `location`):
+        // a run of a value found there is structure, not a leak (an e-mail
+        // `0@a.loca` shares `loca` with it).
+        let skeleton = format!("{:?}", sample_user(1).unwrap());
         for value in [user.phone.expose(), user.id_number.expose(), user.email.expose()]
             .into_iter()
             .chain(user.backup_phones.iter().map(|p| p.expose()))
@@ -300,7 +304,7 @@ proptest! {
             let chars: Vec<char> = value.chars().collect();
             for w in chars.windows(4) {
                 let run: String = w.iter().collect();
-                prop_assert!(!shown.contains(&run), "Debug shows {:?}", run);
+                prop_assert!(!shown.contains(&run) || skeleton.contains(&run), "Debug shows {:?}", run);
             }
         }
         prop_assert!(debug.contains("phone: [REDACTED]"));
