@@ -10,6 +10,7 @@ mod row_id;
 mod run_actions;
 mod run_hardening;
 mod run_invalid;
+mod run_jsonl_keys;
 mod run_outputs;
 mod run_parallel;
 mod run_policies;
