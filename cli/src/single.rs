@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use clap::Args;
 use desensitize::audit::{AuditLogError, JsonLinesAudit, StderrAudit, stderr_sink};
 use desensitize::columns;
-use desensitize::generalize::{Attribute, describe};
+use desensitize::generalize::{Attribute, describe, describe_mask};
 use desensitize::kind::AnyValue;
 use desensitize::pseudo::Domain;
 use desensitize::{Category, Date, Kind, MaskLevel};
@@ -46,8 +46,9 @@ pub struct LineArgs {
 #[command(
     after_help = "Every line gives one JSON object: {\"line\":N,\"valid\":true,\"kind\",\"masked\",\"facts\"} \
     or {\"line\":N,\"valid\":false,\"error\"}. Invalid lines are reported, not fatal: the exit code is 0 \
-    unless reading or writing fails. Facts are derived attributes (an ID number's birth date, age, gender \
-    and region; an e-mail's domain; a location's geohash; the PIPL category), never the value itself."
+    unless reading or writing fails. Facts are derived attributes (an ID number's age, gender and \
+    province, beside its strict mask; an e-mail's domain; a location's geohash; the PIPL category), never \
+    the value itself, and never so fine that with the mask they leave fewer than 10,000 candidates."
 )]
 pub struct InspectArgs {
     /// The kind of value on each line (`id_number`, `mobile_phone`, `email`, ...).
@@ -195,7 +196,9 @@ fn inspect_one(kind: Kind, line: usize, text: &str, today: Date, out: &mut Strin
                 Category::General => "general",
             };
             facts.insert("category".to_owned(), category.into());
-            let masked = value.mask(MaskLevel::Standard);
+            // The library pairs the mask with the facts so that together
+            // they never name the value (the strict mask for an ID number).
+            let masked = describe_mask(&value);
             serde_json::to_string(&Valid { line, valid: true, kind: kind.as_str(), masked: &masked, facts })?
         }
         Err(e) => {

@@ -5,8 +5,9 @@
 //!   `#[derive(Protect)]` analytics views (`female`, `25-29`, `北京市`,
 //!   `wx4g0`, ...): [`fact_of`];
 //! - the attributes `desensitize inspect` reports for a value of any kind
-//!   (birth date, age, region, carrier segment, e-mail domain, ...):
-//!   [`describe`].
+//!   (age, gender, province, carrier segment, e-mail domain, ...), and the
+//!   mask printed beside them: [`describe`], [`describe_mask`]; how many ID
+//!   numbers a mask and facts leave: [`id_number_candidates`].
 //!
 //! ```
 //! use desensitize::generalize::{Fact, FactOptions, fact_of};
@@ -28,6 +29,7 @@ use crate::date::Date;
 use crate::digits::Decimal;
 use crate::error::{ConfigError, Error, Result};
 use crate::kind::{Address, AnyRef, AnyValue, GeoPoint, IdNumber, MobilePhone};
+use crate::mask::MaskLevel;
 
 /// A value derived from a parsed value, written to a new column (or, with
 /// `action = "generalize"`, in place of the value).
@@ -197,9 +199,12 @@ impl<T: Into<Attribute>> From<Option<T>> for Attribute {
 }
 
 /// The attributes `desensitize inspect` reports for `value`, ages computed
-/// on `today`: derived facts, never the value itself. An ID number gives
-/// its birth date, gender, age, region code, province (Chinese and
-/// English), city and whether the holder is under 14 / under 18; a mobile
+/// on `today`: derived facts, never the value itself, and never so fine
+/// that, with the mask printed beside them ([`describe_mask`]), they leave
+/// fewer than [`MIN_CANDIDATES`] values. An ID number gives its gender,
+/// age, province (Chinese and English) and whether the holder is under 14 /
+/// under 18 (not its birth date, region code or city: with the standard
+/// mask they left one candidate); a mobile
 /// number the carrier its segment was assigned to; a landline its area
 /// code; a card its digit count; a location its 5-character geohash; an
 /// e-mail its domain; an address its province and city; an IP address its
@@ -220,20 +225,16 @@ pub fn describe(value: &AnyValue, today: Date) -> Vec<(&'static str, Attribute)>
     use Attribute::{Flag, Number, Text};
     let count = |n: usize| Number(n as u64);
     match value {
-        AnyValue::IdNumber(v) => {
-            let region = division::lookup(v.region_code());
-            vec![
-                ("birth_date", Text(v.birth_date().to_string())),
-                ("gender", v.gender().as_str().into()),
-                ("age", Number(u64::from(v.age_on(today)))),
-                ("region_code", Text(format!("{:06}", v.region_code()))),
-                ("province", v.province().name().into()),
-                ("province_en", v.province().english().into()),
-                ("city", region.and_then(|d| d.city()).map(|c| c.name()).into()),
-                ("under_14", Flag(v.is_under_14_on(today))),
-                ("under_18", Flag(v.is_under_18_on(today))),
-            ]
-        }
+        // No birth date, region code or city: beside the mask they
+        // determined the number (see `id_number_candidates`).
+        AnyValue::IdNumber(v) => vec![
+            ("gender", v.gender().as_str().into()),
+            ("age", Number(u64::from(v.age_on(today)))),
+            ("province", v.province().name().into()),
+            ("province_en", v.province().english().into()),
+            ("under_14", Flag(v.is_under_14_on(today))),
+            ("under_18", Flag(v.is_under_18_on(today))),
+        ],
         AnyValue::MobilePhone(v) => vec![("segment_carrier", segment_carrier(v).into())],
         AnyValue::Landline(v) => vec![("area_code", v.area_code().into())],
         AnyValue::BankCard(v) => vec![("digits", count(v.expose().len()))],
@@ -256,6 +257,95 @@ pub fn describe(value: &AnyValue, today: Date) -> Vec<(&'static str, Attribute)>
         AnyValue::Biometric(v) => vec![("bytes", count(v.expose().len()))],
         _ => Vec::new(),
     }
+}
+
+/// The mask printed beside [`describe`]'s attributes: the strict mask for
+/// an ID number (its standard mask shows digits that the facts would
+/// narrow to one number), the standard mask for every other kind, whose
+/// attributes only repeat what the standard mask shows (a carrier from the
+/// visible segment, a domain, an area code, a province, a digit count) or
+/// are coarser than it (a 5-character geohash beside a location rounded to
+/// 0.01°).
+///
+/// ```
+/// use desensitize::generalize::describe_mask;
+/// use desensitize::kind::AnyValue;
+/// use desensitize::Kind;
+///
+/// let id = AnyValue::parse(Kind::IdNumber, "11010519491231002X")?;
+/// assert_eq!(describe_mask(&id), "1****************X");
+/// let phone = AnyValue::parse(Kind::MobilePhone, "13800138000")?;
+/// assert_eq!(describe_mask(&phone), "138****8000");
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn describe_mask(value: &AnyValue) -> String {
+    match value {
+        AnyValue::IdNumber(_) => value.mask(MaskLevel::Strict),
+        _ => value.mask(MaskLevel::Standard),
+    }
+}
+
+/// The fewest values that a mask and the facts written beside it may leave
+/// (ID numbers the parser accepts, as [`id_number_candidates`] counts
+/// them): a policy that writes an ID number's mask beside facts of the same
+/// column that leave fewer is refused when it is checked.
+pub const MIN_CANDIDATES: u64 = 10_000;
+
+/// About how many ID numbers give the same mask at `level` and the same
+/// `facts` (ages in bands of `band_width` years), for the worst value:
+/// syntactically valid numbers (any region digits under the province, every
+/// date of the range, every sequence number), of which one in 11 has the
+/// shown check character. Births are counted over 100 years when no fact
+/// dates them; a month counts 28 days, a year 365.
+///
+/// Real numbers use fewer region codes (tens to hundreds per province):
+/// this is an upper figure for an attacker who knows the code table, and
+/// the one [`MIN_CANDIDATES`] is checked against.
+///
+/// ```
+/// use desensitize::generalize::{Fact, id_number_candidates};
+/// use desensitize::MaskLevel;
+///
+/// // What `inspect` prints: strict mask, province, age (one year), gender.
+/// let inspect = id_number_candidates(MaskLevel::Strict, &[Fact::Province, Fact::AgeBand, Fact::Gender], 1);
+/// assert_eq!(inspect, 10_000 * 365 * 500 / 11);
+/// // The standard mask beside the birth month and city: a few thousand, too few.
+/// assert_eq!(id_number_candidates(MaskLevel::Standard, &[Fact::BirthMonth, Fact::City], 5), 100 * 28 * 10 / 11);
+/// ```
+pub fn id_number_candidates(level: MaskLevel, facts: &[Fact], band_width: u32) -> u64 {
+    let (first, last) = match level {
+        MaskLevel::Strict => (1, 1),
+        MaskLevel::Standard => (3, 3),
+        MaskLevel::Relaxed => (6, 4),
+    };
+    let has = |f: Fact| facts.contains(&f);
+    // Region: digits 1-6; a province names 2, a city 4.
+    let region_known = if has(Fact::City) {
+        4
+    } else if has(Fact::Province) {
+        2
+    } else {
+        0
+    };
+    let region = 10u64.pow(6 - first.max(region_known).min(6));
+    // Birth date: digits 7-14, never shown by a mask.
+    let days = if has(Fact::BirthMonth) {
+        28
+    } else if has(Fact::BirthYear) {
+        365
+    } else if has(Fact::AgeBand) {
+        365 * u64::from(band_width.max(1))
+    } else {
+        365 * 100
+    };
+    // Sequence: digits 15-17 (the 17th gives the gender); the mask's last
+    // `last` characters include the check character (18th).
+    let hidden_seq = 3u32.saturating_sub(last - 1);
+    let mut sequence = 10u64.pow(hidden_seq);
+    if hidden_seq == 3 && has(Fact::Gender) {
+        sequence /= 2;
+    }
+    region * days * sequence / 11
 }
 
 /// The carrier that was assigned the number's segment (numbers can be ported).
@@ -374,13 +464,10 @@ mod tests {
         assert_eq!(
             describe(&id, today),
             [
-                ("birth_date", text("1949-12-31")),
                 ("gender", text("female")),
                 ("age", Number(74)),
-                ("region_code", text("110105")),
                 ("province", text("北京市")),
                 ("province_en", text("Beijing")),
-                ("city", text("北京市")),
                 ("under_14", Flag(false)),
                 ("under_18", Flag(false)),
             ]
@@ -406,5 +493,73 @@ mod tests {
             [("province", text("北京市")), ("province_en", text("Beijing")), ("new_energy", Flag(false))]
         );
         assert!(case(Kind::PersonName, "欧阳娜娜").is_empty());
+    }
+
+    /// `inspect`'s output for an ID number (its mask and attributes) no
+    /// longer determines it: counted by brute force over every digit it
+    /// hides, with region codes restricted to the districts the table knows
+    /// (fewer than the parser accepts), each candidate checked through the
+    /// library's own parse, mask and `describe`.
+    #[test]
+    fn inspect_output_leaves_many_id_numbers() {
+        let today = Date::new(2024, 6, 1).unwrap();
+        let id = AnyValue::parse(Kind::IdNumber, "11010519491231002X").unwrap();
+        let (mask, facts) = (describe_mask(&id), describe(&id, today));
+        let regions: Vec<u32> =
+            (110_000..120_000).filter(|&c| division::District::from_code(c).is_some()).collect();
+        let first = today.days_since_epoch() - 366 * 76;
+        let days: Vec<Date> = (first..=today.days_since_epoch())
+            .map(Date::from_days_since_epoch)
+            .filter(|d| d.years_until(today) == 74)
+            .collect();
+        assert_eq!(days.len(), 365);
+        let mut count = 0u64;
+        let mut text = [0u8; 18];
+        for &region in &regions {
+            for day in &days {
+                let prefix = format!("{region:06}{:04}{:02}{:02}", day.year(), day.month(), day.day());
+                text[..14].copy_from_slice(prefix.as_bytes());
+                for seq in 0..1000u32 {
+                    text[14..17].copy_from_slice(format!("{seq:03}").as_bytes());
+                    text[17] = crate::kind::id_check_char(&text[..17]);
+                    if text[17] != b'X' || seq % 2 == 1 {
+                        continue; // another mask's last character, or another gender (digit 17)
+                    }
+                    let candidate =
+                        AnyValue::parse(Kind::IdNumber, core::str::from_utf8(&text).unwrap()).unwrap();
+                    if describe_mask(&candidate) == mask && describe(&candidate, today) == facts {
+                        count += 1;
+                    }
+                }
+            }
+        }
+        // 16 districts * 365 days * 500 sequence numbers / 11, give or take the check character.
+        assert!(count >= MIN_CANDIDATES, "{count}");
+        assert_eq!(count, 265_464, "{} districts", regions.len());
+        let syntactic =
+            id_number_candidates(MaskLevel::Strict, &[Fact::Province, Fact::AgeBand, Fact::Gender], 1);
+        assert!(syntactic >= count && syntactic >= MIN_CANDIDATES);
+    }
+
+    /// The standard mask beside the facts inspect printed before issue 20
+    /// left one number; the estimate agrees that such a pairing is far
+    /// below the bound.
+    #[test]
+    fn fine_facts_beside_a_mask_are_below_the_bound() {
+        use Fact::{AgeBand, BirthMonth, BirthYear, City, Gender, Province};
+        use MaskLevel::{Relaxed, Standard, Strict};
+        // The figures SECURITY.md gives ("Facts beside masks").
+        assert_eq!(id_number_candidates(Standard, &[BirthMonth, City, Gender], 5), 2_545);
+        assert_eq!(id_number_candidates(Relaxed, &[BirthYear], 5), 33);
+        assert_eq!(id_number_candidates(Relaxed, &[AgeBand], 5), 165);
+        assert_eq!(id_number_candidates(Standard, &[Province, AgeBand, Gender], 5), 1_659_090);
+        assert_eq!(id_number_candidates(Standard, &[Province, AgeBand], 10), 3_318_181);
+        assert_eq!(id_number_candidates(Standard, &[BirthYear, City], 5), 33_181);
+        assert_eq!(id_number_candidates(Strict, &[Province, AgeBand, Gender], 1), 165_909_090);
+        assert_eq!(id_number_candidates(Strict, &[Province, AgeBand], 1), 331_818_181);
+        assert_eq!(id_number_candidates(Strict, &[], 5), 100_000 * 36_500 * 1000 / 11);
+        assert_eq!(id_number_candidates(Relaxed, &[], 5), 36_500 / 11);
+        // The bound sits between what policies are refused and allowed.
+        const { assert!(2_545 < MIN_CANDIDATES && 33_181 >= MIN_CANDIDATES) };
     }
 }

@@ -27,7 +27,9 @@ mod geo;
 mod kanon;
 
 pub use division::{City, District, Division};
-pub use facts::{Attribute, Fact, FactOptions, describe, fact_of};
+pub use facts::{
+    Attribute, Fact, FactOptions, MIN_CANDIDATES, describe, describe_mask, fact_of, id_number_candidates,
+};
 pub(crate) use facts::{Regions, write_fact};
 pub use geo::{GridCell, geohash, grid_cell};
 pub use kanon::{EquivalenceClasses, Suppression};

@@ -6,6 +6,7 @@ use super::rules::{Action, ColumnRule, Fact};
 use super::schema::ColumnSpec;
 use crate::Kind;
 use crate::MaskLevel;
+use crate::generalize::{MIN_CANDIDATES, id_number_candidates};
 use crate::pseudo::{Domain, Transform};
 
 const ACTIONS: &str = "keep, drop, mask, seal, pseudonym, fpe, generalize, blind-index";
@@ -54,6 +55,7 @@ pub(super) fn column(name: &str, rc: &ColumnSpec, table: Option<&str>) -> Result
     let uses =
         |f: Fact| matches!(parsed, Action::Generalize(g) if g == f) || derived.iter().any(|(g, _)| *g == f);
     let (band_width, precision, grid_km) = fact_options(rc, uses)?;
+    mask_beside_facts(kind, &parsed, &derived, band_width)?;
     Ok(ColumnRule { name: name.to_owned(), kind, action: parsed, derived, band_width, precision, grid_km })
 }
 
@@ -198,6 +200,36 @@ fn generalize(rc: &ColumnSpec, k: Kind) -> Result<Action, String> {
     Ok(Action::Generalize(fact))
 }
 
+/// An ID number's mask written beside facts of the same column must leave
+/// at least [`MIN_CANDIDATES`] numbers (the standard mask beside the birth
+/// month and the city leaves about 2,500; the relaxed mask beside a birth
+/// year, 33): refused, since together they can name the holder.
+fn mask_beside_facts(
+    kind: Option<Kind>,
+    action: &Action,
+    derived: &[(Fact, String)],
+    band_width: u32,
+) -> Result<(), String> {
+    let (Some(Kind::IdNumber), Action::Mask(level)) = (kind, action) else {
+        return Ok(());
+    };
+    if derived.is_empty() {
+        return Ok(());
+    }
+    let facts: Vec<Fact> = derived.iter().map(|(f, _)| *f).collect();
+    let n = id_number_candidates(*level, &facts, band_width);
+    if n >= MIN_CANDIDATES {
+        return Ok(());
+    }
+    Err(format!(
+        "the {} mask beside the facts {} leaves about {n} possible ID numbers per row (fewer than \
+         {MIN_CANDIDATES}): mask at a stricter level, derive coarser facts (province, birth_year, age_band) \
+         or drop the mask",
+        level.as_str(),
+        fact_list(&facts)
+    ))
+}
+
 /// The derived columns (`generalize = { fact = "column" }`), in [`Fact`] order.
 fn derived(rc: &ColumnSpec, kind: Option<Kind>) -> Result<Vec<(Fact, String)>, String> {
     let mut derived = Vec::new();
@@ -288,4 +320,42 @@ fn parse_kind(s: &str) -> Result<Kind, String> {
         let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         format!("unknown kind; one of: {}", names.join(", "))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::{Policy, PolicyError};
+
+    fn check(column: &str) -> Result<(), PolicyError> {
+        Policy::from_json(&format!(r#"{{"columns": {{"id": {column}}}}}"#))?.check().map(|_| ())
+    }
+
+    /// An ID number's mask beside facts that narrow it to a few thousand
+    /// numbers is refused when the policy is checked; coarser pairings pass.
+    #[test]
+    fn id_mask_beside_fine_facts_is_refused() {
+        let fine =
+            r#"{"kind": "id_number", "action": "mask", "generalize": {"birth_month": "m", "city": "c"}}"#;
+        let err = check(fine).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "column `id`: the standard mask beside the facts city, birth_month leaves about 2545 possible ID \
+                 numbers per row (fewer than 10000)"
+            ),
+            "{err}"
+        );
+        let relaxed = r#"{"kind": "id_number", "action": "mask", "level": "relaxed", "generalize": {"birth_year": "y"}}"#;
+        assert!(
+            check(relaxed).unwrap_err().to_string().contains("the relaxed mask beside the facts birth_year")
+        );
+        for ok in [
+            r#"{"kind": "id_number", "action": "mask", "generalize": {"province": "p", "age_band": "a", "gender": "g"}}"#,
+            r#"{"kind": "id_number", "action": "mask", "level": "strict", "generalize": {"birth_month": "m", "city": "c"}}"#,
+            r#"{"kind": "id_number", "action": "mask", "level": "relaxed"}"#,
+            r#"{"kind": "id_number", "action": "seal", "generalize": {"birth_month": "m", "city": "c"}}"#,
+        ] {
+            let ok = ok.replace("seal\"", "pseudonym\", \"domain\": \"d\"");
+            check(&ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+    }
 }

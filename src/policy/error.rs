@@ -55,6 +55,11 @@ pub enum PolicyError {
     },
     /// Header columns the policy does not name, under `unnamed_columns = "refuse"`.
     Unnamed(Vec<String>),
+    /// [`Unnamed`](Self::Unnamed) for a header that is data (the keys of a
+    /// JSON Lines input's first record): the fields by position (from 1),
+    /// never by their text, since a key can be a value in a malformed export.
+    /// See [`PolicyError::keys_by_position`].
+    UnnamedFields(Vec<usize>),
     /// Two output columns would have the same name.
     DuplicateOutput(String),
     /// A column needs the keyring and none was given.
@@ -105,6 +110,15 @@ impl fmt::Display for PolicyError {
                 names(c),
                 if c.len() > 1 { "them" } else { "it" }
             ),
+            PolicyError::UnnamedFields(p) => write!(
+                f,
+                "field{} {} of the first JSON Lines record {} not in the policy (unnamed_columns = \"refuse\"): \
+                 add {} to the policy, or set unnamed_columns = \"drop\" or \"keep\"",
+                plural(p.len()),
+                p.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+                if p.len() > 1 { "are" } else { "is" },
+                if p.len() > 1 { "their keys" } else { "its key" }
+            ),
             PolicyError::DuplicateOutput(name) => write!(
                 f,
                 "output column `{name}` would appear twice (a derived column clashes with an unnamed input column \
@@ -112,6 +126,39 @@ impl fmt::Display for PolicyError {
             ),
             PolicyError::NeedsKeys(c) => write!(f, "column `{c}` needs keys: no keyring was given"),
             PolicyError::Key { column, source } => write!(f, "column `{column}`: {source}"),
+        }
+    }
+}
+
+impl PolicyError {
+    /// This error as it must read when `header` is data, not names an
+    /// operator chose (the keys of a JSON Lines input's first record):
+    /// [`Unnamed`](Self::Unnamed) becomes [`UnnamedFields`](Self::UnnamedFields),
+    /// the keys named by their positions in `header`. Other errors name
+    /// only what the policy itself names and are returned as they are.
+    ///
+    /// ```
+    /// use desensitize::policy::{Plan, Policy, PolicyError};
+    ///
+    /// let policy = Policy::from_json(r#"{"columns": {"id": {"action": "keep"}}}"#)?;
+    /// let keys = ["id", "13800138000"];
+    /// let err = Plan::from_policy(&policy, &keys, None).unwrap_err().keys_by_position(&keys);
+    /// assert_eq!(err, PolicyError::UnnamedFields(vec![2]));
+    /// assert!(!err.to_string().contains("13800138000"));
+    /// # Ok::<(), PolicyError>(())
+    /// ```
+    #[must_use]
+    pub fn keys_by_position<S: AsRef<str>>(self, header: &[S]) -> PolicyError {
+        match self {
+            PolicyError::Unnamed(names) => PolicyError::UnnamedFields(
+                header
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, h)| names.iter().any(|n| n == h.as_ref()))
+                    .map(|(i, _)| i + 1)
+                    .collect(),
+            ),
+            e => e,
         }
     }
 }

@@ -44,8 +44,10 @@ fn wipe(text: &mut Cow<'_, str>) {
 }
 
 /// Parse one JSON Lines record (one object of strings, numbers, booleans
-/// and nulls; a nested object or array is refused). The message never
-/// quotes the input.
+/// and nulls; a nested object or array is refused, and so is a key that
+/// appears twice, named by its position: read as its last value it would
+/// let `"consent":"false", …, "consent":"true"` count as consent). The
+/// message never quotes the input.
 ///
 /// ```
 /// use desensitize::stream::parts::json_scalars;
@@ -56,13 +58,44 @@ fn wipe(text: &mut Cow<'_, str>) {
 ///
 /// let err = json_scalars(br#"{"phone": ["13800138000"]}"#).err().unwrap();
 /// assert_eq!(err, "not a JSON object of strings, numbers, booleans or nulls");
+///
+/// let err = json_scalars(br#"{"consent": "false", "id": 7, "consent": "true"}"#).err().unwrap();
+/// assert_eq!(err, "field 3 repeats the key of field 1 (a key may appear once in a record)");
 /// # Ok::<(), String>(())
 /// ```
 pub fn json_scalars(line: &[u8]) -> Result<JsonScalars<'_>, String> {
     let mut de = serde_json::Deserializer::from_slice(line);
-    let pairs = de.deserialize_map(LineVisitor).map_err(|e| json_error(&e))?;
+    let pairs = JsonScalars(de.deserialize_map(LineVisitor).map_err(|e| json_error(&e))?);
     de.end().map_err(|e| json_error(&e))?;
-    Ok(JsonScalars(pairs))
+    if let Some((first, again)) = repeated_key(&pairs.0) {
+        return Err(format!(
+            "field {} repeats the key of field {} (a key may appear once in a record)",
+            again + 1,
+            first + 1
+        ));
+    }
+    Ok(pairs)
+}
+
+/// The first key (in document order) that repeats an earlier one, as
+/// `(earlier, repeat)` positions. Pairwise for the usual few keys; sorted
+/// for many, so that a long line of keys costs `n log n`, not `n²`.
+fn repeated_key(pairs: &[(Cow<'_, str>, Cow<'_, str>)]) -> Option<(usize, usize)> {
+    const PAIRWISE: usize = 32;
+    if pairs.len() <= PAIRWISE {
+        return (1..pairs.len()).find_map(|j| (0..j).find(|&i| pairs[i].0 == pairs[j].0).map(|i| (i, j)));
+    }
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    // Stable: equal keys stay in document order, so neighbours are (earlier, later).
+    order.sort_by(|&a, &b| pairs[a].0.cmp(&pairs[b].0));
+    let mut found: Option<(usize, usize)> = None;
+    for w in order.windows(2) {
+        if pairs[w[0]].0 == pairs[w[1]].0 && found.is_none_or(|(_, j)| w[1] < j) {
+            found = Some((w[0], w[1]));
+        }
+    }
+    // The earliest occurrence of the repeated key, not its previous one.
+    found.map(|(_, j)| ((0..j).find(|&i| pairs[i].0 == pairs[j].0).unwrap_or(0), j))
 }
 
 /// serde_json's error as a category and a column: its messages never quote
@@ -217,6 +250,34 @@ mod tests {
         );
         assert_eq!(json_scalars(br#"{"a":"1""#).err().unwrap(), "truncated JSON");
         assert!(json_scalars(br#"{"a":"1"} x"#).err().unwrap().starts_with("malformed JSON at column"));
+    }
+
+    /// A repeated key is refused by position (it was read as its last
+    /// value), with few keys and with many (the sorted path).
+    #[test]
+    fn repeated_keys_are_refused_by_position() {
+        let err =
+            json_scalars(br#"{"u":"1","13800138000":"false","m":"x","13800138000":"true"}"#).err().unwrap();
+        assert_eq!(err, "field 4 repeats the key of field 2 (a key may appear once in a record)");
+        // An escaped spelling of the same key is the same key.
+        let err = json_scalars(br#"{"a":"1","a":"2"}"#).err().unwrap();
+        assert_eq!(err, "field 2 repeats the key of field 1 (a key may appear once in a record)");
+        for n in [33, 200] {
+            let mut line = String::from("{");
+            for i in 0..n {
+                line.push_str(&format!("\"k{i}\":{i},"));
+            }
+            // Two repeats: the first in document order is named, with the key's first position.
+            line.push_str("\"k7\":1,\"k3\":2,\"k3\":3}");
+            let err = json_scalars(line.as_bytes()).err().unwrap();
+            assert_eq!(
+                err,
+                format!("field {} repeats the key of field 8 (a key may appear once in a record)", n + 1)
+            );
+        }
+        let distinct =
+            format!("{{{}}}", (0..100).map(|i| format!("\"k{i}\":{i}")).collect::<Vec<_>>().join(","));
+        assert_eq!(json_scalars(distinct.as_bytes()).unwrap().pairs().len(), 100);
     }
 
     #[test]

@@ -118,7 +118,7 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
         None
     };
     // Compiled once, with the keyring when the policy needs one.
-    let plan = compile(&rules, &header, has_columns, keyring.as_ref().map(|(_, k)| Arc::clone(k)));
+    let plan = compile(&rules, &header, in_format, keyring.as_ref().map(|(_, k)| Arc::clone(k)));
     let result = plan.and_then(|plan| {
         let plan = plan.with_text_output(out_format == Format::Jsonl);
         let job = Job { args: &args, quiet, in_format, out_format, block, input_len, has_columns };
@@ -134,15 +134,19 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
 }
 
 /// The plan for `header`; without columns (no records) an empty one that
-/// applies nothing and needs no keys.
+/// applies nothing and needs no keys. A JSON Lines header is the first
+/// record's keys (data): errors name them by position.
 fn compile(
     rules: &Rules,
     header: &[String],
-    has_columns: bool,
+    format: Format,
     keyring: Option<Arc<Keyring>>,
 ) -> CliResult<Plan> {
-    if has_columns {
-        return Plan::new(rules, header, keyring).map_err(policy::failed);
+    if !header.is_empty() {
+        return Plan::new(rules, header, keyring).map_err(|e| match format {
+            Format::Jsonl => policy::failed(e.keys_by_position(header)),
+            Format::Csv => policy::failed(e),
+        });
     }
     let mut empty = rules.clone();
     empty.columns.clear();

@@ -137,7 +137,7 @@ fn records_bind_row_ids_from_a_column_csv_and_jsonl() {
         (
             &[&ctx[..], &j].concat()[..],
             "{\"uid\":1,\"phone\":\"1\",\"phone\":\"2\"}\n",
-            "row 1: key phone appears twice",
+            "row 1: field 3 repeats the key of field 2",
         ),
         (
             &[&ctx[..], &j].concat()[..],

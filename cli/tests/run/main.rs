@@ -10,6 +10,8 @@ mod row_id;
 mod run_actions;
 mod run_hardening;
 mod run_invalid;
+mod run_jsonl_keys;
+mod run_mask_facts;
 mod run_outputs;
 mod run_parallel;
 mod run_policies;
