@@ -32,7 +32,9 @@ const ROTATE_HELP: &str = "Values must be sealed for the context table=<TABLE> c
     desensitize keys rotate --keys keys.dzk\n  \
     desensitize keys pin --keys keys.dzk --domain users.phone --key-id 2\n  \
     desensitize db rotate --keys keys.dzk --url postgres://app@db/app --table users --key-column id \\\n    \
-    --columns name:person_name,phone:cn.mobile_phone --index phone=phone_idx:users.phone:16";
+    --columns name:person_name,phone:cn.mobile_phone --index phone=phone_idx:users.phone:16 --audit rotate-audit.jsonl\n\
+    Values sealed for a subject (the library's seal_for) are not re-sealed and count as remaining: \
+    their subject keys must be re-wrapped by the library (RotationPlan::subject_keys) before `keys destroy`.";
 
 /// Arguments of `db rotate`.
 #[derive(Args, Debug)]
@@ -72,6 +74,13 @@ pub struct RotateArgs {
     /// Rows per batch (one transaction each).
     #[arg(long, value_name = "ROWS", default_value_t = 2_000)]
     batch: usize,
+
+    /// Append one JSON line per value the job opens (purpose `rotate`) to
+    /// this file (created 0600; a symbolic link, a device such as /dev/null,
+    /// the keyring or the passphrase file are refused). Required: a value
+    /// whose open cannot be recorded is not opened, and the job stops.
+    #[arg(long, value_name = "FILE")]
+    audit: std::path::PathBuf,
 }
 
 /// `db` dispatch.
@@ -100,7 +109,9 @@ fn rotate(args: RotateArgs) -> CliResult {
         Some(u) if !u.is_empty() => zeroize::Zeroizing::new(u),
         _ => return Err(CliError::usage(format!("no database: give --url or set {URL_ENV}"))),
     };
-    let keyring = common::load_keyring(&args.keys)?;
+    let audit = open_audit(&args.audit, &args.keys)?;
+    let mut keyring = common::load_keyring(&args.keys)?;
+    keyring.set_audit_sink(std::sync::Arc::new(desensitize::audit::JsonLinesAudit::new(audit)));
     let mut plan = RotationPlan::new(&args.table, &args.key_column)?.batch_size(args.batch);
     for spec in &args.columns {
         let (name, kind) = spec
@@ -155,6 +166,12 @@ fn rotate(args: RotateArgs) -> CliResult {
         .await
         .map_err(|e| match e {
             desensitize::db::RotationError::Store(e) => db_error(e),
+            desensitize::db::RotationError::Crypto(e @ desensitize::Error::AuditFailed(_)) => {
+                CliError::failed(format!(
+                    "{e}: the audit log ({}) cannot be written, so the job stopped (run it again to resume)",
+                    args.audit.display()
+                ))
+            }
             desensitize::db::RotationError::Crypto(e) => CliError::from(e),
             _ => CliError::failed("rotation failed"),
         })
@@ -173,19 +190,72 @@ fn rotate(args: RotateArgs) -> CliResult {
         "conflicts": p.conflicts,
         "failed": p.failed,
         "failed_keys": report.failed_keys,
+        "subject_sealed": p.subject_sealed,
         "resumed_from": p.resumed_from,
         "remaining_old": report.remaining_old,
+        "remaining_keys": report.remaining_keys,
         "active_key": keyring.active_key_id(),
     });
     println!("{summary}");
     match report.remaining_old {
         Some(0) => Ok(()),
         Some(n) => Err(CliError::failed(format!(
-            "{n} values are still under old keys (rows that failed to open: {:?}); `keys destroy` needs 0",
-            report.failed_keys
+            "{n} values still depend on old keys (rows holding them: {:?}{}); `keys destroy` needs 0{}",
+            report.remaining_keys,
+            if report.remaining_keys.len() >= 100 { ", first 100" } else { "" },
+            if p.subject_sealed > 0 {
+                "; subject-sealed values count until their subject keys are re-wrapped \
+                 (the library's RotationPlan::subject_keys)"
+            } else {
+                ""
+            }
         ))),
         None => Err(CliError::failed("the job stopped before the end; run it again to resume")),
     }
+}
+
+/// Open (or create, mode 0600) the job's audit log for appending. Refused:
+/// a symbolic link (also one swapped in after the check: `O_NOFOLLOW`),
+/// anything but a regular file (`/dev/null` records nothing), and the
+/// keyring or passphrase file (appending would corrupt them). The same rules
+/// as `open --audit`, in a function of its own while that opener lives in
+/// the `open` command.
+#[cfg(feature = "postgres")]
+fn open_audit(path: &std::path::Path, keys: &KeyArgs) -> CliResult<std::fs::File> {
+    let shown = path.display();
+    let refuse = |why: &str| CliError::usage(format!("--audit {shown} {why}; give a log file of its own"));
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(refuse("is a symbolic link"));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return refuse("is a symbolic link");
+        }
+        CliError::failed(format!("cannot open the audit log {shown}: {}", e.kind()))
+    })?;
+    let meta = file.metadata().map_err(|e| CliError::failed(format!("audit log {shown}: {}", e.kind())))?;
+    if !meta.is_file() {
+        return Err(refuse("is not a regular file (events written there would be lost)"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ours = (meta.dev(), meta.ino());
+        let clash =
+            |other: &std::path::Path| std::fs::metadata(other).is_ok_and(|m| (m.dev(), m.ino()) == ours);
+        if clash(&keys.keys) || keys.passphrase_file.as_deref().is_some_and(clash) {
+            return Err(refuse("is the keyring or the passphrase file"));
+        }
+    }
+    Ok(file)
 }
 
 /// A parsed `--index` spec.

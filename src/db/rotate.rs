@@ -285,7 +285,9 @@ pub enum RotationError<E: std::error::Error + 'static> {
 /// Safe beside live writes: a column changed between read and update is
 /// left as the writer wrote it (count: `conflicts`). At the end the checkpoint is
 /// cleared and the remaining values under old keys are counted afresh.
-/// Each open is audited with purpose [`super::ROTATE_PURPOSE`].
+/// Each open is audited with purpose [`super::ROTATE_PURPOSE`] through the
+/// keyring's audit sink; an event that cannot be recorded stops the job
+/// with [`Error::AuditFailed`] before its batch is written.
 ///
 /// ```
 /// # use desensitize::db::*;
@@ -352,7 +354,8 @@ where
     loop {
         let rows = store.fetch_after(p.last_key, plan.batch_size).await.map_err(RotationError::Store)?;
         let Some(last) = rows.last().map(|r| r.key) else { break };
-        let updates = plan_updates(keyring, plan, &rows, &mut p, &mut failed_keys);
+        let updates =
+            plan_updates(keyring, plan, &rows, &mut p, &mut failed_keys).map_err(RotationError::Crypto)?;
         let applied = store.apply(&updates, last).await.map_err(RotationError::Store)?;
         p.scanned += rows.len() as u64;
         p.rotated += applied;
@@ -386,14 +389,17 @@ where
     })
 }
 
-/// The compare-and-swap updates for one batch; counts current and failed rows.
+/// The compare-and-swap updates for one batch; counts current rows and
+/// failed values. An open whose audit event cannot be recorded stops the
+/// job ([`Error::AuditFailed`]): no open goes unrecorded, and no batch is
+/// written after one.
 fn plan_updates(
     keyring: &Keyring,
     plan: &RotationPlan,
     rows: &[StoredRow],
     p: &mut RotationProgress,
     failed_keys: &mut Vec<i64>,
-) -> Vec<RowUpdate> {
+) -> Result<Vec<RowUpdate>> {
     let mut updates = Vec::new();
     for row in rows {
         let mut values = row.values.clone();
@@ -419,6 +425,7 @@ fn plan_updates(
                     indexes[i] = r.index;
                     changed = true;
                 }
+                Err(e @ Error::AuditFailed(_)) => return Err(e),
                 Err(_) => failed += 1, // value-free, and the row stays as it is
             }
         }
@@ -434,7 +441,7 @@ fn plan_updates(
             p.current += 1;
         }
     }
-    updates
+    Ok(updates)
 }
 
 /// Whether a TEXT envelope was sealed for a subject (header only).

@@ -325,3 +325,30 @@ fn counters_count_failed_values_and_rows_with_one_stay_out_of_rotated() {
     let row5: Sealed<MobilePhone> = store.rows[&5].0[0].as_deref().unwrap().parse().unwrap();
     assert_eq!(row5.key_id(), 1, "a row with a failed value is left as it is");
 }
+
+#[test]
+fn an_open_that_cannot_be_audited_stops_the_job_before_its_batch() {
+    struct Refuse;
+    impl crate::audit::AuditSink for Refuse {
+        fn record(
+            &self,
+            _: &crate::audit::AuditEvent<'_>,
+        ) -> core::result::Result<(), crate::audit::AuditError> {
+            Err(crate::audit::AuditError::Unavailable("disk full"))
+        }
+    }
+    let mut keyring = Keyring::generate().unwrap();
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let mut store = Mem::default();
+    for key in 1..=3 {
+        store.rows.insert(key, (vec![Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap())], None));
+    }
+    let before = store.rows.clone();
+    keyring.rotate().unwrap();
+    keyring.set_audit_sink(Arc::new(Refuse));
+    let plan =
+        RotationPlan::new("users", "id").unwrap().column(SealedColumn::<MobilePhone>::new("phone").unwrap());
+    let err = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap_err();
+    assert!(matches!(err, RotationError::Crypto(Error::AuditFailed(_))), "{err}");
+    assert_eq!((store.rows, store.checkpoint), (before, None), "nothing was written");
+}
