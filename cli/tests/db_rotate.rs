@@ -222,6 +222,48 @@ fn db_rotate_refuses_bad_specs_and_never_prints_the_url() {
     assert!(!stderr.contains("hunter2") && !text(&out.stdout).contains("hunter2"), "the URL leaked");
 }
 
+#[test]
+fn db_rotate_names_the_rows_still_under_old_keys_after_a_resumed_run() {
+    let Some(url) = server() else { return };
+    let env = Env::with_keys("db-rotate-remaining");
+    fill_table(&env, &url, "t_cli_rest", 20);
+    // Row 3 holds row 4's phone: it belongs elsewhere and never opens.
+    psql(
+        &url,
+        "UPDATE t_cli_rest.people SET phone = (SELECT phone FROM t_cli_rest.people WHERE id = 4) WHERE id = 3",
+    );
+    env.keyed_ok(&["keys", "rotate"], "");
+    // An interrupted run's checkpoint after row 10: row 3 lies before it.
+    psql(
+        &url,
+        "CREATE TABLE IF NOT EXISTS desensitize_rotation_checkpoint (job TEXT PRIMARY KEY, \
+         last_key BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL DEFAULT now()); \
+         INSERT INTO desensitize_rotation_checkpoint (job, last_key) VALUES ('rotate:t_cli_rest.people', 10) \
+         ON CONFLICT (job) DO UPDATE SET last_key = 10",
+    );
+    let args = [
+        "db",
+        "rotate",
+        "--table",
+        "t_cli_rest.people",
+        "--columns",
+        "name:person_name,phone:cn.mobile_phone",
+    ];
+    let out = env.keyed(&[&args[..], &["--audit", "audit.jsonl"]].concat(), "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(summary["resumed_from"], 10);
+    // Rows 1..=10 were not read by this run; the final scan still finds all of them.
+    assert_eq!(summary["remaining_old"], 20);
+    assert_eq!(summary["remaining_keys"].as_array().unwrap().len(), 10);
+    assert!(text(&out.stderr).contains("rows holding them: [1, 2, 3,"), "{}", text(&out.stderr));
+    // A full pass moves all but row 3's unopenable phone (and its name: the row stays).
+    let out = env.keyed(&[&args[..], &["--audit", "audit.jsonl"]].concat(), "");
+    let summary: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!((summary["failed"].as_u64(), summary["remaining_old"].as_u64()), (Some(1), Some(2)));
+    assert!(text(&out.stderr).contains("rows holding them: [3])"), "{}", text(&out.stderr));
+}
+
 /// `db rotate` with `--url` pointing nowhere and `--audit` set to `audit`
 /// (issue 20, item 10: the audit sink is checked before anything is read).
 fn rotate_with_audit(env: &Env, audit: &str) -> std::process::Output {
