@@ -1,7 +1,7 @@
 //! Column types against a real PostgreSQL server (feature `sqlx`): sealed
 //! values as TEXT and BYTEA, tokens as TEXT, blind indexes as BIGINT;
 //! value-free decode errors; and the rotation job's failure count, stop
-//! and resume on a small table.
+//! and resume on a small table; subject-sealed cells through rotate-then-destroy.
 //!
 //! Without `--features sqlx` and `DESENSITIZE_PG_URL` each test prints one
 //! line saying how to run it (`scripts/ci/ci-postgres.sh`) and passes.
@@ -25,10 +25,12 @@ mod db;
 #[cfg(feature = "sqlx")]
 mod with_server {
     use std::ops::ControlFlow;
+    use std::sync::Arc;
 
     use desensitize::db::{Binary, PgRotationStore, RotationPlan, SealedColumn, rotate};
+    use desensitize::keys::InMemorySubjectStore;
     use desensitize::pseudo::{Domain, Token, Transform};
-    use desensitize::{Context, Error, IdNumber, Keyring, MobilePhone, Sealed};
+    use desensitize::{Context, Error, IdNumber, Keyring, MobilePhone, PersonName, Sealed};
 
     use super::db::{AnyResult, SKIP, connect, server_url};
     use super::skip_line;
@@ -196,6 +198,62 @@ mod with_server {
             (None, 0, 49)
         );
         assert_eq!((report.failed_keys, report.remaining_old), (vec![7], Some(1)));
+        Ok(())
+    }
+
+    /// Issue 20, item 9: the documented rotate-then-destroy steps on a table
+    /// whose `name` cells are sealed per subject lose nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rotate_then_destroy_keeps_every_subject_sealed_value() -> AnyResult<()> {
+        let Some(url) = server_url() else {
+            skip_line(SKIP);
+            return Ok(());
+        };
+        let pool = connect(&url, "t_rotate_subjects", 2).await?;
+        sqlx::query("CREATE TABLE people (pid BIGINT PRIMARY KEY, phone TEXT, name TEXT)")
+            .execute(&pool)
+            .await?;
+        let mut keyring = Keyring::generate()?;
+        let subjects = Arc::new(InMemorySubjectStore::new());
+        let phone: MobilePhone = PHONE.parse()?;
+        let name: PersonName = "张三".parse()?;
+        let ctx = |column: &str, row: i64| Context::new("people", column).with_row(&row.to_string());
+        for row in 1..=30i64 {
+            let p = keyring.seal(&phone, &ctx("phone", row))?;
+            let n = keyring.seal_for(subjects.as_ref(), &format!("u{row}"), &name, &ctx("name", row))?;
+            let insert = "INSERT INTO people VALUES ($1, $2, $3)";
+            sqlx::query(insert).bind(row).bind(p).bind(n).execute(&pool).await?;
+        }
+        keyring.rotate()?;
+        let plan = RotationPlan::new("people", "pid")?
+            .column(SealedColumn::<MobilePhone>::new("phone")?)
+            .column(SealedColumn::<PersonName>::new("name")?)
+            .batch_size(7);
+
+        // Without the subject key store the job cannot vouch for them: destroy refuses.
+        let mut store = PgRotationStore::new(pool.clone(), &plan, "subjects").await?;
+        let report = rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(())).await?;
+        assert_eq!((report.progress.rotated, report.progress.subject_sealed), (30, 30));
+        assert_eq!(report.remaining_old, Some(30));
+        assert_eq!(keyring.destroy(1, 30), Err(Error::KeyInUse { id: 1, remaining: 30 }));
+
+        // With it, the job re-wraps every subject key, and destroy goes through.
+        let plan = plan.subject_keys(subjects.clone());
+        let report = rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(())).await?;
+        assert_eq!((report.rewrapped_subject_keys, report.remaining_old), (30, Some(0)));
+        keyring.destroy_with_subjects(1, 0, subjects.as_ref())?;
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT pid, phone, name FROM people ORDER BY pid").fetch_all(&pool).await?;
+        assert_eq!(rows.len(), 30);
+        for (row, p, n) in rows {
+            let p: Sealed<MobilePhone> = p.parse()?;
+            let n: Sealed<PersonName> = n.parse()?;
+            assert_eq!(keyring.open(&p, &ctx("phone", row), "t")?, phone);
+            assert_eq!(
+                keyring.open_for(subjects.as_ref(), &format!("u{row}"), &n, &ctx("name", row), "t")?,
+                name
+            );
+        }
         Ok(())
     }
 }

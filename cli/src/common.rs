@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
+use desensitize::audit::{AuditLogError, JsonLinesAudit};
 use desensitize::keys::{Ledger, PassphraseError, PassphraseProvider, PassphraseSource};
 use desensitize::stream;
 use desensitize::{Keyring, Kind};
@@ -308,5 +309,29 @@ pub fn parse_kind(s: &str) -> Result<Kind, String> {
     s.parse::<Kind>().map_err(|_| {
         let names: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
         format!("unknown kind; one of: {}", names.join(", "))
+    })
+}
+
+/// The `--audit` log of `open` and `db rotate`: never the keyring, its seal
+/// ledger or the passphrase file (nor any keyring file or ledger), opened by
+/// the library's one opener: created 0600, appended to, never through a
+/// symbolic link, never a device that records nothing.
+pub fn audit_log(path: &Path, keys: &KeyArgs) -> CliResult<JsonLinesAudit<std::fs::File>> {
+    let kept = crate::clash::Kept::new().keyring(Some(&keys.keys));
+    let kept = kept.file("the passphrase file", keys.passphrase_file.as_deref());
+    kept.refuse("the audit log (--audit)", path)?;
+    JsonLinesAudit::open(path).map_err(|e| match e {
+        AuditLogError::SymbolicLink => CliError::usage(format!(
+            "--audit {} is a symbolic link; give the log file itself",
+            path.display()
+        )),
+        AuditLogError::RecordsNothing(device) => CliError::usage(format!(
+            "--audit {}: {device} records nothing, so no open could be accounted for; give a log file",
+            path.display()
+        )),
+        AuditLogError::Open(kind) => {
+            CliError::failed(format!("cannot open the audit log {}: {kind}", path.display()))
+        }
+        other => CliError::failed(format!("--audit {}: {other}", path.display())),
     })
 }

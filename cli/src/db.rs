@@ -28,7 +28,9 @@ const ROTATE_HELP: &str = "Values must be sealed for the context table=<TABLE> c
     desensitize keys rotate --keys keys.dzk\n  \
     desensitize keys pin --keys keys.dzk --domain users.phone --key-id 2\n  \
     desensitize db rotate --keys keys.dzk --url postgres://app@db/app --table users --key-column id \\\n    \
-    --columns name:person_name,phone:cn.mobile_phone --index phone=phone_idx:users.phone:16";
+    --columns name:person_name,phone:cn.mobile_phone --index phone=phone_idx:users.phone:16 --audit rotate-audit.jsonl\n\
+    Values sealed for a subject (the library's seal_for) are not re-sealed and count as remaining: \
+    their subject keys must be re-wrapped by the library (RotationPlan::subject_keys) before `keys destroy`.";
 
 /// Arguments of `db rotate`.
 #[derive(Args, Debug)]
@@ -67,6 +69,13 @@ pub struct RotateArgs {
     /// Rows per batch (one transaction each).
     #[arg(long, value_name = "ROWS", default_value_t = 2_000)]
     batch: usize,
+
+    /// Append one JSON line per value the job opens (purpose `rotate`) to
+    /// this file (created 0600; a symbolic link, a device such as /dev/null,
+    /// the keyring or the passphrase file are refused). Required: a value
+    /// whose open cannot be recorded is not opened, and the job stops.
+    #[arg(long, value_name = "FILE")]
+    audit: std::path::PathBuf,
 }
 
 /// `db` dispatch.
@@ -85,26 +94,37 @@ fn rotate(_: RotateArgs) -> CliResult {
 
 #[cfg(feature = "postgres")]
 fn rotate(args: RotateArgs) -> CliResult {
-    use std::ops::ControlFlow;
-
-    use desensitize::db::{PgRotationStore, RotationPlan, rotate as run_job};
-
-    use crate::common::{self, note};
+    use crate::common;
 
     let url = args.url.resolve()?;
-    let keyring = common::load_keyring(&args.keys)?;
-    let mut plan = RotationPlan::new(&args.table, &args.key_column)?.batch_size(args.batch);
+    let audit = common::audit_log(&args.audit, &args.keys)?;
+    let mut keyring = common::load_keyring(&args.keys)?;
+    keyring.set_audit_sink(std::sync::Arc::new(audit));
+    let plan = build_plan(&args, &keyring)?;
+    let job = args.job.clone().unwrap_or_else(|| format!("rotate:{}", args.table));
+    let result = run_job(&args, &keyring, &plan, &job, &url);
+    // Values were sealed even if the job failed part-way: count them.
+    if let Err(e) = common::record_seals(&args.keys.keys, &keyring) {
+        common::warn(&e);
+    }
+    summarize(&job, &result?, keyring.active_key_id())
+}
+
+/// The rotation plan of `--table`, `--columns` and `--index`.
+#[cfg(feature = "postgres")]
+fn build_plan(args: &RotateArgs, keyring: &desensitize::Keyring) -> CliResult<desensitize::db::RotationPlan> {
+    let mut plan = desensitize::db::RotationPlan::new(&args.table, &args.key_column)?.batch_size(args.batch);
     for spec in &args.columns {
         let (name, kind) = spec
             .split_once(':')
             .ok_or_else(|| CliError::usage(format!("--columns wants COLUMN:KIND, got `{spec}`")))?;
-        let kind = common::parse_kind(kind).map_err(CliError::usage)?;
+        let kind = crate::common::parse_kind(kind).map_err(CliError::usage)?;
         let column = match index_for(&args.index, name)? {
             Some(ix) => desensitize::db::indexed_column_for_kind(
                 kind,
                 name,
                 &ix.column,
-                &keyring,
+                keyring,
                 &ix.domain,
                 ix.transform,
                 ix.bits,
@@ -119,22 +139,36 @@ fn rotate(args: RotateArgs) -> CliResult {
             return Err(CliError::usage(format!("--index names `{column}`, which is not in --columns")));
         }
     }
-    let job = args.job.clone().unwrap_or_else(|| format!("rotate:{}", args.table));
+    Ok(plan)
+}
+
+/// Connect and run the library's job, with a progress note every 10 batches.
+#[cfg(feature = "postgres")]
+fn run_job(
+    args: &RotateArgs,
+    keyring: &desensitize::Keyring,
+    plan: &desensitize::db::RotationPlan,
+    job: &str,
+    url: &str,
+) -> CliResult<desensitize::db::RotationReport> {
+    use desensitize::db::{PgRotationStore, RotationError};
+
+    use crate::common::note;
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::failed(format!("cannot start the async runtime: {}", e.kind())))?;
-    let result = runtime.block_on(async {
+    runtime.block_on(async {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect(&url)
+            .connect(url)
             .await
             .map_err(db_error)?;
-        let mut store = PgRotationStore::new(pool, &plan, &job).await.map_err(db_error)?;
+        let mut store = PgRotationStore::new(pool, plan, job).await.map_err(db_error)?;
         let mut batches = 0u64;
-        run_job(&keyring, &plan, &mut store, |p| {
+        desensitize::db::rotate(keyring, plan, &mut store, |p| {
             batches += 1;
             if batches == 1 && p.resumed_from.is_some() {
                 note(format_args!("db rotate: resuming job {job} after key {}", p.resumed_from.unwrap_or(0)));
@@ -142,20 +176,24 @@ fn rotate(args: RotateArgs) -> CliResult {
             if batches.is_multiple_of(10) {
                 note(format_args!("db rotate: {} rows scanned, {} rotated", p.scanned, p.rotated));
             }
-            ControlFlow::Continue(())
+            std::ops::ControlFlow::Continue(())
         })
         .await
         .map_err(|e| match e {
-            desensitize::db::RotationError::Store(e) => db_error(e),
-            desensitize::db::RotationError::Crypto(e) => CliError::from(e),
+            RotationError::Store(e) => db_error(e),
+            RotationError::Crypto(e @ desensitize::Error::AuditFailed(_)) => CliError::failed(format!(
+                "{e}: the audit log ({}) cannot be written, so the job stopped (run it again to resume)",
+                args.audit.display()
+            )),
+            RotationError::Crypto(e) => CliError::from(e),
             _ => CliError::failed("rotation failed"),
         })
-    });
-    // Values were sealed even if the job failed part-way: count them.
-    if let Err(e) = common::record_seals(&args.keys.keys, &keyring) {
-        common::warn(&e);
-    }
-    let report = result?;
+    })
+}
+
+/// Print the JSON summary; fail while anything still depends on old keys.
+#[cfg(feature = "postgres")]
+fn summarize(job: &str, report: &desensitize::db::RotationReport, active_key: Option<u32>) -> CliResult {
     let p = report.progress;
     let summary = serde_json::json!({
         "job": job,
@@ -165,16 +203,25 @@ fn rotate(args: RotateArgs) -> CliResult {
         "conflicts": p.conflicts,
         "failed": p.failed,
         "failed_keys": report.failed_keys,
+        "subject_sealed": p.subject_sealed,
         "resumed_from": p.resumed_from,
         "remaining_old": report.remaining_old,
-        "active_key": keyring.active_key_id(),
+        "remaining_keys": report.remaining_keys,
+        "active_key": active_key,
     });
     println!("{summary}");
     match report.remaining_old {
         Some(0) => Ok(()),
         Some(n) => Err(CliError::failed(format!(
-            "{n} values are still under old keys (rows that failed to open: {:?}); `keys destroy` needs 0",
-            report.failed_keys
+            "{n} values still depend on old keys (rows holding them: {:?}{}); `keys destroy` needs 0{}",
+            report.remaining_keys,
+            if report.remaining_keys.len() >= 100 { ", first 100" } else { "" },
+            if p.subject_sealed > 0 {
+                "; subject-sealed values count until their subject keys are re-wrapped \
+                 (the library's RotationPlan::subject_keys)"
+            } else {
+                ""
+            }
         ))),
         None => Err(CliError::failed("the job stopped before the end; run it again to resume")),
     }

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use clap::Args;
-use desensitize::audit::{AuditLogError, JsonLinesAudit, StderrAudit, stderr_sink};
+use desensitize::audit::{AuditLogError, StderrAudit, stderr_sink};
 use desensitize::columns;
 use desensitize::generalize::{Attribute, describe, describe_mask};
 use desensitize::kind::AnyValue;
@@ -20,7 +20,6 @@ use desensitize::pseudo::Domain;
 use desensitize::{Category, Date, Kind, MaskLevel};
 use serde::Serialize;
 
-use crate::clash::Kept;
 use crate::common::{self, CliError, CliResult, KeyArgs};
 use crate::context_args::ContextArgs;
 use crate::input::{OnInvalid, each_line, each_value, on_invalid_parser};
@@ -283,12 +282,7 @@ pub fn open(args: OpenArgs) -> CliResult {
     if args.purpose.trim().is_empty() {
         return Err(CliError::usage("--purpose must say why the values are opened"));
     }
-    if let Some(audit) = &args.audit {
-        let kept = Kept::new().keyring(Some(&args.keys.keys));
-        let kept = kept.file("the passphrase file", args.keys.passphrase_file.as_deref());
-        kept.refuse("the audit log (--audit)", audit)?;
-    }
-    let audit_file = args.audit.as_deref().map(open_audit_log).transpose()?;
+    let audit_file = args.audit.as_deref().map(|path| common::audit_log(path, &args.keys)).transpose()?;
     let mut keyring = common::load_keyring(&args.keys)?;
     match audit_file {
         Some(log) => keyring.set_audit_sink(Arc::new(log)),
@@ -329,26 +323,6 @@ fn audit_stderr() -> CliResult<StderrAudit> {
         CliError::usage(format!(
             "audit events go to standard error, which is {what}: they would be lost; give --audit FILE"
         ))
-    })
-}
-
-/// The `--audit` log, opened by the library's one opener: created 0600,
-/// appended to, never through a symbolic link, never a device that records
-/// nothing.
-fn open_audit_log(path: &std::path::Path) -> CliResult<JsonLinesAudit<std::fs::File>> {
-    JsonLinesAudit::open(path).map_err(|e| match e {
-        AuditLogError::SymbolicLink => CliError::usage(format!(
-            "--audit {} is a symbolic link; give the log file itself",
-            path.display()
-        )),
-        AuditLogError::RecordsNothing(device) => CliError::usage(format!(
-            "--audit {}: {device} records nothing, so no open could be accounted for; give a log file",
-            path.display()
-        )),
-        AuditLogError::Open(kind) => {
-            CliError::failed(format!("cannot open the audit log {}: {kind}", path.display()))
-        }
-        other => CliError::failed(format!("--audit {}: {other}", path.display())),
     })
 }
 

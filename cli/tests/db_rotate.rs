@@ -96,6 +96,8 @@ fn db_rotate_moves_a_table_and_its_index_to_the_new_key() {
         "phone=phone_idx:people.phone:8",
         "--batch",
         "64",
+        "--audit",
+        "audit.jsonl",
     ];
     let out = env.keyed(&args, "");
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -105,6 +107,16 @@ fn db_rotate_moves_a_table_and_its_index_to_the_new_key() {
     assert_eq!(summary["remaining_old"], 0);
     assert_eq!(summary["active_key"], 2);
     assert_eq!(summary["job"], "rotate:t_cli.people");
+    // Every open was recorded (two columns per row), in a 0600 log.
+    let events = common::json_lines(&std::fs::read_to_string(env.path("audit.jsonl")).unwrap());
+    assert_eq!(events.len() as i64, 2 * ROWS);
+    assert!(events.iter().all(|e| e["purpose"] == "rotate" && e["outcome"] == "opened"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(env.path("audit.jsonl")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     // Every value opens with key 1 destroyed, and the index is key 2's.
     let mut keyring = load(&env);
@@ -140,7 +152,7 @@ fn db_rotate_killed_with_sigkill_resumes_from_its_checkpoint() {
     fill_table(&env, &url, "t_cli_kill", MANY);
     env.keyed_ok(&["keys", "rotate"], "");
     let mut args: Vec<&str> = vec!["db", "rotate", "--table", "t_cli_kill.people", "--columns"];
-    args.extend(["name:person_name,phone:cn.mobile_phone", "--batch", "20"]);
+    args.extend(["name:person_name,phone:cn.mobile_phone", "--batch", "20", "--audit", "audit.jsonl"]);
     args.extend(["--keys", "keys.dzk", "--passphrase-file", "pass"]);
     let checkpoint = "SELECT coalesce(max(last_key), 0) FROM desensitize_rotation_checkpoint \
                       WHERE job = 'rotate:t_cli_kill.people'";
@@ -178,21 +190,137 @@ fn db_rotate_killed_with_sigkill_resumes_from_its_checkpoint() {
 fn db_rotate_refuses_bad_specs_and_never_prints_the_url() {
     let Some(_) = server() else { return };
     let env = Env::with_keys("db-rotate-usage");
-    let out = env.keyed(&["db", "rotate", "--table", "people", "--columns", "phone"], "");
+    let out =
+        env.keyed(&["db", "rotate", "--table", "people", "--columns", "phone", "--audit", "a.jsonl"], "");
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("--columns wants COLUMN:KIND"), "{}", text(&out.stderr));
 
-    let out = env.keyed(&["db", "rotate", "--table", "people", "--columns", "pw:password"], "");
+    let out = env
+        .keyed(&["db", "rotate", "--table", "people", "--columns", "pw:password", "--audit", "a.jsonl"], "");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("passwords are hashed"), "{}", text(&out.stderr));
 
     let url = "postgres://app:hunter2-secret@127.0.0.1:1/nowhere";
     let out = env.keyed(
-        &["db", "rotate", "--url", url, "--table", "people", "--columns", "phone:cn.mobile_phone"],
+        &[
+            "db",
+            "rotate",
+            "--url",
+            url,
+            "--table",
+            "people",
+            "--columns",
+            "phone:cn.mobile_phone",
+            "--audit",
+            "a.jsonl",
+        ],
         "",
     );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("cannot reach the database"), "{stderr}");
     assert!(!stderr.contains("hunter2") && !text(&out.stdout).contains("hunter2"), "the URL leaked");
+}
+
+#[test]
+fn db_rotate_names_the_rows_still_under_old_keys_after_a_resumed_run() {
+    let Some(url) = server() else { return };
+    let env = Env::with_keys("db-rotate-remaining");
+    fill_table(&env, &url, "t_cli_rest", 20);
+    // Row 3 holds row 4's phone: it belongs elsewhere and never opens.
+    psql(
+        &url,
+        "UPDATE t_cli_rest.people SET phone = (SELECT phone FROM t_cli_rest.people WHERE id = 4) WHERE id = 3",
+    );
+    env.keyed_ok(&["keys", "rotate"], "");
+    // An interrupted run's checkpoint after row 10: row 3 lies before it.
+    psql(
+        &url,
+        "CREATE TABLE IF NOT EXISTS desensitize_rotation_checkpoint (job TEXT PRIMARY KEY, \
+         last_key BIGINT NOT NULL, updated_at TIMESTAMPTZ NOT NULL DEFAULT now()); \
+         INSERT INTO desensitize_rotation_checkpoint (job, last_key) VALUES ('rotate:t_cli_rest.people', 10) \
+         ON CONFLICT (job) DO UPDATE SET last_key = 10",
+    );
+    let args = [
+        "db",
+        "rotate",
+        "--table",
+        "t_cli_rest.people",
+        "--columns",
+        "name:person_name,phone:cn.mobile_phone",
+    ];
+    let out = env.keyed(&[&args[..], &["--audit", "audit.jsonl"]].concat(), "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(summary["resumed_from"], 10);
+    // Rows 1..=10 were not read by this run; the final scan still finds all of them.
+    assert_eq!(summary["remaining_old"], 20);
+    assert_eq!(summary["remaining_keys"].as_array().unwrap().len(), 10);
+    assert!(text(&out.stderr).contains("rows holding them: [1, 2, 3,"), "{}", text(&out.stderr));
+    // A full pass moves all but row 3's unopenable phone (and its name: the row stays).
+    let out = env.keyed(&[&args[..], &["--audit", "audit.jsonl"]].concat(), "");
+    let summary: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!((summary["failed"].as_u64(), summary["remaining_old"].as_u64()), (Some(1), Some(2)));
+    assert!(text(&out.stderr).contains("rows holding them: [3])"), "{}", text(&out.stderr));
+}
+
+/// `db rotate` with `--url` pointing nowhere and `--audit` set to `audit`
+/// (issue 20, item 10: the audit sink is checked before anything is read).
+fn rotate_with_audit(env: &Env, audit: &str) -> std::process::Output {
+    let url = "postgres://app@127.0.0.1:1/nowhere";
+    env.keyed(
+        &[
+            "db",
+            "rotate",
+            "--url",
+            url,
+            "--table",
+            "people",
+            "--columns",
+            "phone:cn.mobile_phone",
+            "--audit",
+            audit,
+        ],
+        "",
+    )
+}
+
+#[test]
+fn db_rotate_requires_an_audit_log() {
+    let env = Env::with_keys("db-rotate-audit-required");
+    let out = env.keyed(&["db", "rotate", "--table", "people", "--columns", "phone:cn.mobile_phone"], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--audit <FILE>"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn db_rotate_refuses_audit_logs_that_record_nothing_or_clobber_a_key_file() {
+    if !cfg!(feature = "postgres") {
+        let _ = writeln!(std::io::stderr(), "{SKIP}");
+        return;
+    }
+    let env = Env::with_keys("db-rotate-audit-sinks");
+    for (audit, why) in [
+        ("/dev/null", "records nothing"),
+        ("keys.dzk", "is the keyring (--keys): refusing to overwrite it"),
+        ("pass", "is the passphrase file: refusing to overwrite it"),
+    ] {
+        let before = std::fs::read(env.path("keys.dzk")).unwrap();
+        let out = rotate_with_audit(&env, audit);
+        assert_eq!(out.status.code(), Some(2), "{audit}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(why), "{audit}: {}", text(&out.stderr));
+        assert_eq!(std::fs::read(env.path("keys.dzk")).unwrap(), before, "{audit}: the keyring changed");
+    }
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(env.path("elsewhere.jsonl"), env.path("link.jsonl")).unwrap();
+        let out = rotate_with_audit(&env, "link.jsonl");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("is a symbolic link"), "{}", text(&out.stderr));
+        assert!(!env.path("elsewhere.jsonl").exists(), "the link's target was created");
+    }
+    // A good log passes the checks (the job then fails to reach the server).
+    let out = rotate_with_audit(&env, "audit.jsonl");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot reach the database"), "{}", text(&out.stderr));
 }

@@ -12,8 +12,10 @@
 //! - [`rotate`]: the resumable re-seal and re-index job over a small
 //!   [`RotationStore`] trait (fetch a batch after a key, apply a batch with
 //!   compare-and-swap), keyset-paginated by an integer primary key, with a
-//!   checkpoint, progress, and the count of values still under old keys.
-//!   `PgRotationStore` (feature `sqlx`) implements it for PostgreSQL.
+//!   checkpoint, progress, and the count of what still depends on old keys
+//!   (values, and subject keys: [`RotationPlan::subject_keys`] re-wraps
+//!   them). TEXT columns only: a BYTEA column ([`Binary`]) is not rotated
+//!   by the job. `PgRotationStore` (feature `sqlx`) implements it for PostgreSQL.
 //! - [`IndexVersions`]: a blind index under every live key version, so a
 //!   lookup keeps finding rows while the job moves them to the new one.
 //!

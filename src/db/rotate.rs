@@ -6,8 +6,9 @@ use core::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::column::{ColumnRotation, check_column, check_identifier};
+use crate::crypto::envelope::{ALG_SUBJECT, Header, from_text};
 use crate::error::{ConfigError, Error, Result};
-use crate::keys::Keyring;
+use crate::keys::{Keyring, SubjectKeyStore};
 use crate::seal::Context;
 
 type ContextFn = Arc<dyn Fn(&str, i64) -> Context + Send + Sync>;
@@ -19,12 +20,23 @@ type ContextFn = Arc<dyn Fn(&str, i64) -> Context + Send + Sync>;
 /// `Context::new(table, column).with_row(&key.to_string())` (the table
 /// without its schema, the row's primary key in decimal); give another rule
 /// with [`RotationPlan::with_context`].
+///
+/// Values sealed for a subject ([`Keyring::seal_for`]) are not re-sealed:
+/// their subject key is wrapped under a root key instead. Give the plan the
+/// [`SubjectKeyStore`] with [`RotationPlan::subject_keys`] and the job
+/// re-wraps every subject key under the active key; without it, every
+/// subject-sealed value counts as still depending on an old key, so that
+/// [`Keyring::destroy`] refuses.
+///
+/// Columns are TEXT (the `dz1.…` form): a BYTEA column cannot be rotated by
+/// the job (re-seal it with [`Keyring::reseal`] in your own batches).
 pub struct RotationPlan {
     pub(crate) table: String,
     pub(crate) key_column: String,
     pub(crate) columns: Vec<Box<dyn ColumnRotation>>,
     pub(crate) batch_size: usize,
     context: ContextFn,
+    subjects: Option<Arc<dyn SubjectKeyStore>>,
 }
 
 impl fmt::Debug for RotationPlan {
@@ -34,6 +46,7 @@ impl fmt::Debug for RotationPlan {
             .field("key_column", &self.key_column)
             .field("columns", &self.column_names())
             .field("batch_size", &self.batch_size)
+            .field("subject_keys", &self.subjects.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -52,6 +65,7 @@ impl RotationPlan {
             columns: Vec::new(),
             batch_size: 2_000,
             context,
+            subjects: None,
         })
     }
 
@@ -77,6 +91,16 @@ impl RotationPlan {
     /// sealed for (the default binds table, column and row id).
     pub fn with_context(mut self, f: impl Fn(&str, i64) -> Context + Send + Sync + 'static) -> RotationPlan {
         self.context = Arc::new(f);
+        self
+    }
+
+    /// The store of the subject keys that the table's subject-sealed values
+    /// depend on: at the end of a pass the job re-wraps each of them under
+    /// the active key ([`Keyring::rewrap_subjects`]; the store must list its
+    /// subjects) and counts those it could not in
+    /// [`RotationReport::remaining_old`].
+    pub fn subject_keys(mut self, store: Arc<dyn SubjectKeyStore>) -> RotationPlan {
+        self.subjects = Some(store);
         self
     }
 
@@ -193,7 +217,8 @@ pub trait RotationStore {
 pub struct RotationProgress {
     /// Rows read in this run (a resumed run counts from the checkpoint).
     pub scanned: u64,
-    /// Rows whose update applied in full (their values moved to the active key).
+    /// Rows whose update applied in full: every value not under the active
+    /// key moved to it. A row with a value that fails to open gets no update.
     pub rotated: u64,
     /// Rows already entirely under the active key (or NULL, or subject-sealed).
     pub current: u64,
@@ -201,8 +226,13 @@ pub struct RotationProgress {
     /// it changed keep what it wrote, the others moved.
     pub conflicts: u64,
     /// Values that could not be opened (tampered, wrong context, destroyed
-    /// key): left as they are, and counted by [`count_remaining`].
+    /// key), counted one by one: their rows are left as they are (every
+    /// column), and counted by [`count_remaining`].
     pub failed: u64,
+    /// Subject-sealed values read ([`Keyring::seal_for`]): not re-sealed;
+    /// their subject keys are re-wrapped when the plan has the store
+    /// ([`RotationPlan::subject_keys`]), else they count as remaining.
+    pub subject_sealed: u64,
     /// The last primary key done (the checkpoint).
     pub last_key: Option<i64>,
     /// The run started from a checkpoint left by an interrupted run.
@@ -217,12 +247,20 @@ pub struct RotationReport {
     /// Whether the job was stopped by the progress callback before the end
     /// (the checkpoint is kept: run it again to resume).
     pub stopped: bool,
-    /// Values still under a key other than the active one after the pass
-    /// (a fresh scan; only when the pass finished). Pass it to
-    /// [`Keyring::destroy`] as `remaining`.
+    /// What still depends on a key other than the active one after the
+    /// pass (a fresh scan; only when the pass finished): values under an old
+    /// key, plus subject keys not yet re-wrapped under the active key (or,
+    /// when the plan has no subject key store, every subject-sealed value).
+    /// Pass it to [`Keyring::destroy`] as `remaining`.
     pub remaining_old: Option<u64>,
-    /// Primary keys of rows with a value that failed to open (first 100).
+    /// Primary keys of rows with a value that failed to open in this run (first 100).
     pub failed_keys: Vec<i64>,
+    /// Primary keys of rows still holding a value counted in
+    /// `remaining_old` (first 100; from the final scan, so rows before a
+    /// resumed run's checkpoint are named too).
+    pub remaining_keys: Vec<i64>,
+    /// Subject keys re-wrapped under the active key by this pass.
+    pub rewrapped_subject_keys: u64,
 }
 
 /// Why a job stopped with an error.
@@ -247,7 +285,9 @@ pub enum RotationError<E: std::error::Error + 'static> {
 /// Safe beside live writes: a column changed between read and update is
 /// left as the writer wrote it (count: `conflicts`). At the end the checkpoint is
 /// cleared and the remaining values under old keys are counted afresh.
-/// Each open is audited with purpose [`super::ROTATE_PURPOSE`].
+/// Each open is audited with purpose [`super::ROTATE_PURPOSE`] through the
+/// keyring's audit sink; an event that cannot be recorded stops the job
+/// with [`Error::AuditFailed`] before its batch is written.
 ///
 /// ```
 /// # use desensitize::db::*;
@@ -314,37 +354,64 @@ where
     loop {
         let rows = store.fetch_after(p.last_key, plan.batch_size).await.map_err(RotationError::Store)?;
         let Some(last) = rows.last().map(|r| r.key) else { break };
-        let updates = plan_updates(keyring, plan, &rows, &mut p, &mut failed_keys);
+        let updates =
+            plan_updates(keyring, plan, &rows, &mut p, &mut failed_keys).map_err(RotationError::Crypto)?;
         let applied = store.apply(&updates, last).await.map_err(RotationError::Store)?;
         p.scanned += rows.len() as u64;
         p.rotated += applied;
         p.conflicts += updates.len() as u64 - applied.min(updates.len() as u64);
         p.last_key = Some(last);
         if progress(&p).is_break() {
-            return Ok(RotationReport { progress: p, stopped: true, remaining_old: None, failed_keys });
+            return Ok(RotationReport {
+                progress: p,
+                stopped: true,
+                remaining_old: None,
+                failed_keys,
+                remaining_keys: Vec::new(),
+                rewrapped_subject_keys: 0,
+            });
         }
     }
+    // Before the checkpoint goes: a failed sweep resumes at the end of the table.
+    let rewrapped_subject_keys = match &plan.subjects {
+        Some(subjects) => keyring.rewrap_subjects(subjects.as_ref()).map_err(RotationError::Crypto)?,
+        None => 0,
+    };
     store.clear_checkpoint().await.map_err(RotationError::Store)?;
-    let remaining = count_remaining(keyring, plan, store).await?;
-    Ok(RotationReport { progress: p, stopped: false, remaining_old: Some(remaining), failed_keys })
+    let (remaining, remaining_keys) = scan_remaining(keyring, plan, store).await?;
+    Ok(RotationReport {
+        progress: p,
+        stopped: false,
+        remaining_old: Some(remaining),
+        failed_keys,
+        remaining_keys,
+        rewrapped_subject_keys,
+    })
 }
 
-/// The compare-and-swap updates for one batch; counts current and failed rows.
+/// The compare-and-swap updates for one batch; counts current rows and
+/// failed values. An open whose audit event cannot be recorded stops the
+/// job ([`Error::AuditFailed`]): no open goes unrecorded, and no batch is
+/// written after one.
 fn plan_updates(
     keyring: &Keyring,
     plan: &RotationPlan,
     rows: &[StoredRow],
     p: &mut RotationProgress,
     failed_keys: &mut Vec<i64>,
-) -> Vec<RowUpdate> {
+) -> Result<Vec<RowUpdate>> {
     let mut updates = Vec::new();
     for row in rows {
         let mut values = row.values.clone();
         let mut indexes = vec![None; plan.columns.len()];
         let mut changed = false;
-        let mut failed = false;
+        let mut failed = 0;
         for (i, column) in plan.columns.iter().enumerate() {
             let Some(Some(text)) = row.values.get(i) else { continue };
+            if is_subject_sealed(text) {
+                p.subject_sealed += 1;
+                continue;
+            }
             let outcome = column.needs_rotation(keyring, text).and_then(|needs| {
                 if !needs {
                     return Ok(None);
@@ -358,51 +425,84 @@ fn plan_updates(
                     indexes[i] = r.index;
                     changed = true;
                 }
-                Err(_) => failed = true, // value-free, and the row stays as it is
+                Err(e @ Error::AuditFailed(_)) => return Err(e),
+                Err(_) => failed += 1, // value-free, and the row stays as it is
             }
         }
-        if failed {
-            p.failed += 1;
+        if failed > 0 {
+            // The whole row stays: `rotated` then means every value moved.
+            p.failed += failed;
             if failed_keys.len() < 100 {
                 failed_keys.push(row.key);
             }
-        }
-        if changed {
+        } else if changed {
             updates.push(RowUpdate { key: row.key, expected: row.values.clone(), values, indexes });
-        } else if !failed {
+        } else {
             p.current += 1;
         }
     }
-    updates
+    Ok(updates)
 }
 
-/// Count the values of `plan`'s columns that are not under the keyring's
-/// active key (a full scan reading headers only; values that do not parse
-/// count too). Subject-sealed values and NULLs do not count. [`rotate`]
-/// runs it at the end of a pass; run it alone before [`Keyring::destroy`]
-/// when writers may have used an old keyring meanwhile:
+/// Whether a TEXT envelope was sealed for a subject (header only).
+fn is_subject_sealed(text: &str) -> bool {
+    from_text(text).and_then(|b| Header::parse(&b)).is_ok_and(|h| h.algorithm == ALG_SUBJECT)
+}
+
+/// Count what still depends on a key other than the keyring's active one
+/// (a full scan reading headers only): values of `plan`'s columns under an
+/// old key (values that do not parse count too), and subject keys: with the
+/// plan's subject key store, those in it not wrapped under the active key;
+/// without one, every subject-sealed value (the job cannot tell which root
+/// key wraps its subject's key). NULLs do not count. [`rotate`] runs it at
+/// the end of a pass; run it alone before [`Keyring::destroy`] when writers
+/// may have used an old keyring meanwhile:
 /// `keyring.destroy(old, count_remaining(&keyring, &plan, &mut store).await?)`.
 pub async fn count_remaining<S: RotationStore + Send>(
     keyring: &Keyring,
     plan: &RotationPlan,
     store: &mut S,
 ) -> core::result::Result<u64, RotationError<S::Error>> {
+    Ok(scan_remaining(keyring, plan, store).await?.0)
+}
+
+/// [`count_remaining`], and the keys of the first 100 rows it counted.
+async fn scan_remaining<S: RotationStore + Send>(
+    keyring: &Keyring,
+    plan: &RotationPlan,
+    store: &mut S,
+) -> core::result::Result<(u64, Vec<i64>), RotationError<S::Error>> {
+    let mut remaining = match &plan.subjects {
+        Some(subjects) => {
+            keyring.subject_keys_not_active(subjects.as_ref()).map_err(RotationError::Crypto)?
+        }
+        None => 0,
+    };
+    let mut keys = Vec::new();
     let mut after = None;
-    let mut remaining = 0u64;
     loop {
         let rows =
             store.fetch_after(after, plan.batch_size.max(5_000)).await.map_err(RotationError::Store)?;
         let Some(last) = rows.last().map(|r| r.key) else { break };
         for row in &rows {
+            let mut counted = false;
             for (column, value) in plan.columns.iter().zip(&row.values) {
-                if let Some(text) = value
-                    && column.needs_rotation(keyring, text).unwrap_or(true)
-                {
+                let Some(text) = value else { continue };
+                let depends = if is_subject_sealed(text) {
+                    plan.subjects.is_none()
+                } else {
+                    column.needs_rotation(keyring, text).unwrap_or(true)
+                };
+                if depends {
                     remaining += 1;
+                    counted = true;
                 }
+            }
+            if counted && keys.len() < 100 {
+                keys.push(row.key);
             }
         }
         after = Some(last);
     }
-    Ok(remaining)
+    Ok((remaining, keys))
 }

@@ -1,9 +1,12 @@
 //! The rotation job over an in-memory store: compare and swap against a
-//! writer that strikes between read and update, checkpoints, stop, resume.
+//! writer that strikes between read and update, checkpoints, stop, resume;
+//! subject-sealed cells and the counters (issue 20, items 9 and 11).
 
-use crate::error::ConfigError;
+use crate::error::{ConfigError, KeyError};
+use crate::keys::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord, WrappedKey};
 use core::ops::ControlFlow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::*;
 use crate::pseudo::{Domain, Transform};
@@ -186,4 +189,166 @@ fn plans_without_columns_or_keyrings_without_an_active_key_are_refused() {
         .unwrap_err();
     assert!(matches!(err, RotationError::Crypto(Error::NoActiveKey)));
     let _ = keyring;
+}
+
+/// A table of `rows` rows: a phone sealed under the keyring, and a name
+/// sealed for subject `user-<key>` (issue 20, item 9).
+fn mixed_table(keyring: &Keyring, subjects: &InMemorySubjectStore, rows: i64) -> Mem {
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let name: PersonName = "张三".parse().unwrap();
+    let mut store = Mem::default();
+    for key in 1..=rows {
+        let subject = format!("user-{key}");
+        let values = vec![
+            Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap()),
+            Some(keyring.seal_for(subjects, &subject, &name, &ctx("name", key)).unwrap().to_text()),
+        ];
+        store.rows.insert(key, (values, None));
+    }
+    store
+}
+
+fn mixed_plan() -> RotationPlan {
+    RotationPlan::new("users", "id")
+        .unwrap()
+        .column(SealedColumn::<MobilePhone>::new("phone").unwrap())
+        .column(SealedColumn::<PersonName>::new("name").unwrap())
+        .batch_size(4)
+}
+
+#[test]
+fn the_documented_procedure_with_subject_keys_loses_no_subject_sealed_value() {
+    let mut keyring = Keyring::generate().unwrap();
+    let subjects = Arc::new(InMemorySubjectStore::new());
+    let mut store = mixed_table(&keyring, &subjects, 10);
+    keyring.rotate().unwrap();
+    let plan = mixed_plan().subject_keys(subjects.clone());
+    let report = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap();
+    let p = report.progress;
+    assert_eq!((p.rotated, p.subject_sealed, p.failed), (10, 10, 0));
+    assert_eq!((report.rewrapped_subject_keys, report.remaining_old), (10, Some(0)));
+    assert_eq!(keyring.subject_keys_under(subjects.as_ref(), 1).unwrap(), 0);
+    keyring.destroy_with_subjects(1, report.remaining_old.unwrap(), subjects.as_ref()).unwrap();
+    let name: PersonName = "张三".parse().unwrap();
+    for (key, (values, _)) in &store.rows {
+        let sealed: Sealed<PersonName> = values[1].as_deref().unwrap().parse().unwrap();
+        let opened =
+            keyring.open_for(subjects.as_ref(), &format!("user-{key}"), &sealed, &ctx("name", *key), "t");
+        assert_eq!(opened.unwrap(), name, "row {key}'s subject-sealed name survives key 1");
+    }
+}
+
+#[test]
+fn without_the_subject_key_store_nothing_is_destroyed() {
+    let mut keyring = Keyring::generate().unwrap();
+    let subjects = InMemorySubjectStore::new();
+    let mut store = mixed_table(&keyring, &subjects, 6);
+    keyring.rotate().unwrap();
+    let plan = mixed_plan();
+    let report = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap();
+    // Every subject-sealed value may depend on key 1: the job counts them.
+    assert_eq!(report.remaining_old, Some(6));
+    assert_eq!(report.remaining_keys, (1..=6).collect::<Vec<i64>>());
+    assert_eq!(
+        keyring.destroy(1, report.remaining_old.unwrap()),
+        Err(Error::KeyInUse { id: 1, remaining: 6 })
+    );
+    assert_eq!(
+        keyring.destroy_with_subjects(1, 0, &subjects),
+        Err(Error::SubjectKeysInUse { id: 1, subject_keys: 6 })
+    );
+    assert_eq!(keyring.rewrap_subjects(&subjects).unwrap(), 6);
+    assert_eq!(keyring.rewrap_subjects(&subjects).unwrap(), 0, "a second sweep has nothing to do");
+    keyring.destroy_with_subjects(1, 0, &subjects).unwrap();
+}
+
+#[test]
+fn a_store_that_cannot_list_its_subjects_fails_the_job_closed() {
+    struct Unlisted(InMemorySubjectStore);
+    impl SubjectKeyStore for Unlisted {
+        fn load(&self, s: &str) -> crate::Result<Option<SubjectRecord>> {
+            self.0.load(s)
+        }
+        fn insert_if_absent(&self, s: &str, k: WrappedKey) -> crate::Result<SubjectRecord> {
+            self.0.insert_if_absent(s, k)
+        }
+        fn replace(&self, s: &str, k: WrappedKey) -> crate::Result<()> {
+            self.0.replace(s, k)
+        }
+        fn forget(&self, s: &str) -> crate::Result<()> {
+            self.0.forget(s)
+        }
+    }
+    let mut keyring = Keyring::generate().unwrap();
+    let subjects = Arc::new(Unlisted(InMemorySubjectStore::new()));
+    let mut store = mixed_table(&keyring, &subjects.0, 2);
+    keyring.rotate().unwrap();
+    let plan = mixed_plan().subject_keys(subjects.clone());
+    let err = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap_err();
+    assert!(matches!(err, RotationError::Crypto(Error::Key(KeyError::NoSubjectListing))));
+    assert!(keyring.destroy_with_subjects(1, 0, subjects.as_ref()).is_err());
+}
+
+#[test]
+fn counters_count_failed_values_and_rows_with_one_stay_out_of_rotated() {
+    let mut keyring = Keyring::generate().unwrap();
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let name: PersonName = "张三".parse().unwrap();
+    let mut store = Mem::default();
+    for key in 1..=6 {
+        // Row 2's values are sealed for another row: neither opens here;
+        // row 5's phone opens, its name does not.
+        let at = if key == 2 { 99 } else { key };
+        let values = vec![
+            Some(keyring.seal_text(&phone, &ctx("phone", at)).unwrap()),
+            Some(
+                keyring.seal_text(&name, &ctx("name", if key == 2 || key == 5 { 99 } else { key })).unwrap(),
+            ),
+        ];
+        store.rows.insert(key, (values, None));
+    }
+    let plan = mixed_plan().batch_size(3);
+    keyring.rotate().unwrap();
+    let mut batches = 0;
+    let report = block_on(rotate(&keyring, &plan, &mut store, |_| {
+        batches += 1;
+        if batches == 1 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }))
+    .unwrap();
+    assert_eq!((report.progress.rotated, report.progress.failed), (2, 2), "row 2: two values failed");
+    let report = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap();
+    let p = report.progress;
+    assert_eq!((p.scanned, p.rotated, p.failed, p.current), (3, 2, 1, 0), "row 5 is not rotated");
+    assert_eq!(report.failed_keys, [5]);
+    // Row 2 lies before the checkpoint of the resumed run: named all the same.
+    assert_eq!((report.remaining_old, report.remaining_keys), (Some(4), vec![2, 5]));
+    let row5: Sealed<MobilePhone> = store.rows[&5].0[0].as_deref().unwrap().parse().unwrap();
+    assert_eq!(row5.key_id(), 1, "a row with a failed value is left as it is");
+}
+
+#[test]
+fn an_open_that_cannot_be_audited_stops_the_job_before_its_batch() {
+    struct Refuse;
+    impl crate::audit::AuditSink for Refuse {
+        fn record(
+            &self,
+            _: &crate::audit::AuditEvent<'_>,
+        ) -> core::result::Result<(), crate::audit::AuditError> {
+            Err(crate::audit::AuditError::Unavailable("disk full"))
+        }
+    }
+    let mut keyring = Keyring::generate().unwrap();
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let mut store = Mem::default();
+    for key in 1..=3 {
+        store.rows.insert(key, (vec![Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap())], None));
+    }
+    let before = store.rows.clone();
+    keyring.rotate().unwrap();
+    keyring.set_audit_sink(Arc::new(Refuse));
+    let plan =
+        RotationPlan::new("users", "id").unwrap().column(SealedColumn::<MobilePhone>::new("phone").unwrap());
+    let err = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap_err();
+    assert!(matches!(err, RotationError::Crypto(Error::AuditFailed(_))), "{err}");
+    assert_eq!((store.rows, store.checkpoint), (before, None), "nothing was written");
 }

@@ -98,6 +98,10 @@ pub enum KeyError {
     /// An expiry was asked of a subject key store that keeps none.
     #[error("this subject key store keeps no expiry")]
     NoExpiry,
+    /// A subject key store that cannot list its subjects was asked to (to
+    /// re-wrap or count their keys before a root key is destroyed).
+    #[error("this subject key store cannot list its subjects")]
+    NoSubjectListing,
     /// A key provider or subject key store implemented outside this crate
     /// failed; its value-free text says why (for example "subject key
     /// table unavailable"). The crate itself never returns this variant.

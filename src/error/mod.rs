@@ -110,6 +110,17 @@ pub enum Error {
         /// Values the caller reported as still sealed under it.
         remaining: u64,
     },
+    /// Subject keys are still wrapped under this root key: destroying it
+    /// would lose every value sealed for those subjects. Re-wrap them first
+    /// ([`Keyring::rewrap_subjects`](crate::Keyring::rewrap_subjects), or a
+    /// rotation job given the subject key store).
+    #[error("key {id} still wraps {subject_keys} subject keys; re-wrap them first")]
+    SubjectKeysInUse {
+        /// The key id.
+        id: u32,
+        /// Subject keys in the store still wrapped under it.
+        subject_keys: u64,
+    },
     /// The value was sealed for another context (table, column, row ...).
     #[error("sealed value belongs to another context")]
     ContextMismatch,

@@ -390,6 +390,12 @@ impl Keyring {
     /// (from a `needs_rotation` scan or a `reseal_all` report): destruction
     /// is refused unless it is 0, always refused for the active key, and
     /// refused while an analytics domain is pinned to the key.
+    ///
+    /// Per-subject keys ([`Keyring::seal_for`]) are wrapped under a root key
+    /// too, and every value sealed for those subjects dies with it: where a
+    /// [`SubjectKeyStore`] exists, use [`Keyring::destroy_with_subjects`],
+    /// which also refuses while any subject key is still wrapped under `id`
+    /// (or include them in `remaining`, as [`crate::db::rotate`]'s report does).
     pub fn destroy(&mut self, id: u32, remaining: u64) -> Result<()> {
         if self.pins.values().any(|&pinned| pinned == id) {
             return Err(Error::Key(KeyError::DomainPinned));

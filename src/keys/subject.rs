@@ -128,6 +128,19 @@ pub trait SubjectKeyStore: Send + Sync {
         }
         Ok(subjects.len())
     }
+
+    /// Up to `limit` active subjects with their wrapped keys, in ascending
+    /// subject order, after `after` (from the first for `None`): how
+    /// [`Keyring::rewrap_subjects`] and [`Keyring::subject_keys_under`] reach
+    /// every key before a root key is destroyed (a database store:
+    /// `SELECT subject, wrapped … WHERE subject > $1 ORDER BY subject LIMIT $2`).
+    ///
+    /// The default refuses with [`KeyError::NoSubjectListing`], so a store
+    /// that cannot list is never taken for an empty one.
+    fn active_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, WrappedKey)>> {
+        let _ = (after, limit);
+        Err(Error::Key(KeyError::NoSubjectListing))
+    }
 }
 
 /// A [`SubjectKeyStore`] in memory, for tests and examples.
@@ -190,6 +203,21 @@ impl SubjectKeyStore for InMemorySubjectStore {
             None => expiry.remove(subject),
         };
         Ok(())
+    }
+
+    fn active_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<(String, WrappedKey)>> {
+        let mut page: Vec<(String, WrappedKey)> = self
+            .lock()?
+            .iter()
+            .filter(|(s, _)| after.is_none_or(|a| s.as_str() > a))
+            .filter_map(|(s, r)| match r {
+                SubjectRecord::Active(w) => Some((s.clone(), w.clone())),
+                SubjectRecord::Forgotten => None,
+            })
+            .collect();
+        page.sort_by(|a, b| a.0.cmp(&b.0));
+        page.truncate(limit);
+        Ok(page)
     }
 
     fn expired(&self, now: SystemTime) -> Result<Vec<String>> {
@@ -375,6 +403,111 @@ impl Keyring {
         let wrapped = self.wrap_subject_key(subject, &DataKey::from_bytes(dk))?;
         store.replace(subject, wrapped)
     }
+
+    /// Re-wrap every active subject key in `store` that is not under the
+    /// active root key (the store must list its subjects:
+    /// [`SubjectKeyStore::active_after`]); return how many were re-wrapped.
+    /// A key that cannot be unwrapped (its root key destroyed, the blob
+    /// damaged) stays as it is and keeps counting in
+    /// [`Keyring::subject_keys_under`]; a store error stops the sweep.
+    /// The rotation job ([`crate::db::RotationPlan::subject_keys`]) runs it.
+    ///
+    /// ```
+    /// use desensitize::keys::InMemorySubjectStore;
+    /// use desensitize::{Context, Error, Keyring, MobilePhone};
+    ///
+    /// let mut keyring = Keyring::generate()?;
+    /// let store = InMemorySubjectStore::new();
+    /// let ctx = Context::new("users", "phone");
+    /// let phone: MobilePhone = "13800138000".parse()?;
+    /// let sealed = keyring.seal_for(&store, "user-1", &phone, &ctx)?;
+    /// keyring.rotate()?;
+    /// // Key 1 still wraps user-1's key: destroying it would lose the value.
+    /// assert_eq!(keyring.destroy_with_subjects(1, 0, &store), Err(Error::SubjectKeysInUse { id: 1, subject_keys: 1 }));
+    /// assert_eq!(keyring.rewrap_subjects(&store)?, 1);
+    /// keyring.destroy_with_subjects(1, 0, &store)?;
+    /// assert_eq!(keyring.open_for(&store, "user-1", &sealed, &ctx, "support")?, phone);
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn rewrap_subjects(&self, store: &dyn SubjectKeyStore) -> Result<u64> {
+        let active = self.active()?.id;
+        let mut rewrapped = 0;
+        each_subject_key(store, |subject, wrapped| {
+            if wrapped.wrapping_key_id() == Some(active) {
+                return Ok(());
+            }
+            let Ok(dk) = self.unwrap_subject_key(subject, wrapped) else { return Ok(()) };
+            match store.replace(subject, self.wrap_subject_key(subject, &DataKey::from_bytes(dk))?) {
+                Ok(()) => rewrapped += 1,
+                Err(Error::SubjectForgotten) => {} // forgotten meanwhile: nothing to keep
+                Err(e) => return Err(e),
+            }
+            Ok(())
+        })?;
+        Ok(rewrapped)
+    }
+
+    /// How many active subject keys in `store` are wrapped under root key
+    /// `id`: they die with it. A blob that is not a keyring-wrapped subject
+    /// key counts too (nothing is assumed about it).
+    pub fn subject_keys_under(&self, store: &dyn SubjectKeyStore, id: u32) -> Result<u64> {
+        count_subject_keys(store, |wrapping| wrapping.is_none_or(|w| w == id))
+    }
+
+    /// How many active subject keys in `store` are not wrapped under the
+    /// active root key (what a rotation job leaves for its report).
+    pub(crate) fn subject_keys_not_active(&self, store: &dyn SubjectKeyStore) -> Result<u64> {
+        let active = self.active()?.id;
+        count_subject_keys(store, |wrapping| wrapping != Some(active))
+    }
+
+    /// [`Keyring::destroy`], refused also while any subject key in `store`
+    /// is still wrapped under key `id` ([`Error::SubjectKeysInUse`]): the
+    /// way to destroy a root key when subject keys exist (see
+    /// [`Keyring::rewrap_subjects`]).
+    pub fn destroy_with_subjects(
+        &mut self,
+        id: u32,
+        remaining: u64,
+        store: &dyn SubjectKeyStore,
+    ) -> Result<()> {
+        let subject_keys = self.subject_keys_under(store, id)?;
+        if subject_keys > 0 {
+            return Err(Error::SubjectKeysInUse { id, subject_keys });
+        }
+        self.destroy(id, remaining)
+    }
+}
+
+/// Subjects listed per page by [`each_subject_key`].
+const LIST_PAGE: usize = 1_000;
+
+/// Run `f` on every active subject key of `store`, page by page.
+fn each_subject_key(
+    store: &dyn SubjectKeyStore,
+    mut f: impl FnMut(&str, &WrappedKey) -> Result<()>,
+) -> Result<()> {
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.active_after(after.as_deref(), LIST_PAGE)?;
+        let Some((last, _)) = page.last() else { return Ok(()) };
+        let last = last.clone();
+        for (subject, wrapped) in &page {
+            f(subject, wrapped)?;
+        }
+        after = Some(last);
+    }
+}
+
+/// Active subject keys whose wrapping key id (`None`: not a keyring-wrapped
+/// subject key) satisfies `counts`.
+fn count_subject_keys(store: &dyn SubjectKeyStore, counts: impl Fn(Option<u32>) -> bool) -> Result<u64> {
+    let mut n = 0;
+    each_subject_key(store, |_, wrapped| {
+        n += u64::from(counts(wrapped.wrapping_key_id()));
+        Ok(())
+    })?;
+    Ok(n)
 }
 
 /// `Aes256Gcm::new` from a 32-byte array without naming the generic-array type.
