@@ -261,7 +261,7 @@ impl Keyring {
 }
 
 /// The bytes of the keyring file at `path`, for
-/// [`Keyring::from_protected_bytes`] or [`PassphraseProvider::stored_params`].
+/// [`Keyring::from_protected_bytes`] or [`PassphraseProvider::stored_params`](crate::keys::PassphraseProvider::stored_params).
 ///
 /// Refuses what cannot be a keyring file before reading it whole: anything
 /// but a regular file (a FIFO would block, `/dev/zero` never ends) is
