@@ -1,7 +1,7 @@
-//! `#[derive(Protect)]` at run time, on the record of
-//! `examples/derive_user.rs` (every attribute: row_id, seal, subject,
-//! blind_index, pseudonym, mask, generalize, public, nested, Option, Vec;
-//! the tests' own copy in `derive_fixture.rs`): the round trip, the masked and
+//! `#[derive(Protect)]` at run time, on the record of the `derive_user`
+//! example (`examples/derive_user/user.rs`, shared with the program: every
+//! attribute: row_id, seal, subject, blind_index, pseudonym, mask,
+//! generalize, public, nested, Option, Vec): the round trip, the masked and
 //! analytics views against the per-value API, the redacting `Debug`, and
 //! `User::policy()` applied by the library's `Plan`. The example itself runs
 //! as a program, and its output is checked step by step.

@@ -7,6 +7,8 @@
 mod common;
 
 mod derive_example;
+// The example's record and helpers, shared with the program itself.
+#[path = "../../examples/derive_user/user.rs"]
 mod derive_fixture;
 mod derive_ui;
 mod ledger_paths;

@@ -4,7 +4,7 @@
 //!
 //! | page | for | mirrors |
 //! |---|---|---|
-//! | [`services`] | records in a service: `#[derive(Protect)]`, a policy compiled into a `Plan` | `examples/derive_user.rs` |
+//! | [`services`] | records in a service: `#[derive(Protect)]`, a policy compiled into a `Plan` | `examples/derive_user/` |
 //! | [`files`] | CSV and JSON Lines files: `desensitize run`, `seal`, `open`, `keys` | `examples/policy.toml` |
 //! | [`spark`] | Spark and Arrow through the Python package | `examples/spark_protect.py`, `examples/batch_cost.rs` |
 //! | [`postgres`] | sealed columns in PostgreSQL and SQLite, blind-index lookup, rotation, erasure | `examples/postgres_store/`, `examples/sqlite_store/` |

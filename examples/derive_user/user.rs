@@ -1,12 +1,10 @@
-//! `#[derive(Protect)]`: one struct definition gives the stored, masked and
-//! analytics forms of a record, a redacting `Debug`, and the record policy
-//! that `desensitize run` applies to exported files.
-//!
-//!     cargo run --example derive_user
-//!
-//! `tests/records/derive_example.rs` runs these functions and checks every step.
+//! The record of the `derive_user` example (every `#[protect]` attribute:
+//! row_id, seal, subject, blind_index, pseudonym, mask, generalize, public,
+//! nested, Option, Vec) and its helpers: one file for the example program
+//! (`main.rs`) and the tests (`tests/records/derive_example.rs`), which
+//! also run the program (`the_example_program_shows_each_step`).
 
-use desensitize::keys::{InMemorySubjectStore, SubjectKeyStore};
+use desensitize::keys::SubjectKeyStore;
 use desensitize::protect::RecordError;
 use desensitize::{Address, Email, GeoPoint, IdNumber, Keyring, MobilePhone, Protect};
 
@@ -109,21 +107,4 @@ pub fn analytics_view(user: &User, keyring: &Keyring) -> AnyResult<String> {
 /// The record policy for exported files, as TOML-equivalent JSON.
 pub fn policy_json() -> AnyResult<String> {
     Ok(serde_json::to_string_pretty(&User::policy())?)
-}
-
-fn main() -> AnyResult<()> {
-    let keyring = Keyring::generate()?;
-    let subjects = InMemorySubjectStore::new();
-    let user = sample_user(7)?;
-
-    println!("Debug:     {user:?}");
-    let stored = store(&user, &keyring, &subjects)?;
-    println!("stored:    {stored}");
-    let back = load(&stored, &keyring, &subjects)?;
-    println!("opened:    phone {}", back.phone);
-    println!("API:       {}", api_view(&user)?);
-    println!("analytics: {}", analytics_view(&user, &keyring)?);
-    println!("policy:    {}", policy_json()?);
-    println!("forgotten: {}", forget(user.id, &stored, &keyring, &subjects));
-    Ok(())
 }
