@@ -244,13 +244,9 @@ impl ValueColumn<'_, '_> {
         let fail = |reason: String| TransformError { column: None, reason: reason.into() };
         let record = json_scalars(line).map_err(fail)?;
         let pairs = record.pairs();
+        // `json_scalars` already refused a record that repeats a key.
         let find = |name: &str| -> Result<Option<usize>, TransformError> {
-            let mut at = pairs.iter().enumerate().filter(|(_, (k, _))| k == name).map(|(i, _)| i);
-            let found = at.next();
-            if at.next().is_some() {
-                return Err(fail(format!("key {name} appears twice")));
-            }
-            Ok(found)
+            Ok(pairs.iter().position(|(k, _)| k == name))
         };
         let Some(value_at) = find(value)? else {
             // Never pass a record through whose value sits under another key
