@@ -121,6 +121,7 @@ pub trait RevealCounter: Send + Sync {
 
 /// One owner's counts in the current windows: what every counter stores.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Tally {
     minute: u64,
     minute_count: u64,

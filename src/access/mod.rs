@@ -26,7 +26,7 @@
 //! Budgets are counted by a [`RevealCounter`]: [`InMemoryCounter`] (one
 //! process), [`FileCounter`] (the processes of one machine, under a file
 //! lock) or, with the `sqlx` feature, `PgCounter` (a fleet, in a
-//! PostgreSQL table). What this does and does not protect against: SECURITY.md,
+//! PostgreSQL table, `desensitize_reveal_counts`). What this does and does not protect against: SECURITY.md,
 //! "Access rules".
 //!
 //! ```
@@ -66,6 +66,8 @@
 mod budget;
 mod error;
 mod file_counter;
+#[cfg(feature = "sqlx")]
+mod pg_counter;
 mod rules;
 
 use std::fmt;
@@ -74,6 +76,8 @@ use std::sync::Arc;
 pub use budget::{Charge, Clock, InMemoryCounter, ManualClock, RevealCounter, SystemClock, Usage};
 pub use error::RulesError;
 pub use file_counter::FileCounter;
+#[cfg(feature = "sqlx")]
+pub use pg_counter::PgCounter;
 pub use rules::{AccessRules, Budget, BudgetScope, Reveal, Role};
 
 use crate::crypto::Context;
