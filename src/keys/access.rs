@@ -10,7 +10,7 @@ use crate::access::{Access, Alarm, Principal, Revealed};
 use crate::audit::{AuditEvent, Decision, Outcome, record_result};
 use crate::crypto::{Context, labels};
 use crate::error::{AccessError, Error, KeyError, Result};
-use crate::keys::Keyring;
+use crate::keys::{Keyring, SubjectKeyStore};
 use crate::kind::{Kind, Sealable, Sensitive};
 use crate::pseudo::{Dir, Domain, FormatPreserving, HmacSha256, audit_context};
 use crate::seal::Sealed;
@@ -73,6 +73,22 @@ impl Keyring {
             key_id.set(id);
             result
         })
+    }
+
+    /// [`Keyring::open_for`] for `who`, as [`Keyring::open_as`]; the
+    /// subject is the one a budget's `subjects_per_day` counts.
+    pub fn open_for_as<T: Sealable>(
+        &self,
+        who: &Principal,
+        store: &dyn SubjectKeyStore,
+        subject: &str,
+        sealed: &Sealed<T>,
+        ctx: &Context,
+        purpose: &str,
+    ) -> Result<Revealed<T>> {
+        let key_id = Cell::new(0);
+        let open = || self.open_for_unaudited(store, subject, sealed, ctx);
+        self.reveal(who, T::KIND, ctx, &key_id, Some(subject), purpose, open)
     }
 
     /// [`Keyring::reidentify`] for `who`, as [`Keyring::open_as`] (the

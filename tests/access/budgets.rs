@@ -145,3 +145,31 @@ fn a_counter_that_cannot_count_refuses_and_the_file_is_never_followed() {
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn subject_sealed_values_count_their_subject_and_refuse_without_a_principal() {
+    use desensitize::keys::InMemorySubjectStore;
+    let mut keyring = keyring();
+    let store = InMemorySubjectStore::new();
+    let ctx = Context::new("users", "phone");
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let sealed: Vec<_> =
+        ["u1", "u2"].iter().map(|s| (*s, keyring.seal_for(&store, s, &phone, &ctx).unwrap())).collect();
+    let rules = "[roles.r]\npurposes = [\"*\"]\ndefault = \"full\"\nbudget = { subjects_per_day = 1 }\n";
+    keyring.set_access(Access::new(AccessRules::from_toml(rules).unwrap()).unwrap());
+    let who = Principal::new("p", "r");
+    let (s1, v1) = &sealed[0];
+    assert_eq!(
+        keyring.open_for(&store, s1, v1, &ctx, "x").unwrap_err(),
+        Error::Access(AccessError::NoPrincipal)
+    );
+    for _ in 0..2 {
+        let got = keyring.open_for_as(&who, &store, s1, v1, &ctx, "x").unwrap().into_full().unwrap();
+        assert_eq!(got.expose(), "13800138000");
+    }
+    let (s2, v2) = &sealed[1];
+    assert_eq!(
+        keyring.open_for_as(&who, &store, s2, v2, &ctx, "x").unwrap_err(),
+        Error::Access(AccessError::OverBudget(BudgetLimit::SubjectsPerDay))
+    );
+}
