@@ -33,6 +33,10 @@ pub enum AccessError {
     /// administrator lifts it.
     #[error("reveal budget exceeded ({0})")]
     OverBudget(BudgetLimit),
+    /// The role may see this value masked only, and the caller needs the
+    /// value itself (a field of a derived record opened as a principal).
+    #[error("the role may see this value masked only")]
+    MaskedOnly,
     /// The reveal counter could not count the reveal, so nothing was revealed.
     #[error("reveal counter unavailable: {0}")]
     Counter(CounterError),

@@ -3,6 +3,7 @@
 //! processes sharing one counter file. `cargo test --test access`.
 
 mod budgets;
+mod derived;
 mod processes;
 mod rules;
 mod scenario;
