@@ -131,3 +131,53 @@ fn access_arguments_are_checked_before_anything_opens() {
     let (code, stdout, _) = run(&["--as", "carol", "--access", "rules.toml", "--counter", "c.json"]);
     assert_eq!((code, lines(&stdout)), (Some(0), vec![PHONE]));
 }
+
+#[test]
+fn concurrent_opens_share_one_budget_through_the_counter_file() {
+    let env = Env::with_keys("access-concurrent");
+    let rules = "[principals]\nbob = \"desk\"\n[roles.desk]\npurposes = [\"*\"]\ndefault = \"full\"\n\
+                 budget = { per_day = 10 }\n";
+    std::fs::write(env.path("rules.toml"), rules).unwrap();
+    let phones: String = (0..6).map(|i| format!("1380013800{i}\n")).collect();
+    let sealed =
+        env.keyed_ok(&["seal", "--kind", "mobile_phone", "--table", "users", "--column", "phone"], &phones);
+    let mut args =
+        vec!["open", "--kind", "mobile_phone", "--table", "users", "--column", "phone", "--purpose", "x"];
+    args.extend([
+        "--on-invalid",
+        "mark",
+        "--as",
+        "bob",
+        "--access",
+        "rules.toml",
+        "--counter",
+        "counts.json",
+    ]);
+    args.extend(["--keys", "keys.dzk", "--passphrase-file", "pass", "-q"]);
+    // 4 processes x 6 values against 10 a day: exactly 10 print plaintext.
+    let children: Vec<_> = (0..4)
+        .map(|i| {
+            let log = format!("audit-{i}.jsonl");
+            let mut all = args.clone();
+            all.extend(["--audit", log.as_str()]);
+            let mut command = env.command(&all);
+            command.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+            let mut child = command.spawn().unwrap();
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(sealed.as_bytes()).unwrap();
+            child
+        })
+        .collect();
+    let mut opened = 0;
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        opened += lines(&text(&out.stdout)).iter().filter(|l| l.starts_with("1380013800")).count();
+    }
+    assert_eq!(opened, 10);
+    let refused: usize = (0..4)
+        .map(|i| std::fs::read_to_string(env.path(&format!("audit-{i}.jsonl"))).unwrap())
+        .map(|log| json_lines(&log).iter().filter(|e| e["decision"] == "refused").count())
+        .sum();
+    assert_eq!(refused, 14);
+}
