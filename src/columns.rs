@@ -388,6 +388,21 @@ pub fn open_text_as(
 
 /// [`reidentify_text`] for `who`: [`Keyring::reidentify_as`] with the kind
 /// chosen at run time; the text as for [`open_text_as`].
+///
+/// ```
+/// use desensitize::access::{Access, AccessRules, Principal};
+/// use desensitize::pseudo::Domain;
+/// use desensitize::{columns, Keyring, Kind, MobilePhone};
+///
+/// let mut keyring = Keyring::generate()?;
+/// let domain = Domain::new("analytics")?;
+/// let pseudo = keyring.fpe(&"13800138000".parse::<MobilePhone>()?, &domain)?;
+/// keyring.set_access(Access::new(AccessRules::from_toml("[roles.bi]\npurposes = [\"*\"]\ndefault = \"standard\"\n")?)?);
+/// let who = Principal::new("bi-job", "bi");
+/// let shown = columns::reidentify_text_as(&keyring, &who, Kind::MobilePhone, pseudo.expose(), &domain, "report")?;
+/// assert_eq!(shown.as_str(), "138****8000");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn reidentify_text_as(
     keyring: &Keyring,
     who: &Principal,

@@ -43,6 +43,8 @@
 //! - [`policy`]: one policy for whole records (the rules `desensitize run`
 //!   applies to files), compiled once into a [`policy::Plan`] and applied to
 //!   rows or column-major batches.
+//! - [`access`]: roles, principals and reveal budgets over every open:
+//!   full, masked or nothing, for named purposes, every decision audited.
 //! - [`protect`]: `#[derive(Protect)]` records that seal, mask and
 //!   generalize themselves, with the same rules as a policy.
 //!

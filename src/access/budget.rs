@@ -12,6 +12,12 @@ use super::Budget;
 use crate::error::{BudgetLimit, CounterError};
 
 /// The time budgets are counted in: seconds since the Unix epoch (UTC).
+///
+/// ```
+/// use desensitize::access::{Clock, SystemClock};
+///
+/// assert!(SystemClock.now() > 1_700_000_000);
+/// ```
 pub trait Clock: Send + Sync {
     /// Now, in seconds since 1970-01-01T00:00:00Z.
     fn now(&self) -> u64;
@@ -105,6 +111,23 @@ pub enum Charge {
 /// `who` is the budget's owner (`principal:NAME` or `role:NAME`); `subject`
 /// an opaque keyed digest of the subject (never the subject itself), given
 /// only where the budget limits distinct subjects.
+///
+/// ```
+/// use desensitize::access::{Budget, Charge, RevealCounter};
+/// use desensitize::CounterError;
+///
+/// /// A counter whose store is down: every reveal is refused (fail closed).
+/// struct Down;
+/// impl RevealCounter for Down {
+///     fn charge(&self, _: &str, _: Option<&str>, _: u64, _: &Budget) -> Result<Charge, CounterError> {
+///         Err(CounterError::Database)
+///     }
+///     fn lift(&self, _: &str) -> Result<(), CounterError> {
+///         Err(CounterError::Database)
+///     }
+/// }
+/// assert_eq!(Down.lift("principal:bob"), Err(CounterError::Database));
+/// ```
 pub trait RevealCounter: Send + Sync {
     /// Count one reveal at `now` unless it would cross a limit of `budget`.
     fn charge(

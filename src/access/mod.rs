@@ -149,6 +149,18 @@ impl Principal {
 }
 
 /// What an open through access rules returns: the value, or only its mask.
+///
+/// ```
+/// use desensitize::access::Revealed;
+/// use desensitize::MobilePhone;
+///
+/// let full: Revealed<MobilePhone> = Revealed::Full("13800138000".parse()?);
+/// assert_eq!(full.display(), "138****8000"); // what to show is still the mask
+/// assert_eq!(format!("{full:?}"), "Full(MobilePhone([REDACTED]))");
+/// let masked: Revealed<MobilePhone> = Revealed::Masked("*******8000".into());
+/// assert!(masked.into_full().is_none());
+/// # Ok::<(), desensitize::Error>(())
+/// ```
 pub enum Revealed<T> {
     /// The rules allowed the plaintext.
     Full(T),
@@ -205,6 +217,37 @@ type AlarmHook = Arc<dyn Fn(&Alarm<'_>) + Send + Sync>;
 
 /// Access rules with the counter, clock and alarm hook they run with: what
 /// [`Keyring::set_access`](crate::Keyring::set_access) attaches.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use desensitize::access::{Access, AccessRules, ManualClock, Principal};
+/// use desensitize::{AccessError, BudgetLimit, Context, Error, Keyring, MobilePhone};
+///
+/// let rules = AccessRules::from_toml(
+///     "[roles.desk]\npurposes = [\"*\"]\ndefault = \"full\"\nbudget = { per_minute = 2, warn_at_percent = 50 }\n",
+/// )?;
+/// let alarms = Arc::new(Mutex::new(Vec::new()));
+/// let seen = alarms.clone();
+/// let clock = Arc::new(ManualClock::new(0));
+/// let mut keyring = Keyring::generate()?;
+/// let ctx = Context::new("users", "phone");
+/// let sealed = keyring.seal(&"13800138000".parse::<MobilePhone>()?, &ctx)?;
+/// keyring.set_access(
+///     Access::new(rules)?
+///         .with_clock(clock.clone())
+///         .on_alarm(move |a| seen.lock().unwrap().push((a.limit, a.used, a.max))),
+/// );
+/// let bob = Principal::new("bob", "desk");
+/// keyring.open_as(&bob, &sealed, &ctx, "ticket")?; // 1 of 2: the alarm (50%)
+/// keyring.open_as(&bob, &sealed, &ctx, "ticket")?;
+/// let over = keyring.open_as(&bob, &sealed, &ctx, "ticket").unwrap_err();
+/// assert_eq!(over, Error::Access(AccessError::OverBudget(BudgetLimit::PerMinute)));
+/// assert_eq!(*alarms.lock().unwrap(), [(BudgetLimit::PerMinute, 1, 2)]);
+/// keyring.access().unwrap().lift(&bob)?; // an administrator lifts it
+/// keyring.open_as(&bob, &sealed, &ctx, "ticket")?;
+/// clock.advance(60); // or the window passes
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Access {
     rules: AccessRules,
     counter: Arc<dyn RevealCounter>,

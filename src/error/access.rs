@@ -43,6 +43,13 @@ pub enum AccessError {
 }
 
 /// Which limit of a reveal budget.
+///
+/// ```
+/// use desensitize::{AccessError, BudgetLimit, Error};
+///
+/// let err = Error::Access(AccessError::OverBudget(BudgetLimit::SubjectsPerDay));
+/// assert_eq!(err.to_string(), "access refused: reveal budget exceeded (subjects_per_day)");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BudgetLimit {
     /// Values revealed in the current minute.
@@ -71,6 +78,13 @@ impl core::fmt::Display for BudgetLimit {
 }
 
 /// Why a reveal counter could not count ([`AccessError::Counter`]).
+///
+/// ```
+/// use desensitize::{AccessError, CounterError, Error};
+///
+/// let err = Error::Access(AccessError::Counter(CounterError::Corrupt));
+/// assert_eq!(err.to_string(), "access refused: reveal counter unavailable: counter file is corrupt");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum CounterError {

@@ -77,6 +77,21 @@ impl Keyring {
 
     /// [`Keyring::open_for`] for `who`, as [`Keyring::open_as`]; the
     /// subject is the one a budget's `subjects_per_day` counts.
+    ///
+    /// ```
+    /// use desensitize::access::{Access, AccessRules, Principal};
+    /// use desensitize::keys::InMemorySubjectStore;
+    /// use desensitize::{Context, Keyring, MobilePhone};
+    ///
+    /// let mut keyring = Keyring::generate()?;
+    /// let store = InMemorySubjectStore::new();
+    /// let ctx = Context::new("users", "phone");
+    /// let sealed = keyring.seal_for(&store, "user-7", &"13800138000".parse::<MobilePhone>()?, &ctx)?;
+    /// keyring.set_access(Access::new(AccessRules::from_toml("[roles.r]\npurposes = [\"*\"]\ndefault = \"relaxed\"\n")?)?);
+    /// let shown = keyring.open_for_as(&Principal::new("p", "r"), &store, "user-7", &sealed, &ctx, "x")?;
+    /// assert_eq!(shown.display(), "138****8000");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn open_for_as<T: Sealable>(
         &self,
         who: &Principal,
@@ -93,6 +108,21 @@ impl Keyring {
 
     /// [`Keyring::reidentify`] for `who`, as [`Keyring::open_as`] (the
     /// context of its events and of its column rules is `fpe_domain=<domain>`).
+    ///
+    /// ```
+    /// use desensitize::access::{Access, AccessRules, Principal};
+    /// use desensitize::pseudo::Domain;
+    /// use desensitize::{Keyring, MobilePhone};
+    ///
+    /// let mut keyring = Keyring::generate()?;
+    /// let domain = Domain::new("analytics")?;
+    /// let pseudo = keyring.fpe(&"13800138000".parse::<MobilePhone>()?, &domain)?;
+    /// keyring.set_access(Access::new(AccessRules::from_toml("[roles.fraud]\npurposes = [\"fraud\"]\ndefault = \"full\"\n")?)?);
+    /// let who = Principal::new("erin", "fraud");
+    /// let original = keyring.reidentify_as(&who, &pseudo, &domain, "fraud")?.into_full().unwrap();
+    /// assert_eq!(original.expose(), "13800138000");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reidentify_as<T: FormatPreserving>(
         &self,
         who: &Principal,
