@@ -7,3 +7,4 @@ mod derived;
 mod processes;
 mod rules;
 mod scenario;
+mod tracing_alarm;
