@@ -59,7 +59,7 @@ pub use destination::{AuditLogError, StderrAudit, stderr_sink};
 mod destination;
 
 use crate::crypto::Context;
-use crate::error::{Error, Result};
+use crate::error::{BudgetLimit, Error, Result};
 use crate::kind_id::Kind;
 
 /// What happened to one attempt to reach plaintext.
@@ -72,6 +72,10 @@ pub enum Outcome<'a> {
 }
 
 /// One access to protected plaintext. Holds no part of the value.
+///
+/// The last four fields are filled where the keyring has access rules
+/// ([`crate::access`]) or the caller named a principal; they are `None`
+/// otherwise, and [`event_json`] then leaves them out of the line.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditEvent<'a> {
     /// Kind of the value.
@@ -86,6 +90,94 @@ pub struct AuditEvent<'a> {
     pub purpose: &'a str,
     /// Whether it worked.
     pub outcome: Outcome<'a>,
+    /// Who asked: the name of the [`Principal`](crate::access::Principal).
+    pub principal: Option<&'a str>,
+    /// The principal's role in the access rules.
+    pub role: Option<&'a str>,
+    /// What the access rules decided.
+    pub decision: Option<Decision>,
+    /// The operating-system user the principal was acting as (recorded, not
+    /// authenticated: see SECURITY.md, "Access rules").
+    pub os_user: Option<&'a str>,
+}
+
+impl<'a> AuditEvent<'a> {
+    /// An event without access facts (no principal, role, decision or OS user).
+    ///
+    /// ```
+    /// use desensitize::audit::{AuditEvent, Decision, Outcome, event_json};
+    /// use desensitize::{Context, Kind};
+    ///
+    /// let ctx = Context::new("users", "phone");
+    /// let event = AuditEvent::new(Kind::MobilePhone, &ctx, 1, None, "support", Outcome::Opened)
+    ///     .with_access(Some("alice"), Some("support"), Decision::Masked, Some("alice"));
+    /// let json = event_json(&event);
+    /// assert_eq!(json["decision"], "masked");
+    /// assert_eq!(json["principal"], "alice");
+    /// ```
+    pub fn new(
+        kind: Kind,
+        context: &'a Context,
+        key_id: u32,
+        subject: Option<&'a str>,
+        purpose: &'a str,
+        outcome: Outcome<'a>,
+    ) -> AuditEvent<'a> {
+        AuditEvent {
+            kind,
+            context,
+            key_id,
+            subject,
+            purpose,
+            outcome,
+            principal: None,
+            role: None,
+            decision: None,
+            os_user: None,
+        }
+    }
+
+    /// The same event with the access facts: who asked, in which role, as
+    /// which OS user, and what the rules decided.
+    pub fn with_access(
+        mut self,
+        principal: Option<&'a str>,
+        role: Option<&'a str>,
+        decision: Decision,
+        os_user: Option<&'a str>,
+    ) -> AuditEvent<'a> {
+        self.principal = principal;
+        self.role = role;
+        self.decision = Some(decision);
+        self.os_user = os_user;
+        self
+    }
+}
+
+/// What the access rules ([`crate::access`]) decided about one reveal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// The plaintext was revealed.
+    Allowed,
+    /// Only the masked display was revealed; the plaintext stayed inside.
+    Masked,
+    /// Nothing was revealed.
+    Refused,
+    /// Not a reveal: the principal's budget crossed its warning threshold
+    /// on this limit (an extra event, before the reveal's own).
+    Alarm(BudgetLimit),
+}
+
+impl Decision {
+    /// `allowed`, `masked`, `refused` or `alarm`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::Masked => "masked",
+            Decision::Refused => "refused",
+            Decision::Alarm(_) => "alarm",
+        }
+    }
 }
 
 /// Receives audit events. Implementations must not block for long: they run
@@ -163,15 +255,23 @@ impl<W: Write + Send + Clone> JsonLinesAudit<W> {
 }
 
 /// The JSON object for one event, as written by [`JsonLinesAudit`].
+///
+/// Events with access facts ([`AuditEvent::with_access`]) also carry
+/// `principal`, `role`, `decision` (`allowed`, `masked`, `refused`,
+/// `alarm`) and `os_user`; an alarm's `outcome` is `alarm` and its `limit`
+/// names the budget limit (`per_minute`, `per_day`, `subjects_per_day`).
 pub fn event_json(event: &AuditEvent<'_>) -> serde_json::Value {
     let ts = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let context: serde_json::Map<String, serde_json::Value> =
         event.context.fields().map(|(k, v)| (k.to_owned(), v.into())).collect();
-    let (outcome, error) = match event.outcome {
+    let (mut outcome, error) = match event.outcome {
         Outcome::Opened => ("opened", serde_json::Value::Null),
         Outcome::Refused(e) => ("refused", e.to_string().into()),
     };
-    serde_json::json!({
+    if let Some(Decision::Alarm(_)) = event.decision {
+        outcome = "alarm";
+    }
+    let mut json = serde_json::json!({
         "ts_ms": u64::try_from(ts).unwrap_or(u64::MAX),
         "kind": event.kind.as_str(),
         "context": context,
@@ -180,7 +280,17 @@ pub fn event_json(event: &AuditEvent<'_>) -> serde_json::Value {
         "purpose": event.purpose,
         "outcome": outcome,
         "error": error,
-    })
+    });
+    if let (Some(decision), Some(object)) = (event.decision, json.as_object_mut()) {
+        object.insert("principal".into(), event.principal.into());
+        object.insert("role".into(), event.role.into());
+        object.insert("decision".into(), decision.as_str().into());
+        object.insert("os_user".into(), event.os_user.into());
+        if let Decision::Alarm(limit) = decision {
+            object.insert("limit".into(), limit.as_str().into());
+        }
+    }
+    json
 }
 
 impl<W: Write + Send> AuditSink for JsonLinesAudit<W> {
@@ -265,11 +375,22 @@ pub(crate) fn fail_closed<T>(
     purpose: &str,
     result: Result<T>,
 ) -> Result<T> {
+    record_result(sink, AuditEvent::new(kind, context, key_id, subject, purpose, Outcome::Opened), result)
+}
+
+/// [`fail_closed`] for an event built by the caller (with access facts):
+/// its outcome is set from `result`, and a refusal's decision becomes
+/// [`Decision::Refused`].
+pub(crate) fn record_result<T>(sink: &dyn AuditSink, event: AuditEvent<'_>, result: Result<T>) -> Result<T> {
     let outcome = match &result {
         Ok(_) => Outcome::Opened,
         Err(e) => Outcome::Refused(e),
     };
-    match sink.record(&AuditEvent { kind, context, key_id, subject, purpose, outcome }) {
+    let decision = match (&result, event.decision) {
+        (Err(_), Some(_)) => Some(Decision::Refused),
+        (_, decision) => decision,
+    };
+    match sink.record(&AuditEvent { outcome, decision, ..event }) {
         Ok(()) => result,
         Err(e) => Err(Error::AuditFailed(e)),
     }

@@ -28,6 +28,7 @@
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 
+use crate::access::{Principal, Revealed};
 use crate::error::ConfigError;
 use zeroize::Zeroizing;
 
@@ -328,6 +329,103 @@ pub fn reidentify_text(
         }
     }
     visit(kind, Reidentify(keyring, text, domain, purpose))
+}
+
+// ---------------------------------------------------------------------------
+// Opens for a principal (access rules).
+
+/// What `columns::*_as` return: the canonical text of a full reveal, or the
+/// masked display, in a string wiped on drop.
+fn revealed_text<T: KindValue>(revealed: Revealed<T>) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::new());
+    match revealed {
+        Revealed::Full(value) => value.canonical_text_into(&mut out),
+        Revealed::Masked(masked) => out.push_str(&masked),
+    }
+    out
+}
+
+/// [`open_text`] for `who`: [`Keyring::open_text_as`] with the kind chosen
+/// at run time. The text is the canonical plaintext where the keyring's
+/// access rules allow it in full, else the masked display.
+///
+/// ```
+/// use desensitize::access::{Access, AccessRules, Principal};
+/// use desensitize::kind::AnyValue;
+/// use desensitize::{columns, Context, Keyring, Kind};
+///
+/// let mut keyring = Keyring::generate()?;
+/// let ctx = Context::new("users", "phone");
+/// let sealed = columns::seal_text(&keyring, &AnyValue::parse(Kind::MobilePhone, "13800138000")?, &ctx)?;
+/// keyring.set_access(Access::new(AccessRules::from_toml(
+///     "[roles.support]\npurposes = [\"*\"]\ndefault = \"strict\"\n",
+/// )?)?);
+/// let who = Principal::new("alice", "support");
+/// let shown = columns::open_text_as(&keyring, &who, Kind::MobilePhone, &sealed, &ctx, "ticket")?;
+/// assert_eq!(shown.as_str(), "*******8000");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn open_text_as(
+    keyring: &Keyring,
+    who: &Principal,
+    kind: Kind,
+    text: &str,
+    ctx: &Context,
+    purpose: &str,
+) -> Result<Zeroizing<String>> {
+    struct OpenAs<'a>(&'a Keyring, &'a Principal, &'a str, &'a Context, &'a str);
+    impl Visit for OpenAs<'_> {
+        type Out = Result<Zeroizing<String>>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(NOT_SEALED)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            Ok(revealed_text(self.0.open_text_as::<T>(self.1, self.2, self.3, self.4)?))
+        }
+    }
+    visit(kind, OpenAs(keyring, who, text.trim(), ctx, purpose))
+}
+
+/// [`reidentify_text`] for `who`: [`Keyring::reidentify_as`] with the kind
+/// chosen at run time; the text as for [`open_text_as`].
+///
+/// ```
+/// use desensitize::access::{Access, AccessRules, Principal};
+/// use desensitize::pseudo::Domain;
+/// use desensitize::{columns, Keyring, Kind, MobilePhone};
+///
+/// let mut keyring = Keyring::generate()?;
+/// let domain = Domain::new("analytics")?;
+/// let pseudo = keyring.fpe(&"13800138000".parse::<MobilePhone>()?, &domain)?;
+/// keyring.set_access(Access::new(AccessRules::from_toml("[roles.bi]\npurposes = [\"*\"]\ndefault = \"standard\"\n")?)?);
+/// let who = Principal::new("bi-job", "bi");
+/// let shown = columns::reidentify_text_as(&keyring, &who, Kind::MobilePhone, pseudo.expose(), &domain, "report")?;
+/// assert_eq!(shown.as_str(), "138****8000");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn reidentify_text_as(
+    keyring: &Keyring,
+    who: &Principal,
+    kind: Kind,
+    text: &str,
+    domain: &Domain,
+    purpose: &str,
+) -> Result<Zeroizing<String>> {
+    struct ReidentifyAs<'a>(&'a Keyring, &'a Principal, &'a str, &'a Domain, &'a str);
+    impl Visit for ReidentifyAs<'_> {
+        type Out = Result<Zeroizing<String>>;
+        fn hashed(self, _: Kind) -> Self::Out {
+            Err(NO_FPE)
+        }
+        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+            Err(NO_FPE)
+        }
+        fn format_preserving<T: FormatPreserving + KindValue>(self) -> Self::Out {
+            let pseudo: T = self.2.parse()?;
+            Ok(revealed_text(self.0.reidentify_as(self.1, &pseudo, self.3, self.4)?))
+        }
+    }
+    visit(kind, ReidentifyAs(keyring, who, text, domain, purpose))
 }
 
 #[cfg(test)]

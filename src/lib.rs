@@ -43,6 +43,8 @@
 //! - [`policy`]: one policy for whole records (the rules `desensitize run`
 //!   applies to files), compiled once into a [`policy::Plan`] and applied to
 //!   rows or column-major batches.
+//! - [`access`]: roles, principals and reveal budgets over every open:
+//!   full, masked or nothing, for named purposes, every decision audited.
 //! - [`protect`]: `#[derive(Protect)]` records that seal, mask and
 //!   generalize themselves, with the same rules as a policy.
 //!
@@ -55,11 +57,13 @@
 // its own (CI checks it: `scripts/tools/module_graph.py` fails on a cycle, and on a
 // reach into another module's non-`pub` submodule).
 //
-//   kind_id, digits, date, region, secret    the kind ids; leaf helpers
+//   kind_id, digits, date, region, secret,   the kind ids; leaf helpers
+//   suggest
 //   error                                    the one error type
 //   crypto (private), mask                   nonces, envelope, AEAD, HKDF tree,
 //                                            scope ciphers, Context; masking rules
 //   audit, kind                              audit sinks; the validated kinds
+//   access                                   access rules, principals, reveal budgets
 //   seal, pseudo, generalize                 Sealed; tokens, blind indexes, FPE
 //   keys, serde, fake                        the Keyring and all its methods
 //   batch, columns, db, policy               what runs over many values
@@ -68,6 +72,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod audit;
 pub mod batch;
 pub mod columns;
@@ -92,14 +97,15 @@ mod secret;
 pub mod serde;
 #[cfg(feature = "stream")]
 pub mod stream;
+mod suggest;
 
 pub use date::Date;
 /// `#[derive(Protect)]`: see [`protect`] for what it generates.
 #[cfg(feature = "derive")]
 pub use desensitize_derive::Protect;
 pub use error::{
-    ConfigError, ContextError, DomainError, EnvelopeError, Error, Invalid, KeyError, KeyringFileError,
-    MaskRuleError, PasswordHashError, PinsError, Result,
+    AccessError, BudgetLimit, ConfigError, ContextError, CounterError, DomainError, EnvelopeError, Error,
+    Invalid, KeyError, KeyringFileError, MaskRuleError, PasswordHashError, PinsError, Result,
 };
 pub use keys::Keyring;
 pub use kind::{

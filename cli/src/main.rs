@@ -4,6 +4,7 @@
 //! the subcommand's job is to (`open`), and exits non-zero with a message
 //! that names rows and columns, never values.
 
+mod access_cmd;
 mod clash;
 mod common;
 mod context_args;
@@ -61,6 +62,9 @@ enum Command {
     /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
     #[command(subcommand)]
     Db(db::DbCommand),
+    /// Access rules: lift a principal's reveal budget refusal.
+    #[command(subcommand)]
+    Access(access_cmd::AccessCommand),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(a, cli.quiet),
         Command::Fake(a) => fake::fake(a),
         Command::Db(c) => db::db(c),
+        Command::Access(c) => access_cmd::access(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,7 @@ use desensitize::pseudo::Domain;
 use desensitize::{Category, Date, Kind, MaskLevel};
 use serde::Serialize;
 
+use crate::access_cmd::AccessArgs;
 use crate::common::{self, CliError, CliResult, KeyArgs};
 use crate::context_args::ContextArgs;
 use crate::input::{OnInvalid, each_line, each_value, on_invalid_parser};
@@ -108,6 +109,9 @@ pub struct OpenArgs {
     /// Append the audit events (JSON lines) to this file instead of stderr.
     #[arg(long, value_name = "FILE")]
     audit: Option<PathBuf>,
+
+    #[command(flatten)]
+    access: AccessArgs,
 }
 
 /// Arguments of `pseudonym`.
@@ -258,16 +262,22 @@ pub fn seal(args: SealArgs) -> CliResult {
 }
 
 /// One value opened by the library (`columns::open_text`: the kind chosen
-/// at run time, audited), its canonical text appended to the line.
+/// at run time, audited), its canonical text appended to the line; for a
+/// principal (`--as`), `columns::open_text_as`: the plaintext or the mask,
+/// as the access rules decide.
 fn open_one(
     keyring: &desensitize::Keyring,
+    who: Option<&desensitize::access::Principal>,
     kind: Kind,
     ctx: &desensitize::Context,
     purpose: &str,
     text: &str,
     out: &mut String,
 ) -> Result<(), desensitize::Error> {
-    out.push_str(&columns::open_text(keyring, kind, text, ctx, purpose)?);
+    match who {
+        Some(who) => out.push_str(&columns::open_text_as(keyring, who, kind, text, ctx, purpose)?),
+        None => out.push_str(&columns::open_text(keyring, kind, text, ctx, purpose)?),
+    }
     Ok(())
 }
 
@@ -288,13 +298,14 @@ pub fn open(args: OpenArgs) -> CliResult {
         Some(log) => keyring.set_audit_sink(Arc::new(log)),
         None => keyring.set_audit_sink(Arc::new(audit_stderr()?)),
     }
+    let who = args.access.attach(&mut keyring)?;
     let audit_failed = OnceLock::new();
     // One worker: values are opened, and audited, in input order.
     let result = each_value(&args.context, &args.records, args.line.on_invalid, 1, &|ctx, value, out| {
         if let Some(e) = audit_failed.get() {
             return Err(desensitize::Error::clone(e));
         }
-        let opened = open_one(&keyring, kind, ctx, &args.purpose, value, out);
+        let opened = open_one(&keyring, who.as_ref(), kind, ctx, &args.purpose, value, out);
         if let Err(e @ desensitize::Error::AuditFailed(_)) = &opened {
             out.clear();
             let _ = audit_failed.set(e.clone());

@@ -490,6 +490,19 @@ fn inherent_impls(r: &Record, has_subject: bool) -> TokenStream {
                 );
                 <#name as ::desensitize::protect::Protect>::open_at(self, &at, purpose)
             }
+
+            /// Open every sealed field as `who`, through the keyring's access
+            /// rules (a field the role may see only masked fails the record).
+            #vis fn open_as(&self, keyring: &::desensitize::Keyring, #store_param
+                who: &::desensitize::access::Principal, purpose: &str)
+                -> ::core::result::Result<#name, ::desensitize::protect::RecordError> {
+                let at = ::desensitize::protect::Place::new(
+                    keyring, #store_arg, #table,
+                    <#name as ::desensitize::protect::Protect>::sealed_row_id(self),
+                    ::desensitize::Date::today(),
+                ).with_principal(who);
+                <#name as ::desensitize::protect::Protect>::open_at(self, &at, purpose)
+            }
         }
     }
 }

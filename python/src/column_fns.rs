@@ -445,7 +445,7 @@ fn purpose_required(purpose: &str) -> PyResult<()> {
 
 /// The plaintext of sealed values, for `purpose`: one audit event per value.
 #[pyfunction]
-#[pyo3(signature = (values, kind, keyring, *, table, column, purpose, row_ids=None, on_invalid="null"))]
+#[pyo3(signature = (values, kind, keyring, *, table, column, purpose, row_ids=None, on_invalid="null", principal=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn open(
     py: Python<'_>,
@@ -457,22 +457,29 @@ pub fn open(
     purpose: &str,
     row_ids: Option<&Bound<'_, PyAny>>,
     on_invalid: &str,
+    principal: Option<&str>,
 ) -> PyResult<Py<PyAny>> {
     let kind: Kind = kind.parse().map_err(lib_err)?;
     purpose_required(purpose)?;
     let base = Context::try_new(table, column).map_err(lib_err)?;
+    let who = keyring.principal(principal)?;
     let keyring = &keyring.inner;
+    let open = |text: &str, ctx: &Context| match &who {
+        Some(who) => columns::open_text_as(keyring, who, kind, text, ctx, purpose),
+        None => columns::open_text(keyring, kind, text, ctx, purpose),
+    };
     per_value(py, values, row_ids, on_invalid, |text, id| match id {
-        None => columns::open_text(keyring, kind, text, &base, purpose),
+        None => open(text, &base),
         Some("") => Err(desensitize::Error::Context(ContextError::EmptyRowId)),
-        Some(id) => columns::open_text(keyring, kind, text, &base.clone().with_row(id), purpose),
+        Some(id) => open(text, &base.clone().with_row(id)),
     })
 }
 
 /// The originals of format-preserving pseudonyms made in `domain`, for
 /// `purpose`: one audit event per value.
 #[pyfunction]
-#[pyo3(signature = (values, kind, keyring, *, domain, purpose, on_invalid="null"))]
+#[pyo3(signature = (values, kind, keyring, *, domain, purpose, on_invalid="null", principal=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn reidentify(
     py: Python<'_>,
     values: &Bound<'_, PyAny>,
@@ -481,6 +488,7 @@ pub fn reidentify(
     domain: &str,
     purpose: &str,
     on_invalid: &str,
+    principal: Option<&str>,
 ) -> PyResult<Py<PyAny>> {
     let kind: Kind = kind.parse().map_err(lib_err)?;
     if !matches!(kind, Kind::IdNumber | Kind::MobilePhone | Kind::BankCard) {
@@ -490,8 +498,10 @@ pub fn reidentify(
     }
     purpose_required(purpose)?;
     let domain = Domain::new(domain).map_err(lib_err)?;
+    let who = keyring.principal(principal)?;
     let keyring = &keyring.inner;
-    per_value(py, values, None, on_invalid, |text, _| {
-        columns::reidentify_text(keyring, kind, text, &domain, purpose)
+    per_value(py, values, None, on_invalid, |text, _| match &who {
+        Some(who) => columns::reidentify_text_as(keyring, who, kind, text, &domain, purpose),
+        None => columns::reidentify_text(keyring, kind, text, &domain, purpose),
     })
 }

@@ -8,6 +8,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use desensitize::access::{Access, AccessRules, FileCounter, Principal};
 use desensitize::audit::{AuditLogError, JsonLinesAudit, StderrAudit};
 use desensitize::keys::{
     DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey,
@@ -71,6 +72,45 @@ pub struct PyKeyring {
     source: Source,
     /// The key provider it was opened with (pickled with it).
     provider: Option<Py<PyAny>>,
+    /// Opened with `access=`: never cached, never pickled (an unpickled copy
+    /// would open without the rules).
+    restricted: bool,
+}
+
+/// `access=RULES` and `counter=FILE` of `Keyring.open` / `from_env`: the
+/// library's access rules attached to the keyring (`desensitize::access`).
+type AccessSpec = (PathBuf, Option<PathBuf>);
+
+fn attach_access(keyring: &mut Keyring, (rules, counter): &AccessSpec) -> PyResult<()> {
+    let text = std::fs::read_to_string(rules)
+        .map_err(|e| DesensitizeError::new_err(format!("access rules {}: {}", rules.display(), e.kind())))?;
+    let parsed = match rules.extension().and_then(|e| e.to_str()) {
+        Some("json") => AccessRules::from_json(&text),
+        _ => AccessRules::from_toml(&text),
+    };
+    let parsed =
+        parsed.map_err(|e| PyValueError::new_err(format!("access rules {}: {e}", rules.display())))?;
+    let budgets = parsed.roles.values().any(|r| r.budget.is_some());
+    let mut access = Access::new(parsed).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    match counter {
+        Some(file) => access = access.with_counter(Arc::new(FileCounter::new(file))),
+        None if budgets => {
+            return Err(PyValueError::new_err(
+                "the access rules set budgets: give counter=FILE, the count shared by every process",
+            ));
+        }
+        None => {}
+    }
+    keyring.set_access(access);
+    Ok(())
+}
+
+fn access_spec(access: Option<PathBuf>, counter: Option<PathBuf>) -> PyResult<Option<AccessSpec>> {
+    match (access, counter) {
+        (Some(rules), counter) => Ok(Some((rules, counter))),
+        (None, Some(_)) => Err(PyValueError::new_err("counter= needs access=")),
+        (None, None) => Ok(None),
+    }
 }
 
 /// The passphrase from a file or a variable, read by the library
@@ -163,7 +203,12 @@ fn load(source: &Source, pass: Option<&str>, provider: Option<&PyProvider>) -> P
 /// loading: a load releases the GIL (Argon2id) or calls Python (a key
 /// provider), and holding the lock across either would let a thread that
 /// holds the GIL wait on the lock while the loader waits for the GIL.
-fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -> PyResult<PyKeyring> {
+fn cached(
+    py: Python<'_>,
+    source: Source,
+    provider: Option<&Bound<'_, PyAny>>,
+    access: Option<AccessSpec>,
+) -> PyResult<PyKeyring> {
     let keep = provider.map(|p| p.clone().unbind());
     let stamp = FileStamp::of(&source);
     let pass = match &source {
@@ -177,22 +222,44 @@ fn cached(py: Python<'_>, source: Source, provider: Option<&Bound<'_, PyAny>>) -
         (None, Some(p)) => Some(Proof::Provider(p.clone_ref(py))),
         (None, None) => None,
     };
-    if let Some(k) = proof.as_ref().and_then(|proof| cache::lookup(&source, stamp, proof)) {
-        return Ok(PyKeyring { inner: k, source, provider: keep });
+    let restricted = access.is_some();
+    // A keyring with access rules is neither served from the cache nor put in it.
+    if let Some(k) =
+        proof.as_ref().filter(|_| !restricted).and_then(|proof| cache::lookup(&source, stamp, proof))
+    {
+        return Ok(PyKeyring { inner: k, source, provider: keep, restricted });
     }
-    let keyring = match provider {
+    let mut keyring = match provider {
         // A Python provider needs the GIL for its calls.
-        Some(p) => Arc::new(load(&source, None, Some(&PyProvider::new(p)?))?),
+        Some(p) => load(&source, None, Some(&PyProvider::new(p)?))?,
         // Argon2id takes a while: let other Python threads run meanwhile.
-        None => Arc::new(py.detach(|| load(&source, pass.as_deref().map(|p| p.as_str()), None))?),
+        None => py.detach(|| load(&source, pass.as_deref().map(|p| p.as_str()), None))?,
     };
-    if let Some(proof) = proof {
+    if let Some(spec) = &access {
+        attach_access(&mut keyring, spec)?;
+    }
+    let keyring = Arc::new(keyring);
+    if let (Some(proof), false) = (proof, restricted) {
         cache::insert(source.clone(), stamp, proof, Arc::clone(&keyring));
     }
-    Ok(PyKeyring { inner: keyring, source, provider: keep })
+    Ok(PyKeyring { inner: keyring, source, provider: keep, restricted })
 }
 
 impl PyKeyring {
+    /// The principal `name` (`principal=` of `open` and `reidentify`), its
+    /// role from the access rules and the OS user beside it; `None` without a name.
+    pub(crate) fn principal(&self, name: Option<&str>) -> PyResult<Option<Principal>> {
+        let Some(name) = name else { return Ok(None) };
+        let access = self
+            .inner
+            .access()
+            .ok_or_else(|| PyValueError::new_err("principal= needs a keyring opened with access="))?;
+        let who = Principal::from_rules(access.rules(), name).map_err(|_| {
+            PyValueError::new_err(format!("principal {name}: not in the access rules' [principals]"))
+        })?;
+        Ok(Some(who.with_current_os_user()))
+    }
+
     /// Record the seals made through this keyring since the last record in
     /// its file's seal ledger (`Keyring::record_seals`): called at the end of
     /// every column function and batch that may seal, so that a process that
@@ -233,8 +300,15 @@ impl PyKeyring {
     /// (created 0600 and appended to; a symbolic link or `/dev/null` is
     /// refused); by default standard error, checked at every event: when it
     /// is closed or `/dev/null`, `open` and `reidentify` raise.
+    ///
+    /// `access=RULES` (TOML, or JSON for a .json file): the library's access
+    /// rules; every `open` and `reidentify` then needs `principal=NAME` and
+    /// returns what its role may see (the value, its mask, or a refusal),
+    /// within its budget, counted in `counter=FILE` (needed when the rules
+    /// set budgets). Such a keyring is not cached and does not pickle.
     #[staticmethod]
-    #[pyo3(signature = (path, *, passphrase_file=None, passphrase_env=None, provider=None, audit_log=None))]
+    #[pyo3(signature = (path, *, passphrase_file=None, passphrase_env=None, provider=None, audit_log=None, access=None, counter=None))]
+    #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
         path: PathBuf,
@@ -242,7 +316,10 @@ impl PyKeyring {
         passphrase_env: Option<String>,
         provider: Option<&Bound<'_, PyAny>>,
         audit_log: Option<PathBuf>,
+        access: Option<PathBuf>,
+        counter: Option<PathBuf>,
     ) -> PyResult<PyKeyring> {
+        let access = access_spec(access, counter)?;
         let given = [passphrase_file.is_some(), passphrase_env.is_some(), provider.is_some()];
         if given.iter().filter(|g| **g).count() != 1 {
             return Err(PyValueError::new_err(
@@ -251,9 +328,9 @@ impl PyKeyring {
         }
         if let Some(p) = provider {
             let provider_id: String = p.getattr("id")?.extract()?;
-            return cached(py, Source::Provider { path, provider_id, audit_log }, Some(p));
+            return cached(py, Source::Provider { path, provider_id, audit_log }, Some(p), access);
         }
-        cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None)
+        cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None, access)
     }
 
     /// Write the keyring to `path`, its keys wrapped by `provider` (see
@@ -269,14 +346,18 @@ impl PyKeyring {
     /// Read on every call (never served from the cache): a changed or unset
     /// variable gives the new key or raises.
     #[staticmethod]
-    #[pyo3(signature = (key_var="DESENSITIZE_ROOT_KEY", id_var="DESENSITIZE_ROOT_KEY_ID", *, audit_log=None))]
+    /// `access=` and `counter=` as for `open`.
+    #[pyo3(signature = (key_var="DESENSITIZE_ROOT_KEY", id_var="DESENSITIZE_ROOT_KEY_ID", *, audit_log=None, access=None, counter=None))]
     fn from_env(
         py: Python<'_>,
         key_var: &str,
         id_var: &str,
         audit_log: Option<PathBuf>,
+        access: Option<PathBuf>,
+        counter: Option<PathBuf>,
     ) -> PyResult<PyKeyring> {
-        cached(py, Source::Env { key_var: key_var.to_owned(), id_var: id_var.to_owned(), audit_log }, None)
+        let source = Source::Env { key_var: key_var.to_owned(), id_var: id_var.to_owned(), audit_log };
+        cached(py, source, None, access_spec(access, counter)?)
     }
 
     /// The key ids and their states, e.g. `[(1, "decrypt-only"), (2, "active")]`.
@@ -299,6 +380,12 @@ impl PyKeyring {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
         let py = slf.py();
         let this = slf.get();
+        if this.restricted {
+            return Err(DesensitizeError::new_err(
+                "a keyring with access rules does not pickle (it would reopen without them): open it with access= \
+                 where it is used",
+            ));
+        }
         let module = py.import("desensitize._desensitize")?;
         let loader = module.getattr("_load_keyring")?;
         let args = match &this.source {
@@ -335,16 +422,16 @@ pub fn _load_keyring(
     provider: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyKeyring> {
     match how {
-        "file" => cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None),
+        "file" => cached(py, Source::File { path, passphrase_file, passphrase_env, audit_log }, None, None),
         "env" => {
             let key_var = path.to_string_lossy().into_owned();
             let id_var = passphrase_env.unwrap_or_else(|| "DESENSITIZE_ROOT_KEY_ID".to_owned());
-            cached(py, Source::Env { key_var, id_var, audit_log }, None)
+            cached(py, Source::Env { key_var, id_var, audit_log }, None, None)
         }
         "provider" => {
             let p = provider.ok_or_else(|| PyValueError::new_err("no key provider"))?;
             let provider_id: String = p.getattr("id")?.extract()?;
-            cached(py, Source::Provider { path, provider_id, audit_log }, Some(p))
+            cached(py, Source::Provider { path, provider_id, audit_log }, Some(p), None)
         }
         _ => Err(PyValueError::new_err("unknown keyring source")),
     }

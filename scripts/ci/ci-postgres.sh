@@ -83,7 +83,7 @@ fi
 
 FEATURES="sqlx,diesel-libpq,tracing"
 cargo test -p desensitize --features "$FEATURES" \
-    --test postgres_store --test postgres_columns --test postgres_diesel --test tracing_logs \
+    --test postgres_store --test postgres_columns --test postgres_diesel --test postgres_access --test tracing_logs --test access \
     --test sqlite_sqlx
 # The guide's sqlx recipe compiles only with the feature (no_run: no server needed).
 cargo test -p desensitize --features "$FEATURES" --doc -- guide::cookbook::postgres

@@ -9,6 +9,7 @@
 
 use crate::kind_id::Kind;
 
+mod access;
 mod config;
 mod envelope;
 mod keys;
@@ -16,6 +17,7 @@ mod password;
 #[cfg(test)]
 mod tests;
 
+pub use access::{AccessError, BudgetLimit, CounterError};
 pub use config::{ConfigError, DomainError, MaskRuleError};
 pub use envelope::{ContextError, EnvelopeError};
 pub use keys::{KeyError, PinsError};
@@ -144,6 +146,10 @@ pub enum Error {
     /// revealed: the plaintext was discarded. See [`crate::audit`].
     #[error("audit event not recorded ({0}); nothing was revealed")]
     AuditFailed(AuditError),
+    /// The keyring's access rules refused the reveal ([`AccessError`] says
+    /// why; see [`crate::access`]).
+    #[error("access refused: {0}")]
+    Access(AccessError),
     /// A protected keyring file could not be read.
     #[error("keyring file: {0}")]
     KeyringFile(KeyringFileError),

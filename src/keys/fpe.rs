@@ -12,13 +12,13 @@ use crate::pseudo::{Dir, Domain, FPE_KINDS, Ff1, FormatPreserving, FpeCipher, Na
 
 impl Keyring {
     /// The FF1 key of `kind` in `domain`, and the root key id it comes from.
-    fn fpe_key(&self, domain: &Domain, kind: Kind) -> Result<(u32, Ff1)> {
+    pub(super) fn fpe_key(&self, domain: &Domain, kind: Kind) -> Result<(u32, Ff1)> {
         let (key_id, secret) = self.domain_secret(Namespace::Fpe, domain, &[kind.as_str().as_bytes()])?;
         Ok((key_id, Ff1::new(&secret, 10)?))
     }
 
     /// The key id a domain's FPE would use, for audit events when deriving fails.
-    fn fpe_key_id(&self, domain: &Domain) -> u32 {
+    pub(super) fn fpe_key_id(&self, domain: &Domain) -> u32 {
         self.pins.get(&domain.pin_name(Namespace::Fpe)).copied().or(self.active_key_id()).unwrap_or(0)
     }
 
@@ -56,6 +56,6 @@ impl Keyring {
             key_id = id;
             keys.push(ff1);
         }
-        Ok(FpeCipher::new(key_id, domain, keys, Arc::clone(&self.audit)))
+        Ok(FpeCipher::new(key_id, domain, keys, Arc::clone(&self.audit), self.access.is_some()))
     }
 }

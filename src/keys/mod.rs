@@ -13,6 +13,7 @@
 //! [`Keyring::reseal_all`]); then [`Keyring::destroy`] the old key, which is
 //! refused while you report values still under it.
 
+mod access;
 #[cfg(test)]
 mod canonical_tests;
 mod file;
@@ -269,6 +270,8 @@ pub struct Keyring {
     pub(crate) ledger: Option<Ledger>,
     /// Set by [`Keyring::allow_over_budget`].
     pub(crate) over_budget: bool,
+    /// Access rules ([`Keyring::set_access`]): every open then needs a principal.
+    pub(crate) access: Option<Arc<crate::access::Access>>,
 }
 
 /// Prints key ids, states and seal counts: never key material.
@@ -293,6 +296,7 @@ impl Keyring {
             pins: std::collections::BTreeMap::new(),
             ledger: None,
             over_budget: false,
+            access: None,
         }
     }
 

@@ -63,7 +63,7 @@ impl Keyring {
         self.audited(T::KIND, ctx, sealed.key_id(), None, purpose, result)
     }
 
-    fn open_unaudited<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context) -> Result<T> {
+    pub(super) fn open_unaudited<T: Sealable>(&self, sealed: &Sealed<T>, ctx: &Context) -> Result<T> {
         self.open_parsed(sealed.header(), sealed.as_bytes(), ctx)
     }
 
@@ -80,21 +80,6 @@ impl Keyring {
         }
         let plain = key.with_seal_cipher(T::KIND, ctx, |c| open_raw(c, bytes, &[], ctx))??;
         T::from_sealed(plain)
-    }
-
-    /// Record the event of an open and return its result, or
-    /// [`Error::AuditFailed`] (dropping, and so wiping, the plaintext) when
-    /// the sink could not record it.
-    pub(crate) fn audited<T>(
-        &self,
-        kind: crate::Kind,
-        ctx: &Context,
-        key_id: u32,
-        subject: Option<&str>,
-        purpose: &str,
-        result: Result<T>,
-    ) -> Result<T> {
-        crate::audit::fail_closed(&*self.audit, kind, ctx, key_id, subject, purpose, result)
     }
 
     /// Seal straight to the text form (`dz1.…`) for a TEXT column: the same
@@ -203,7 +188,12 @@ impl Keyring {
         self.audited(T::KIND, ctx, key_id, None, purpose, result)
     }
 
-    fn open_text_unaudited<T: Sealable>(&self, text: &str, ctx: &Context, key_id: &mut u32) -> Result<T> {
+    pub(super) fn open_text_unaudited<T: Sealable>(
+        &self,
+        text: &str,
+        ctx: &Context,
+        key_id: &mut u32,
+    ) -> Result<T> {
         let mut stack = [0u8; 128];
         let decoded;
         let bytes: &[u8] = match envelope::decode_text_into(text, &mut stack) {

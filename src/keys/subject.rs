@@ -378,22 +378,31 @@ impl Keyring {
         ctx: &Context,
         purpose: &str,
     ) -> Result<T> {
-        let result = (|| {
-            if !sealed.is_subject_sealed() {
-                return Err(Error::NotSubjectSealed);
-            }
-            if ctx.is_poisoned() {
-                return Err(Error::Context(ContextError::FieldTooLong));
-            }
-            if sealed.header().check != ctx.check() {
-                return Err(Error::ContextMismatch);
-            }
-            let dk = self.subject_key(store, subject, false)?;
-            let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
-            let plain = open_raw(&cipher, sealed.as_bytes(), &encode_fields(&[subject.as_bytes()]), ctx)?;
-            T::from_sealed(plain)
-        })();
+        let result = self.open_for_unaudited(store, subject, sealed, ctx);
         self.audited(T::KIND, ctx, 0, Some(subject), purpose, result)
+    }
+
+    /// [`Keyring::open_for`] without its audit event (the caller records it).
+    pub(super) fn open_for_unaudited<T: Sealable>(
+        &self,
+        store: &dyn SubjectKeyStore,
+        subject: &str,
+        sealed: &Sealed<T>,
+        ctx: &Context,
+    ) -> Result<T> {
+        if !sealed.is_subject_sealed() {
+            return Err(Error::NotSubjectSealed);
+        }
+        if ctx.is_poisoned() {
+            return Err(Error::Context(ContextError::FieldTooLong));
+        }
+        if sealed.header().check != ctx.check() {
+            return Err(Error::ContextMismatch);
+        }
+        let dk = self.subject_key(store, subject, false)?;
+        let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
+        let plain = open_raw(&cipher, sealed.as_bytes(), &encode_fields(&[subject.as_bytes()]), ctx)?;
+        T::from_sealed(plain)
     }
 
     /// Re-wrap `subject`'s data key under the active root key, so that the

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::PolicyError;
+use crate::suggest::nearest;
 
 /// A record policy as written: what every column of a record becomes.
 ///
@@ -323,26 +324,10 @@ fn unknown_keys<'a>(
     Ok(())
 }
 
-/// The valid name nearest to `key`, when it is close enough to be a typo.
-pub(crate) fn nearest(key: &str, valid: &[&'static str]) -> Option<&'static str> {
-    let limit = (key.chars().count() / 3).clamp(1, 3);
-    valid
-        .iter()
-        .map(|v| (edit_distance(key, v), *v))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, v)| v)
-}
-
-/// Edit distance over characters (optimal string alignment: insertions,
-/// deletions, substitutions and swaps of neighbours count 1).
-fn edit_distance(a: &str, b: &str) -> usize {
-    strsim::osa_distance(a, b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suggest::edit_distance;
 
     #[test]
     fn distances() {

@@ -71,6 +71,7 @@
 use crate::error::ConfigError;
 use core::fmt;
 
+use crate::access::Principal;
 use crate::keys::SubjectKeyStore;
 use crate::policy::Policy;
 use crate::{Context, Date, Error, Keyring};
@@ -153,6 +154,8 @@ pub struct Place<'a> {
     prefix: String,
     row: Option<String>,
     today: Date,
+    /// Who opens (a keyring with access rules needs one): [`Place::with_principal`].
+    principal: Option<&'a Principal>,
 }
 
 impl<'a> Place<'a> {
@@ -164,7 +167,7 @@ impl<'a> Place<'a> {
         row: Option<String>,
         today: Date,
     ) -> Place<'a> {
-        Place { keyring, subjects, table, prefix: String::new(), row, today }
+        Place { keyring, subjects, table, prefix: String::new(), row, today, principal: None }
     }
 
     /// The place of the record nested in `field`: the same table and row,
@@ -177,7 +180,22 @@ impl<'a> Place<'a> {
             prefix: format!("{}{field}.", self.prefix),
             row: self.row.clone(),
             today: self.today,
+            principal: self.principal,
         }
+    }
+
+    /// The same place, opened by `who`: every field goes through the
+    /// keyring's access rules ([`Keyring::open_as`]). A field the role may
+    /// see only masked cannot fill the record:
+    /// [`AccessError::MaskedOnly`](crate::AccessError::MaskedOnly).
+    pub fn with_principal(mut self, who: &'a Principal) -> Place<'a> {
+        self.principal = Some(who);
+        self
+    }
+
+    /// Who opens, if set.
+    pub fn principal(&self) -> Option<&'a Principal> {
+        self.principal
     }
 
     /// The keyring.

@@ -3,6 +3,7 @@
 //! `Vec<MobilePhone>` seals to a `Vec<Sealed<MobilePhone>>`.
 
 use super::{Place, RecordError};
+use crate::error::{AccessError, Error};
 use crate::pseudo::{Domain, Pseudonymizable, Token, Transform};
 use crate::{MaskLevel, Sealable, Sealed, Sensitive};
 
@@ -192,10 +193,16 @@ pub fn open<S: SealShape>(
     S::try_unmap(sealed, |s, item| {
         let ctx = value_context(at, field, item)?;
         let err = |e| RecordError::new(&item_path(&path, item), e);
-        match subject {
-            None => at.keyring().open(s, &ctx, purpose).map_err(err),
-            Some(subj) => at.keyring().open_for(at.subjects(field)?, subj, s, &ctx, purpose).map_err(err),
-        }
+        let keyring = at.keyring();
+        let revealed = match (subject, at.principal()) {
+            (None, None) => return keyring.open(s, &ctx, purpose).map_err(err),
+            (Some(subj), None) => {
+                return keyring.open_for(at.subjects(field)?, subj, s, &ctx, purpose).map_err(err);
+            }
+            (None, Some(who)) => keyring.open_as(who, s, &ctx, purpose),
+            (Some(subj), Some(who)) => keyring.open_for_as(who, at.subjects(field)?, subj, s, &ctx, purpose),
+        };
+        revealed.and_then(|r| r.into_full().ok_or(Error::Access(AccessError::MaskedOnly))).map_err(err)
     })
 }
 

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use crate::audit::{AuditSink, fail_closed};
 use crate::crypto::Context;
 use crate::crypto::material::push_fields;
-use crate::error::{Error, Invalid, KeyError, Result};
+use crate::error::{AccessError, Error, Invalid, KeyError, Result};
 use crate::kind::{BankCard, Canonical, IdNumber, Kind, MobilePhone};
 use crate::pseudo::{Domain, Pseudonymizable};
 
@@ -263,6 +263,9 @@ struct CipherInner {
     /// One FF1 key per kind, indexed by `FpeKind::SLOT`.
     keys: Vec<Ff1>,
     audit: Arc<dyn AuditSink>,
+    /// Made by a keyring with access rules: `reidentify` needs a principal
+    /// (`Keyring::reidentify_as`) and is refused here.
+    locked: bool,
 }
 
 impl fmt::Debug for FpeCipher {
@@ -273,10 +276,19 @@ impl fmt::Debug for FpeCipher {
 
 impl FpeCipher {
     /// A cipher for `domain` with one FF1 key per kind (in [`FPE_KINDS`]
-    /// order) from root key `key_id`, auditing to `audit`.
-    pub(crate) fn new(key_id: u32, domain: &Domain, keys: Vec<Ff1>, audit: Arc<dyn AuditSink>) -> FpeCipher {
+    /// order) from root key `key_id`, auditing to `audit`; a `locked` one
+    /// refuses to reidentify (its keyring has access rules).
+    pub(crate) fn new(
+        key_id: u32,
+        domain: &Domain,
+        keys: Vec<Ff1>,
+        audit: Arc<dyn AuditSink>,
+        locked: bool,
+    ) -> FpeCipher {
         let context = audit_context(domain);
-        FpeCipher { inner: Arc::new(CipherInner { key_id, domain: domain.clone(), context, keys, audit }) }
+        FpeCipher {
+            inner: Arc::new(CipherInner { key_id, domain: domain.clone(), context, keys, audit, locked }),
+        }
     }
 
     fn key<T: FormatPreserving>(&self) -> Result<&Ff1> {
@@ -291,7 +303,10 @@ impl FpeCipher {
     /// The original of `pseudo` (as [`Keyring::reidentify`](crate::Keyring::reidentify)), audited: one
     /// event per call with the context `fpe_domain=<domain>`.
     pub fn reidentify<T: FormatPreserving>(&self, pseudo: &T, purpose: &str) -> Result<T> {
-        let result = self.key::<T>().and_then(|k| pseudo.ff1_map(k, self.inner.domain.name(), Dir::Decrypt));
+        let result = match self.inner.locked {
+            true => Err(Error::Access(AccessError::NoPrincipal)),
+            false => self.key::<T>().and_then(|k| pseudo.ff1_map(k, self.inner.domain.name(), Dir::Decrypt)),
+        };
         let inner = &*self.inner;
         fail_closed(&*inner.audit, T::KIND, &inner.context, inner.key_id, None, purpose, result)
     }

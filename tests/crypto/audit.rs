@@ -129,14 +129,8 @@ fn json_lines_audit_reports_write_and_flush_failures() {
 
     // A working log still works, and the sink itself says so.
     let log = JsonLinesAudit::new(Vec::new());
-    let event = AuditEvent {
-        kind: Kind::IdNumber,
-        context: &ctx(),
-        key_id: 1,
-        subject: None,
-        purpose: "t",
-        outcome: desensitize::audit::Outcome::Opened,
-    };
+    let context = ctx();
+    let event = AuditEvent::new(Kind::IdNumber, &context, 1, None, "t", desensitize::audit::Outcome::Opened);
     assert_eq!(log.record(&event), Ok(()));
     assert_eq!(
         JsonLinesAudit::new(Full).record(&event),
