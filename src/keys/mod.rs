@@ -15,6 +15,7 @@
 
 #[cfg(test)]
 mod canonical_tests;
+mod domain_keys;
 mod file;
 mod fpe;
 #[cfg(feature = "hazmat")]
@@ -269,6 +270,8 @@ pub struct Keyring {
     pub(crate) ledger: Option<Ledger>,
     /// Set by [`Keyring::allow_over_budget`].
     pub(crate) over_budget: bool,
+    /// Keyed pseudonym and FPE keys per domain (`domain_keys.rs`).
+    pub(crate) domain_keys: domain_keys::DomainKeys,
 }
 
 /// Prints key ids, states and seal counts: never key material.
@@ -293,6 +296,7 @@ impl Keyring {
             pins: std::collections::BTreeMap::new(),
             ledger: None,
             over_budget: false,
+            domain_keys: domain_keys::DomainKeys::default(),
         }
     }
 
@@ -352,6 +356,7 @@ impl Keyring {
                 }
             }
         }
+        self.domain_keys.clear(); // the active key may change
         let mut entry = KeyEntry::new(id, key, state, seals);
         entry.budget = ledger::Budget::new(0, self.over_budget_allowed());
         self.keys.push(entry);
@@ -416,6 +421,7 @@ impl Keyring {
         if let Ok(mut cache) = k.ciphers.write() {
             cache.clear();
         }
+        self.domain_keys.clear();
         Ok(())
     }
 

@@ -14,6 +14,7 @@ impl Keyring {
     /// rotated on purpose. Pins are saved in the keyring file.
     pub fn pin(&mut self, domain: &Domain, key_id: u32) -> Result<()> {
         self.entry(key_id)?;
+        self.domain_keys.clear();
         for ns in [Namespace::Pseudonym, Namespace::BlindIndex, Namespace::Fpe] {
             self.pins.insert(domain.pin_name(ns), key_id);
         }
@@ -67,14 +68,24 @@ impl Keyring {
 
     /// A pre-keyed token maker for `domain` (see [`Pseudonymizer`]).
     pub fn pseudonymizer(&self, domain: &Domain) -> Result<Pseudonymizer> {
-        let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
-        Pseudonymizer::keyed(key_id, &secret)
+        self.with_pseudonymizer(domain, Pseudonymizer::clone)
     }
 
-    /// The token of `value` in `domain`. Derives the domain key on every
-    /// call; for many values keep a [`Keyring::pseudonymizer`].
+    /// The token of `value` in `domain`. The keyed domain key is derived on
+    /// first use and cached in the keyring (until a key is added, rotated
+    /// in or destroyed, or a domain pinned), so one call per value costs
+    /// about what a kept [`Keyring::pseudonymizer`] does.
     pub fn pseudonym<T: Pseudonymizable>(&self, value: &T, domain: &Domain) -> Result<Token> {
-        Ok(self.pseudonymizer(domain)?.token(value))
+        self.with_pseudonymizer(domain, |p| p.token(value))
+    }
+
+    /// Run `f` with the cached pseudonymizer of `domain`.
+    fn with_pseudonymizer<R>(&self, domain: &Domain, f: impl FnOnce(&Pseudonymizer) -> R) -> Result<R> {
+        let derive = || {
+            let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
+            Pseudonymizer::keyed(key_id, &secret)
+        };
+        self.domain_keys.with_pseudonymizer(domain.name(), derive, f)
     }
 }
 
