@@ -189,8 +189,11 @@ impl IdNumber {
         {
             return None;
         }
-        let mut own = input.to_owned();
-        own.make_ascii_uppercase(); // in place: no second copy to wipe
+        // One allocation, at the final length; only the last character
+        // can need upper-casing.
+        let mut own = String::with_capacity(18);
+        own.push_str(&input[..17]);
+        own.push(char::from(b[17].to_ascii_uppercase()));
         let own = SecretString::new(own);
         Some(validate(own.as_str().as_bytes(), not_after).map(|()| IdNumber(own)))
     }
