@@ -1,9 +1,11 @@
 //! The keyring's cache of keyed domain keys: the pre-keyed HMAC state of
-//! each domain's pseudonyms and the FF1 cipher of each (domain, kind), so
-//! that [`Keyring::pseudonym`](crate::Keyring::pseudonym) and
-//! [`Keyring::fpe`](crate::Keyring::fpe) on one value cost what a kept
-//! [`Pseudonymizer`] or [`FpeCipher`](crate::pseudo::FpeCipher) costs, not
-//! an HKDF derivation and a key schedule per call.
+//! each domain's pseudonyms and blind indexes and the FF1 cipher of each
+//! (domain, kind), so that [`Keyring::pseudonym`](crate::Keyring::pseudonym),
+//! [`Keyring::fpe`](crate::Keyring::fpe) and
+//! [`Keyring::blind_index`](crate::Keyring::blind_index) on one value cost
+//! what a kept [`Pseudonymizer`], [`FpeCipher`](crate::pseudo::FpeCipher)
+//! or [`BlindIndex`](crate::pseudo::BlindIndex) costs, not an HKDF
+//! derivation and a key schedule per call.
 //!
 //! Like the scope-cipher cache of `keys/mod.rs`: derived on first use,
 //! served under a read lock that readers share, bounded (emptied when full),
@@ -11,16 +13,24 @@
 //! added or rotated in, a key destroyed, a domain pinned). Every cached key
 //! wipes itself when dropped.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::RwLock;
 
 use crate::error::{Error, KeyError, Result};
 use crate::kind::Kind;
-use crate::pseudo::{FPE_KINDS, Ff1, Pseudonymizer};
+use crate::pseudo::{FPE_KINDS, Ff1, Pseudonymizer, Transform};
 
 /// At most this many domains keep cached keys; a caller using ever new
 /// domains empties the cache rather than growing it without bound.
 const MAX_DOMAINS: usize = 1024;
+/// At most this many blind indexes (kind, transform, length) per domain.
+const MAX_INDEXES: usize = 64;
+
+/// Which blind index of a domain: its kind, transform and length in bits.
+pub(crate) type IndexTag = (Kind, Transform, u8);
+/// A cached `BlindIndex<T>` of the kind in its tag.
+type AnyIndex = Box<dyn Any + Send + Sync>;
 
 /// The keys cached for one domain.
 #[derive(Default)]
@@ -28,6 +38,8 @@ struct Slots {
     pseudonymizer: Option<Pseudonymizer>,
     /// One per [`FPE_KINDS`] entry: the root key id and the FF1 cipher.
     fpe: [Option<(u32, Ff1)>; FPE_KINDS.len()],
+    /// Keyed blind indexes, by tag.
+    indexes: Vec<(IndexTag, AnyIndex)>,
 }
 
 /// Cached keyed domain keys, by domain name.
@@ -53,7 +65,19 @@ impl DomainKeys {
         derive: impl FnOnce() -> Result<Pseudonymizer>,
         f: impl FnOnce(&Pseudonymizer) -> R,
     ) -> Result<R> {
-        self.with(domain, |s| s.pseudonymizer.as_ref(), derive, |s, p| s.pseudonymizer.insert(p), f)
+        self.with(domain, |s| s.pseudonymizer.as_ref(), derive, |s, p| Some(s.pseudonymizer.insert(p)), f)
+    }
+
+    /// Run `f` with the blind index `tag` of `domain` (a `BlindIndex<T>`
+    /// of the tag's kind), from `derive` on first use.
+    pub(crate) fn with_index<K: Any + Send + Sync, R>(
+        &self,
+        domain: &str,
+        tag: IndexTag,
+        derive: impl FnOnce() -> Result<K>,
+        f: impl FnOnce(&K) -> R,
+    ) -> Result<R> {
+        self.with(domain, |s| index_get(s, tag), derive, |s, key| index_put(s, tag, key), f)
     }
 
     /// Run `f` with the root key id and FF1 cipher of `(domain, kind)`, from
@@ -74,7 +98,7 @@ impl DomainKeys {
             domain,
             |s| s.fpe[i].as_ref(),
             derive,
-            |s, key| s.fpe[i].insert(key),
+            |s, key| Some(s.fpe[i].insert(key)),
             |(id, ff1)| f(*id, ff1),
         )
     }
@@ -86,7 +110,7 @@ impl DomainKeys {
         domain: &str,
         get: impl FnOnce(&Slots) -> Option<&K>,
         derive: impl FnOnce() -> Result<K>,
-        put: impl FnOnce(&mut Slots, K) -> &K,
+        put: impl FnOnce(&mut Slots, K) -> Option<&K>,
         f: impl FnOnce(&K) -> R,
     ) -> Result<R> {
         {
@@ -102,14 +126,30 @@ impl DomainKeys {
         }
         // A key another thread stored meanwhile is the same key: replacing
         // it drops (and wipes) that copy.
-        Ok(f(put(map.entry(domain.to_owned()).or_default(), key)))
+        let key = put(map.entry(domain.to_owned()).or_default(), key);
+        Ok(f(key.ok_or(Error::Key(KeyError::CacheInconsistent))?))
     }
+}
+
+/// The cached blind index `tag` of a domain.
+fn index_get<K: Any>(s: &Slots, tag: IndexTag) -> Option<&K> {
+    s.indexes.iter().find(|(t, _)| *t == tag).and_then(|(_, k)| k.downcast_ref::<K>())
+}
+
+/// Cache the blind index `tag` of a domain (bounded: emptied when full).
+fn index_put<K: Any + Send + Sync>(s: &mut Slots, tag: IndexTag, key: K) -> Option<&K> {
+    s.indexes.retain(|(t, _)| *t != tag);
+    if s.indexes.len() >= MAX_INDEXES {
+        s.indexes.clear();
+    }
+    s.indexes.push((tag, Box::new(key)));
+    s.indexes.last().and_then(|(_, k)| k.downcast_ref::<K>())
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::pseudo::Domain;
-    use crate::{Keyring, MobilePhone};
+    use crate::pseudo::{Domain, Transform};
+    use crate::{BankCard, Keyring, MobilePhone};
 
     fn cached(keyring: &Keyring) -> usize {
         keyring.domain_keys.0.read().unwrap().len()
@@ -149,6 +189,43 @@ mod tests {
         assert_eq!(cached(&keyring), 1);
         keyring.destroy(1, 0).unwrap();
         assert_eq!(cached(&keyring), 0);
+    }
+
+    #[test]
+    fn cached_blind_indexes_are_per_kind_transform_and_length() {
+        let mut keyring = Keyring::generate().unwrap();
+        let d = Domain::new("users.phone").unwrap();
+        let phone: MobilePhone = "13800138000".parse().unwrap();
+        let full = keyring.blind_index::<MobilePhone>(&d, Transform::Full, 16).unwrap().compute(&phone);
+        let last4 = keyring.blind_index::<MobilePhone>(&d, Transform::Last4, 8).unwrap().compute(&phone);
+        let wide = keyring.blind_index::<MobilePhone>(&d, Transform::Full, 24).unwrap().compute(&phone);
+        let card: BankCard = "6222021234567894".parse().unwrap();
+        let card_index = keyring.blind_index::<BankCard>(&d, Transform::Full, 16).unwrap().compute(&card);
+        assert_eq!(cached(&keyring), 1);
+        assert_eq!(keyring.domain_keys.0.read().unwrap()["users.phone"].indexes.len(), 4);
+        // Served from the cache: the same values again, each under its own tag.
+        assert_eq!(
+            keyring.blind_index::<MobilePhone>(&d, Transform::Full, 16).unwrap().compute(&phone),
+            full
+        );
+        assert_eq!(
+            keyring.blind_index::<MobilePhone>(&d, Transform::Last4, 8).unwrap().compute(&phone),
+            last4
+        );
+        assert_eq!(
+            keyring.blind_index::<MobilePhone>(&d, Transform::Full, 24).unwrap().compute(&phone),
+            wide
+        );
+        assert_eq!(
+            keyring.blind_index::<BankCard>(&d, Transform::Full, 16).unwrap().compute(&card),
+            card_index
+        );
+        assert_ne!(full, wide);
+        // A rotation gives the new key's index.
+        keyring.rotate().unwrap();
+        let rotated = keyring.blind_index::<MobilePhone>(&d, Transform::Full, 16).unwrap();
+        assert_eq!(rotated.key_id(), 2);
+        assert_ne!(rotated.compute(&phone), full);
     }
 
     #[test]

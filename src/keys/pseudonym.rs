@@ -94,7 +94,8 @@ impl Keyring {
     /// (1 to 64; use [`Planner`](crate::pseudo::Planner) to choose). Its key
     /// is derived from the domain's pinned key version (else the active key)
     /// under a label that includes the kind and transform, separate from
-    /// pseudonym keys.
+    /// pseudonym keys. The keyed index is cached in the keyring (like
+    /// [`Keyring::pseudonym`]'s key), so a call per value stays cheap.
     pub fn blind_index<T: Pseudonymizable>(
         &self,
         name: &Domain,
@@ -102,9 +103,13 @@ impl Keyring {
         bits: u8,
     ) -> Result<BlindIndex<T>> {
         BlindIndex::<T>::check(transform, bits)?;
-        let kind = T::KIND.as_str().as_bytes();
-        let (key_id, secret) =
-            self.domain_secret(Namespace::BlindIndex, name, &[kind, transform.as_str().as_bytes()])?;
-        BlindIndex::keyed(key_id, transform, bits, &secret)
+        let derive = || {
+            let kind = T::KIND.as_str().as_bytes();
+            let (key_id, secret) =
+                self.domain_secret(Namespace::BlindIndex, name, &[kind, transform.as_str().as_bytes()])?;
+            BlindIndex::keyed(key_id, transform, bits, &secret)
+        };
+        // Cached like pseudonymizers: a clone of the keyed index is cheap.
+        self.domain_keys.with_index(name.name(), (T::KIND, transform, bits), derive, BlindIndex::<T>::clone)
     }
 }
