@@ -80,7 +80,11 @@ impl core::fmt::Display for Gender {
 
 /// The GB 11643 (ISO 7064 MOD 11-2) check character of 17 ASCII digits.
 pub(crate) fn check_char(first17: &[u8]) -> u8 {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(&d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = match <&[u8; 17]>::try_from(first17) {
+        // The common case, a fixed-length loop the compiler unrolls.
+        Ok(digits) => (0..17).map(|i| u32::from(digits[i].wrapping_sub(b'0')) * WEIGHTS[i]).sum(),
+        Err(_) => first17.iter().zip(WEIGHTS).map(|(&d, w)| u32::from(d.wrapping_sub(b'0')) * w).sum(),
+    };
     CHECK_CHARS[(sum % 11) as usize]
 }
 
