@@ -126,10 +126,16 @@ fn after_today(birth: Date) -> bool {
 /// Check an 18-byte number: characters, province, birth date (not after
 /// `not_after`), check character.
 fn validate(bytes: &[u8], not_after: NotAfter) -> Result<()> {
-    let err = |reason| Err(Error::invalid(KIND, reason));
     if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
-        return err(Invalid::Character);
+        return Err(Error::invalid(KIND, Invalid::Character));
     }
+    validate_fields(bytes, not_after)
+}
+
+/// [`validate`] of 18 bytes whose characters were already checked (17
+/// digits, then a digit or `X`).
+fn validate_fields(bytes: &[u8], not_after: NotAfter) -> Result<()> {
+    let err = |reason| Err(Error::invalid(KIND, reason));
     if Province::from_code(u8::try_from(num(&bytes[..2])).unwrap_or(0)).is_none() {
         return err(Invalid::Province);
     }
@@ -199,7 +205,8 @@ impl IdNumber {
         own.push_str(&input[..17]);
         own.push(char::from(b[17].to_ascii_uppercase()));
         let own = SecretString::new(own);
-        Some(validate(own.as_str().as_bytes(), not_after).map(|()| IdNumber(own)))
+        // Characters checked above: 17 digits, then a digit or `X`.
+        Some(validate_fields(own.as_str().as_bytes(), not_after).map(|()| IdNumber(own)))
     }
 
     /// The general path: fold, upper-case, upgrade 15-digit numbers.
