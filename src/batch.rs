@@ -35,6 +35,7 @@
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
+use crate::crypto::random::ForkChecked;
 use crate::error::Result;
 use crate::keys::Keyring;
 use crate::kind::Sealable;
@@ -42,13 +43,16 @@ use crate::pseudo::{Pseudonymizable, Pseudonymizer, Token};
 use crate::seal::Context;
 
 /// Map `f` over `values` with their index, in parallel when `rayon` is on.
+/// Each thread that works on the call checks for a fork once, when it
+/// takes up its share ([`ForkChecked`]), not once per nonce.
 fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync + Send) -> Vec<R> {
     #[cfg(feature = "rayon")]
     {
-        values.par_iter().enumerate().map(|(i, v)| f(i, v)).collect()
+        values.par_iter().enumerate().map_init(ForkChecked::enter, |_, (i, v)| f(i, v)).collect()
     }
     #[cfg(not(feature = "rayon"))]
     {
+        let _checked = ForkChecked::enter();
         values.iter().enumerate().map(|(i, v)| f(i, v)).collect()
     }
 }

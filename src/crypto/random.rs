@@ -11,7 +11,8 @@
 //! fork. Drawing every nonce from the OS would be fork-safe too, but costs a
 //! system call per nonce *plus* the kernel's generator; the process-id check
 //! is one cheap system call on Linux (`getpid`, no locks) and keeps the
-//! buffered generator.
+//! buffered generator. Inside a batch or plan call one check per call (per
+//! thread) is enough: see [`ForkChecked`].
 //!
 //! Residual risk, shared with every fork detector based on process ids: a
 //! descendant that never drew, forked after its ancestor's id was recycled,
@@ -19,6 +20,7 @@
 //! space to wrap onto exactly that id while the state sits unused.
 
 use std::cell::RefCell;
+use std::marker::PhantomData;
 
 use rand::rngs::{StdRng, SysRng};
 use rand::{Rng, SeedableRng};
@@ -39,6 +41,8 @@ struct Seeded {
     buf: [u8; BUF_LEN],
     /// Bytes of `buf` before `used` were handed out (and wiped).
     used: usize,
+    /// Live [`ForkChecked`] guards on this thread (nested batch calls).
+    batch_calls: u32,
 }
 
 impl Drop for Seeded {
@@ -55,19 +59,16 @@ thread_local! {
 /// another process's bytes after a fork. Fails only if the OS generator
 /// fails while (re)seeding.
 ///
-/// The process-id check runs on *every* draw, before any buffered byte is
-/// used: a forked child's first draw finds another pid and throws away the
-/// inherited generator and buffer together.
+/// The process-id check runs on every draw, before any buffered byte is
+/// used (a forked child's first draw finds another pid and throws away the
+/// inherited generator and buffer together), except while a
+/// [`ForkChecked`] guard of a batch call is alive on this thread: that
+/// guard made the check once, when the batch call began.
 pub(crate) fn fill(out: &mut [u8]) -> Result<()> {
-    let pid = std::process::id();
     GENERATOR.with_borrow_mut(|slot| {
         let seeded = match slot {
-            Some(seeded) if seeded.pid == pid => seeded,
-            _ => {
-                let rng = StdRng::try_from_rng(&mut SysRng).map_err(|_| Error::Randomness)?;
-                // Replacing drops (and wipes) an inherited state.
-                slot.insert(Seeded { pid, rng, buf: [0; BUF_LEN], used: BUF_LEN })
-            }
+            Some(seeded) if seeded.batch_calls > 0 => seeded,
+            _ => seeded_in(slot, std::process::id())?,
         };
         if out.len() > BUF_LEN / 2 {
             seeded.rng.fill_bytes(out);
@@ -83,6 +84,57 @@ pub(crate) fn fill(out: &mut [u8]) -> Result<()> {
         seeded.used += out.len();
         Ok(())
     })
+}
+
+/// This thread's generator if it was seeded in process `pid`, else a fresh
+/// one from the OS (replacing, and so wiping, an inherited state).
+fn seeded_in(slot: &mut Option<Seeded>, pid: u32) -> Result<&mut Seeded> {
+    if slot.as_ref().is_none_or(|seeded| seeded.pid != pid) {
+        let rng = StdRng::try_from_rng(&mut SysRng).map_err(|_| Error::Randomness)?;
+        *slot = Some(Seeded { pid, rng, buf: [0; BUF_LEN], used: BUF_LEN, batch_calls: 0 });
+    }
+    slot.as_mut().ok_or(Error::Randomness)
+}
+
+/// One fork check for a whole batch call on this thread: taken when a
+/// batch or plan call starts its loop (on each thread that draws), it
+/// checks the process id once, reseeding if it changed, and while it lives
+/// the draws of this thread skip the per-draw check.
+///
+/// Sound because a batch call cannot be resumed across a `fork()`: a child
+/// of a multithreaded process may only call async-signal-safe functions
+/// (POSIX), so it cannot go on with our loop; a single-threaded caller that
+/// forks from inside a callback it gave the batch call (a context closure)
+/// is outside what a batch call supports (SECURITY.md, "Fork safety inside
+/// a batch call"). Single-value calls take no guard and keep the per-draw
+/// check. Not `Send`: it belongs to the thread that took it.
+pub(crate) struct ForkChecked {
+    _this_thread: PhantomData<*const ()>,
+}
+
+impl ForkChecked {
+    /// Check the process id now (reseeding after a fork) and skip the
+    /// per-draw check on this thread until the guard drops. `None` if the
+    /// OS generator fails: draws then keep their own check (and report it).
+    pub(crate) fn enter() -> Option<ForkChecked> {
+        let pid = std::process::id();
+        GENERATOR.with_borrow_mut(|slot| {
+            let seeded = seeded_in(slot, pid).ok()?;
+            seeded.batch_calls += 1;
+            Some(ForkChecked { _this_thread: PhantomData })
+        })
+    }
+}
+
+impl Drop for ForkChecked {
+    fn drop(&mut self) {
+        // `try_with`: nothing to undo while the thread's locals are torn down.
+        let _ = GENERATOR.try_with(|slot| {
+            if let Some(seeded) = slot.borrow_mut().as_mut() {
+                seeded.batch_calls = seeded.batch_calls.saturating_sub(1);
+            }
+        });
+    }
 }
 
 /// `N` fresh random bytes (see [`fill`]).
@@ -142,6 +194,37 @@ mod tests {
         let after: [u8; 16] = bytes().unwrap();
         assert_ne!(after, [0xAA; 16], "buffered bytes of another process were used");
         assert_ne!(after[..], stream(9, 16)[..], "the inherited generator was used");
+        GENERATOR.with_borrow(|slot| assert_eq!(slot.as_ref().unwrap().pid, std::process::id()));
+    }
+
+    /// Pretend this thread's state was inherited from another process.
+    fn pretend_inherited(seed: u8) {
+        GENERATOR.with_borrow_mut(|slot| {
+            let seeded = slot.as_mut().unwrap();
+            seeded.pid = std::process::id() ^ 1;
+            seeded.rng = StdRng::from_seed([seed; 32]);
+            seeded.used = BUF_LEN;
+        });
+    }
+
+    #[test]
+    fn a_batch_guard_checks_once_when_taken() {
+        let _: [u8; 1] = bytes().unwrap();
+        // Taking the guard checks: an inherited state is replaced.
+        pretend_inherited(3);
+        let checked = ForkChecked::enter().unwrap();
+        assert_ne!(bytes::<16>().unwrap()[..], stream(3, 16)[..], "the guard did not check");
+        GENERATOR.with_borrow(|slot| assert_eq!(slot.as_ref().unwrap().pid, std::process::id()));
+        // While it lives, draws do not check (a nested guard neither).
+        let nested = ForkChecked::enter().unwrap();
+        pretend_inherited(4);
+        drop(nested);
+        assert_eq!(bytes::<16>().unwrap()[..], stream(4, 16)[..], "a draw checked inside the call");
+        // Once the call is over, every draw checks again.
+        drop(checked);
+        GENERATOR.with_borrow(|slot| assert_eq!(slot.as_ref().unwrap().batch_calls, 0));
+        pretend_inherited(5);
+        assert_ne!(bytes::<16>().unwrap()[..], stream(5, 16)[..], "a single draw did not check");
         GENERATOR.with_borrow(|slot| assert_eq!(slot.as_ref().unwrap().pid, std::process::id()));
     }
 

@@ -17,6 +17,12 @@ impl Keyring {
         Ok((key_id, Ff1::new(&secret, 10)?))
     }
 
+    /// Run `f` with the root key id and the FF1 key of `kind` in `domain`,
+    /// cached in the keyring after first use (see `domain_keys.rs`).
+    fn with_fpe_key<R>(&self, domain: &Domain, kind: Kind, f: impl FnOnce(u32, &Ff1) -> R) -> Result<R> {
+        self.domain_keys.with_fpe(domain.name(), kind, || self.fpe_key(domain, kind), f)
+    }
+
     /// The key id a domain's FPE would use, for audit events when deriving fails.
     pub(super) fn fpe_key_id(&self, domain: &Domain) -> u32 {
         self.pins.get(&domain.pin_name(Namespace::Fpe)).copied().or(self.active_key_id()).unwrap_or(0)
@@ -24,11 +30,10 @@ impl Keyring {
 
     /// The format-preserving pseudonym of `value` in `domain`: a valid value
     /// of the same kind (see [`FormatPreserving`] for what is kept).
-    /// Deterministic per domain and key version. Derives the key on every
-    /// call; for many values keep a [`Keyring::fpe_cipher`].
+    /// Deterministic per domain and key version. The FF1 key is derived on
+    /// first use and cached in the keyring (like [`Keyring::pseudonym`]'s).
     pub fn fpe<T: FormatPreserving>(&self, value: &T, domain: &Domain) -> Result<T> {
-        let (_, ff1) = self.fpe_key(domain, T::KIND)?;
-        value.ff1_map(&ff1, domain.name(), Dir::Encrypt)
+        self.with_fpe_key(domain, T::KIND, |_, ff1| value.ff1_map(ff1, domain.name(), Dir::Encrypt))?
     }
 
     /// The original of a format-preserving pseudonym made by [`Keyring::fpe`]
@@ -40,10 +45,12 @@ impl Keyring {
     /// valid value.
     pub fn reidentify<T: FormatPreserving>(&self, pseudo: &T, domain: &Domain, purpose: &str) -> Result<T> {
         let mut key_id = self.fpe_key_id(domain);
-        let result = self.fpe_key(domain, T::KIND).and_then(|(id, ff1)| {
-            key_id = id;
-            pseudo.ff1_map(&ff1, domain.name(), Dir::Decrypt)
-        });
+        let result = self
+            .with_fpe_key(domain, T::KIND, |id, ff1| {
+                key_id = id;
+                pseudo.ff1_map(ff1, domain.name(), Dir::Decrypt)
+            })
+            .and_then(|r| r);
         self.audited(T::KIND, &audit_context(domain), key_id, None, purpose, result)
     }
 

@@ -16,6 +16,7 @@
 mod access;
 #[cfg(test)]
 mod canonical_tests;
+mod domain_keys;
 mod file;
 mod fpe;
 #[cfg(feature = "hazmat")]
@@ -272,6 +273,8 @@ pub struct Keyring {
     pub(crate) over_budget: bool,
     /// Access rules ([`Keyring::set_access`]): every open then needs a principal.
     pub(crate) access: Option<Arc<crate::access::Access>>,
+    /// Keyed pseudonym and FPE keys per domain (`domain_keys.rs`).
+    pub(crate) domain_keys: domain_keys::DomainKeys,
 }
 
 /// Prints key ids, states and seal counts: never key material.
@@ -297,6 +300,7 @@ impl Keyring {
             ledger: None,
             over_budget: false,
             access: None,
+            domain_keys: domain_keys::DomainKeys::default(),
         }
     }
 
@@ -356,6 +360,7 @@ impl Keyring {
                 }
             }
         }
+        self.domain_keys.clear(); // the active key may change
         let mut entry = KeyEntry::new(id, key, state, seals);
         entry.budget = ledger::Budget::new(0, self.over_budget_allowed());
         self.keys.push(entry);
@@ -420,6 +425,7 @@ impl Keyring {
         if let Ok(mut cache) = k.ciphers.write() {
             cache.clear();
         }
+        self.domain_keys.clear();
         Ok(())
     }
 

@@ -14,6 +14,7 @@ impl Keyring {
     /// rotated on purpose. Pins are saved in the keyring file.
     pub fn pin(&mut self, domain: &Domain, key_id: u32) -> Result<()> {
         self.entry(key_id)?;
+        self.domain_keys.clear();
         for ns in [Namespace::Pseudonym, Namespace::BlindIndex, Namespace::Fpe] {
             self.pins.insert(domain.pin_name(ns), key_id);
         }
@@ -67,14 +68,24 @@ impl Keyring {
 
     /// A pre-keyed token maker for `domain` (see [`Pseudonymizer`]).
     pub fn pseudonymizer(&self, domain: &Domain) -> Result<Pseudonymizer> {
-        let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
-        Pseudonymizer::keyed(key_id, &secret)
+        self.with_pseudonymizer(domain, Pseudonymizer::clone)
     }
 
-    /// The token of `value` in `domain`. Derives the domain key on every
-    /// call; for many values keep a [`Keyring::pseudonymizer`].
+    /// The token of `value` in `domain`. The keyed domain key is derived on
+    /// first use and cached in the keyring (until a key is added, rotated
+    /// in or destroyed, or a domain pinned), so one call per value costs
+    /// about what a kept [`Keyring::pseudonymizer`] does.
     pub fn pseudonym<T: Pseudonymizable>(&self, value: &T, domain: &Domain) -> Result<Token> {
-        Ok(self.pseudonymizer(domain)?.token(value))
+        self.with_pseudonymizer(domain, |p| p.token(value))
+    }
+
+    /// Run `f` with the cached pseudonymizer of `domain`.
+    fn with_pseudonymizer<R>(&self, domain: &Domain, f: impl FnOnce(&Pseudonymizer) -> R) -> Result<R> {
+        let derive = || {
+            let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
+            Pseudonymizer::keyed(key_id, &secret)
+        };
+        self.domain_keys.with_pseudonymizer(domain.name(), derive, f)
     }
 }
 
@@ -83,7 +94,8 @@ impl Keyring {
     /// (1 to 64; use [`Planner`](crate::pseudo::Planner) to choose). Its key
     /// is derived from the domain's pinned key version (else the active key)
     /// under a label that includes the kind and transform, separate from
-    /// pseudonym keys.
+    /// pseudonym keys. The keyed index is cached in the keyring (like
+    /// [`Keyring::pseudonym`]'s key), so a call per value stays cheap.
     pub fn blind_index<T: Pseudonymizable>(
         &self,
         name: &Domain,
@@ -91,9 +103,13 @@ impl Keyring {
         bits: u8,
     ) -> Result<BlindIndex<T>> {
         BlindIndex::<T>::check(transform, bits)?;
-        let kind = T::KIND.as_str().as_bytes();
-        let (key_id, secret) =
-            self.domain_secret(Namespace::BlindIndex, name, &[kind, transform.as_str().as_bytes()])?;
-        BlindIndex::keyed(key_id, transform, bits, &secret)
+        let derive = || {
+            let kind = T::KIND.as_str().as_bytes();
+            let (key_id, secret) =
+                self.domain_secret(Namespace::BlindIndex, name, &[kind, transform.as_str().as_bytes()])?;
+            BlindIndex::keyed(key_id, transform, bits, &secret)
+        };
+        // Cached like pseudonymizers: a clone of the keyed index is cheap.
+        self.domain_keys.with_index(name.name(), (T::KIND, transform, bits), derive, BlindIndex::<T>::clone)
     }
 }

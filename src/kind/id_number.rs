@@ -6,6 +6,8 @@ use crate::kind::{Folded, Kind, check_len, fold_ascii, text_kind};
 use crate::mask::{MaskLevel, keep_ends_ascii};
 use crate::region::Province;
 use crate::secret::SecretString;
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use zeroize::Zeroizing;
 
 const KIND: Kind = Kind::IdNumber;
@@ -78,17 +80,62 @@ impl core::fmt::Display for Gender {
 
 /// The GB 11643 (ISO 7064 MOD 11-2) check character of 17 ASCII digits.
 pub(crate) fn check_char(first17: &[u8]) -> u8 {
-    let sum: u32 = first17.iter().zip(WEIGHTS).map(|(&d, w)| u32::from(d - b'0') * w).sum();
+    let sum: u32 = match <&[u8; 17]>::try_from(first17) {
+        // The common case, a fixed-length loop the compiler unrolls.
+        Ok(digits) => (0..17).map(|i| u32::from(digits[i].wrapping_sub(b'0')) * WEIGHTS[i]).sum(),
+        Err(_) => first17.iter().zip(WEIGHTS).map(|(&d, w)| u32::from(d.wrapping_sub(b'0')) * w).sum(),
+    };
     CHECK_CHARS[(sum % 11) as usize]
 }
 
-/// Check an 18-byte number: characters, province, birth date (not after
-/// `not_after`, when given), check character.
-fn validate(bytes: &[u8], not_after: Option<Date>) -> Result<()> {
-    let err = |reason| Err(Error::invalid(KIND, reason));
-    if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
-        return err(Invalid::Character);
+/// What "not in the future" is judged against.
+#[derive(Clone, Copy)]
+enum NotAfter {
+    /// Not judged (the open path: no clock).
+    Never,
+    /// A caller's date ([`IdNumber::parse_on`]).
+    Date(Date),
+    /// Today by the clock, read only when the birth date is after the
+    /// latest today this process has seen ([`after_today`]).
+    Today,
+}
+
+/// The latest today this process has read from the clock, packed so that
+/// integer order is date order (0: none yet).
+static SEEN_TODAY: AtomicU32 = AtomicU32::new(0);
+
+fn pack(d: Date) -> u32 {
+    u32::from(d.year()) << 9 | u32::from(d.month()) << 5 | u32::from(d.day())
+}
+
+/// Whether `birth` is after today. Reading the clock costs more than the
+/// rest of a parse, and almost every birth date is long past: a date not
+/// after the latest today already seen is not in the future, so the clock
+/// is read only for the rare recent one. (Should the system clock be set
+/// back, dates up to the latest today seen stay accepted.)
+fn after_today(birth: Date) -> bool {
+    let seen = SEEN_TODAY.load(Ordering::Relaxed);
+    if seen != 0 && pack(birth) <= seen {
+        return false;
     }
+    let today = Date::today();
+    SEEN_TODAY.fetch_max(pack(today), Ordering::Relaxed);
+    birth > today
+}
+
+/// Check an 18-byte number: characters, province, birth date (not after
+/// `not_after`), check character.
+fn validate(bytes: &[u8], not_after: NotAfter) -> Result<()> {
+    if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
+        return Err(Error::invalid(KIND, Invalid::Character));
+    }
+    validate_fields(bytes, not_after)
+}
+
+/// [`validate`] of 18 bytes whose characters were already checked (17
+/// digits, then a digit or `X`).
+fn validate_fields(bytes: &[u8], not_after: NotAfter) -> Result<()> {
+    let err = |reason| Err(Error::invalid(KIND, reason));
     if Province::from_code(u8::try_from(num(&bytes[..2])).unwrap_or(0)).is_none() {
         return err(Invalid::Province);
     }
@@ -97,7 +144,12 @@ fn validate(bytes: &[u8], not_after: Option<Date>) -> Result<()> {
         Some(d) if year >= 1800 => d,
         _ => return err(Invalid::BirthDate),
     };
-    if not_after.is_some_and(|today| birth > today) {
+    let future = match not_after {
+        NotAfter::Never => false,
+        NotAfter::Date(today) => birth > today,
+        NotAfter::Today => after_today(birth),
+    };
+    if future {
         return err(Invalid::BirthDateInFuture);
     }
     if check_char(&bytes[..17]) != bytes[17] {
@@ -124,6 +176,41 @@ impl IdNumber {
     /// assert_eq!(tomorrow.to_string(), "invalid cn.id_number: birth date in the future");
     /// ```
     pub fn parse_on(input: &str, today: Date) -> Result<IdNumber> {
+        IdNumber::parse_judged(input, NotAfter::Date(today))
+    }
+
+    fn parse_judged(input: &str, not_after: NotAfter) -> Result<IdNumber> {
+        match IdNumber::parse_canonical(input, not_after) {
+            Some(parsed) => parsed,
+            None => IdNumber::parse_folded(input, not_after),
+        }
+    }
+
+    /// The fast path of the common form, 17 ASCII digits and a digit, `X`
+    /// or `x`: nothing to fold, so the input is copied once, into the
+    /// value's own buffer, and validated there. `None` for any other form
+    /// (the general path gives the same outcome for it: a property test
+    /// checks that they agree).
+    fn parse_canonical(input: &str, not_after: NotAfter) -> Option<Result<IdNumber>> {
+        let b = input.as_bytes();
+        if b.len() != 18
+            || !b[..17].iter().all(u8::is_ascii_digit)
+            || !matches!(b[17], b'0'..=b'9' | b'X' | b'x')
+        {
+            return None;
+        }
+        // One allocation, at the final length; only the last character
+        // can need upper-casing.
+        let mut own = String::with_capacity(18);
+        own.push_str(&input[..17]);
+        own.push(char::from(b[17].to_ascii_uppercase()));
+        let own = SecretString::new(own);
+        // Characters checked above: 17 digits, then a digit or `X`.
+        Some(validate_fields(own.as_str().as_bytes(), not_after).map(|()| IdNumber(own)))
+    }
+
+    /// The general path: fold, upper-case, upgrade 15-digit numbers.
+    fn parse_folded(input: &str, not_after: NotAfter) -> Result<IdNumber> {
         check_len(KIND, input, MAX_INPUT)?;
         let mut folded = fold_ascii(input, |c| c.is_ascii_digit() || c == 'x' || c == 'X')
             .ok_or(Error::invalid(KIND, Invalid::Character))?;
@@ -151,7 +238,7 @@ impl IdNumber {
             }
             _ => return err(Invalid::Length),
         };
-        validate(bytes, Some(today))?;
+        validate(bytes, not_after)?;
         // `folded` (and `upgraded`) wipe themselves on drop.
         Ok(IdNumber(Folded::secret_of(bytes)))
     }
@@ -162,12 +249,12 @@ impl IdNumber {
         if s.as_str().len() != 18 {
             return Err(Error::invalid(KIND, Invalid::Length));
         }
-        validate(s.as_str().as_bytes(), None)?;
+        validate(s.as_str().as_bytes(), NotAfter::Never)?;
         Ok(IdNumber(s))
     }
 
     fn parse(input: &str) -> Result<IdNumber> {
-        IdNumber::parse_on(input, Date::today())
+        IdNumber::parse_judged(input, NotAfter::Today)
     }
 
     /// The 18-character number. Exposes the plaintext.
@@ -277,6 +364,52 @@ mod tests {
         assert_eq!(reason("110105179912310021"), Invalid::BirthDate);
         assert_eq!(reason("110105203001010021"), Invalid::BirthDateInFuture);
         assert!(matches!(reason(&"1".repeat(200)), Invalid::TooLong { .. }));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2048, failure_persistence: None, ..Default::default() })]
+        /// The fast path and the general path agree on every input:
+        /// canonical-looking numbers, full-width, spaced and dashed forms.
+        #[test]
+        fn fast_path_agrees_with_the_general_path(
+            s in "[1-6][0-9]{16}[0-9Xx]|11010519[0-9]{9}[0-9Xx]|[0-9１Ｘ \\-xX]{14,20}|.{0,20}"
+        ) {
+            let outcome = |r: Result<IdNumber>| r.map(|p| p.expose().to_owned());
+            for judged in [NotAfter::Date(today()), NotAfter::Today, NotAfter::Date(Date::new(1950, 1, 1).unwrap())] {
+                proptest::prop_assert_eq!(
+                    outcome(IdNumber::parse_judged(&s, judged)),
+                    outcome(IdNumber::parse_folded(&s, judged))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_only_the_plain_form() {
+        assert!(IdNumber::parse_canonical("11010519491231002x", NotAfter::Today).is_some_and(|r| r.is_ok()));
+        assert!(IdNumber::parse_canonical("110105194912310021", NotAfter::Today).is_some_and(|r| r.is_err()));
+        for other in [
+            "110105491231002",
+            " 11010519491231002X",
+            "１１０１０５１９４９１２３１００２Ｘ",
+            "11010519491231002A",
+        ] {
+            assert!(IdNumber::parse_canonical(other, NotAfter::Today).is_none(), "{other}");
+        }
+    }
+
+    #[test]
+    fn the_clock_is_read_only_for_recent_birth_dates() {
+        let old = Date::new(1949, 12, 31).unwrap();
+        assert!(!after_today(old));
+        let seen = SEEN_TODAY.load(Ordering::Relaxed);
+        assert!(seen >= pack(Date::today().min(Date::new(2026, 1, 1).unwrap())), "today was recorded");
+        assert!(after_today(Date::new(9999, 12, 31).unwrap()));
+        assert!(!after_today(Date::today()), "born today is not in the future");
+        assert_eq!(
+            IdNumber::parse(&with_check("11010599991231001")).err(),
+            Some(Error::invalid(KIND, Invalid::BirthDateInFuture))
+        );
     }
 
     #[test]

@@ -170,16 +170,14 @@ pub(crate) fn check_len(kind: Kind, input: &str, max: usize) -> Result<()> {
 
 /// The Luhn (ISO/IEC 7812-1 mod 10) check over ASCII digits.
 pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
+    // A doubled digit's contribution (2d, less 9 when over 9), by digit.
+    const DOUBLED: [u32; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
     let mut sum = 0u32;
-    for (i, &d) in digits.iter().rev().enumerate() {
-        let mut v = u32::from(d - b'0');
-        if i % 2 == 1 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
-            }
-        }
-        sum += v;
+    let mut double = false;
+    for &d in digits.iter().rev() {
+        let v = usize::from(d.wrapping_sub(b'0')).min(9);
+        sum += if double { DOUBLED[v] } else { v as u32 };
+        double = !double;
     }
     sum.is_multiple_of(10)
 }

@@ -481,7 +481,12 @@ impl Plan {
         let start = cells.len();
         let result = match fields.text(i) {
             None => Err(Reason::NotUtf8),
-            Some(text) if text.trim().is_empty() => {
+            // A first byte that is ASCII and not white space cannot trim
+            // away: `trim` (Unicode white space) only for the rest.
+            Some(text)
+                if !text.as_bytes().first().is_some_and(|b| b.is_ascii_graphic())
+                    && text.trim().is_empty() =>
+            {
                 // An empty value stays empty, and so do its facts.
                 push_n(cells, b"", typed.outputs);
                 return Ok(());

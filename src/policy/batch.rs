@@ -3,6 +3,7 @@
 use super::apply::{Cells, Fields, Report, Verdict};
 use super::plan::Plan;
 use super::{Reason, RowError};
+use crate::crypto::random::ForkChecked;
 
 /// The output of [`Plan::apply_columns`]: one [`Cells`] per output column
 /// (Arrow's values + offsets layout), for the rows written.
@@ -93,6 +94,8 @@ impl Plan {
         }
         out.rows.clear();
         let mut cells = Cells::new();
+        // One fork check for the whole call, not one per sealed cell.
+        let _checked = ForkChecked::enter();
         for r in 0..rows {
             let row = first_row + r as u64;
             if self.apply(row, &RowView { columns, r }, &mut cells, report)? == Verdict::Write {

@@ -10,6 +10,8 @@ use std::thread;
 
 use zeroize::Zeroize;
 
+use crate::crypto::random::ForkChecked;
+
 use super::csv::{CsvRecords, Record};
 use super::scan::{BOM, Chunker, chunk_error};
 use super::{Done, Format, Options, Row, RowTransform, StreamError, Totals};
@@ -175,6 +177,8 @@ fn transform_chunk<T: RowTransform>(
     mut job: Job,
 ) -> Finished<T::Tally> {
     let mut tally = transform.tally();
+    // One fork check per chunk, not one per sealed cell.
+    let _checked = ForkChecked::enter();
     let data = &job.slot.input[..job.len];
     let out = &mut job.slot.output;
     out.clear();

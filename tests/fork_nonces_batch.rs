@@ -1,0 +1,92 @@
+//! Nonces stay unique across `fork()` on the batch path too (issue 18):
+//! a plan call checks for a fork once when it starts, not at every nonce,
+//! so a child that starts a new call after the fork must still reseed.
+//!
+//! One test in this file on purpose: it forks, and a forked child of a
+//! process running other test threads could inherit their locks. The plan
+//! path is used (not `batch::*_all`, which may run on a rayon pool whose
+//! threads a child does not have).
+#![cfg(unix)]
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::os::fd::FromRawFd;
+use std::sync::Arc;
+
+use desensitize::policy::{ColumnBatch, Plan, Policy, Report};
+use desensitize::{Keyring, MobilePhone, Sealed};
+
+const ROWS: usize = 64;
+
+/// The nonces of one plan call that seals `ROWS` phone numbers.
+fn draw(plan: &Plan) -> Vec<u8> {
+    let phones = vec!["13800138000"; ROWS];
+    let mut batch = ColumnBatch::new();
+    plan.apply_columns(1, &[&phones[..]], &mut batch, &mut Report::default()).unwrap();
+    let sealed = &batch.columns()[0];
+    assert_eq!(sealed.len(), ROWS);
+    let mut out = Vec::with_capacity(ROWS * 12);
+    for cell in sealed.iter() {
+        let text = std::str::from_utf8(cell).unwrap();
+        let bytes = Sealed::<MobilePhone>::from_text(text).unwrap().into_bytes();
+        out.extend_from_slice(&bytes[12..24]);
+    }
+    out
+}
+
+fn nonces(drawn: &[u8]) -> HashSet<Vec<u8>> {
+    drawn.chunks(12).map(<[u8]>::to_vec).collect()
+}
+
+#[test]
+fn parent_and_child_plan_calls_draw_different_nonces_after_fork() {
+    let policy = Policy::from_json(
+        r#"{"table": "users", "columns": {"phone": {"kind": "mobile_phone", "action": "seal"}}}"#,
+    )
+    .unwrap();
+    let keyring = Arc::new(Keyring::generate().unwrap());
+    let plan = Plan::from_policy(&policy, &["phone"], Some(keyring)).unwrap();
+    // Use the generator in a batch call before forking: the child inherits live state.
+    let before = draw(&plan);
+
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: the child only runs a plan call, writes to the pipe and `_exit`s.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let drawn = draw(&plan);
+        let mut written = 0;
+        while written < drawn.len() {
+            // SAFETY: writing initialised bytes to our own pipe.
+            let n = unsafe { libc::write(fds[1], drawn[written..].as_ptr().cast(), drawn.len() - written) };
+            if n <= 0 {
+                // SAFETY: leave the child without running the parent's destructors.
+                unsafe { libc::_exit(2) };
+            }
+            written += n as usize;
+        }
+        // SAFETY: as above.
+        unsafe { libc::_exit(0) };
+    }
+    // SAFETY: closing our copy of the write end, so that reading sees EOF.
+    unsafe { libc::close(fds[1]) };
+    let parent = draw(&plan);
+    // SAFETY: the read end is ours and closed only by this `File`.
+    let mut pipe = unsafe { std::fs::File::from_raw_fd(fds[0]) };
+    let mut child = Vec::new();
+    pipe.read_to_end(&mut child).unwrap();
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed: {status}");
+    assert_eq!(child.len(), parent.len(), "child wrote everything");
+
+    let (parent, child, before) = (nonces(&parent), nonces(&child), nonces(&before));
+    assert_eq!(parent.len(), ROWS, "a nonce repeated within the parent");
+    assert_eq!(child.len(), ROWS, "a nonce repeated within the child");
+    let shared = parent.intersection(&child).count();
+    assert_eq!(shared, 0, "parent and child sealed with {shared} identical nonces");
+    assert_eq!(child.intersection(&before).count(), 0);
+}
