@@ -17,6 +17,8 @@ pub const WRAP: &[u8] = b"desensitize.wrap";
 pub const KEYRING_CHECK: &[u8] = b"desensitize.keyring.check";
 /// The keyring file's payload key: `[KEYRING_WRAP]` under the KEK.
 pub const KEYRING_WRAP: &[u8] = b"desensitize.keyring.wrap";
+/// The audit log's MAC keys: `[AUDIT, "chain"]` and `[AUDIT, "checkpoint"]`.
+pub const AUDIT: &[u8] = b"desensitize.audit";
 
 #[cfg(test)]
 mod tests {
@@ -24,7 +26,7 @@ mod tests {
 
     #[test]
     fn every_family_has_its_own_label() {
-        let all = [SEAL, PSEUDONYM, BLIND_INDEX, FPE, WRAP, KEYRING_CHECK, KEYRING_WRAP];
+        let all = [SEAL, PSEUDONYM, BLIND_INDEX, FPE, WRAP, KEYRING_CHECK, KEYRING_WRAP, AUDIT];
         for (i, a) in all.iter().enumerate() {
             assert!(a.starts_with(b"desensitize."));
             for b in &all[i + 1..] {

@@ -13,6 +13,7 @@
 //! [`Keyring::reseal_all`]); then [`Keyring::destroy`] the old key, which is
 //! refused while you report values still under it.
 
+mod audit_keys;
 #[cfg(test)]
 mod canonical_tests;
 mod file;
