@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
-use desensitize::audit::{AuditLogError, JsonLinesAudit};
+use desensitize::audit::{AuditLogError, ChainedAudit};
 use desensitize::keys::{Ledger, PassphraseError, PassphraseProvider, PassphraseSource};
 use desensitize::stream;
 use desensitize::{Keyring, Kind};
@@ -312,26 +312,51 @@ pub fn parse_kind(s: &str) -> Result<Kind, String> {
     })
 }
 
+/// Lines between two checkpoints of a chained audit log (and one more at
+/// the end of each command).
+pub const CHECKPOINT_EVERY: u64 = 1000;
+
 /// The `--audit` log of `open` and `db rotate`: never the keyring, its seal
 /// ledger or the passphrase file (nor any keyring file or ledger), opened by
 /// the library's one opener: created 0600, appended to, never through a
-/// symbolic link, never a device that records nothing.
-pub fn audit_log(path: &Path, keys: &KeyArgs) -> CliResult<JsonLinesAudit<std::fs::File>> {
+/// symbolic link, never a device that records nothing. Its lines are
+/// chained under the keyring's audit keys, with checkpoints beside the
+/// keyring (`KEYRING.audit-checkpoints`).
+pub fn audit_log(path: &Path, keys: &KeyArgs, keyring: &Keyring) -> CliResult<ChainedAudit> {
+    let checkpoints = ChainedAudit::checkpoints_path_for(&keys.keys);
     let kept = crate::clash::Kept::new().keyring(Some(&keys.keys));
     let kept = kept.file("the passphrase file", keys.passphrase_file.as_deref());
+    let kept = kept.file("the audit checkpoints of the keyring", Some(&checkpoints));
     kept.refuse("the audit log (--audit)", path)?;
-    JsonLinesAudit::open(path).map_err(|e| match e {
-        AuditLogError::SymbolicLink => CliError::usage(format!(
-            "--audit {} is a symbolic link; give the log file itself",
-            path.display()
-        )),
-        AuditLogError::RecordsNothing(device) => CliError::usage(format!(
-            "--audit {}: {device} records nothing, so no open could be accounted for; give a log file",
-            path.display()
-        )),
-        AuditLogError::Open(kind) => {
-            CliError::failed(format!("cannot open the audit log {}: {kind}", path.display()))
-        }
-        other => CliError::failed(format!("--audit {}: {other}", path.display())),
+    let log =
+        ChainedAudit::open(path, keyring.audit_keys()).map_err(|e| audit_log_error("--audit", path, e))?;
+    log.with_checkpoints(&checkpoints, CHECKPOINT_EVERY)
+        .map_err(|e| audit_log_error("the audit checkpoints", &checkpoints, e))
+}
+
+/// The checkpoint a command appends when done with a chained audit log.
+pub fn audit_checkpoint(log: &ChainedAudit) -> CliResult {
+    log.checkpoint().map(drop).map_err(|e| {
+        CliError::failed(format!(
+            "{e}: the audit checkpoint could not be written (the events are in the log)"
+        ))
     })
+}
+
+fn audit_log_error(what: &str, path: &Path, e: AuditLogError) -> CliError {
+    match e {
+        AuditLogError::SymbolicLink => {
+            CliError::usage(format!("{what} {} is a symbolic link; give the log file itself", path.display()))
+        }
+        AuditLogError::RecordsNothing(device) => CliError::usage(format!(
+            "{what} {}: {device} records nothing, so no open could be accounted for; give a log file",
+            path.display()
+        )),
+        AuditLogError::Open(kind) => CliError::failed(format!(
+            "cannot open {} {}: {kind}",
+            if what == "--audit" { "the audit log" } else { what },
+            path.display()
+        )),
+        other => CliError::failed(format!("{what} {}: {other}", path.display())),
+    }
 }

@@ -4,6 +4,7 @@
 //! the subcommand's job is to (`open`), and exits non-zero with a message
 //! that names rows and columns, never values.
 
+mod audit_cmd;
 mod clash;
 mod common;
 mod context_args;
@@ -58,6 +59,9 @@ enum Command {
     Run(run::RunArgs),
     /// Deterministic synthetic records with valid check digits.
     Fake(fake::FakeArgs),
+    /// Check a chained audit log, or summarize one.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
     /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -76,6 +80,7 @@ fn main() -> ExitCode {
         Command::Pseudonym(a) => single::pseudonym(a),
         Command::Run(a) => run::run(a, cli.quiet),
         Command::Fake(a) => fake::fake(a),
+        Command::Audit(c) => audit_cmd::audit(c),
         Command::Db(c) => db::db(c),
     };
     match result {

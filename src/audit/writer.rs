@@ -127,6 +127,23 @@ impl ChainedAudit {
         Ok(self)
     }
 
+    /// Where the CLI keeps the checkpoints of the logs a keyring's opens are
+    /// chained into: beside the keyring file, `KEYRING.audit-checkpoints`
+    /// (as its seal ledger is `KEYRING.seals`).
+    ///
+    /// ```
+    /// use std::path::Path;
+    /// use desensitize::audit::ChainedAudit;
+    ///
+    /// let path = ChainedAudit::checkpoints_path_for(Path::new("/etc/app/keys.dzk"));
+    /// assert_eq!(path, Path::new("/etc/app/keys.dzk.audit-checkpoints"));
+    /// ```
+    pub fn checkpoints_path_for(keyring: &Path) -> std::path::PathBuf {
+        let mut name = keyring.as_os_str().to_owned();
+        name.push(".audit-checkpoints");
+        name.into()
+    }
+
     /// Append a checkpoint for the chain as it is now (its line count and
     /// head), e.g. from a scheduled job: needs [`ChainedAudit::with_checkpoints`]
     /// (else [`AuditError::Unavailable`]). Returns the line count.
