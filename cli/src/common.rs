@@ -135,6 +135,9 @@ pub struct KeyArgs {
     /// Read the passphrase from the first line of this file.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub pkcs11: crate::keys_cmd::Pkcs11Args,
 }
 
 /// The passphrase: `--passphrase-file`, else `DESENSITIZE_PASSPHRASE`, else
@@ -197,8 +200,10 @@ pub fn provider(args: &KeyArgs, confirm: bool) -> CliResult<PassphraseProvider> 
 /// passphrase is asked for.
 pub fn load_keyring(args: &KeyArgs) -> CliResult<Keyring> {
     check_keyring_file(&args.keys)?;
-    let provider = provider(args, false)?;
-    let mut keyring = read_keyring(&args.keys, &provider)?;
+    let mut keyring = match args.pkcs11.provider(false)? {
+        Some(hsm) => read_keyring(&args.keys, &*hsm)?,
+        None => read_keyring(&args.keys, &provider(args, false)?)?,
+    };
     keyring.set_ledger_label(command_name());
     Ok(keyring)
 }
@@ -216,7 +221,7 @@ pub fn check_keyring_file(path: &Path) -> CliResult {
 
 /// `Keyring::load` (the keyring file, then its seal ledger), with errors
 /// that name the file they are about.
-pub fn read_keyring(path: &Path, provider: &PassphraseProvider) -> CliResult<Keyring> {
+pub fn read_keyring(path: &Path, provider: &dyn desensitize::keys::KeyProvider) -> CliResult<Keyring> {
     let bytes = desensitize::keys::read_keyring_file(path).map_err(|e| keyring_file_error(path, e))?;
     let mut keyring =
         Keyring::from_protected_bytes(&bytes, provider).map_err(|e| keyring_file_error(path, e))?;

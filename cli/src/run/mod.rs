@@ -111,8 +111,11 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
                 rules.first_needing_keys().unwrap_or_default()
             )));
         };
-        let keyring =
-            load_keyring(&KeyArgs { keys: keys.clone(), passphrase_file: args.passphrase_file.clone() })?;
+        let keyring = load_keyring(&KeyArgs {
+            keys: keys.clone(),
+            passphrase_file: args.passphrase_file.clone(),
+            pkcs11: Default::default(),
+        })?;
         Some((keys, Arc::new(keyring)))
     } else {
         None
