@@ -212,3 +212,30 @@ fn the_writer_fails_closed_on_a_log_it_cannot_continue() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The known-answer lines of SPEC.md §11.4, computed independently (Python's
+/// `hmac`/`hashlib` from the formulas there) under the root key `07` × 32.
+const SPEC_LOG: &str = concat!(
+    r#"{"kind":"cn.mobile_phone","mac_key":1,"outcome":"opened","purpose":"support","seq":1,"mac":"815aced1d33ec9aab7c51e5036803b3e76814ad36a326a575525a6a82b9cd362"}"#,
+    "\n",
+    r#"{"kind":"cn.id_number","mac_key":1,"outcome":"refused","purpose":"support","seq":2,"mac":"a9a9c1d341de987af844cf862a13e44bfce7dd18c3d6ea846e7b6bc7cf7a6bb3"}"#,
+    "\n",
+);
+const SPEC_CHECKPOINT: &str = concat!(
+    r#"{"head":"a9a9c1d341de987af844cf862a13e44bfce7dd18c3d6ea846e7b6bc7cf7a6bb3","lines":2,"mac_key":1,"ts_ms":0,"mac":"d07f8322a14df372b34a0e48a67a830c66f2711ae09c131d5eecdfd01176a114"}"#,
+    "\n",
+);
+
+#[test]
+fn the_spec_known_answer_lines_verify() {
+    let keys = keyring(7).audit_keys();
+    let report = verify_chain(SPEC_LOG.as_bytes(), &keys, Some(SPEC_CHECKPOINT.as_bytes())).unwrap();
+    assert_eq!((report.lines, report.checkpoints, report.problems), (2, 1, vec![]));
+    // One bit of one MAC off, and both the line and the checkpoint say so.
+    let off = SPEC_LOG.replacen("815aced1", "815aced0", 1);
+    let report = verify_chain(off.as_bytes(), &keys, Some(SPEC_CHECKPOINT.as_bytes())).unwrap();
+    assert_eq!(report.problems, [ChainProblem::Changed { line: 1 }, ChainProblem::Changed { line: 2 }]);
+    // Another root key: nothing verifies.
+    let report = verify_chain(SPEC_LOG.as_bytes(), &keyring(8).audit_keys(), None).unwrap();
+    assert_eq!(report.problems, [ChainProblem::Changed { line: 1 }, ChainProblem::Changed { line: 2 }]);
+}
