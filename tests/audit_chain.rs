@@ -239,3 +239,16 @@ fn the_spec_known_answer_lines_verify() {
     let report = verify_chain(SPEC_LOG.as_bytes(), &keyring(8).audit_keys(), None).unwrap();
     assert_eq!(report.problems, [ChainProblem::Changed { line: 1 }, ChainProblem::Changed { line: 2 }]);
 }
+
+/// A line over 1 MiB is neither held in memory nor trusted: malformed for
+/// `verify_chain`, unreadable for `summarize`; the lines after it still count.
+#[test]
+fn an_overlong_line_is_refused_without_being_read_whole() {
+    let huge = format!("{{\"kind\":\"{}\"}}\n", "x".repeat(2 << 20));
+    let text = format!("{huge}{}", SPEC_LOG.lines().nth(1).unwrap());
+    let report = verify_chain(text.as_bytes(), &keyring(7).audit_keys(), None).unwrap();
+    assert_eq!(report.lines, 2);
+    assert_eq!(report.problems[0], ChainProblem::Malformed { line: 1 });
+    let summary = desensitize::audit::summarize(text.as_bytes()).unwrap();
+    assert_eq!((summary.unreadable, summary.events), (1, 1));
+}

@@ -16,11 +16,14 @@
 //! so the MAC covers the exact bytes written, and the verifier recovers the
 //! body by cutting the fixed-length suffix off: no re-serialization.
 
+use std::io::BufRead;
+
 use hmac::{KeyInit, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use super::VerifyError;
 use crate::crypto::labels::AUDIT;
 use crate::crypto::{KEY_LEN, RootKey};
 
@@ -167,6 +170,48 @@ pub(crate) fn split_line(line: &[u8]) -> Option<(&[u8], [u8; MAC_LEN])> {
         return None;
     }
     Some((open, mac))
+}
+
+/// Call `f` with each line of `log`, its newline kept (none on a last line
+/// cut off), or with `None` for a line over [`MAX_LINE`] bytes, which is
+/// skipped without being held in memory: the one line reader of
+/// [`verify_chain`](super::verify_chain) and [`summarize`](super::summarize).
+pub(crate) fn for_each_line(
+    mut log: impl BufRead,
+    mut f: impl FnMut(Option<&[u8]>),
+) -> Result<(), VerifyError> {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = std::io::Read::take(&mut log, MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| VerifyError::Read(e.kind()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if n > MAX_LINE && !line.ends_with(b"\n") {
+            f(None);
+            skip_line(&mut log)?;
+        } else {
+            f(Some(&line));
+        }
+    }
+}
+
+/// Read past the rest of an overlong line.
+fn skip_line(log: &mut impl BufRead) -> Result<(), VerifyError> {
+    loop {
+        let buf = log.fill_buf().map_err(|e| VerifyError::Read(e.kind()))?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            log.consume(i + 1);
+            return Ok(());
+        }
+        let n = buf.len();
+        log.consume(n);
+    }
 }
 
 /// Lowercase hex.

@@ -16,6 +16,7 @@ use std::io::BufRead;
 use serde::Serialize;
 
 use super::VerifyError;
+use super::chain::for_each_line;
 use crate::date::Date;
 
 /// How many events of one group were allowed, masked or refused.
@@ -53,7 +54,7 @@ pub struct AuditSummary {
     pub alarms: Vec<Alarm>,
     /// How many alarm lines the log has (also those past [`MAX_ALARMS`]).
     pub alarm_count: u64,
-    /// Lines that are not a JSON object (not counted).
+    /// Lines that are not a JSON object, or longer than 1 MiB (not counted).
     pub unreadable: u64,
 }
 
@@ -82,21 +83,26 @@ pub const DIMENSIONS: [&str; 5] = ["principal", "role", "purpose", "kind", "day"
 /// ```
 pub fn summarize(log: impl BufRead) -> Result<AuditSummary, VerifyError> {
     let mut summary = AuditSummary::default();
-    for (i, line) in log.split(b'\n').enumerate() {
-        let line = line.map_err(|e| VerifyError::Read(e.kind()))?;
+    let mut number = 0u64;
+    for_each_line(log, |line| {
+        number += 1;
+        let Some(line) = line else {
+            summary.unreadable += 1;
+            return;
+        };
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return;
         }
-        match serde_json::from_slice::<serde_json::Value>(&line) {
+        match serde_json::from_slice::<serde_json::Value>(line) {
             Ok(serde_json::Value::Object(mut event)) => {
                 for member in ["seq", "mac_key", "mac"] {
                     event.remove(member);
                 }
-                summary.add(i as u64 + 1, serde_json::Value::Object(event));
+                summary.add(number, serde_json::Value::Object(event));
             }
             _ => summary.unreadable += 1,
         }
-    }
+    })?;
     Ok(summary)
 }
 

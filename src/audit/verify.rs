@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use super::chain::{AuditKeys, MAC_LEN, MAX_LINE, same_mac, split_line, unhex};
+use super::chain::{AuditKeys, MAC_LEN, for_each_line, same_mac, split_line, unhex};
 
 /// The most problems one verification reports (a log rewritten wholesale
 /// would otherwise yield one per line).
@@ -140,44 +140,11 @@ pub fn verify_chain(
     if let Some(text) = checkpoints {
         walk.read_checkpoints(text);
     }
-    let mut log = log;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = std::io::Read::take(&mut log, MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| VerifyError::Read(e.kind()))?;
-        if n == 0 {
-            break;
-        }
-        if n > MAX_LINE && !line.ends_with(b"\n") {
-            walk.overlong();
-            skip_line(&mut log)?;
-        } else {
-            walk.line(&line);
-        }
-    }
+    for_each_line(log, |line| match line {
+        Some(line) => walk.line(line),
+        None => walk.overlong(),
+    })?;
     Ok(walk.finish())
-}
-
-/// Read past the rest of an overlong line.
-fn skip_line(log: &mut impl BufRead) -> Result<(), VerifyError> {
-    loop {
-        let buf = log.fill_buf().map_err(|e| VerifyError::Read(e.kind()))?;
-        if buf.is_empty() {
-            return Ok(());
-        }
-        match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                log.consume(i + 1);
-                return Ok(());
-            }
-            None => {
-                let n = buf.len();
-                log.consume(n);
-            }
-        }
-    }
 }
 
 /// The state of one verification.
