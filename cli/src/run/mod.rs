@@ -59,6 +59,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub pkcs11: crate::keys_cmd::Pkcs11Args,
+
     /// The input file (never modified).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,

@@ -251,3 +251,18 @@ fn audit_report_counts_by_principal_role_purpose_kind_and_day_and_lists_alarms()
     let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(summary["by"]["purpose"]["support"]["allowed"], 2);
 }
+
+/// A log that does not end in a chained line (an older, unchained log; a
+/// line cut short) cannot be continued: `open` prints nothing and says so.
+#[test]
+fn open_refuses_to_continue_a_log_that_is_not_chained() {
+    let env = Env::with_keys("audit-unchained");
+    let sealed = sealed_phones(&env, 2);
+    std::fs::write(env.path("old.jsonl"), "{\"kind\":\"cn.mobile_phone\",\"outcome\":\"opened\"}\n").unwrap();
+    let out = env.keyed(&open_args("old.jsonl", "error"), &sealed);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(text(&out.stdout), "", "printed plaintext with no record of it");
+    assert!(stderr.contains("the audit log's last line is not chained"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(env.path("old.jsonl")).unwrap().lines().count(), 1);
+}
