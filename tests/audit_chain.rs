@@ -100,6 +100,22 @@ fn a_changed_line_is_named() {
     let report = verify(&keyring, &dir, &lines, true);
     assert_eq!(report.problems, [ChainProblem::Changed { line: 4 }]);
     assert_eq!(report.problems[0].to_string(), "line 4: its MAC does not match (changed)");
+    // A MAC rewritten: that line, the next (chained to it) and the
+    // checkpoint taken at it all disagree.
+    let (keyring, dir2, mut lines) = six_lines("changed-mac", 1);
+    let at = lines[2].rfind("\"mac\":\"").unwrap() + 7;
+    let flipped = if &lines[2][at..=at] == "0" { "1" } else { "0" };
+    lines[2].replace_range(at..=at, flipped);
+    let report = verify(&keyring, &dir2, &lines, true);
+    assert_eq!(
+        report.problems,
+        [
+            ChainProblem::Changed { line: 3 },
+            ChainProblem::CheckpointMismatch { line: 3 },
+            ChainProblem::Changed { line: 4 }
+        ]
+    );
+    std::fs::remove_dir_all(dir2).unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -155,10 +171,16 @@ fn forged_lines_rewritten_logs_and_changed_checkpoints_are_found() {
     drop(other);
     lines.push(other_lines[5].replace("\"seq\":6", "\"seq\":7"));
     assert_eq!(verify(&keyring, &dir, &lines, false).problems, [ChainProblem::Changed { line: 7 }]);
-    // The whole log replaced by another keyring's: every line, and the checkpoints.
+    // The whole log replaced by another keyring's: every line; and the
+    // checkpoints, taken of another chain, are not held against it.
     let report = verify(&keyring, &dir, &other_lines, true);
-    assert!(report.problems.contains(&ChainProblem::Changed { line: 1 }), "{:?}", report.problems);
-    assert!(report.problems.contains(&ChainProblem::CheckpointMismatch { line: 3 }), "{:?}", report.problems);
+    assert_eq!(report.problems.len(), 6, "{:?}", report.problems);
+    assert!(
+        report.problems.iter().all(|p| matches!(p, ChainProblem::Changed { .. })),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!((report.checkpoints, report.other_checkpoints), (0, 2));
     // A checkpoint rewritten to vouch for fewer lines.
     let cps = std::fs::read_to_string(dir.join("audit.checkpoints")).unwrap();
     let forged = cps.replacen("\"lines\":6", "\"lines\":4", 1);
@@ -216,13 +238,13 @@ fn the_writer_fails_closed_on_a_log_it_cannot_continue() {
 /// The known-answer lines of SPEC.md §11.4, computed independently (Python's
 /// `hmac`/`hashlib` from the formulas there) under the root key `07` × 32.
 const SPEC_LOG: &str = concat!(
-    r#"{"kind":"cn.mobile_phone","mac_key":1,"outcome":"opened","purpose":"support","seq":1,"mac":"815aced1d33ec9aab7c51e5036803b3e76814ad36a326a575525a6a82b9cd362"}"#,
+    r#"{"chain":"000102030405060708090a0b0c0d0e0f","kind":"cn.mobile_phone","mac_key":1,"outcome":"opened","purpose":"support","seq":1,"mac":"7008e0543a0d4e8b38c43107b9e01ef3173daa59fd6e4a6e64e6a4a0787888ec"}"#,
     "\n",
-    r#"{"kind":"cn.id_number","mac_key":1,"outcome":"refused","purpose":"support","seq":2,"mac":"a9a9c1d341de987af844cf862a13e44bfce7dd18c3d6ea846e7b6bc7cf7a6bb3"}"#,
+    r#"{"kind":"cn.id_number","mac_key":1,"outcome":"refused","purpose":"support","seq":2,"mac":"9142f2319138265efc273437c1a62c685296544aa01e35edca24f2d25c223639"}"#,
     "\n",
 );
 const SPEC_CHECKPOINT: &str = concat!(
-    r#"{"head":"a9a9c1d341de987af844cf862a13e44bfce7dd18c3d6ea846e7b6bc7cf7a6bb3","lines":2,"mac_key":1,"ts_ms":0,"mac":"d07f8322a14df372b34a0e48a67a830c66f2711ae09c131d5eecdfd01176a114"}"#,
+    r#"{"first":"7008e0543a0d4e8b38c43107b9e01ef3173daa59fd6e4a6e64e6a4a0787888ec","head":"9142f2319138265efc273437c1a62c685296544aa01e35edca24f2d25c223639","lines":2,"mac_key":1,"ts_ms":0,"mac":"99f70903d82fa2c7e87d08efaae386a90d8de2353330af0efeb490295c880835"}"#,
     "\n",
 );
 
@@ -232,7 +254,7 @@ fn the_spec_known_answer_lines_verify() {
     let report = verify_chain(SPEC_LOG.as_bytes(), &keys, Some(SPEC_CHECKPOINT.as_bytes())).unwrap();
     assert_eq!((report.lines, report.checkpoints, report.problems), (2, 1, vec![]));
     // One bit of one MAC off, and both the line and the checkpoint say so.
-    let off = SPEC_LOG.replacen("815aced1", "815aced0", 1);
+    let off = SPEC_LOG.replacen("7008e054", "7008e055", 1);
     let report = verify_chain(off.as_bytes(), &keys, Some(SPEC_CHECKPOINT.as_bytes())).unwrap();
     assert_eq!(report.problems, [ChainProblem::Changed { line: 1 }, ChainProblem::Changed { line: 2 }]);
     // Another root key: nothing verifies.
@@ -251,4 +273,34 @@ fn an_overlong_line_is_refused_without_being_read_whole() {
     assert_eq!(report.problems[0], ChainProblem::Malformed { line: 1 });
     let summary = desensitize::audit::summarize(text.as_bytes()).unwrap();
     assert_eq!((summary.unreadable, summary.events), (1, 1));
+}
+
+/// Two logs of one keyring share one checkpoint file (as the CLI's
+/// `KEYRING.audit-checkpoints`): each is held against its own chain's only.
+#[test]
+fn two_logs_sharing_a_checkpoint_file_each_verify() {
+    let dir = scratch("shared");
+    let sink = |log: &str| {
+        let mut k = keyring(1);
+        let s = ChainedAudit::open(&dir.join(log), k.audit_keys())
+            .unwrap()
+            .with_checkpoints(&dir.join("shared.checkpoints"), 2)
+            .unwrap();
+        k.set_audit_sink(Arc::new(s));
+        k
+    };
+    open_n(&sink("a.jsonl"), 4);
+    open_n(&sink("b.jsonl"), 2);
+    let cps = std::fs::read(dir.join("shared.checkpoints")).unwrap();
+    let keys = keyring(1).audit_keys();
+    let a = verify_chain(&std::fs::read(dir.join("a.jsonl")).unwrap()[..], &keys, Some(&cps)).unwrap();
+    let b = verify_chain(&std::fs::read(dir.join("b.jsonl")).unwrap()[..], &keys, Some(&cps)).unwrap();
+    assert_eq!((a.problems.len(), a.checkpoints, a.other_checkpoints), (0, 2, 1));
+    assert_eq!((b.problems.len(), b.checkpoints, b.other_checkpoints), (0, 1, 2));
+    // a.jsonl cut to 3 lines: found through its own checkpoints.
+    let text = std::fs::read_to_string(dir.join("a.jsonl")).unwrap();
+    let cut: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let report = verify_chain(cut.as_bytes(), &keys, Some(&cps)).unwrap();
+    assert_eq!(report.problems, [ChainProblem::Truncated { line: 4, lines: 3 }]);
+    std::fs::remove_dir_all(dir).unwrap();
 }

@@ -80,7 +80,12 @@ fn verify(args: VerifyArgs) -> CliResult {
         writeln!(out, "{problem}")?;
     }
     let held = match &path {
-        Some(p) => format!("{} checkpoint(s) from {}", report.checkpoints, p.display()),
+        Some(p) => format!(
+            "{} checkpoint(s) of this log from {} ({} of other logs)",
+            report.checkpoints,
+            p.display(),
+            report.other_checkpoints
+        ),
         None => "no checkpoints (a truncated tail cannot be seen)".to_owned(),
     };
     if report.is_intact() {

@@ -103,8 +103,13 @@ fn range(from: u64, to: u64) -> String {
 pub struct ChainReport {
     /// Lines in the log.
     pub lines: u64,
-    /// Checkpoints held against the log.
+    /// Checkpoints of this log's chain (those whose `first` is the MAC of
+    /// its line 1), held against it.
     pub checkpoints: u64,
+    /// Valid checkpoints of other chains (other logs of the same keyring
+    /// sharing the checkpoint file, or earlier logs at the same path), not
+    /// held against this one.
+    pub other_checkpoints: u64,
     /// Every problem, in line order (at most [`MAX_PROBLEMS`]).
     pub problems: Vec<ChainProblem>,
 }
@@ -159,9 +164,12 @@ struct Walk<'a> {
     /// Sequence-number gaps not yet filled: (line found there, from, to).
     gaps: Vec<(u64, u64, u64)>,
     problems: Vec<(u64, ChainProblem)>,
-    /// Checkpoint heads by line count.
+    /// Every valid checkpoint: (first line's MAC, line count, head).
+    all: Vec<([u8; MAC_LEN], u64, [u8; MAC_LEN])>,
+    /// The heads of this log's chain (those whose `first` is line 1's MAC), by line count.
     heads: BTreeMap<u64, [u8; MAC_LEN]>,
     checkpoints: u64,
+    others: u64,
 }
 
 impl<'a> Walk<'a> {
@@ -174,8 +182,10 @@ impl<'a> Walk<'a> {
             prev_out_of_place: false,
             gaps: Vec::new(),
             problems: Vec::new(),
+            all: Vec::new(),
             heads: BTreeMap::new(),
             checkpoints: 0,
+            others: 0,
         }
     }
 
@@ -189,17 +199,14 @@ impl<'a> Walk<'a> {
         for (i, raw) in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate() {
             let index = i as u64 + 1;
             match self.checkpoint(raw) {
-                Some((lines, head)) => {
-                    self.heads.insert(lines, head);
-                    self.checkpoints += 1;
-                }
+                Some(checkpoint) => self.all.push(checkpoint),
                 None => self.problem(0, ChainProblem::BadCheckpoint { index }),
             }
         }
     }
 
-    /// A checkpoint line's (line count, head), when its MAC verifies.
-    fn checkpoint(&self, raw: &[u8]) -> Option<(u64, [u8; MAC_LEN])> {
+    /// A checkpoint line's (first, line count, head), when its MAC verifies.
+    fn checkpoint(&self, raw: &[u8]) -> Option<([u8; MAC_LEN], u64, [u8; MAC_LEN])> {
         let (open, mac) = split_line(raw)?;
         let body: serde_json::Value = serde_json::from_slice(&[open, b"}"].concat()).ok()?;
         let id = u32::try_from(body["mac_key"].as_u64()?).ok()?;
@@ -207,7 +214,8 @@ impl<'a> Walk<'a> {
         if !same_mac(&expected, &mac) {
             return None;
         }
-        Some((body["lines"].as_u64()?, unhex(body["head"].as_str()?.as_bytes())?))
+        let first = unhex(body["first"].as_str()?.as_bytes())?;
+        Some((first, body["lines"].as_u64()?, unhex(body["head"].as_str()?.as_bytes())?))
     }
 
     fn overlong(&mut self) {
@@ -226,6 +234,17 @@ impl<'a> Walk<'a> {
             self.prev_out_of_place = true;
             return self.problem(line, ChainProblem::Malformed { line });
         };
+        if line == 1 {
+            // This chain's checkpoints: those taken of a chain that starts with this line.
+            for (first, lines, head) in std::mem::take(&mut self.all) {
+                if same_mac(&first, &mac) {
+                    self.heads.insert(lines, head);
+                    self.checkpoints += 1;
+                } else {
+                    self.others += 1;
+                }
+            }
+        }
         let out_of_place = self.sequence(line, seq);
         // A line after a gap or a move was MACed after another line than
         // the one now before it: only the sequence problem is reported.
@@ -283,9 +302,11 @@ impl<'a> Walk<'a> {
             self.problem(count, ChainProblem::Truncated { line: count, lines: self.line });
         }
         self.problems.sort_by_key(|(line, _)| *line);
+        let others = self.others + self.all.len() as u64;
         ChainReport {
             lines: self.line,
             checkpoints: self.checkpoints,
+            other_checkpoints: others,
             problems: self.problems.into_iter().map(|(_, p)| p).collect(),
         }
     }

@@ -6,7 +6,7 @@
 //! file that the log's writers need not be able to rewrite.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -77,6 +77,7 @@ struct Chain {
     regular: bool,
     seq: u64,
     head: [u8; MAC_LEN],
+    first: [u8; MAC_LEN],
 }
 
 /// Holds an exclusive lock on a file until dropped.
@@ -113,7 +114,7 @@ impl ChainedAudit {
     pub fn open(path: &Path, keys: AuditKeys) -> Result<ChainedAudit, AuditLogError> {
         let file = open_log_file(path, true)?;
         let regular = file.metadata().map_err(|e| AuditLogError::Open(e.kind()))?.is_file();
-        let chain = Chain { file, regular, seq: 0, head: [0; MAC_LEN] };
+        let chain = Chain { file, regular, seq: 0, head: [0; MAC_LEN], first: [0; MAC_LEN] };
         Ok(ChainedAudit { log: Mutex::new(chain), keys, checkpoints: None })
     }
 
@@ -144,25 +145,33 @@ impl ChainedAudit {
         name.into()
     }
 
-    /// Append a checkpoint for the chain as it is now (its line count and
-    /// head), e.g. from a scheduled job: needs [`ChainedAudit::with_checkpoints`]
-    /// (else [`AuditError::Unavailable`]). Returns the line count.
+    /// Append a checkpoint for the chain as it is now (its first line's
+    /// MAC, line count and head), e.g. from a scheduled job: needs
+    /// [`ChainedAudit::with_checkpoints`] (else [`AuditError::Unavailable`]).
+    /// An empty log gets none. Returns the line count.
     pub fn checkpoint(&self) -> Result<u64, AuditError> {
         let mut chain = self.log.lock().map_err(|_| AuditError::WriterPoisoned)?;
         let chain = &mut *chain;
         let _held = if chain.regular { Some(Locked::lock(&chain.file)?) } else { None };
         let (seq, head) = if chain.regular { last_link(&chain.file)? } else { (chain.seq, chain.head) };
-        self.write_checkpoint(seq, &head)?;
+        if seq > 0 {
+            self.write_checkpoint(chain, seq, &head)?;
+        }
         Ok(seq)
     }
 
-    fn write_checkpoint(&self, lines: u64, head: &[u8; MAC_LEN]) -> Result<(), AuditError> {
+    /// Append a checkpoint: `first` (line 1's MAC: which chain it vouches
+    /// for), `lines` and `head`. The caller holds the log's lock.
+    fn write_checkpoint(&self, chain: &Chain, lines: u64, head: &[u8; MAC_LEN]) -> Result<(), AuditError> {
         let Some((file, _)) = &self.checkpoints else {
             return Err(AuditError::Unavailable("no checkpoint file was given"));
         };
+        let first = if chain.regular { first_mac(&chain.file)? } else { chain.first };
         let id = self.keys.active_key_id().ok_or(AuditError::Unavailable("the keyring has no active key"))?;
         let body = body_with(
-            serde_json::json!({"lines": lines, "head": hex(head), "mac_key": id, "ts_ms": now_ms()}),
+            serde_json::json!({
+                "first": hex(&first), "lines": lines, "head": hex(head), "mac_key": id, "ts_ms": now_ms(),
+            }),
             &[],
         );
         let mac = self.keys.checkpoint_mac(id, &[&body]).ok_or(AuditError::Unavailable("no audit key"))?;
@@ -183,13 +192,24 @@ impl AuditSink for ChainedAudit {
         let _held = if chain.regular { Some(Locked::lock(&chain.file)?) } else { None };
         let (last, prev) = if chain.regular { last_link(&chain.file)? } else { (chain.seq, chain.head) };
         let seq = last.checked_add(1).ok_or(AuditError::Unavailable("the audit chain is full"))?;
-        let body = body_with(event, &[("seq", seq.into()), ("mac_key", id.into())]);
+        let mut extra = vec![("seq", seq.into()), ("mac_key", id.into())];
+        if seq == 1 {
+            // A random chain id, so that no two chains share a first MAC (the
+            // chain their checkpoints name), even with identical first events.
+            let nonce: [u8; 16] =
+                crate::crypto::random::bytes().map_err(|_| AuditError::Unavailable("no randomness"))?;
+            extra.push(("chain", hex(&nonce).into()));
+        }
+        let body = body_with(event, &extra);
         let mac = self.keys.line_mac(id, &prev, &[&body]).ok_or(AuditError::Unavailable("no audit key"))?;
         (&chain.file).write_all(&seal_line(&body, &mac))?;
         (&chain.file).flush()?;
         (chain.seq, chain.head) = (seq, mac);
+        if seq == 1 {
+            chain.first = mac;
+        }
         match &self.checkpoints {
-            Some((_, every)) if seq % every == 0 => self.write_checkpoint(seq, &mac),
+            Some((_, every)) if seq % every == 0 => self.write_checkpoint(chain, seq, &mac),
             _ => Ok(()),
         }
     }
@@ -209,6 +229,19 @@ fn last_link(file: &File) -> Result<(u64, [u8; MAC_LEN]), AuditError> {
     let seq =
         body["seq"].as_u64().ok_or(AuditError::Unavailable("the audit log's last line is not chained"))?;
     Ok((seq, mac))
+}
+
+/// The MAC of the log's first line (read from its start, at most 1 MiB).
+fn first_mac(mut file: &File) -> Result<[u8; MAC_LEN], AuditError> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut line = Vec::new();
+    std::io::BufReader::new(file.take(MAX_LINE as u64 + 1)).read_until(b'\n', &mut line)?;
+    let line = line
+        .strip_suffix(b"\n")
+        .ok_or(AuditError::Unavailable("the audit log's first line is not chained"))?;
+    split_line(line)
+        .map(|(_, mac)| mac)
+        .ok_or(AuditError::Unavailable("the audit log's first line is not chained"))
 }
 
 /// The last line of `file` without its newline (empty for an empty file).
