@@ -145,6 +145,13 @@ fn reordered_lines_are_named() {
     let report = verify(&keyring, &dir, &lines, false);
     assert_eq!(report.problems, [ChainProblem::Reordered { line: 3, seq: 2, after: 3 }]);
     assert_eq!(report.problems[0].to_string(), "line 3: line 2 of the chain comes after line 3 (reordered)");
+    // A line copied in again, later.
+    let (keyring, dir2, mut lines) = six_lines("repeated", 1);
+    lines.insert(4, lines[1].clone());
+    let report = verify(&keyring, &dir2, &lines, true);
+    assert_eq!(report.problems, [ChainProblem::Repeated { line: 5, seq: 2 }]);
+    assert_eq!(report.problems[0].to_string(), "line 5: line 2 of the chain again (repeated)");
+    std::fs::remove_dir_all(dir2).unwrap();
     std::fs::remove_dir_all(dir).unwrap();
 }
 

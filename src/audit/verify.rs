@@ -34,8 +34,7 @@ pub enum ChainProblem {
         /// The last missing sequence number.
         to: u64,
     },
-    /// The line comes after lines that follow it in the chain: reordered
-    /// (or a copy of an earlier line).
+    /// The line comes after lines that follow it in the chain: reordered.
     #[error("line {line}: line {seq} of the chain comes after line {after} (reordered)")]
     Reordered {
         /// The line.
@@ -44,6 +43,14 @@ pub enum ChainProblem {
         seq: u64,
         /// The highest sequence number seen before it.
         after: u64,
+    },
+    /// The line repeats a line of the chain already seen (a copy).
+    #[error("line {line}: line {seq} of the chain again (repeated)")]
+    Repeated {
+        /// The line.
+        line: u64,
+        /// Its sequence number.
+        seq: u64,
     },
     /// The file ends inside a line (no final newline): cut off mid-line.
     #[error("line {line}: cut off (no newline at the end of the log)")]
@@ -278,14 +285,16 @@ impl<'a> Walk<'a> {
             return true;
         }
         // An earlier number: it fills a gap (moved down), or repeats one.
-        if let Some(i) = self.gaps.iter().position(|&(_, from, to)| (from..=to).contains(&seq)) {
-            let (at, from, to) = self.gaps.remove(i);
-            if seq < to {
-                self.gaps.push((at, seq + 1, to));
-            }
-            if from < seq {
-                self.gaps.push((at, from, seq - 1));
-            }
+        let Some(i) = self.gaps.iter().position(|&(_, from, to)| (from..=to).contains(&seq)) else {
+            self.problem(line, ChainProblem::Repeated { line, seq });
+            return true;
+        };
+        let (at, from, to) = self.gaps.remove(i);
+        if seq < to {
+            self.gaps.push((at, seq + 1, to));
+        }
+        if from < seq {
+            self.gaps.push((at, from, seq - 1));
         }
         self.problem(line, ChainProblem::Reordered { line, seq, after: self.expected - 1 });
         true
