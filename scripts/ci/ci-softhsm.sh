@@ -4,7 +4,8 @@
 # throw-away token in a temporary SOFTHSM2_CONF directory, then runs
 # tests/pkcs11_softhsm.rs (which creates the AES key in the token, wraps a
 # keyring with it and opens it in a second process) and a CLI round trip:
-# `keygen --pkcs11-*`, `seal`, then `open` in new processes.
+# `keygen --pkcs11-*`, `seal`, `open --audit`, `audit verify` and `run`, each
+# a new process that unwraps the keyring in the token.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -48,4 +49,8 @@ opened="$(echo "$sealed" | "$bin" open --kind mobile_phone --table users --colum
     --audit "$work/audit.jsonl" --keys "$work/keys.dzk" "${hsm[@]}")"
 [ "$opened" = 13800138000 ] || { echo "CLI round trip through the token failed" >&2; exit 1; }
 "$bin" audit verify "$work/audit.jsonl" --keys "$work/keys.dzk" "${hsm[@]}"
+printf 'table = "users"\n[columns.phone]\nkind = "mobile_phone"\naction = "seal"\n' > "$work/policy.toml"
+printf 'phone\n13800138000\n' > "$work/in.csv"
+"$bin" run --quiet --policy "$work/policy.toml" --keys "$work/keys.dzk" "${hsm[@]}" "$work/in.csv" -o "$work/out.csv"
+grep -q '^dz1\.' "$work/out.csv" || { echo "run did not seal through the token's keyring" >&2; exit 1; }
 echo "PKCS#11 (SoftHSM2): library tests and CLI round trip passed"

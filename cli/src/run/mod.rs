@@ -117,7 +117,7 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
         let keyring = load_keyring(&KeyArgs {
             keys: keys.clone(),
             passphrase_file: args.passphrase_file.clone(),
-            pkcs11: Default::default(),
+            pkcs11: args.pkcs11.clone(),
         })?;
         Some((keys, Arc::new(keyring)))
     } else {
