@@ -16,6 +16,15 @@
 //! writes to standard error; both refuse a destination that records
 //! nothing (`/dev/null`, a closed standard error): see [`AuditLogError`].
 //!
+//! Tamper-evident: [`ChainedAudit`] appends lines that carry a MAC chained
+//! over the previous line under a key derived from the keyring
+//! ([`Keyring::audit_keys`](crate::Keyring::audit_keys)), one chain across
+//! the processes that share the log, with MACed checkpoints in a separate
+//! file; [`verify_chain`] names the line that was changed, deleted,
+//! reordered or cut off, and [`summarize`] counts the events by
+//! principal, role, purpose, kind and day (`desensitize audit verify` and
+//! `audit report`).
+//!
 //! ```
 //! use std::sync::Arc;
 //! use desensitize::audit::{AuditError, JsonLinesAudit};
@@ -54,9 +63,17 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use crate::error::AuditError;
+pub use chain::AuditKeys;
 pub use destination::{AuditLogError, StderrAudit, stderr_sink};
+pub use report::{Alarm, AuditSummary, DIMENSIONS, DecisionCounts, MAX_ALARMS, summarize};
+pub use verify::{ChainProblem, ChainReport, MAX_PROBLEMS, VerifyError, verify_chain};
+pub use writer::ChainedAudit;
 
+mod chain;
 mod destination;
+mod report;
+mod verify;
+mod writer;
 
 use crate::crypto::Context;
 use crate::error::{BudgetLimit, Error, Result};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
-use desensitize::audit::{AuditLogError, JsonLinesAudit};
+use desensitize::audit::{AuditLogError, ChainedAudit};
 use desensitize::keys::{Ledger, PassphraseError, PassphraseProvider, PassphraseSource};
 use desensitize::stream;
 use desensitize::{Keyring, Kind};
@@ -135,6 +135,9 @@ pub struct KeyArgs {
     /// Read the passphrase from the first line of this file.
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub pkcs11: crate::keys_cmd::Pkcs11Args,
 }
 
 /// The passphrase: `--passphrase-file`, else `DESENSITIZE_PASSPHRASE`, else
@@ -197,8 +200,10 @@ pub fn provider(args: &KeyArgs, confirm: bool) -> CliResult<PassphraseProvider> 
 /// passphrase is asked for.
 pub fn load_keyring(args: &KeyArgs) -> CliResult<Keyring> {
     check_keyring_file(&args.keys)?;
-    let provider = provider(args, false)?;
-    let mut keyring = read_keyring(&args.keys, &provider)?;
+    let mut keyring = match args.pkcs11.provider(false)? {
+        Some(hsm) => read_keyring(&args.keys, &*hsm)?,
+        None => read_keyring(&args.keys, &provider(args, false)?)?,
+    };
     keyring.set_ledger_label(command_name());
     Ok(keyring)
 }
@@ -216,7 +221,7 @@ pub fn check_keyring_file(path: &Path) -> CliResult {
 
 /// `Keyring::load` (the keyring file, then its seal ledger), with errors
 /// that name the file they are about.
-pub fn read_keyring(path: &Path, provider: &PassphraseProvider) -> CliResult<Keyring> {
+pub fn read_keyring(path: &Path, provider: &dyn desensitize::keys::KeyProvider) -> CliResult<Keyring> {
     let bytes = desensitize::keys::read_keyring_file(path).map_err(|e| keyring_file_error(path, e))?;
     let mut keyring =
         Keyring::from_protected_bytes(&bytes, provider).map_err(|e| keyring_file_error(path, e))?;
@@ -312,26 +317,51 @@ pub fn parse_kind(s: &str) -> Result<Kind, String> {
     })
 }
 
+/// Lines between two checkpoints of a chained audit log (and one more at
+/// the end of each command).
+pub const CHECKPOINT_EVERY: u64 = 1000;
+
 /// The `--audit` log of `open` and `db rotate`: never the keyring, its seal
 /// ledger or the passphrase file (nor any keyring file or ledger), opened by
 /// the library's one opener: created 0600, appended to, never through a
-/// symbolic link, never a device that records nothing.
-pub fn audit_log(path: &Path, keys: &KeyArgs) -> CliResult<JsonLinesAudit<std::fs::File>> {
+/// symbolic link, never a device that records nothing. Its lines are
+/// chained under the keyring's audit keys, with checkpoints beside the
+/// keyring (`KEYRING.audit-checkpoints`).
+pub fn audit_log(path: &Path, keys: &KeyArgs, keyring: &Keyring) -> CliResult<ChainedAudit> {
+    let checkpoints = ChainedAudit::checkpoints_path_for(&keys.keys);
     let kept = crate::clash::Kept::new().keyring(Some(&keys.keys));
     let kept = kept.file("the passphrase file", keys.passphrase_file.as_deref());
+    let kept = kept.file("the audit checkpoints of the keyring", Some(&checkpoints));
     kept.refuse("the audit log (--audit)", path)?;
-    JsonLinesAudit::open(path).map_err(|e| match e {
-        AuditLogError::SymbolicLink => CliError::usage(format!(
-            "--audit {} is a symbolic link; give the log file itself",
-            path.display()
-        )),
-        AuditLogError::RecordsNothing(device) => CliError::usage(format!(
-            "--audit {}: {device} records nothing, so no open could be accounted for; give a log file",
-            path.display()
-        )),
-        AuditLogError::Open(kind) => {
-            CliError::failed(format!("cannot open the audit log {}: {kind}", path.display()))
-        }
-        other => CliError::failed(format!("--audit {}: {other}", path.display())),
+    let log =
+        ChainedAudit::open(path, keyring.audit_keys()).map_err(|e| audit_log_error("--audit", path, e))?;
+    log.with_checkpoints(&checkpoints, CHECKPOINT_EVERY)
+        .map_err(|e| audit_log_error("the audit checkpoints", &checkpoints, e))
+}
+
+/// The checkpoint a command appends when done with a chained audit log.
+pub fn audit_checkpoint(log: &ChainedAudit) -> CliResult {
+    log.checkpoint().map(drop).map_err(|e| {
+        CliError::failed(format!(
+            "{e}: the audit checkpoint could not be written (the events are in the log)"
+        ))
     })
+}
+
+fn audit_log_error(what: &str, path: &Path, e: AuditLogError) -> CliError {
+    match e {
+        AuditLogError::SymbolicLink => {
+            CliError::usage(format!("{what} {} is a symbolic link; give the log file itself", path.display()))
+        }
+        AuditLogError::RecordsNothing(device) => CliError::usage(format!(
+            "{what} {}: {device} records nothing, so no open could be accounted for; give a log file",
+            path.display()
+        )),
+        AuditLogError::Open(kind) => CliError::failed(format!(
+            "cannot open {} {}: {kind}",
+            if what == "--audit" { "the audit log" } else { what },
+            path.display()
+        )),
+        other => CliError::failed(format!("{what} {}: {other}", path.display())),
+    }
 }

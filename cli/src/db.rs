@@ -97,8 +97,8 @@ fn rotate(args: RotateArgs) -> CliResult {
     use crate::common;
 
     let url = args.url.resolve()?;
-    let audit = common::audit_log(&args.audit, &args.keys)?;
     let mut keyring = common::load_keyring(&args.keys)?;
+    let audit = common::audit_log(&args.audit, &args.keys, &keyring)?;
     keyring.set_audit_sink(std::sync::Arc::new(audit));
     let plan = build_plan(&args, &keyring)?;
     let job = args.job.clone().unwrap_or_else(|| format!("rotate:{}", args.table));

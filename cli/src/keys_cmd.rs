@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use desensitize::Keyring;
-use desensitize::keys::{KeyInfo, KeyState, Ledger, NonceBudget, PassphraseProvider};
+use desensitize::keys::{KeyInfo, KeyProvider, KeyState, Ledger, NonceBudget, PassphraseProvider};
 use desensitize::pseudo::Domain;
 
 use crate::clash::{self, Kept};
@@ -29,6 +29,69 @@ pub struct KeygenArgs {
     /// Replace an existing file (its keys are lost for good).
     #[arg(long)]
     force: bool,
+
+    #[command(flatten)]
+    pkcs11: Pkcs11Args,
+}
+
+/// Environment variable with the PKCS#11 token's user PIN.
+#[cfg(feature = "pkcs11")]
+pub const PKCS11_PIN_ENV: &str = "DESENSITIZE_PKCS11_PIN";
+
+/// A keyring file wrapped by an AES key inside a PKCS#11 token (an HSM,
+/// SoftHSM2) instead of a passphrase: needs the `pkcs11` feature.
+#[derive(Args, Debug, Default, Clone)]
+pub struct Pkcs11Args {
+    /// The token's PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so): the keyring file is wrapped
+    /// by a key in the token, not by a passphrase. The user PIN comes from --pkcs11-pin-file or
+    /// DESENSITIZE_PKCS11_PIN, never from the command line.
+    #[arg(long, value_name = "FILE", requires_all = ["token", "key_label"], conflicts_with = "passphrase_file")]
+    pub pkcs11_module: Option<PathBuf>,
+
+    /// The label of the PKCS#11 token.
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub token: Option<String>,
+
+    /// The label of the AES key in the token (`keygen` creates it, sensitive and not extractable,
+    /// when the token has none).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]
+    pub key_label: Option<String>,
+
+    /// Read the token's user PIN from the first line of this file (else DESENSITIZE_PKCS11_PIN).
+    #[arg(long, value_name = "FILE", requires = "pkcs11_module")]
+    pub pkcs11_pin_file: Option<PathBuf>,
+}
+
+impl Pkcs11Args {
+    /// The token's key provider when --pkcs11-module is given; `create`:
+    /// generate the key when the token has none with the label (keygen).
+    pub fn provider(&self, create: bool) -> CliResult<Option<Box<dyn KeyProvider>>> {
+        let Some(module) = &self.pkcs11_module else { return Ok(None) };
+        open_token(module, self, create).map(Some)
+    }
+}
+
+#[cfg(feature = "pkcs11")]
+fn open_token(module: &std::path::Path, args: &Pkcs11Args, create: bool) -> CliResult<Box<dyn KeyProvider>> {
+    use desensitize::keys::{PassphraseSource, Pkcs11Provider};
+    let source = match &args.pkcs11_pin_file {
+        Some(path) => PassphraseSource::File(path.clone()),
+        None => PassphraseSource::Env(PKCS11_PIN_ENV.to_owned()),
+    };
+    let pin = source.read().map_err(|e| {
+        CliError::usage(format!("the PKCS#11 PIN: {e} (give --pkcs11-pin-file or set {PKCS11_PIN_ENV})"))
+    })?;
+    let (token, label) = (args.token.as_deref().unwrap_or(""), args.key_label.as_deref().unwrap_or(""));
+    let open = if create { Pkcs11Provider::open_or_create } else { Pkcs11Provider::open };
+    let hsm = open(module, token, &pin, label).map_err(|e| {
+        CliError::failed(format!("{e} (module {}, token {token:?}, key {label:?})", module.display()))
+    })?;
+    Ok(Box::new(hsm))
+}
+
+#[cfg(not(feature = "pkcs11"))]
+fn open_token(_: &std::path::Path, _: &Pkcs11Args, _: bool) -> CliResult<Box<dyn KeyProvider>> {
+    Err(CliError::usage("--pkcs11-module: this desensitize was built without the `pkcs11` feature"))
 }
 
 /// `keys` subcommands.
@@ -122,10 +185,12 @@ pub fn keygen(args: KeygenArgs) -> CliResult {
             args.out.display()
         )));
     }
-    let pass = common::passphrase(args.passphrase_file.as_ref(), true)?;
-    let provider = PassphraseProvider::new(&pass)?;
+    let provider: Box<dyn KeyProvider> = match args.pkcs11.provider(true)? {
+        Some(hsm) => hsm,
+        None => Box::new(PassphraseProvider::new(&common::passphrase(args.passphrase_file.as_ref(), true)?)?),
+    };
     let keyring = Keyring::generate()?;
-    keyring.save(&args.out, &provider).map_err(|e| match e {
+    keyring.save(&args.out, &*provider).map_err(|e| match e {
         desensitize::Error::Io(kind) => CliError::failed(format!(
             "cannot write keyring file {}: {}",
             args.out.display(),
@@ -168,15 +233,20 @@ fn update<R>(args: &KeyArgs, change: impl FnOnce(&mut Keyring) -> CliResult<R>) 
     clash::refuse_symlink(&args.keys)?;
     let bytes = desensitize::keys::read_keyring_file(&args.keys)
         .map_err(|e| CliError::failed(format!("cannot read the keyring {}: {e}", args.keys.display())))?;
-    let stored = PassphraseProvider::stored_params(&bytes)?;
-    let pass = common::passphrase(args.passphrase_file.as_ref(), false)?;
-    let provider = PassphraseProvider::new(&pass)?.with_costs(stored)?;
-    let mut keyring = Keyring::from_protected_bytes(&bytes, &provider)?;
+    let provider: Box<dyn KeyProvider> = match args.pkcs11.provider(false)? {
+        Some(hsm) => hsm,
+        None => {
+            let stored = PassphraseProvider::stored_params(&bytes)?;
+            let pass = common::passphrase(args.passphrase_file.as_ref(), false)?;
+            Box::new(PassphraseProvider::new(&pass)?.with_costs(stored)?)
+        }
+    };
+    let mut keyring = Keyring::from_protected_bytes(&bytes, &*provider)?;
     // With its ledger: counts shown are totals, and saving over the file
     // keeps the file's counts apart from the ledger's.
     common::attach_ledger(&mut keyring, &args.keys)?;
     let result = change(&mut keyring)?;
-    keyring.save(&args.keys, &provider)?;
+    keyring.save(&args.keys, &*provider)?;
     Ok(result)
 }
 

@@ -5,6 +5,7 @@
 //! that names rows and columns, never values.
 
 mod access_cmd;
+mod audit_cmd;
 mod clash;
 mod common;
 mod context_args;
@@ -59,6 +60,9 @@ enum Command {
     Run(run::RunArgs),
     /// Deterministic synthetic records with valid check digits.
     Fake(fake::FakeArgs),
+    /// Check a chained audit log, or summarize one.
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCommand),
     /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Pseudonym(a) => single::pseudonym(a),
         Command::Run(a) => run::run(a, cli.quiet),
         Command::Fake(a) => fake::fake(a),
+        Command::Audit(c) => audit_cmd::audit(c),
         Command::Db(c) => db::db(c),
         Command::Access(c) => access_cmd::access(c),
     };

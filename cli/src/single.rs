@@ -292,10 +292,12 @@ pub fn open(args: OpenArgs) -> CliResult {
     if args.purpose.trim().is_empty() {
         return Err(CliError::usage("--purpose must say why the values are opened"));
     }
-    let audit_file = args.audit.as_deref().map(|path| common::audit_log(path, &args.keys)).transpose()?;
     let mut keyring = common::load_keyring(&args.keys)?;
-    match audit_file {
-        Some(log) => keyring.set_audit_sink(Arc::new(log)),
+    let audit_file =
+        args.audit.as_deref().map(|path| common::audit_log(path, &args.keys, &keyring)).transpose()?;
+    let audit_file = audit_file.map(Arc::new);
+    match &audit_file {
+        Some(log) => keyring.set_audit_sink(log.clone()),
         None => keyring.set_audit_sink(Arc::new(audit_stderr()?)),
     }
     let who = args.access.attach(&mut keyring)?;
@@ -317,6 +319,9 @@ pub fn open(args: OpenArgs) -> CliResult {
         return Err(CliError::failed(format!(
             "{e}: the audit log ({log}) cannot be written, so no value was opened from then on"
         )));
+    }
+    if let Some(log) = audit_file {
+        common::audit_checkpoint(&log)?;
     }
     result
 }

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use desensitize::access::{Access, AccessRules, FileCounter, Principal};
-use desensitize::audit::{AuditLogError, JsonLinesAudit, StderrAudit};
+use desensitize::audit::{AuditLogError, ChainedAudit, StderrAudit};
 use desensitize::keys::{
     DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey,
 };
@@ -150,7 +150,8 @@ fn with_audit(mut keyring: Keyring, audit_log: Option<&PathBuf>) -> PyResult<Key
     // error is checked at every event (closed or /dev/null: the open raises).
     match audit_log {
         Some(path) => {
-            let log = JsonLinesAudit::open(path).map_err(|e| {
+            // Chained (tamper-evident) under the keyring's audit keys, as the CLI's.
+            let log = ChainedAudit::open(path, keyring.audit_keys()).map_err(|e| {
                 DesensitizeError::new_err(match e {
                     AuditLogError::Open(kind) => format!("cannot open audit log {}: {kind}", path.display()),
                     other => format!("audit log {}: {other}", path.display()),

@@ -59,30 +59,38 @@ impl JsonLinesAudit<File> {
     /// # Ok::<(), AuditLogError>(())
     /// ```
     pub fn open(path: &Path) -> Result<Self, AuditLogError> {
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(AuditLogError::SymbolicLink);
-        }
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let file = options.open(path).map_err(|e| {
-            // O_NOFOLLOW on a link swapped in after the check fails with ELOOP.
-            #[cfg(unix)]
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                return AuditLogError::SymbolicLink;
-            }
-            AuditLogError::Open(e.kind())
-        })?;
-        let meta = file.metadata().map_err(|e| AuditLogError::Open(e.kind()))?;
-        if let Some(device) = discarding_device(&meta) {
-            return Err(AuditLogError::RecordsNothing(device));
-        }
-        Ok(JsonLinesAudit::new(file))
+        open_log_file(path, false).map(JsonLinesAudit::new)
     }
+}
+
+/// The one opener of an audit log (and of a checkpoint file): created
+/// 0600, appended to, never through a symbolic link, never a device that
+/// records nothing; also readable when `read` (the chained writer reads
+/// the last line back).
+pub(super) fn open_log_file(path: &Path, read: bool) -> Result<File, AuditLogError> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(AuditLogError::SymbolicLink);
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).append(true).read(read);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(path).map_err(|e| {
+        // O_NOFOLLOW on a link swapped in after the check fails with ELOOP.
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return AuditLogError::SymbolicLink;
+        }
+        AuditLogError::Open(e.kind())
+    })?;
+    let meta = file.metadata().map_err(|e| AuditLogError::Open(e.kind()))?;
+    if let Some(device) = discarding_device(&meta) {
+        return Err(AuditLogError::RecordsNothing(device));
+    }
+    Ok(file)
 }
 
 /// The device `meta` describes when it is one that discards writes.

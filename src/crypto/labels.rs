@@ -19,6 +19,8 @@ pub const KEYRING_CHECK: &[u8] = b"desensitize.keyring.check";
 pub const KEYRING_WRAP: &[u8] = b"desensitize.keyring.wrap";
 /// The key of reveal budgets' subject digests: `[ACCESS_SUBJECT]`.
 pub const ACCESS_SUBJECT: &[u8] = b"desensitize.access.subject";
+/// The audit log's MAC keys: `[AUDIT, "chain"]` and `[AUDIT, "checkpoint"]`.
+pub const AUDIT: &[u8] = b"desensitize.audit";
 
 #[cfg(test)]
 mod tests {
@@ -26,7 +28,7 @@ mod tests {
 
     #[test]
     fn every_family_has_its_own_label() {
-        let all = [SEAL, PSEUDONYM, BLIND_INDEX, FPE, WRAP, KEYRING_CHECK, KEYRING_WRAP, ACCESS_SUBJECT];
+        let all = [SEAL, PSEUDONYM, BLIND_INDEX, FPE, WRAP, KEYRING_CHECK, KEYRING_WRAP, ACCESS_SUBJECT, AUDIT];
         for (i, a) in all.iter().enumerate() {
             assert!(a.starts_with(b"desensitize."));
             for b in &all[i + 1..] {

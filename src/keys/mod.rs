@@ -14,6 +14,7 @@
 //! refused while you report values still under it.
 
 mod access;
+mod audit_keys;
 #[cfg(test)]
 mod canonical_tests;
 mod domain_keys;
@@ -24,6 +25,8 @@ mod hazmat;
 mod ledger;
 mod passphrase;
 mod passphrase_provider;
+#[cfg(feature = "pkcs11")]
+mod pkcs11;
 mod provider;
 mod pseudonym;
 mod seal;
@@ -34,6 +37,8 @@ pub use file::read_keyring_file;
 pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
 pub use passphrase::{PassphraseError, PassphraseSource, PassphraseWarning};
 pub use passphrase_provider::PassphraseProvider;
+#[cfg(feature = "pkcs11")]
+pub use pkcs11::{PKCS11_PROVIDER_ID, Pkcs11Error, Pkcs11Provider};
 pub use provider::{DataKey, KeyProvider, WrappedKey};
 pub use subject::{InMemorySubjectStore, SubjectKeyStore, SubjectRecord};
 

@@ -59,6 +59,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub pkcs11: crate::keys_cmd::Pkcs11Args,
+
     /// The input file (never modified).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
@@ -111,8 +114,11 @@ pub fn run(args: RunArgs, quiet: bool) -> CliResult {
                 rules.first_needing_keys().unwrap_or_default()
             )));
         };
-        let keyring =
-            load_keyring(&KeyArgs { keys: keys.clone(), passphrase_file: args.passphrase_file.clone() })?;
+        let keyring = load_keyring(&KeyArgs {
+            keys: keys.clone(),
+            passphrase_file: args.passphrase_file.clone(),
+            pkcs11: args.pkcs11.clone(),
+        })?;
         Some((keys, Arc::new(keyring)))
     } else {
         None

@@ -14,5 +14,6 @@ mod fake;
 mod files;
 mod keys;
 mod ledger;
+mod pkcs11;
 mod seal_vectors;
 mod single_values;
