@@ -7,8 +7,10 @@
 //! - [`limits`]: the Argon2id cost a reader accepts from stored data;
 //! - [`context`]: where a value belongs ([`Context`]) and its associated-data encoding;
 //! - [`envelope`] and [`b64`]: the versioned envelope layout and its text form;
-//! - [`aead`]: AES-256-GCM over an envelope;
-//! - [`scoped`]: the sealing key of one (kind, scope).
+//! - [`aead`]: GCM over an envelope;
+//! - [`xgcm`]: the extended-nonce construction of v2 envelopes (XAES-256-GCM);
+//! - [`check`]: the keyed context check of v2 envelopes;
+//! - [`scoped`]: the keys of one (kind, scope), sealing and opening with them.
 //!
 //! It depends only on [`crate::error`] and the kind identifiers
 //! ([`crate::kind_id`]); `seal`, `pseudo`, `audit`, `kind` and `keys` build on
@@ -18,6 +20,7 @@
 
 pub mod aead;
 pub mod b64;
+pub mod check;
 pub mod context;
 pub mod envelope;
 pub mod labels;
@@ -25,8 +28,9 @@ pub mod limits;
 pub mod material;
 pub mod random;
 pub mod scoped;
+pub mod xgcm;
 
 pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
 pub use limits::CostLimits;
 pub use material::{KEY_LEN, RootKey};
-pub(crate) use scoped::ScopeCipher;
+pub(crate) use scoped::{ScopeCipher, ScopeKeys};

@@ -40,11 +40,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use aes_gcm::Aes256Gcm;
-
 use crate::audit::{AuditSink, NoAudit};
 use crate::crypto::Context;
-use crate::crypto::scoped::scope_cipher;
+use crate::crypto::ScopeKeys;
 use crate::error::{Error, KeyError, Result};
 use crate::kind::Kind;
 
@@ -129,7 +127,7 @@ impl Hasher for PrehashedHasher {
     }
 }
 
-type CipherBucket = Vec<(Kind, Box<[u8]>, Aes256Gcm)>;
+type CipherBucket = Vec<(Kind, Box<[u8]>, ScopeKeys)>;
 type CipherCache = HashMap<u64, CipherBucket, BuildHasherDefault<PrehashedHasher>>;
 
 /// Scopes per key served without a lock ([`KeyEntry::fast`]).
@@ -140,7 +138,7 @@ const FAST_SLOTS: usize = 16;
 /// full it is emptied (the ciphers are wiped on drop) and refills on use.
 const MAX_LOCKED_SCOPES: usize = 4096;
 /// One lock-free cache slot: set once, read with one atomic load.
-type FastSlot = OnceLock<(Kind, Box<[u8]>, Aes256Gcm)>;
+type FastSlot = OnceLock<(Kind, Box<[u8]>, ScopeKeys)>;
 
 pub(crate) struct KeyEntry {
     pub(crate) id: u32,
@@ -172,7 +170,7 @@ impl KeyEntry {
         }
     }
 
-    /// Run `f` with the AES-256-GCM cipher for `(kind, context scope)`,
+    /// Run `f` with the [`ScopeKeys`] of `(kind, context scope)`,
     /// derived and expanded on first use, then served from the cache:
     /// lock-free for the first [`FAST_SLOTS`] scopes, else under the
     /// cache's read lock, which readers share.
@@ -180,13 +178,13 @@ impl KeyEntry {
         &self,
         kind: Kind,
         ctx: &Context,
-        f: impl FnOnce(&Aes256Gcm) -> R,
+        f: impl FnOnce(&ScopeKeys) -> R,
     ) -> Result<R> {
         let slot = ctx.scope_hash() ^ u64::from(kind.code()).rotate_left(48);
         let scope = ctx.scope_encoded();
         let start = (slot % FAST_SLOTS as u64) as usize;
         let probe = || (0..FAST_SLOTS).map(move |i| &self.fast[(start + i) % FAST_SLOTS]);
-        let is_ours = |e: &(Kind, Box<[u8]>, Aes256Gcm)| e.0 == kind && *e.1 == *scope;
+        let is_ours = |e: &(Kind, Box<[u8]>, ScopeKeys)| e.0 == kind && *e.1 == *scope;
         // Slots fill in probe order and are never emptied while shared, so
         // the first empty slot ends the search.
         for s in probe() {
@@ -206,7 +204,7 @@ impl KeyEntry {
             }
         }
         let root = self.root.as_ref().ok_or(Error::KeyDestroyed(self.id))?;
-        let mut entry = (kind, Box::<[u8]>::from(scope), scope_cipher(root.as_bytes(), kind, scope));
+        let mut entry = (kind, Box::<[u8]>::from(scope), ScopeKeys::derive(root.as_bytes(), kind, scope));
         for s in probe() {
             match s.set(entry) {
                 Ok(()) => {
@@ -409,7 +407,7 @@ impl Keyring {
         }
         k.state = KeyState::Destroyed;
         k.root = None; // RootKey wipes itself on drop.
-        // Aes256Gcm wipes its key schedule on drop.
+        // ScopeKeys wipes its key schedule on drop.
         for slot in &mut k.fast {
             drop(slot.take());
         }
@@ -485,7 +483,7 @@ mod tests {
     /// The envelope of a fixed value at `ctx` with a fixed nonce.
     fn envelope(k: &Keyring, ctx: &Context) -> Vec<u8> {
         let v: MobilePhone = "13800138000".parse().unwrap();
-        k.seal_at_nonce(&v, ctx, [5; 12]).unwrap().into_bytes()
+        k.seal_at_xnonce(&v, ctx, &[5; 24]).unwrap().into_bytes()
     }
 
     #[test]
