@@ -9,36 +9,56 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use sm3::Sm3;
 use subtle::ConstantTimeEq;
 
 use super::material::KEY_LEN;
+use super::suite::Suite;
 
 /// Bytes of the check stored in the envelope header.
 pub(crate) const CHECK_LEN: usize = 4;
 
-/// HMAC-SHA256 under a context-check key, keyed once: never `Debug`, the
-/// HMAC state is wiped on drop.
+/// The suite's HMAC (HMAC-SHA256 for `aes`, HMAC-SM3 for `gm`) under a
+/// context-check key, keyed once: never `Debug`, wiped on drop.
 #[derive(Clone)]
-pub(crate) struct CheckKey(Hmac<Sha256>);
+pub(crate) enum CheckKey {
+    Sha256(Hmac<Sha256>),
+    Sm3(Hmac<Sm3>),
+}
+
+/// An HMAC keyed with `key`: HMAC takes keys of any length, so this cannot fail.
+pub(crate) fn keyed<M: KeyInit>(key: &[u8]) -> M {
+    match M::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts a key of any length"),
+    }
+}
+
+/// The first `N` bytes of `mac` over `data`.
+fn truncated<M: Mac + Clone, const N: usize>(mac: &M, data: &[u8]) -> [u8; N] {
+    let mut mac = mac.clone();
+    mac.update(data);
+    let tag = mac.finalize().into_bytes();
+    let mut out = [0u8; N];
+    out.copy_from_slice(&tag[..N]);
+    out
+}
 
 impl CheckKey {
-    /// The check key from its 32 derived bytes.
-    pub(crate) fn new(key: &[u8; KEY_LEN]) -> CheckKey {
-        // HMAC takes keys of any length: this cannot fail.
-        match Hmac::<Sha256>::new_from_slice(key) {
-            Ok(mac) => CheckKey(mac),
-            Err(_) => unreachable!("HMAC accepts a 32-byte key"),
+    /// The check key of `suite` from its 32 derived bytes.
+    pub(crate) fn new(suite: Suite, key: &[u8; KEY_LEN]) -> CheckKey {
+        match suite {
+            Suite::Aes => CheckKey::Sha256(keyed(key)),
+            Suite::Gm => CheckKey::Sm3(keyed(key)),
         }
     }
 
     /// `HMAC(key, bound_enc)[0..4]`.
     pub(crate) fn check(&self, bound: &[u8]) -> [u8; CHECK_LEN] {
-        let mut mac = self.0.clone();
-        mac.update(bound);
-        let tag = mac.finalize().into_bytes();
-        let mut out = [0u8; CHECK_LEN];
-        out.copy_from_slice(&tag[..CHECK_LEN]);
-        out
+        match self {
+            CheckKey::Sha256(mac) => truncated(mac, bound),
+            CheckKey::Sm3(mac) => truncated(mac, bound),
+        }
     }
 
     /// Whether `stored` is the check of `bound`, compared in constant time.
@@ -53,16 +73,18 @@ mod tests {
 
     #[test]
     fn keyed_and_bound_to_the_fields() {
-        let a = CheckKey::new(&[1; 32]);
-        let b = CheckKey::new(&[2; 32]);
+        let a = CheckKey::new(Suite::Aes, &[1; 32]);
+        let b = CheckKey::new(Suite::Aes, &[2; 32]);
+        let gm = CheckKey::new(Suite::Gm, &[1; 32]);
         let row = [0, 2, 0, 3, b'r', b'o', b'w', 0, 1, b'1'];
         assert_ne!(a.check(&row), b.check(&row));
         assert_ne!(a.check(&row), a.check(&[0, 0]));
         assert!(a.matches(&row, &a.check(&row)));
         assert!(!a.matches(&row, &b.check(&row)));
+        assert_ne!(a.check(&row), gm.check(&row));
         // HMAC-SHA256(0x01 * 32, "") starts with these bytes (RFC 2104 over
         // SHA-256, checked with Python's hmac).
-        assert_eq!(CheckKey::new(&[1; 32]).check(b""), hmac_ref(&[1; 32], b""));
+        assert_eq!(CheckKey::new(Suite::Aes, &[1; 32]).check(b""), hmac_ref(&[1; 32], b""));
     }
 
     fn hmac_ref(key: &[u8; 32], msg: &[u8]) -> [u8; 4] {

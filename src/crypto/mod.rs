@@ -3,6 +3,7 @@
 //!
 //! - [`random`]: fork-safe random bytes (nonces, salts);
 //! - [`material`]: root keys, the HKDF tree and its field encoding;
+//! - [`suite`]: the cipher suites (`aes`, `gm`) a root key may use;
 //! - [`labels`]: the HKDF label of every key family;
 //! - [`limits`]: the Argon2id cost a reader accepts from stored data;
 //! - [`context`]: where a value belongs ([`Context`]) and its associated-data encoding;
@@ -28,9 +29,11 @@ pub mod limits;
 pub mod material;
 pub mod random;
 pub mod scoped;
+pub mod suite;
 pub mod xgcm;
 
 pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
 pub use limits::CostLimits;
 pub use material::{KEY_LEN, RootKey};
 pub(crate) use scoped::{ScopeCipher, ScopeKeys};
+pub use suite::Suite;

@@ -9,6 +9,7 @@
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::KeyInit;
 use aes_gcm::aes::Aes256;
+use sm4::Sm4;
 use zeroize::Zeroizing;
 
 use super::aead::{self, Gcm};
@@ -16,35 +17,54 @@ use super::check::CheckKey;
 use super::context::Context;
 use super::envelope::{Header, VERSION_2};
 use super::labels;
-use super::material::{KEY_LEN, derive_from};
+use super::material::{KEY_LEN, derive_from, derive_in};
+use super::suite::Suite;
 use super::xgcm::ExtKdf;
 use crate::error::{Error, Result};
 use crate::kind_id::Kind;
 
-/// Every key of one (kind, scope) under one root key: the v1 cipher (opens
-/// old envelopes), the v2 extended-nonce KDF and the keyed context check.
-/// Derived key material, wiped on drop; crate-private, never `Debug`.
+/// Every key of one (kind, scope) under one root key: its suite's sealing
+/// keys and the keyed context check. Derived key material, wiped on drop;
+/// crate-private, never `Debug`.
 #[derive(Clone)]
 pub(crate) struct ScopeKeys {
-    /// AES-256-GCM under `derive(R, [SEAL, kind, scope])` (SPEC.md §3.4).
-    v1: Aes256Gcm,
-    /// XAES-256-GCM under `derive(R, [SEAL_V2, kind, scope])` (SPEC.md §3a).
-    x: ExtKdf<Aes256>,
-    /// HMAC-SHA256 under `derive(R, [CONTEXT_CHECK, kind, scope])`.
+    seal: SealKeys,
+    /// The suite's HMAC under `derive(R, [CONTEXT_CHECK, kind, scope])`.
     check: CheckKey,
 }
 
+#[derive(Clone)]
+enum SealKeys {
+    Aes {
+        /// AES-256-GCM under `derive(R, [SEAL, kind, scope])`: opens v1
+        /// envelopes (SPEC.md §3.4).
+        v1: Box<Aes256Gcm>,
+        /// XAES-256-GCM under `derive(R, [SEAL_V2, kind, scope])` (SPEC.md §3a).
+        x: ExtKdf<Aes256>,
+    },
+    /// SM4 under the first 16 bytes of `derive_sm3(R, [SEAL_V2, kind,
+    /// scope])` (SPEC.md §11.3); a `gm` key never had v1 envelopes.
+    Gm { x: ExtKdf<Sm4> },
+}
+
 impl ScopeKeys {
-    /// The keys of `(kind, scope)` under the 256-bit `secret` (a root key).
-    pub(crate) fn derive(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> ScopeKeys {
+    /// The keys of `(kind, scope)` under the 256-bit root key `secret` of `suite`.
+    pub(crate) fn derive(suite: Suite, secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> ScopeKeys {
         let id = kind.as_str().as_bytes();
-        let v2 = derive_from(secret, &[labels::SEAL_V2, id, scope]);
-        let check = derive_from(secret, &[labels::CONTEXT_CHECK, id, scope]);
-        ScopeKeys {
-            v1: scope_cipher(secret, kind, scope),
-            x: ExtKdf::new((&*v2).into()),
-            check: CheckKey::new(&check),
-        }
+        let v2 = derive_in(suite, secret, &[labels::SEAL_V2, id, scope]);
+        let check = derive_in(suite, secret, &[labels::CONTEXT_CHECK, id, scope]);
+        let seal = match suite {
+            Suite::Aes => SealKeys::Aes {
+                v1: Box::new(scope_cipher(secret, kind, scope)),
+                x: ExtKdf::new((&*v2).into()),
+            },
+            Suite::Gm => {
+                let mut sm4 = Zeroizing::new([0u8; 16]);
+                sm4.copy_from_slice(&v2[..16]);
+                SealKeys::Gm { x: ExtKdf::new((&*sm4).into()) }
+            }
+        };
+        ScopeKeys { seal, check: CheckKey::new(suite, &check) }
     }
 
     /// The keyed context check of v2 envelopes over `bound` (SPEC.md §3a.4).
@@ -52,9 +72,16 @@ impl ScopeKeys {
         self.check.check(bound)
     }
 
-    /// Run `f` with the GCM cipher of an envelope with this `header`.
-    fn with_gcm<R>(&self, header: &Header, f: impl FnOnce(&dyn GcmOps) -> R) -> R {
-        if header.version == VERSION_2 { f(&self.x.message_cipher(&header.kdf_nonce)) } else { f(&self.v1) }
+    /// Run `f` with the GCM cipher of an envelope with this `header`; a v1
+    /// envelope under a `gm` key cannot authenticate (`gm` keys only ever
+    /// sealed v2).
+    fn with_gcm<R>(&self, header: &Header, f: impl FnOnce(&dyn GcmOps) -> Result<R>) -> Result<R> {
+        match (&self.seal, header.version == VERSION_2) {
+            (SealKeys::Aes { x, .. }, true) => f(&x.message_cipher(&header.kdf_nonce)),
+            (SealKeys::Aes { v1, .. }, false) => f(&**v1),
+            (SealKeys::Gm { x }, true) => f(&x.message_cipher(&header.kdf_nonce)),
+            (SealKeys::Gm { .. }, false) => Err(Error::AuthenticationFailed),
+        }
     }
 
     /// Write the envelope of `plain` into `out` (see [`aead::seal_into`]).

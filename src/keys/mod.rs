@@ -26,8 +26,9 @@ mod provider;
 mod pseudonym;
 mod seal;
 mod subject;
+mod suites;
 
-pub use crate::crypto::{CostLimits, KEY_LEN, RootKey};
+pub use crate::crypto::{CostLimits, KEY_LEN, RootKey, Suite};
 pub use file::read_keyring_file;
 pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
 pub use passphrase::{PassphraseError, PassphraseSource, PassphraseWarning};
@@ -100,6 +101,8 @@ pub struct KeyInfo {
     pub seal_count: u64,
     /// The part of `seal_count` read from the seal ledger at load.
     pub ledger_seals: u64,
+    /// Its cipher suite (SPEC.md §11): `aes` unless it was made `gm`.
+    pub suite: Suite,
 }
 
 impl KeyInfo {
@@ -143,6 +146,8 @@ type FastSlot = OnceLock<(Kind, Box<[u8]>, ScopeKeys)>;
 pub(crate) struct KeyEntry {
     pub(crate) id: u32,
     pub(crate) state: KeyState,
+    /// The primitives its working keys use.
+    pub(crate) suite: Suite,
     pub(crate) root: Option<RootKey>,
     pub(crate) seals: AtomicU64,
     /// Its nonce budget in terms of `seals` (see `ledger.rs`).
@@ -158,10 +163,11 @@ pub(crate) struct KeyEntry {
 }
 
 impl KeyEntry {
-    fn new(id: u32, root: Option<RootKey>, state: KeyState, seals: u64) -> KeyEntry {
+    fn new(id: u32, root: Option<RootKey>, state: KeyState, seals: u64, suite: Suite) -> KeyEntry {
         KeyEntry {
             id,
             state,
+            suite,
             root,
             seals: AtomicU64::new(seals),
             budget: ledger::Budget::new(0, false),
@@ -204,7 +210,8 @@ impl KeyEntry {
             }
         }
         let root = self.root.as_ref().ok_or(Error::KeyDestroyed(self.id))?;
-        let mut entry = (kind, Box::<[u8]>::from(scope), ScopeKeys::derive(root.as_bytes(), kind, scope));
+        let mut entry =
+            (kind, Box::<[u8]>::from(scope), ScopeKeys::derive(self.suite, root.as_bytes(), kind, scope));
         for s in probe() {
             match s.set(entry) {
                 Ok(()) => {
@@ -334,6 +341,18 @@ impl Keyring {
         state: KeyState,
         seals: u64,
     ) -> Result<()> {
+        self.insert_in(id, key, state, seals, Suite::Aes)
+    }
+
+    /// [`Keyring::insert`] of a key of `suite`.
+    pub(crate) fn insert_in(
+        &mut self,
+        id: u32,
+        key: Option<RootKey>,
+        state: KeyState,
+        seals: u64,
+        suite: Suite,
+    ) -> Result<()> {
         if id == 0 {
             return Err(Error::Key(KeyError::ReservedId));
         }
@@ -350,25 +369,19 @@ impl Keyring {
                 }
             }
         }
-        let mut entry = KeyEntry::new(id, key, state, seals);
+        let mut entry = KeyEntry::new(id, key, state, seals, suite);
         entry.budget = ledger::Budget::new(0, self.over_budget_allowed());
         self.keys.push(entry);
         Ok(())
     }
 
-    /// Add a fresh random key as the active key (id = highest id + 1); the
-    /// previous active key becomes decrypt-only. Returns the new id.
+    /// Add a fresh random key as the active key (id = highest id + 1), of
+    /// the active key's suite (`aes` when there is none); the previous
+    /// active key becomes decrypt-only. Returns the new id. To change
+    /// suite, [`Keyring::rotate_to`].
     pub fn rotate(&mut self) -> Result<u32> {
-        let id = self
-            .keys
-            .iter()
-            .map(|k| k.id)
-            .max()
-            .unwrap_or(0)
-            .checked_add(1)
-            .ok_or(Error::Key(KeyError::IdsExhausted))?;
-        self.add_key(id, RootKey::generate()?, KeyState::Active)?;
-        Ok(id)
+        let suite = self.active().map(|k| k.suite).unwrap_or_default();
+        self.rotate_to(suite)
     }
 
     /// Make a non-active key decrypt-only (e.g. to undo nothing: it is the
@@ -427,6 +440,7 @@ impl Keyring {
                 state: k.state,
                 seal_count: k.total_seals(),
                 ledger_seals: k.budget.ledgered,
+                suite: k.suite,
             })
             .collect();
         v.sort_by_key(|k| k.id);

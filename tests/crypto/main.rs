@@ -23,4 +23,5 @@ mod props_seal;
 mod pseudo;
 mod seal;
 mod seal_limits;
+mod suites;
 mod vectors;
