@@ -25,3 +25,4 @@ mod seal;
 mod seal_limits;
 mod suites;
 mod vectors;
+mod vectors_v2;
