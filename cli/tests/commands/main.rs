@@ -15,3 +15,4 @@ mod keys;
 mod ledger;
 mod seal_vectors;
 mod single_values;
+mod suites;
