@@ -28,7 +28,10 @@ standard library and the `cryptography` package:
   refusals; run the C2SP XAES-256-GCM vectors (the two fixed ones and the
   10 000-iteration accumulated one); open the `python_sealed` envelopes, which
   `--write-python-sealed` writes for the crate's test to open
-  (tests/crypto/vectors_v2.rs).
+  (tests/crypto/vectors_v2.rs);
+* the `gm` suite's analytics (§11.3; tests/vectors/gm_analytics.json): an
+  HMAC-SM3 token and blind index under HKDF-SM3 keys, and FF1-SM4 (a Python
+  FF1, checked on NIST's FF1-AES256 sample first).
 
 The implementation lives in `scripts/ci/spec_check/`, one module per part of
 SPEC.md (`common`: §1, §2, §4; `envelope`: §3, §5; `canonical`: §3.3 and
@@ -190,6 +193,8 @@ def main() -> int:
     for i, v in enumerate(v2_doc.get("python_sealed", [])):
         checks.append((f"python_sealed[{i}] {v['suite']} opens", check_python_sealed, v))
     checks.append(("C2SP XAES-256-GCM vectors (2 fixed, 10 000 accumulated)", lambda _: suites.c2sp_xaes(), None))
+    gm_analytics = json.loads(suites.GM_ANALYTICS.read_text(encoding="utf-8"))
+    checks.append(("§11.3 gm token, blind index (HMAC-SM3) and FF1-SM4", suites.check_gm_analytics, gm_analytics))
 
     passed = failed = 0
     for name, fn, v in checks:

@@ -54,6 +54,22 @@ impl Keyring {
         Ok(core::mem::take(&mut *out))
     }
 
+    /// Raw FF1 with SM4 as its block cipher (the `gm` suite's FF1, SPEC.md
+    /// §11.3) under a 128-bit key. A test-vector hook (feature `hazmat`):
+    /// only for known-answer vectors.
+    pub fn ff1_sm4_for_vectors(
+        key: &[u8; 16],
+        radix: u32,
+        tweak: &[u8],
+        numerals: &[u16],
+        encrypt: bool,
+    ) -> Result<Vec<u16>> {
+        use sm4::cipher::KeyInit;
+        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
+        let mut out = Ff1::with_cipher(sm4::Sm4::new(key.into()), radix)?.numerals(tweak, numerals, dir)?;
+        Ok(core::mem::take(&mut *out))
+    }
+
     /// FF1-AES-256 over ASCII decimal digits in place, cycle-walked below
     /// 6 digits: the step every kind's digits go through. A test-vector
     /// hook (feature `hazmat`): only for differential tests against other FF1

@@ -62,13 +62,13 @@ impl Keyring {
         let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(key_id))?;
         let mut label: Vec<&[u8]> = vec![ns.label(), domain.name().as_bytes()];
         label.extend_from_slice(extra);
-        Ok((key_id, root.derive(&label)))
+        Ok((key_id, crate::crypto::material::derive_in(entry.suite, root.as_bytes(), &label)))
     }
 
     /// A pre-keyed token maker for `domain` (see [`Pseudonymizer`]).
     pub fn pseudonymizer(&self, domain: &Domain) -> Result<Pseudonymizer> {
         let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
-        Pseudonymizer::keyed(key_id, &secret)
+        Pseudonymizer::keyed(self.suite_of(key_id).unwrap_or_default(), key_id, &secret)
     }
 
     /// The token of `value` in `domain`. Derives the domain key on every
@@ -94,6 +94,6 @@ impl Keyring {
         let kind = T::KIND.as_str().as_bytes();
         let (key_id, secret) =
             self.domain_secret(Namespace::BlindIndex, name, &[kind, transform.as_str().as_bytes()])?;
-        BlindIndex::keyed(key_id, transform, bits, &secret)
+        BlindIndex::keyed(self.suite_of(key_id).unwrap_or_default(), key_id, transform, bits, &secret)
     }
 }

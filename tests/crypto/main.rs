@@ -25,4 +25,5 @@ mod seal;
 mod seal_limits;
 mod suites;
 mod vectors;
+mod vectors_gm;
 mod vectors_v2;
