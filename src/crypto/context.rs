@@ -24,9 +24,9 @@ pub const MAX_FIELDS: usize = 16;
 /// encoding (SPEC.md §4).
 ///
 /// A context names a *place*, not a person: it is stored next to the value,
-/// printed in audit events and fingerprinted (unkeyed, 32 bits) in the
-/// envelope header, so it must not contain personal data. Use surrogate row
-/// ids, not phone numbers.
+/// printed in audit events and fingerprinted (32 bits: keyed in v2
+/// envelopes, unkeyed in v1 ones) in the envelope header, so it must not
+/// contain personal data. Use surrogate row ids, not phone numbers.
 ///
 /// ```
 /// use desensitize::Context;
@@ -179,7 +179,8 @@ impl Context {
         self.scope.hash
     }
 
-    /// The 4-byte context check stored in envelope headers.
+    /// The unkeyed 4-byte context check of v1 envelope headers (SPEC.md
+    /// §3.5); v2's keyed check is the scope keys' (`ScopeKeys::check`).
     pub(crate) fn check(&self) -> [u8; 4] {
         self.check
     }

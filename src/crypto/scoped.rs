@@ -40,7 +40,7 @@ enum SealKeys {
         /// envelopes (SPEC.md §3.4).
         v1: Box<Aes256Gcm>,
         /// XAES-256-GCM under `derive(R, [SEAL_V2, kind, scope])` (SPEC.md §3a).
-        x: ExtKdf<Aes256>,
+        x: Box<ExtKdf<Aes256>>,
     },
     /// SM4 under the first 16 bytes of `derive_sm3(R, [SEAL_V2, kind,
     /// scope])` (SPEC.md §11.3); a `gm` key never had v1 envelopes.
@@ -56,7 +56,7 @@ impl ScopeKeys {
         let seal = match suite {
             Suite::Aes => SealKeys::Aes {
                 v1: Box::new(scope_cipher(secret, kind, scope)),
-                x: ExtKdf::new((&*v2).into()),
+                x: Box::new(ExtKdf::new((&*v2).into())),
             },
             Suite::Gm => {
                 let mut sm4 = Zeroizing::new([0u8; 16]);

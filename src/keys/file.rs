@@ -37,17 +37,17 @@ pub(super) fn file_err(e: KeyringFileError) -> Error {
 /// The GCM of `suite` under a 256-bit key: AES-256-GCM, or SM4-GCM under
 /// its first 16 bytes.
 enum FileGcm {
-    Aes(AesGcm<aes_gcm::aes::Aes256, U12>),
-    Sm4(AesGcm<Sm4, U12>),
+    Aes(Box<AesGcm<aes_gcm::aes::Aes256, U12>>),
+    Sm4(Box<AesGcm<Sm4, U12>>),
 }
 
 fn gcm(suite: Suite, key: &[u8; KEY_LEN]) -> FileGcm {
     match suite {
-        Suite::Aes => FileGcm::Aes(AesGcm::new(key.into())),
+        Suite::Aes => FileGcm::Aes(Box::new(AesGcm::new(key.into()))),
         Suite::Gm => {
             let mut sm4 = Zeroizing::new([0u8; 16]);
             sm4.copy_from_slice(&key[..16]);
-            FileGcm::Sm4(AesGcm::new((&*sm4).into()))
+            FileGcm::Sm4(Box::new(AesGcm::new((&*sm4).into())))
         }
     }
 }

@@ -3,7 +3,7 @@
 //! envelope.
 
 use crate::crypto::aead::{fresh_xnonce, with_scratch};
-use crate::crypto::envelope::{self, ALG_ROOT, Header, NONCE_LEN, TAG_LEN, VERSION_1, XNONCE_LEN};
+use crate::crypto::envelope::{self, ALG_ROOT, Header, TAG_LEN, VERSION_1, XNONCE_LEN};
 use crate::crypto::{Context, ScopeCipher, ScopeKeys};
 use crate::error::{ContextError, Error, Result};
 use crate::keys::Keyring;
@@ -47,8 +47,9 @@ impl Keyring {
         &self,
         value: &T,
         ctx: &Context,
-        nonce: [u8; NONCE_LEN],
+        nonce: [u8; envelope::NONCE_LEN],
     ) -> Result<Sealed<T>> {
+        use envelope::NONCE_LEN;
         self.seal_header(value, ctx, |key_id, _| Header {
             version: VERSION_1,
             algorithm: ALG_ROOT,

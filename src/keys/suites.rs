@@ -40,11 +40,11 @@ impl Keyring {
         self.insert_in(id, Some(key), state, 0, suite)
     }
 
-    /// Add a fresh random key of `suite` as the active key (id = highest id
-    /// + 1); the previous active key becomes decrypt-only. Returns the new
-    /// id. This is how a keyring moves from `aes` to `gm`: rotate to `gm`,
-    /// re-seal ([`Keyring::reseal_all`], `desensitize db rotate`), then
-    /// destroy the old key.
+    /// Add a fresh random key of `suite` as the active key (its id one above
+    /// the highest); the previous active key becomes decrypt-only. Returns
+    /// the new id. This is how a keyring moves from `aes` to `gm`: rotate to
+    /// `gm`, re-seal ([`Keyring::reseal_all`], `desensitize db rotate`),
+    /// then destroy the old key.
     ///
     /// ```
     /// use desensitize::keys::Suite;

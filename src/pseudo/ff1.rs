@@ -41,7 +41,9 @@ impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Block16 for C {
 
 /// The block cipher of a key's suite (SPEC.md §9.4, §11): AES-256 for
 /// `aes`, SM4 (its key the first 16 bytes of the derived key) for `gm`.
-/// Key schedules wiped on drop.
+/// Key schedules wiped on drop. Not boxed: one per FF1 key, and every
+/// Feistel round goes through it.
+#[allow(clippy::large_enum_variant)]
 pub enum FfBlock {
     /// FF1-AES-256.
     Aes(Aes256),
