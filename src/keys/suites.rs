@@ -75,6 +75,16 @@ impl Keyring {
     }
 
     /// The suite of key `id`, if the keyring has that key.
+    ///
+    /// ```
+    /// use desensitize::Keyring;
+    /// use desensitize::keys::Suite;
+    ///
+    /// let keyring = Keyring::generate()?;
+    /// assert_eq!(keyring.suite_of(1), Some(Suite::Aes));
+    /// assert_eq!(keyring.suite_of(2), None);
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
     pub fn suite_of(&self, id: u32) -> Option<Suite> {
         self.keys.iter().find(|k| k.id == id).map(|k| k.suite)
     }
