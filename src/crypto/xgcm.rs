@@ -51,21 +51,25 @@ where
 
     /// The per-message GCM cipher for the first half of an extended nonce:
     /// key block `i` (from 1) is `E(K, (0x00 || i || "X" || 0x00 || N[0..12]) ^ K1)`.
-    pub(crate) fn message_cipher(&self, n: &[u8; KDF_NONCE_LEN]) -> AesGcm<B, U12>
+    pub(crate) fn message_cipher(&self, n12: &[u8; KDF_NONCE_LEN]) -> AesGcm<B, U12>
     where
         B: KeySizeUser,
     {
         let mut key = aes_gcm::aead::Key::<B>::default();
-        for (i, chunk) in key.as_mut_slice().chunks_mut(16).enumerate() {
-            let mut block = aes_gcm::aead::array::Array::<u8, U16>::default();
+        // Both key blocks (one for SM4) in one call: the cipher pipelines them.
+        let n = key.len() / 16;
+        let mut blocks: [aes_gcm::aead::array::Array<u8, U16>; 2] = Default::default();
+        for (i, block) in blocks.iter_mut().enumerate().take(n) {
             block[1] = (i + 1) as u8;
             block[2] = b'X';
-            block[4..].copy_from_slice(n);
+            block[4..].copy_from_slice(n12);
             for (b, k) in block.iter_mut().zip(self.k1.iter()) {
                 *b ^= k;
             }
-            self.cipher.encrypt_block(&mut block);
-            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+        self.cipher.encrypt_blocks(&mut blocks[..n]);
+        for (chunk, block) in key.as_mut_slice().chunks_mut(16).zip(&mut blocks) {
+            chunk.copy_from_slice(block);
             block.as_mut_slice().zeroize();
         }
         let gcm = AesGcm::<B, U12>::new(&key);
