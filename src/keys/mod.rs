@@ -1,8 +1,9 @@
 //! Keys: the [`Keyring`] of root keys, their states, the HKDF tree, the
 //! protected keyring file, per-subject keys and the [`KeyProvider`] seam.
 //!
-//! Every working key is derived from a 256-bit root key with HKDF-SHA256
-//! under a distinct, length-prefixed label (SPEC.md §2), so sealing keys,
+//! Every working key is derived from a 256-bit root key with the HKDF of
+//! its [`Suite`] (HKDF-SHA256, or HKDF-SM3 for `gm`) under a distinct,
+//! length-prefixed label (SPEC.md §2, §11), so sealing keys,
 //! blind-index keys and pseudonym keys never coincide. Derived keys are
 //! cached with their AES key schedules expanded, so the hot path never
 //! re-derives or re-expands a key.
@@ -96,8 +97,9 @@ pub struct KeyInfo {
     pub state: KeyState,
     /// Values sealed under it by this process, plus the count saved in the
     /// keyring file it was loaded from and the sums of its seal [`Ledger`].
-    /// NIST SP 800-38D caps a key at 2^32 random-nonce seals; derived scope
-    /// keys spread that (`SECURITY.md`).
+    /// The budget counts it against the v1 limit of 2^32 random-nonce
+    /// seals (NIST SP 800-38D), which v2 envelopes' extended nonces leave
+    /// far behind (`SECURITY.md`, "Nonce budget").
     pub seal_count: u64,
     /// The part of `seal_count` read from the seal ledger at load.
     pub ledger_seals: u64,
