@@ -194,7 +194,7 @@ def main() -> int:
         checks.append((f"python_sealed[{i}] {v['suite']} opens", check_python_sealed, v))
     checks.append(("C2SP XAES-256-GCM vectors (2 fixed, 10 000 accumulated)", lambda _: suites.c2sp_xaes(), None))
     gm_analytics = json.loads(suites.GM_ANALYTICS.read_text(encoding="utf-8"))
-    checks.append(("§11.3 gm token, blind index (HMAC-SM3) and FF1-SM4", suites.check_gm_analytics, gm_analytics))
+    checks.append(("§11.2-11.3 gm HKDF-SM3, token, blind index (HMAC-SM3) and FF1-SM4", suites.check_gm_analytics, gm_analytics))
 
     passed = failed = 0
     for name, fn, v in checks:

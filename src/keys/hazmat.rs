@@ -54,6 +54,14 @@ impl Keyring {
         Ok(core::mem::take(&mut *out))
     }
 
+    /// The key-derivation function of `suite` (SPEC.md §2, §11.2: HKDF-SHA256
+    /// or HKDF-SM3, salt `desensitize/v1`, info the field encoding of
+    /// `labels`, 32 bytes) over `secret`. A test-vector hook (feature
+    /// `hazmat`): only for known-answer vectors; it returns key material.
+    pub fn derive_for_vectors(suite: crate::keys::Suite, secret: &[u8; 32], labels: &[&[u8]]) -> [u8; 32] {
+        *crate::crypto::material::derive_in(suite, secret, labels)
+    }
+
     /// Raw FF1 with SM4 as its block cipher (the `gm` suite's FF1, SPEC.md
     /// §11.3) under a 128-bit key. A test-vector hook (feature `hazmat`):
     /// only for known-answer vectors.

@@ -1,6 +1,6 @@
-//! Known-answer vectors of the `gm` suite's analytics (SPEC.md §11.3):
-//! HMAC-SM3 tokens and blind indexes under HKDF-SM3 keys, and FF1 with SM4
-//! as its block cipher: `tests/vectors/gm_analytics.json`, checked
+//! Known-answer vectors of the `gm` suite's derivation and analytics
+//! (SPEC.md §11.2, §11.3): one HKDF-SM3 output, HMAC-SM3 tokens and blind
+//! indexes under HKDF-SM3 keys, and FF1 with SM4 as its block cipher: `tests/vectors/gm_analytics.json`, checked
 //! independently by `scripts/ci/verify_vectors.py`.
 //! `DESENSITIZE_WRITE_VECTORS=1 cargo test --test crypto vectors_gm` rewrites it.
 
@@ -15,6 +15,10 @@ fn gm_keyring() -> Keyring {
     let mut k = Keyring::new();
     k.add_key_with_suite(1, RootKey::from_bytes([0x11; 32]), KeyState::Active, Suite::Gm).unwrap();
     k
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn digits(s: &str) -> Vec<u16> {
@@ -34,7 +38,10 @@ fn vectors() -> Value {
         assert_eq!(back, digits(pt));
         out.iter().map(|d| char::from(b'0' + *d as u8)).collect::<String>()
     };
+    let labels: [&[u8]; 3] = [b"desensitize.seal.v2", b"cn.mobile_phone", &[0, 0]];
+    let okm = Keyring::derive_for_vectors(Suite::Gm, &[0x11; 32], &labels);
     json!({
+        "hkdf_sm3": {"ikm_hex": "11".repeat(32), "labels_hex": labels.iter().map(|l| hex(l)).collect::<Vec<_>>(), "okm_hex": hex(&okm)},
         "root_key_hex": "11".repeat(32),
         "key_id": 1,
         "token": {"domain": "analytics", "kind": "cn.mobile_phone", "value": "13800138000", "token": token.to_string()},

@@ -223,9 +223,13 @@ def ff1_encrypt(suite: str, key: bytes, radix: int, tweak: bytes, x: list[int]) 
 
 
 def check_gm_analytics(doc: dict) -> None:
-    """§11.3: HMAC-SM3 token and blind index under HKDF-SM3 keys; FF1-SM4 (with FF1-AES NIST sample 7 as a control)."""
+    """§11.2-11.3: HKDF-SM3, HMAC-SM3 token and blind index, FF1-SM4 (NIST FF1-AES sample 7 as a control)."""
     import base64
 
+    h = doc["hkdf_sm3"]
+    okm = hkdf("gm", bytes.fromhex(h["ikm_hex"]), [bytes.fromhex(x) for x in h["labels_hex"]])
+    if okm.hex() != h["okm_hex"]:
+        raise AssertionError(f"HKDF-SM3 {okm.hex()} != {h['okm_hex']}")
     root = bytes.fromhex(doc["root_key_hex"])
     tk = doc["token"]
     key = hkdf("gm", root, [b"desensitize.pseudonym", tk["domain"].encode()])
