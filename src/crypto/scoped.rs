@@ -8,7 +8,7 @@
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::KeyInit;
-use aes_gcm::aes::Aes256;
+use aes_gcm::aes::Aes256Enc;
 use sm4::Sm4;
 use zeroize::Zeroizing;
 
@@ -40,7 +40,7 @@ enum SealKeys {
         /// envelopes (SPEC.md §3.4).
         v1: Box<Aes256Gcm>,
         /// XAES-256-GCM under `derive(R, [SEAL_V2, kind, scope])` (SPEC.md §3a).
-        x: Box<ExtKdf<Aes256>>,
+        x: Box<ExtKdf<Aes256Enc>>,
     },
     /// SM4 under the first 16 bytes of `derive_sm3(R, [SEAL_V2, kind,
     /// scope])` (SPEC.md §11.3); a `gm` key never had v1 envelopes.
