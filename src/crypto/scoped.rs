@@ -29,7 +29,7 @@ use crate::kind_id::Kind;
 #[derive(Clone)]
 pub(crate) struct ScopeKeys {
     seal: SealKeys,
-    /// The suite's HMAC under `derive(R, [CONTEXT_CHECK, kind, scope])`.
+    /// The suite's CMAC under `derive(R, [CONTEXT_CHECK, kind, scope])`.
     check: CheckKey,
 }
 

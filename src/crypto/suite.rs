@@ -13,7 +13,9 @@ use crate::error::{Error, KeyError};
 /// |---|---|---|
 /// | envelopes (v2) | XAES-256-GCM | SM4-GCM with the same extended nonce (KDF over SM4-CMAC) |
 /// | key derivation | HKDF-SHA256 | HKDF-SM3 |
-/// | context check | HMAC-SHA256 | HMAC-SM3 |
+/// | context check | AES-256-CMAC | SM4-CMAC |
+/// | tokens, blind indexes | HMAC-SHA256 | HMAC-SM3 |
+/// | FF1 pseudonyms | FF1-AES-256 | FF1 over SM4 |
 ///
 /// Every envelope names its key id, and the key its suite: the envelope
 /// itself does not repeat it. A keyring moves to `gm` by rotation

@@ -36,16 +36,11 @@ where
         let cipher = B::new(key);
         let mut l = Default::default();
         cipher.encrypt_block(&mut l);
-        let mut k1 = Zeroizing::new([0u8; 16]);
-        // K1 = dbl(L) in GF(2^128): shift left one bit, and reduce with
-        // 0x87 when the top bit was set (without branching on it).
-        let msb = l[0] >> 7;
-        for i in 0..16 {
-            let next = if i < 15 { l[i + 1] >> 7 } else { 0 };
-            k1[i] = (l[i] << 1) | next;
-        }
-        k1[15] ^= 0x87 & 0u8.wrapping_sub(msb);
+        let mut block = [0u8; 16];
+        block.copy_from_slice(&l);
         l.as_mut_slice().zeroize();
+        let k1 = Zeroizing::new(dbl(&block));
+        block.zeroize();
         ExtKdf { cipher, k1 }
     }
 
@@ -76,6 +71,19 @@ where
         key.as_mut_slice().zeroize();
         gcm
     }
+}
+
+/// `dbl(x)` in GF(2^128) (the CMAC subkey step): shift left one bit, and
+/// reduce with 0x87 when the top bit was set, without branching on it.
+pub(crate) fn dbl(x: &[u8; 16]) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let msb = x[0] >> 7;
+    for i in 0..16 {
+        let next = if i < 15 { x[i + 1] >> 7 } else { 0 };
+        out[i] = (x[i] << 1) | next;
+    }
+    out[15] ^= 0x87 & 0u8.wrapping_sub(msb);
+    out
 }
 
 impl<B: Clone> Clone for ExtKdf<B> {

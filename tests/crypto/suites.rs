@@ -26,7 +26,7 @@ fn a_gm_keyring_seals_and_opens_on_every_path() {
     assert_eq!(keyring.open(&sealed, &ctx("1"), "t").unwrap(), phone());
     let text = keyring.seal_text(&phone(), &ctx("2")).unwrap();
     assert_eq!(keyring.open_text::<MobilePhone>(&text, &ctx("2"), "t").unwrap(), phone());
-    // Another row: the keyed (HMAC-SM3) check names the cause.
+    // Another row: the keyed (SM4-CMAC) check names the cause.
     assert_eq!(keyring.open(&sealed, &ctx("9"), "t"), Err(Error::ContextMismatch));
     // The same key bytes as an `aes` key open nothing a `gm` key sealed.
     let mut aes = Keyring::new();

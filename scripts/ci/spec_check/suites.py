@@ -1,8 +1,8 @@
 """SPEC.md §3a (envelope v2) and §11 (cipher suites), from the text alone.
 
-`aes`: HKDF-SHA256, XAES-256-GCM (C2SP), HMAC-SHA256 context check.
+`aes`: HKDF-SHA256, XAES-256-GCM (C2SP), AES-256-CMAC context check.
 `gm`:  HKDF-SM3, the same extended-nonce construction over SM4 (one key
-block), SM4-GCM, HMAC-SM3 context check.
+block), SM4-GCM, SM4-CMAC context check.
 """
 
 from __future__ import annotations
@@ -77,8 +77,13 @@ def scope_keys(suite: str, root: bytes, kind: str, scope_enc: bytes) -> tuple[by
 
 
 def keyed_check(suite: str, check_key: bytes, bound_enc: bytes) -> bytes:
-    """§3a.4: HMAC(check key, bound_enc)[0:4]."""
-    return hmac.new(check_key, bound_enc, HASHES[suite]).digest()[:4]
+    """§3a.4: CMAC(check key, bound_enc)[0:4], AES-256-CMAC or SM4-CMAC (key: first 16 bytes)."""
+    from cryptography.hazmat.primitives import cmac
+
+    algo = algorithms.AES(check_key) if suite == "aes" else algorithms.SM4(check_key[:16])
+    c = cmac.CMAC(algo)
+    c.update(bound_enc)
+    return c.finalize()[:4]
 
 
 def seal_v2(v: dict, xnonce: bytes) -> bytes:
