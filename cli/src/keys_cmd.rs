@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use desensitize::Keyring;
-use desensitize::keys::{KeyInfo, KeyProvider, KeyState, Ledger, NonceBudget, PassphraseProvider};
+use desensitize::keys::{KeyInfo, KeyProvider, KeyState, Ledger, NonceBudget, PassphraseProvider, Suite};
 use desensitize::pseudo::Domain;
 
 use crate::clash::{self, Kept};
@@ -32,6 +32,29 @@ pub struct KeygenArgs {
 
     #[command(flatten)]
     pkcs11: Pkcs11Args,
+
+    /// The cipher suite of the key: `aes` (AES-256, SHA-256) or `gm`
+    /// (SM4, SM3: China's commercial cryptography standards).
+    #[arg(long, value_name = "SUITE", default_value = "aes", value_parser = parse_suite)]
+    suite: Suite,
+}
+
+/// `--suite aes|gm`.
+fn parse_suite(s: &str) -> Result<Suite, String> {
+    s.parse().map_err(|_| format!("unknown suite `{s}`: expected `aes` or `gm`"))
+}
+
+/// Arguments of `keys rotate`.
+#[derive(Args, Debug)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    keys: KeyArgs,
+
+    /// The new key's cipher suite (`aes` or `gm`); default: the active
+    /// key's. `--suite gm` moves an `aes` keyring to `gm`: re-seal
+    /// afterwards (`desensitize db rotate`).
+    #[arg(long, value_name = "SUITE", value_parser = parse_suite)]
+    suite: Option<Suite>,
 }
 
 /// Environment variable with the PKCS#11 token's user PIN.
@@ -99,8 +122,8 @@ fn open_token(_: &std::path::Path, _: &Pkcs11Args, _: bool) -> CliResult<Box<dyn
 pub enum KeysCommand {
     /// Add a fresh active key; the old active key becomes decrypt-only.
     /// Prints the new key id on stdout.
-    Rotate(KeyArgs),
-    /// List key ids, states and seal counts (never key material).
+    Rotate(RotateArgs),
+    /// List key ids, states, seal counts, pins and cipher suites (never key material).
     #[command(after_help = LEDGER_HELP)]
     List(ListArgs),
     /// Pin an analytics domain to a key in all three namespaces at once
@@ -189,7 +212,7 @@ pub fn keygen(args: KeygenArgs) -> CliResult {
         Some(hsm) => hsm,
         None => Box::new(PassphraseProvider::new(&common::passphrase(args.passphrase_file.as_ref(), true)?)?),
     };
-    let keyring = Keyring::generate()?;
+    let keyring = Keyring::generate_with(args.suite)?;
     keyring.save(&args.out, &*provider).map_err(|e| match e {
         desensitize::Error::Io(kind) => CliError::failed(format!(
             "cannot write keyring file {}: {}",
@@ -212,7 +235,7 @@ pub fn keygen(args: KeygenArgs) -> CliResult {
         )));
     }
     let active = keyring.active_key_id().unwrap_or(1);
-    common::note(format!("created {} with active key {active}", args.out.display()));
+    common::note(format!("created {} with active key {active} ({})", args.out.display(), args.suite));
     Ok(())
 }
 
@@ -250,10 +273,21 @@ fn update<R>(args: &KeyArgs, change: impl FnOnce(&mut Keyring) -> CliResult<R>) 
     Ok(result)
 }
 
-fn rotate(args: &KeyArgs) -> CliResult {
-    let id = update(args, |k| Ok(k.rotate()?))?;
+fn rotate(args: &RotateArgs) -> CliResult {
+    let mut suite = Suite::Aes;
+    let id = update(&args.keys, |k| {
+        let id = match args.suite {
+            Some(s) => k.rotate_to(s)?,
+            None => k.rotate()?,
+        };
+        suite = k.suite_of(id).unwrap_or_default();
+        Ok(id)
+    })?;
     println!("{id}");
-    eprintln!("rotated {}: key {id} is now active; re-seal values under older keys", args.keys.display());
+    eprintln!(
+        "rotated {}: key {id} ({suite}) is now active; re-seal values under older keys",
+        args.keys.keys.display()
+    );
     Ok(())
 }
 
@@ -319,19 +353,24 @@ fn list(args: &ListArgs) -> CliResult {
                 "nonce_budget": budget_name(k),
                 "pinned": !pinned.is_empty(),
                 "pinned_domains": pinned,
+                "suite": k.suite.as_str(),
             });
             out.push_str(&line.to_string());
             out.push('\n');
         }
     } else {
-        out.push_str(&format!("{:>6}  {:<12}  {:>12}  {}\n", "ID", "STATE", "SEALS", "PINNED"));
+        out.push_str(&format!(
+            "{:>6}  {:<12}  {:>12}  {:<6}  {}\n",
+            "ID", "STATE", "SEALS", "PINNED", "SUITE"
+        ));
         for (k, pinned) in keys.iter().zip(&pinned) {
             out.push_str(&format!(
-                "{:>6}  {:<12}  {:>12}  {}\n",
+                "{:>6}  {:<12}  {:>12}  {:<6}  {}\n",
                 k.id,
                 k.state.as_str(),
                 k.seal_count,
                 if pinned.is_empty() { "-".to_owned() } else { pinned.join(",") },
+                k.suite,
             ));
         }
     }

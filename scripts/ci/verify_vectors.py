@@ -21,7 +21,17 @@ standard library and the `cryptography` package:
   e-mail domain, `-0.0`, uncompressed IPv6, ...) authenticate but are refused
   by check 12; the 15-digit ID number upgrade;
 * recompute the §9.2 token (tests/vectors/token.txt) and the §9.3 blind index
-  (tests/vectors/blind_index.txt) from their documented inputs.
+  (tests/vectors/blind_index.txt) from their documented inputs;
+* envelope v2 and the cipher suites (§3a, §12; tests/vectors/seal_v2.json):
+  rebuild every `aes` (XAES-256-GCM) and `gm` (SM4-GCM, HKDF-SM3, HMAC-SM3)
+  vector byte for byte, open it, and check the keyed context check's two
+  refusals; run the C2SP XAES-256-GCM vectors (the two fixed ones and the
+  10 000-iteration accumulated one); open the `python_sealed` envelopes, which
+  `--write-python-sealed` writes for the crate's test to open
+  (tests/crypto/vectors_v2.rs);
+* the `gm` suite's analytics (§12.3; tests/vectors/gm_analytics.json): an
+  HMAC-SM3 token and blind index under HKDF-SM3 keys, and FF1-SM4 (a Python
+  FF1, checked on NIST's FF1-AES256 sample first).
 
 The implementation lives in `scripts/ci/spec_check/`, one module per part of
 SPEC.md (`common`: §1, §2, §4; `envelope`: §3, §5; `canonical`: §3.3 and
@@ -31,6 +41,7 @@ this file runs it.
 Usage:
     python3 scripts/ci/verify_vectors.py              # verify everything
     python3 scripts/ci/verify_vectors.py --explain 0  # SPEC.md §7.3 walk-through
+    python3 scripts/ci/verify_vectors.py --write-python-sealed  # refresh seal_v2.json's python_sealed
 
 Prints one line per vector and finally `N passed, M failed`; exits non-zero
 if anything failed.
@@ -60,6 +71,7 @@ from spec_check.envelope import *  # noqa: F403
 from spec_check.canonical import *  # noqa: F403
 from spec_check.keyring_file import *  # noqa: F403
 from spec_check.checks import *  # noqa: F403
+from spec_check import suites
 
 
 # ------------------------------------------------------------------ --explain
@@ -134,10 +146,23 @@ def check_blind_index(expected: str) -> None:
         raise AssertionError(f"blind index {got} != {expected}")
 
 
+def check_python_sealed(v: dict) -> None:
+    """An envelope this script sealed earlier (random nonce) opens again."""
+    if suites.open_v2(v, bytes.fromhex(v["envelope_hex"])) != bytes.fromhex(v["plaintext_canonical_hex"]):
+        raise AssertionError("does not open")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--explain", type=int, metavar="N", help="print the §7.3 walk-through of vector N")
+    ap.add_argument("--write-python-sealed", action="store_true", help="seal seal_v2.json's vectors afresh in Python")
     args = ap.parse_args()
+
+    v2_doc = json.loads(suites.SEAL_V2_VECTORS.read_text(encoding="utf-8"))
+    if args.write_python_sealed:
+        v2_doc["python_sealed"] = suites.python_sealed(v2_doc["vectors"])
+        suites.SEAL_V2_VECTORS.write_text(json.dumps(v2_doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+        return 0
 
     vectors = json.loads(SEAL_VECTORS.read_text(encoding="utf-8"))["vectors"]
     if args.explain is not None:
@@ -162,6 +187,14 @@ def main() -> int:
     checks.append(
         ("§9.3 blind index", check_blind_index, (vectors_dir / "blind_index.txt").read_text(encoding="utf-8").strip())
     )
+
+    for i, v in enumerate(v2_doc["vectors"]):
+        checks.append((f"seal_v2[{i}] {v['suite']} {v['kind']}: {v['note']}", suites.check_v2_vector, v))
+    for i, v in enumerate(v2_doc.get("python_sealed", [])):
+        checks.append((f"python_sealed[{i}] {v['suite']} opens", check_python_sealed, v))
+    checks.append(("C2SP XAES-256-GCM vectors (2 fixed, 10 000 accumulated)", lambda _: suites.c2sp_xaes(), None))
+    gm_analytics = json.loads(suites.GM_ANALYTICS.read_text(encoding="utf-8"))
+    checks.append(("§12.2-11.3 gm HKDF-SM3, token, blind index (HMAC-SM3) and FF1-SM4", suites.check_gm_analytics, gm_analytics))
 
     passed = failed = 0
     for name, fn, v in checks:

@@ -1,13 +1,15 @@
-//! AES-256-GCM over an envelope: the header and the bound context fields
-//! as associated data (SPEC.md §3.4), sealed in place, opened into a
-//! buffer that wipes itself.
+//! GCM over an envelope: the header and the bound context fields as
+//! associated data (SPEC.md §3.4), sealed in place, opened into a buffer
+//! that wipes itself. Generic over the GCM cipher: AES-256-GCM (v1, and
+//! v2's per-message key) or SM4-GCM (`gm` keys).
 
-use aes_gcm::aead::AeadInOut;
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use aes_gcm::aead::consts::{U12, U16};
+use aes_gcm::aead::{AeadCore, AeadInOut};
+use aes_gcm::{Nonce, Tag};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::context::Context;
-use super::envelope::{AAD_HEADER_LEN, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
+use super::envelope::{AAD_HEADER_LEN, Header, NONCE_LEN, TAG_LEN, header_len};
 use super::random;
 use crate::error::{EnvelopeError, Error, Result};
 
@@ -44,17 +46,27 @@ pub(crate) fn fresh_nonce() -> Result<[u8; NONCE_LEN]> {
     random::bytes()
 }
 
+/// A fresh 192-bit extended nonce for a v2 envelope (see [`random`]).
+pub(crate) fn fresh_xnonce() -> Result<[u8; super::envelope::XNONCE_LEN]> {
+    random::bytes()
+}
+
+/// A GCM cipher with a 96-bit nonce and a 128-bit tag.
+pub(crate) trait Gcm: AeadInOut + AeadCore<NonceSize = U12, TagSize = U16> {}
+impl<C: AeadInOut + AeadCore<NonceSize = U12, TagSize = U16>> Gcm for C {}
+
 /// Encrypt `plaintext` into a complete envelope under `cipher`.
 pub(crate) fn seal_raw(
-    cipher: &Aes256Gcm,
+    cipher: &impl Gcm,
     header: &Header,
     extra_aad: &[u8],
     ctx: &Context,
     plaintext: &[u8],
 ) -> Result<Vec<u8>> {
     // Built by appending: no zero-fill of the buffer before it is written.
-    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + TAG_LEN);
-    out.extend_from_slice(&[0; HEADER_LEN]);
+    let head_len = header.len();
+    let mut out = Vec::with_capacity(head_len + plaintext.len() + TAG_LEN);
+    out.extend_from_slice(&[0; super::envelope::HEADER_LEN_V2][..head_len]);
     out.extend_from_slice(plaintext);
     out.extend_from_slice(&[0; TAG_LEN]);
     seal_in_place(cipher, header, extra_aad, ctx.bound_encoded(), &mut out)?;
@@ -62,29 +74,30 @@ pub(crate) fn seal_raw(
 }
 
 /// Write the envelope of `plaintext` into `out`, which must be exactly
-/// `HEADER_LEN + plaintext.len() + TAG_LEN` bytes.
+/// `header.len() + plaintext.len() + TAG_LEN` bytes.
 pub(crate) fn seal_into(
-    cipher: &Aes256Gcm,
+    cipher: &impl Gcm,
     header: &Header,
     extra_aad: &[u8],
     bound: &[u8],
     plaintext: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
-    out[HEADER_LEN..HEADER_LEN + plaintext.len()].copy_from_slice(plaintext);
+    let head_len = header.len();
+    out[head_len..head_len + plaintext.len()].copy_from_slice(plaintext);
     seal_in_place(cipher, header, extra_aad, bound, out)
 }
 
 /// Seal `out = [header space | plaintext | tag space]` in place: write the
 /// header, encrypt the body, write the tag. On an error `out` is wiped.
 fn seal_in_place(
-    cipher: &Aes256Gcm,
+    cipher: &impl Gcm,
     header: &Header,
     extra_aad: &[u8],
     bound: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
-    let (head, rest) = out.split_at_mut(HEADER_LEN);
+    let (head, rest) = out.split_at_mut(header.len());
     let (body, tag_out) = rest.split_at_mut(rest.len() - TAG_LEN);
     header.write_to(head);
     let nonce = Nonce::from(header.nonce);
@@ -100,19 +113,34 @@ fn seal_in_place(
     }
 }
 
-/// Authenticate and decrypt a structurally valid envelope.
+/// Authenticate and decrypt a structurally valid envelope (of either
+/// version: the GCM nonce is the last 12 bytes of its header).
 pub(crate) fn open_raw(
-    cipher: &Aes256Gcm,
+    cipher: &impl Gcm,
     bytes: &[u8],
     extra_aad: &[u8],
     ctx: &Context,
 ) -> Result<Zeroizing<Vec<u8>>> {
-    let (head, rest) = bytes.split_at(HEADER_LEN);
+    open_bound(cipher, bytes, extra_aad, ctx.bound_encoded())
+}
+
+/// [`open_raw`] with the bound context fields given as their encoding.
+pub(crate) fn open_bound(
+    cipher: &impl Gcm,
+    bytes: &[u8],
+    extra_aad: &[u8],
+    bound: &[u8],
+) -> Result<Zeroizing<Vec<u8>>> {
+    let head_len = header_len(*bytes.first().ok_or(Error::Truncated)?);
+    if bytes.len() < head_len + TAG_LEN {
+        return Err(Error::Truncated);
+    }
+    let (head, rest) = bytes.split_at(head_len);
     let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
     let tag = Tag::try_from(tag).map_err(|_| Error::Truncated)?;
-    let nonce = Nonce::try_from(&head[12..HEADER_LEN]).map_err(|_| Error::Truncated)?;
+    let nonce = Nonce::try_from(&head[head_len - NONCE_LEN..]).map_err(|_| Error::Truncated)?;
     let mut buf = Zeroizing::new(ct.to_vec());
-    with_aad(head, extra_aad, ctx.bound_encoded(), |aad| {
+    with_aad(head, extra_aad, bound, |aad| {
         cipher.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag)
     })
     .map_err(|_| Error::AuthenticationFailed)?;

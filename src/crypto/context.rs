@@ -24,9 +24,9 @@ pub const MAX_FIELDS: usize = 16;
 /// encoding (SPEC.md §4).
 ///
 /// A context names a *place*, not a person: it is stored next to the value,
-/// printed in audit events and fingerprinted (unkeyed, 32 bits) in the
-/// envelope header, so it must not contain personal data. Use surrogate row
-/// ids, not phone numbers.
+/// printed in audit events and fingerprinted (32 bits: keyed in v2
+/// envelopes, unkeyed in v1 ones) in the envelope header, so it must not
+/// contain personal data. Use surrogate row ids, not phone numbers.
 ///
 /// ```
 /// use desensitize::Context;
@@ -179,18 +179,19 @@ impl Context {
         self.scope.hash
     }
 
-    /// The 4-byte context check stored in envelope headers.
+    /// The unkeyed 4-byte context check of v1 envelope headers (SPEC.md
+    /// §3.5); v2's keyed check is the scope keys' (`ScopeKeys::check`).
     pub(crate) fn check(&self) -> [u8; 4] {
         self.check
     }
 
-    /// Run `f` on the context check and associated data of
+    /// Run `f` on the associated data (bound fields) of
     /// `self.clone().with_row(row)` without building that context (no
     /// allocation for the usual sizes): sealing with a row id per row is
     /// the policy engine's hot path. Fails as sealing with that context
     /// would: a row id over the limits, too many fields or a poisoned
     /// context give the poisoned context's error.
-    pub(crate) fn row_binding<R>(&self, row: &str, f: impl FnOnce([u8; 4], &[u8]) -> R) -> Result<R> {
+    pub(crate) fn row_binding<R>(&self, row: &str, f: impl FnOnce(&[u8]) -> R) -> Result<R> {
         const NAME: &[u8] = b"row";
         let poisoned = Error::Context(ContextError::FieldTooLong);
         if row.len() > MAX_FIELD_LEN
@@ -201,23 +202,12 @@ impl Context {
         }
         // (`with` rebuilds a scope-less context whose fields come to start
         // with `table`, `column`: never the case after a `row` field.)
-        // The encodings after `append_pair(.., "row", row)`: the field count
+        // The encoding after `append_pair(.., "row", row)`: the field count
         // bumped by two, then the two length-prefixed fields.
         let bumped =
             |encoded: &[u8]| u16::from_be_bytes([encoded[0], encoded[1]]).saturating_add(2).to_be_bytes();
         let row_len = u16::try_from(row.len()).unwrap_or(u16::MAX).to_be_bytes();
         let name_len = u16::try_from(NAME.len()).unwrap_or(u16::MAX).to_be_bytes();
-        let digest = Sha256::new()
-            .chain_update(CHECK_TAG)
-            .chain_update(bumped(&self.encoded))
-            .chain_update(&self.encoded[2..])
-            .chain_update(name_len)
-            .chain_update(NAME)
-            .chain_update(row_len)
-            .chain_update(row.as_bytes())
-            .finalize();
-        let mut check = [0u8; 4];
-        check.copy_from_slice(&digest[..4]);
         let bound_len = self.bound_encoded.len() + 4 + NAME.len() + row.len();
         let write = |buf: &mut [u8]| {
             let base = &self.bound_encoded[2..];
@@ -227,7 +217,7 @@ impl Context {
                 buf[at..at + part.len()].copy_from_slice(part);
                 at += part.len();
             }
-            f(check, buf)
+            f(buf)
         };
         Ok(if bound_len <= 96 {
             write(&mut [0u8; 96][..bound_len])
@@ -332,26 +322,22 @@ mod tests {
         for base in &bases {
             for row in ["", "1", "0f8fad5b-d9cb-469f-a165-70867728950e", long.as_str()] {
                 let full = base.clone().with_row(row);
-                let (check, bound) = base.row_binding(row, |c, b| (c, b.to_vec())).unwrap();
-                assert_eq!(check, full.check());
+                let bound = base.row_binding(row, |b| b.to_vec()).unwrap();
                 assert_eq!(bound, full.bound_encoded());
             }
         }
         let too_long = "9".repeat(MAX_FIELD_LEN + 1);
-        let err = bases[0].row_binding(&too_long, |_, _| ()).unwrap_err();
+        let err = bases[0].row_binding(&too_long, |_| ()).unwrap_err();
         assert!(matches!(err, Error::Context(ContextError::FieldTooLong)));
         assert!(bases[0].clone().with_row(&too_long).is_poisoned());
         let poisoned = Context::new(&too_long, "c");
-        assert!(matches!(
-            poisoned.row_binding("1", |_, _| ()),
-            Err(Error::Context(ContextError::FieldTooLong))
-        ));
+        assert!(matches!(poisoned.row_binding("1", |_| ()), Err(Error::Context(ContextError::FieldTooLong))));
         let mut full = Context::new("t", "c");
         for i in 0..MAX_FIELDS - 2 {
             full = full.with("f", &i.to_string());
         }
         assert!(full.clone().with_row("1").is_poisoned());
-        assert!(matches!(full.row_binding("1", |_, _| ()), Err(Error::Context(ContextError::FieldTooLong))));
+        assert!(matches!(full.row_binding("1", |_| ()), Err(Error::Context(ContextError::FieldTooLong))));
     }
 
     #[test]

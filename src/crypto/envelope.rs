@@ -4,60 +4,106 @@ use super::b64;
 use crate::error::{EnvelopeError, Error, Result};
 use crate::kind_id::Kind;
 
-/// Format version byte of every envelope this crate writes.
-pub(crate) const VERSION: u8 = 1;
+/// Version byte of v1 envelopes (SPEC.md §3): 96-bit random nonce under the
+/// scope key, unkeyed context check. Opened forever; written only by
+/// subject-key seals and the test-vector hooks.
+pub(crate) const VERSION_1: u8 = 1;
+/// Version byte of v2 envelopes (SPEC.md §3a): 192-bit extended nonce
+/// (XAES-256-GCM for `aes` keys, its SM4 analogue for `gm` keys), keyed
+/// context check. Every root-key seal writes it.
+pub(crate) const VERSION_2: u8 = 2;
 /// AES-256-GCM under an HKDF-SHA256 scope key derived from a keyring root key.
 pub(crate) const ALG_ROOT: u8 = 1;
 /// AES-256-GCM under an HKDF-SHA256 scope key derived from a subject data key.
 pub(crate) const ALG_SUBJECT: u8 = 2;
+/// The GCM nonce: all of a v1 nonce, the second half of a v2 one.
 pub(crate) const NONCE_LEN: usize = 12;
+/// The v2 extended nonce.
+pub(crate) const XNONCE_LEN: usize = super::xgcm::XNONCE_LEN;
 pub(crate) const TAG_LEN: usize = 16;
-/// version(1) algorithm(1) key_id(4) kind(2) context_check(4) nonce(12).
+/// v1: version(1) algorithm(1) key_id(4) kind(2) context_check(4) nonce(12).
 pub(crate) const HEADER_LEN: usize = 24;
+/// v2: version(1) algorithm(1) key_id(4) kind(2) context_check(4) nonce(24).
+pub(crate) const HEADER_LEN_V2: usize = 36;
 /// The header bytes before the nonce, which open the associated data.
 pub(crate) const AAD_HEADER_LEN: usize = 12;
-/// Prefix of the text form: `dz` + format version + `.`.
+/// Prefix of the text form: `dz1.` names the text encoding (SPEC.md §3.7);
+/// the version byte inside tells a v1 envelope from a v2 one.
 pub(crate) const TEXT_PREFIX: &str = "dz1.";
 /// Largest envelope accepted (1 MiB biometric + overhead, with room).
 pub(crate) const MAX_ENVELOPE: usize = (1 << 20) + 4096;
 
+/// The header length of envelope version `version` (1 or 2).
+pub(crate) const fn header_len(version: u8) -> usize {
+    if version == VERSION_2 { HEADER_LEN_V2 } else { HEADER_LEN }
+}
+
 /// The parsed, not yet authenticated, header of an envelope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Header {
+    /// [`VERSION_1`] or [`VERSION_2`].
+    pub version: u8,
     pub algorithm: u8,
     pub key_id: u32,
     pub kind: Kind,
     pub check: [u8; 4],
+    /// v2: the first half of the extended nonce, from which the message key
+    /// is derived; all zero (and not written) in v1.
+    pub kdf_nonce: [u8; NONCE_LEN],
+    /// The GCM nonce: v1's whole nonce, v2's second half.
     pub nonce: [u8; NONCE_LEN],
 }
 
 impl Header {
-    /// Write the 24 header bytes into `out[..HEADER_LEN]`.
+    /// A v2 root-key header with extended nonce `xnonce`.
+    pub(crate) fn v2(key_id: u32, kind: Kind, check: [u8; 4], xnonce: &[u8; XNONCE_LEN]) -> Header {
+        let mut kdf_nonce = [0u8; NONCE_LEN];
+        let mut nonce = [0u8; NONCE_LEN];
+        kdf_nonce.copy_from_slice(&xnonce[..NONCE_LEN]);
+        nonce.copy_from_slice(&xnonce[NONCE_LEN..]);
+        Header { version: VERSION_2, algorithm: ALG_ROOT, key_id, kind, check, kdf_nonce, nonce }
+    }
+
+    /// The length of this header in the envelope.
+    pub(crate) fn len(&self) -> usize {
+        header_len(self.version)
+    }
+
+    /// Write the header bytes into `out[..self.len()]`.
     pub(crate) fn write_to(&self, out: &mut [u8]) {
-        out[0] = VERSION;
+        out[0] = self.version;
         out[1] = self.algorithm;
         out[2..6].copy_from_slice(&self.key_id.to_be_bytes());
         out[6..8].copy_from_slice(&self.kind.code().to_be_bytes());
         out[8..12].copy_from_slice(&self.check);
-        out[12..HEADER_LEN].copy_from_slice(&self.nonce);
+        if self.version == VERSION_2 {
+            out[12..24].copy_from_slice(&self.kdf_nonce);
+            out[24..HEADER_LEN_V2].copy_from_slice(&self.nonce);
+        } else {
+            out[12..HEADER_LEN].copy_from_slice(&self.nonce);
+        }
     }
 
-    /// Parse and structurally check an envelope: length, version, algorithm, kind code.
+    /// Parse and structurally check an envelope: length, version, algorithm,
+    /// kind code (SPEC.md §3.8 checks 1–6; v2 takes root keys only).
     pub(crate) fn parse(bytes: &[u8]) -> Result<Header> {
         if bytes.is_empty() {
             return Err(Error::Truncated);
         }
-        if bytes[0] != VERSION {
-            return Err(Error::UnsupportedVersion(bytes[0]));
+        let version = bytes[0];
+        if version != VERSION_1 && version != VERSION_2 {
+            return Err(Error::UnsupportedVersion(version));
         }
-        if bytes.len() < HEADER_LEN + TAG_LEN {
+        let head_len = header_len(version);
+        if bytes.len() < head_len + TAG_LEN {
             return Err(Error::Truncated);
         }
         if bytes.len() > MAX_ENVELOPE {
             return Err(Error::Malformed(EnvelopeError::TooLarge));
         }
         let algorithm = bytes[1];
-        if algorithm != ALG_ROOT && algorithm != ALG_SUBJECT {
+        let known = algorithm == ALG_ROOT || (algorithm == ALG_SUBJECT && version == VERSION_1);
+        if !known {
             return Err(Error::UnsupportedAlgorithm(algorithm));
         }
         let key_id = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);
@@ -65,9 +111,13 @@ impl Header {
         let kind = Kind::from_code(code).ok_or(Error::Malformed(EnvelopeError::UnknownKindCode))?;
         let mut check = [0u8; 4];
         check.copy_from_slice(&bytes[8..12]);
+        let mut kdf_nonce = [0u8; NONCE_LEN];
+        if version == VERSION_2 {
+            kdf_nonce.copy_from_slice(&bytes[12..24]);
+        }
         let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&bytes[12..HEADER_LEN]);
-        Ok(Header { algorithm, key_id, kind, check, nonce })
+        nonce.copy_from_slice(&bytes[head_len - NONCE_LEN..head_len]);
+        Ok(Header { version, algorithm, key_id, kind, check, kdf_nonce, nonce })
     }
 }
 

@@ -5,6 +5,12 @@
 
 /// Sealing keys: `[SEAL, kind id, scope encoding]` under a root or subject key.
 pub const SEAL: &[u8] = b"desensitize.seal";
+/// v2 sealing keys (the XAES-256-GCM or SM4 extended-nonce key):
+/// `[SEAL_V2, kind id, scope encoding]` under a root key.
+pub const SEAL_V2: &[u8] = b"desensitize.seal.v2";
+/// Keyed context-check keys of v2 envelopes: `[CONTEXT_CHECK, kind id,
+/// scope encoding]` under a root key, beside the v2 sealing key.
+pub const CONTEXT_CHECK: &[u8] = b"desensitize.context.check";
 /// Token keys: `[PSEUDONYM, domain]`.
 pub const PSEUDONYM: &[u8] = b"desensitize.pseudonym";
 /// Blind-index keys: `[BLIND_INDEX, domain, kind id, transform]`.
@@ -28,7 +34,9 @@ mod tests {
 
     #[test]
     fn every_family_has_its_own_label() {
-        let all = [SEAL, PSEUDONYM, BLIND_INDEX, FPE, WRAP, KEYRING_CHECK, KEYRING_WRAP, ACCESS_SUBJECT, AUDIT];
+        let all = [
+            SEAL, SEAL_V2, CONTEXT_CHECK, PSEUDONYM, BLIND_INDEX, FPE, WRAP, KEYRING_CHECK, KEYRING_WRAP, ACCESS_SUBJECT, AUDIT,
+        ];
         for (i, a) in all.iter().enumerate() {
             assert!(a.starts_with(b"desensitize."));
             for b in &all[i + 1..] {

@@ -3,8 +3,10 @@
 use hkdf::Hkdf;
 use rand::TryRng;
 use sha2::Sha256;
+use sm3::Sm3;
 use zeroize::{Zeroize, Zeroizing};
 
+use super::suite::Suite;
 use crate::error::{Error, KeyError, Result};
 
 /// Length of every key in the crate: 256 bits.
@@ -90,11 +92,21 @@ impl RootKey {
 
 /// HKDF-SHA256 from any 256-bit secret (root keys and subject data keys).
 pub(crate) fn derive_from(secret: &[u8; KEY_LEN], label: &[&[u8]]) -> Zeroizing<[u8; KEY_LEN]> {
-    let hk = Hkdf::<Sha256>::new(Some(HKDF_SALT), secret);
+    derive_in(Suite::Aes, secret, label)
+}
+
+/// The suite's HKDF (SPEC.md §12.2): HKDF-SHA256 for `aes`, HKDF-SM3 for
+/// `gm`, both with salt `desensitize/v1`, info `encode_fields(label)` and 32
+/// bytes of output (an SM4 key is the first 16 of them).
+pub(crate) fn derive_in(suite: Suite, secret: &[u8; KEY_LEN], label: &[&[u8]]) -> Zeroizing<[u8; KEY_LEN]> {
     let mut okm = Zeroizing::new([0u8; KEY_LEN]);
     let info = encode_fields(label);
-    // 32 bytes is far below HKDF-SHA256's 255 * 32 limit: expand cannot fail.
-    if hk.expand(&info, okm.as_mut()).is_err() {
+    // 32 bytes is far below HKDF's 255 * 32 limit: expand cannot fail.
+    let expanded = match suite {
+        Suite::Aes => Hkdf::<Sha256>::new(Some(HKDF_SALT), secret).expand(&info, okm.as_mut()),
+        Suite::Gm => Hkdf::<Sm3>::new(Some(HKDF_SALT), secret).expand(&info, okm.as_mut()),
+    };
+    if expanded.is_err() {
         unreachable!("HKDF output length is fixed and valid");
     }
     okm

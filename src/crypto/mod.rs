@@ -3,12 +3,15 @@
 //!
 //! - [`random`]: fork-safe random bytes (nonces, salts);
 //! - [`material`]: root keys, the HKDF tree and its field encoding;
+//! - [`suite`]: the cipher suites (`aes`, `gm`) a root key may use;
 //! - [`labels`]: the HKDF label of every key family;
 //! - [`limits`]: the Argon2id cost a reader accepts from stored data;
 //! - [`context`]: where a value belongs ([`Context`]) and its associated-data encoding;
 //! - [`envelope`] and [`b64`]: the versioned envelope layout and its text form;
-//! - [`aead`]: AES-256-GCM over an envelope;
-//! - [`scoped`]: the sealing key of one (kind, scope).
+//! - [`aead`]: GCM over an envelope;
+//! - [`xgcm`]: the extended-nonce construction of v2 envelopes (XAES-256-GCM);
+//! - [`check`]: the keyed context check of v2 envelopes;
+//! - [`scoped`]: the keys of one (kind, scope), sealing and opening with them.
 //!
 //! It depends only on [`crate::error`] and the kind identifiers
 //! ([`crate::kind_id`]); `seal`, `pseudo`, `audit`, `kind` and `keys` build on
@@ -18,6 +21,7 @@
 
 pub mod aead;
 pub mod b64;
+pub mod check;
 pub mod context;
 pub mod envelope;
 pub mod labels;
@@ -25,8 +29,11 @@ pub mod limits;
 pub mod material;
 pub mod random;
 pub mod scoped;
+pub mod suite;
+pub mod xgcm;
 
 pub use context::{Context, MAX_FIELD_LEN, MAX_FIELDS};
 pub use limits::CostLimits;
 pub use material::{KEY_LEN, RootKey};
-pub(crate) use scoped::ScopeCipher;
+pub(crate) use scoped::{ScopeCipher, ScopeKeys};
+pub use suite::Suite;

@@ -1,41 +1,166 @@
-//! A sealing cipher resolved once for one (kind, scope) under the active key:
-//! what a policy column seals every row with, so the hot path neither takes
-//! the scope-key cache's lock nor hashes the scope. It is used only while
-//! its key is still the keyring's active key and only for its own kind and
+//! The keys of one (kind, scope) under one root key, and the sealing and
+//! opening of envelopes with them ([`ScopeKeys`]); and [`ScopeCipher`], those
+//! keys resolved once for one (kind, scope) under the active key: what a
+//! policy column seals every row with, so the hot path neither takes the
+//! scope-key cache's lock nor hashes the scope. It is used only while its
+//! key is still the keyring's active key and only for its own kind and
 //! scope; anything else takes the cache as before.
 
 use aes_gcm::Aes256Gcm;
 use aes_gcm::aead::KeyInit;
+use aes_gcm::aes::Aes256Enc;
+use sm4::Sm4;
+use zeroize::Zeroizing;
 
+use super::aead::{self, Gcm};
+use super::check::CheckKey;
 use super::context::Context;
+use super::envelope::{Header, VERSION_2};
 use super::labels;
-use super::material::{KEY_LEN, derive_from};
+use super::material::{KEY_LEN, derive_from, derive_in};
+use super::suite::Suite;
+use super::xgcm::ExtKdf;
+use crate::error::{Error, Result};
 use crate::kind_id::Kind;
 
-/// The active key's AES-256-GCM cipher for `(kind, scope)`: derived key
-/// material (the cache's own copy, wiped on drop), never a value.
+/// Every key of one (kind, scope) under one root key: its suite's sealing
+/// keys and the keyed context check. Derived key material, wiped on drop;
+/// crate-private, never `Debug`.
+#[derive(Clone)]
+pub(crate) struct ScopeKeys {
+    seal: SealKeys,
+    /// The suite's CMAC under `derive(R, [CONTEXT_CHECK, kind, scope])`.
+    check: CheckKey,
+}
+
+#[derive(Clone)]
+enum SealKeys {
+    Aes {
+        /// AES-256-GCM under `derive(R, [SEAL, kind, scope])`: opens v1
+        /// envelopes (SPEC.md §3.4).
+        v1: Box<Aes256Gcm>,
+        /// XAES-256-GCM under `derive(R, [SEAL_V2, kind, scope])` (SPEC.md §3a).
+        x: Box<ExtKdf<Aes256Enc>>,
+    },
+    /// SM4 under the first 16 bytes of `derive_sm3(R, [SEAL_V2, kind,
+    /// scope])` (SPEC.md §12.3); a `gm` key never had v1 envelopes.
+    Gm { x: ExtKdf<Sm4> },
+}
+
+impl ScopeKeys {
+    /// The keys of `(kind, scope)` under the 256-bit root key `secret` of `suite`.
+    pub(crate) fn derive(suite: Suite, secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> ScopeKeys {
+        let id = kind.as_str().as_bytes();
+        let v2 = derive_in(suite, secret, &[labels::SEAL_V2, id, scope]);
+        let check = derive_in(suite, secret, &[labels::CONTEXT_CHECK, id, scope]);
+        let seal = match suite {
+            Suite::Aes => SealKeys::Aes {
+                v1: Box::new(scope_cipher(secret, kind, scope)),
+                x: Box::new(ExtKdf::new((&*v2).into())),
+            },
+            Suite::Gm => {
+                let mut sm4 = Zeroizing::new([0u8; 16]);
+                sm4.copy_from_slice(&v2[..16]);
+                SealKeys::Gm { x: ExtKdf::new((&*sm4).into()) }
+            }
+        };
+        ScopeKeys { seal, check: CheckKey::new(suite, &check) }
+    }
+
+    /// The keyed context check of v2 envelopes over `bound` (SPEC.md §3a.4).
+    pub(crate) fn check(&self, bound: &[u8]) -> [u8; 4] {
+        self.check.check(bound)
+    }
+
+    /// Run `f` with the GCM cipher of an envelope with this `header`; a v1
+    /// envelope under a `gm` key cannot authenticate (`gm` keys only ever
+    /// sealed v2).
+    fn with_gcm<R>(&self, header: &Header, f: impl FnOnce(&dyn GcmOps) -> Result<R>) -> Result<R> {
+        match (&self.seal, header.version == VERSION_2) {
+            (SealKeys::Aes { x, .. }, true) => f(&x.message_cipher(&header.kdf_nonce)),
+            (SealKeys::Aes { v1, .. }, false) => f(&**v1),
+            (SealKeys::Gm { x }, true) => f(&x.message_cipher(&header.kdf_nonce)),
+            (SealKeys::Gm { .. }, false) => Err(Error::AuthenticationFailed),
+        }
+    }
+
+    /// Write the envelope of `plain` into `out` (see [`aead::seal_into`]).
+    pub(crate) fn seal_into(
+        &self,
+        header: &Header,
+        bound: &[u8],
+        plain: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        self.with_gcm(header, |g| g.seal_into(header, bound, plain, out))
+    }
+
+    /// The envelope of `plain` at `ctx` (see [`aead::seal_raw`]).
+    pub(crate) fn seal_raw(&self, header: &Header, ctx: &Context, plain: &[u8]) -> Result<Vec<u8>> {
+        let mut out = vec![0u8; header.len() + plain.len() + super::envelope::TAG_LEN];
+        self.seal_into(header, ctx.bound_encoded(), plain, &mut out)?;
+        Ok(out)
+    }
+
+    /// Authenticate and decrypt `bytes` (parsed as `header`) bound to
+    /// `bound`. A v2 envelope that fails is told apart by its keyed check:
+    /// [`Error::ContextMismatch`] when it was sealed for another place,
+    /// else [`Error::AuthenticationFailed`]. (v1's unkeyed check is the
+    /// caller's, before decryption, SPEC.md §3.8.)
+    pub(crate) fn open(&self, header: &Header, bytes: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let result = self.with_gcm(header, |g| g.open(bytes, bound));
+        match result {
+            Err(Error::AuthenticationFailed)
+                if header.version == VERSION_2 && !self.check.matches(bound, &header.check) =>
+            {
+                Err(Error::ContextMismatch)
+            }
+            other => other,
+        }
+    }
+}
+
+/// The two operations on a GCM cipher, object-safe so that v1's cached
+/// cipher and v2's per-message one take one path.
+trait GcmOps {
+    fn seal_into(&self, header: &Header, bound: &[u8], plain: &[u8], out: &mut [u8]) -> Result<()>;
+    fn open(&self, bytes: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+}
+
+impl<C: Gcm> GcmOps for C {
+    fn seal_into(&self, header: &Header, bound: &[u8], plain: &[u8], out: &mut [u8]) -> Result<()> {
+        aead::seal_into(self, header, &[], bound, plain, out)
+    }
+    fn open(&self, bytes: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        aead::open_bound(self, bytes, &[], bound)
+    }
+}
+
+/// The active key's [`ScopeKeys`] for `(kind, scope)`: derived key material
+/// (a copy of the cache's, wiped on drop), never a value.
 pub(crate) struct ScopeCipher {
     key_id: u32,
     kind: Kind,
     scope: Box<[u8]>,
-    cipher: Aes256Gcm,
+    keys: ScopeKeys,
 }
 
 impl ScopeCipher {
-    /// Key `key_id`'s cipher for `kind` at `ctx`'s scope.
-    pub(crate) fn new(key_id: u32, kind: Kind, ctx: &Context, cipher: Aes256Gcm) -> ScopeCipher {
-        ScopeCipher { key_id, kind, scope: ctx.scope_encoded().into(), cipher }
+    /// Key `key_id`'s keys for `kind` at `ctx`'s scope.
+    pub(crate) fn new(key_id: u32, kind: Kind, ctx: &Context, keys: ScopeKeys) -> ScopeCipher {
+        ScopeCipher { key_id, kind, scope: ctx.scope_encoded().into(), keys }
     }
 
-    /// The cipher, if it is the one for sealing `kind` at `ctx` under key `key_id`.
+    /// The keys, if they are the ones for sealing `kind` at `ctx` under key `key_id`.
     #[inline]
-    pub(crate) fn matching(&self, key_id: u32, kind: Kind, ctx: &Context) -> Option<&Aes256Gcm> {
+    pub(crate) fn matching(&self, key_id: u32, kind: Kind, ctx: &Context) -> Option<&ScopeKeys> {
         (self.key_id == key_id && self.kind == kind && *self.scope == *ctx.scope_encoded())
-            .then_some(&self.cipher)
+            .then_some(&self.keys)
     }
 }
 
-/// HKDF label of a sealing key: `["desensitize.seal", kind id, scope encoding]`.
+/// The v1 sealing cipher (SPEC.md §3.4): AES-256-GCM under
+/// `derive(secret, ["desensitize.seal", kind id, scope encoding])`.
 pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> Aes256Gcm {
     let key = derive_from(secret, &[labels::SEAL, kind.as_str().as_bytes(), scope]);
     Aes256Gcm::new((&*key).into())

@@ -71,7 +71,7 @@ pub use sqlx_pg::PgRotationStore;
 /// let keyring = Keyring::generate()?;
 /// let sealed = keyring.seal(&"13800138000".parse::<MobilePhone>()?, &Context::new("users", "phone"))?;
 /// let column = Binary(sealed); // `.bind(column)` writes sealed.as_bytes() to BYTEA
-/// assert_eq!(column.0.as_bytes().len(), 51);
+/// assert_eq!(column.0.as_bytes().len(), 63); // 11 digits + 52 (envelope v2)
 /// # Ok::<(), desensitize::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -102,6 +102,9 @@ pub enum KeyError {
     /// re-wrap or count their keys before a root key is destroyed).
     #[error("this subject key store cannot list its subjects")]
     NoSubjectListing,
+    /// A cipher suite name other than `aes` or `gm` ([`Suite`](crate::keys::Suite)).
+    #[error("unknown cipher suite (expected `aes` or `gm`)")]
+    UnknownSuite,
     /// A key provider or subject key store implemented outside this crate
     /// failed; its value-free text says why (for example "subject key
     /// table unavailable"). The crate itself never returns this variant.

@@ -43,7 +43,7 @@ fn every_cause_message_is_non_empty_value_free_and_unique() {
             DomainPinned, NoMaterial, CacheInconsistent, CachePoisoned, RootKeyEnvUnset, RootKeyId,
             RootKeyBase64, RootKeyLength, HmacKeyRejected, NoFpeKey, EmptyPassphrase, KeyringTooLarge,
             ProviderIdTooLong, WrappedKeyTooLong, BadWrappedKey, ProviderFailed, ProviderKeyLength,
-            SubjectIdLength, SubjectWrapFailed, SubjectStorePoisoned, NoExpiry, NoSubjectListing,
+            SubjectIdLength, SubjectWrapFailed, SubjectStorePoisoned, NoExpiry, NoSubjectListing, UnknownSuite,
             Backend("subject key table unavailable")),
     );
     check(

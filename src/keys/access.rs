@@ -4,15 +4,14 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use hmac::{KeyInit, Mac};
 
 use crate::access::{Access, Alarm, Principal, Revealed};
 use crate::audit::{AuditEvent, Decision, Outcome, record_result};
 use crate::crypto::{Context, labels};
-use crate::error::{AccessError, Error, KeyError, Result};
+use crate::error::{AccessError, Error, Result};
 use crate::keys::{Keyring, SubjectKeyStore};
 use crate::kind::{Kind, Sealable, Sensitive};
-use crate::pseudo::{Dir, Domain, FormatPreserving, HmacSha256, audit_context};
+use crate::pseudo::{Dir, Domain, FormatPreserving, SuiteMac, audit_context};
 use crate::seal::Sealed;
 
 impl Keyring {
@@ -228,10 +227,10 @@ impl Keyring {
         }
         let row = || ctx.fields().find(|(name, _)| *name == "row").map(|(_, v)| v);
         let Some(subject) = subject.or_else(row) else { return Ok(None) };
-        let (_, key) = self.derive_active(&[labels::ACCESS_SUBJECT])?;
-        let mut mac = HmacSha256::new_from_slice(&*key).map_err(|_| Error::Key(KeyError::HmacKeyRejected))?;
+        let (key_id, key) = self.derive_active(&[labels::ACCESS_SUBJECT])?;
+        let mut mac = SuiteMac::new(self.suite_of(key_id).unwrap_or_default(), &key)?;
         mac.update(subject.as_bytes());
-        let tag = mac.finalize().into_bytes();
+        let tag = mac.finalize_bytes();
         Ok(Some(tag[..16].iter().map(|b| format!("{b:02x}")).collect()))
     }
 }

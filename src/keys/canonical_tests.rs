@@ -6,8 +6,7 @@
 //! would produce them.
 
 use crate::crypto::Context;
-use crate::crypto::aead::seal_raw;
-use crate::crypto::envelope::{ALG_ROOT, Header};
+use crate::crypto::envelope::Header;
 use crate::error::{Error, Invalid};
 use crate::keys::Keyring;
 use crate::kind::{Kind, Sealable};
@@ -19,8 +18,12 @@ use crate::{
 
 fn envelope(keyring: &Keyring, kind: Kind, ctx: &Context, plain: &[u8]) -> Vec<u8> {
     let key = keyring.active().unwrap();
-    let header = Header { algorithm: ALG_ROOT, key_id: key.id, kind, check: ctx.check(), nonce: [9; 12] };
-    key.with_seal_cipher(kind, ctx, |c| seal_raw(c, &header, &[], ctx, plain)).unwrap().unwrap()
+    key.with_seal_cipher(kind, ctx, |keys| {
+        let header = Header::v2(key.id, kind, keys.check(ctx.bound_encoded()), &[9; 24]);
+        keys.seal_raw(&header, ctx, plain)
+    })
+    .unwrap()
+    .unwrap()
 }
 
 /// Open `plain` sealed as a `T`; the error reason, or `None` if it opened.

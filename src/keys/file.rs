@@ -4,9 +4,11 @@
 use std::io::Write;
 use std::path::Path;
 
+use aes_gcm::aead::consts::U12;
 use aes_gcm::aead::{AeadInOut, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use aes_gcm::{AesGcm, Nonce, Tag};
 use sha2::{Digest, Sha256};
+use sm4::Sm4;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -15,11 +17,16 @@ use crate::crypto::material::KEY_LEN;
 use crate::crypto::random;
 use crate::error::{Error, KeyError, KeyringFileError, PinsError, Result};
 use crate::keys::provider::{DataKey, KeyProvider, WrappedKey};
-use crate::keys::{KeyState, Keyring, RootKey};
+use crate::keys::{KeyState, Keyring, RootKey, Suite};
 use crate::pseudo::{Domain, Namespace};
 
 const MAGIC: &[u8; 4] = b"DZKR";
+/// Version 1: every key `aes`, payload under AES-256-GCM (SPEC.md §6).
 const FILE_VERSION: u8 = 1;
+/// Version 2: a suite byte in the header (the payload cipher) and one per
+/// key; written when any key is `gm` (SPEC.md §6.5), so files of `aes`
+/// keyrings stay version 1, byte for byte.
+const FILE_VERSION_2: u8 = 2;
 const CHECKSUM_LEN: usize = 32;
 const MAX_FILE: usize = 16 << 20;
 
@@ -27,21 +34,61 @@ pub(super) fn file_err(e: KeyringFileError) -> Error {
     Error::KeyringFile(e)
 }
 
-fn gcm(key: &[u8; KEY_LEN]) -> Aes256Gcm {
-    Aes256Gcm::new(key.into())
+/// The GCM of `suite` under a 256-bit key: AES-256-GCM, or SM4-GCM under
+/// its first 16 bytes.
+enum FileGcm {
+    Aes(Box<AesGcm<aes_gcm::aes::Aes256, U12>>),
+    Sm4(Box<AesGcm<Sm4, U12>>),
 }
 
-/// Encrypt `plain` with a detached tag appended: `ct || tag`.
+fn gcm(suite: Suite, key: &[u8; KEY_LEN]) -> FileGcm {
+    match suite {
+        Suite::Aes => FileGcm::Aes(Box::new(AesGcm::new(key.into()))),
+        Suite::Gm => {
+            let mut sm4 = Zeroizing::new([0u8; 16]);
+            sm4.copy_from_slice(&key[..16]);
+            FileGcm::Sm4(Box::new(AesGcm::new((&*sm4).into())))
+        }
+    }
+}
+
+/// Encrypt `plain` with AES-256-GCM, a detached tag appended: `ct || tag`.
 pub(super) fn encrypt(key: &[u8; KEY_LEN], nonce: &[u8; 12], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
+    encrypt_in(Suite::Aes, key, nonce, aad, plain)
+}
+
+/// [`encrypt`] with the GCM of `suite`.
+fn encrypt_in(
+    suite: Suite,
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; 12],
+    aad: &[u8],
+    plain: &[u8],
+) -> Result<Vec<u8>> {
     let mut buf = plain.to_vec();
-    let tag = gcm(key)
-        .encrypt_inout_detached(&Nonce::from(*nonce), aad, buf.as_mut_slice().into())
-        .map_err(|_| Error::Key(KeyError::KeyringTooLarge))?;
+    let nonce = Nonce::from(*nonce);
+    let tag = match gcm(suite, key) {
+        FileGcm::Aes(g) => g.encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into()),
+        FileGcm::Sm4(g) => g.encrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into()),
+    }
+    .map_err(|_| Error::Key(KeyError::KeyringTooLarge))?;
     buf.extend_from_slice(&tag);
     Ok(buf)
 }
 
+/// Decrypt AES-256-GCM `ct || tag`; `None` if it does not authenticate.
 pub(super) fn decrypt(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8],
+    aad: &[u8],
+    ct_tag: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    decrypt_in(Suite::Aes, key, nonce, aad, ct_tag)
+}
+
+/// [`decrypt`] with the GCM of `suite`.
+fn decrypt_in(
+    suite: Suite,
     key: &[u8; KEY_LEN],
     nonce: &[u8],
     aad: &[u8],
@@ -51,7 +98,11 @@ pub(super) fn decrypt(
     let mut buf = Zeroizing::new(ct.to_vec());
     let nonce = Nonce::try_from(nonce).ok()?;
     let tag = Tag::try_from(tag).ok()?;
-    gcm(key).decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag).ok()?;
+    match gcm(suite, key) {
+        FileGcm::Aes(g) => g.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag),
+        FileGcm::Sm4(g) => g.decrypt_inout_detached(&nonce, aad, buf.as_mut_slice().into(), &tag),
+    }
+    .ok()?;
     Some(buf)
 }
 
@@ -98,11 +149,18 @@ impl Keyring {
 
     /// `own`: written over the file its ledger belongs to (see `ledger.rs`).
     fn protected_bytes(&self, provider: &dyn KeyProvider, own: bool) -> Result<Vec<u8>> {
-        let mut payload = Zeroizing::new(Vec::with_capacity(4 + self.keys.len() * 49));
+        // Version 2 only when some key is `gm`; its payload cipher is the
+        // active key's suite.
+        let v2 = self.keys.iter().any(|k| k.suite == Suite::Gm);
+        let file_suite = if v2 { self.active().map(|k| k.suite).unwrap_or(Suite::Gm) } else { Suite::Aes };
+        let mut payload = Zeroizing::new(Vec::with_capacity(4 + self.keys.len() * 50));
         payload.extend_from_slice(&u32::try_from(self.keys.len()).unwrap_or(u32::MAX).to_be_bytes());
         for k in &self.keys {
             payload.extend_from_slice(&k.id.to_be_bytes());
             payload.push(k.state.code());
+            if v2 {
+                payload.push(k.suite.code());
+            }
             payload.extend_from_slice(&self.saved_count(k, own).to_be_bytes());
             if let Some(root) = &k.root {
                 payload.extend_from_slice(root.as_bytes());
@@ -126,13 +184,17 @@ impl Keyring {
 
         let mut out = Vec::with_capacity(64 + pid.len() + wrapped.as_bytes().len() + payload.len());
         out.extend_from_slice(MAGIC);
-        out.push(FILE_VERSION);
+        if v2 {
+            out.extend_from_slice(&[FILE_VERSION_2, file_suite.code()]);
+        } else {
+            out.push(FILE_VERSION);
+        }
         out.push(pid_len);
         out.extend_from_slice(pid);
         out.extend_from_slice(&wk_len.to_be_bytes());
         out.extend_from_slice(wrapped.as_bytes());
         let nonce = fresh_nonce()?;
-        let ct = encrypt(dek.expose_bytes(), &nonce, &out, &payload)?;
+        let ct = encrypt_in(file_suite, dek.expose_bytes(), &nonce, &out, &payload)?;
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
         let sum = Sha256::digest(&out);
@@ -164,9 +226,9 @@ impl Keyring {
             return Err(file_err(KeyringFileError::ProviderMismatch));
         }
         let dek = provider.unwrap(&WrappedKey::from_bytes(header.wrapped_key.to_vec()))?;
-        let payload = decrypt(dek.expose_bytes(), nonce, &bytes[..header_len], ct)
+        let payload = decrypt_in(header.suite, dek.expose_bytes(), nonce, &bytes[..header_len], ct)
             .ok_or(file_err(KeyringFileError::Tampered))?;
-        parse_payload(&payload)
+        parse_payload(&payload, header.version == FILE_VERSION_2)
     }
 
     /// Write the protected keyring to `path` atomically: a temporary file in
@@ -292,6 +354,10 @@ pub fn read_keyring_file(path: &Path) -> Result<Vec<u8>> {
 
 /// The clear header of a keyring file (SPEC.md §6.1): magic through wrapped DEK.
 pub(super) struct FileHeader<'a> {
+    /// [`FILE_VERSION`] or [`FILE_VERSION_2`].
+    version: u8,
+    /// The payload cipher (always `aes` in version 1).
+    suite: Suite,
     pub(super) provider: &'a [u8],
     pub(super) wrapped_key: &'a [u8],
     /// Its length: the associated data of the payload.
@@ -304,14 +370,16 @@ pub(super) fn file_header(bytes: &[u8]) -> Result<FileHeader<'_>> {
         return Err(file_err(KeyringFileError::NotAKeyringFile));
     }
     let version = r.u8()?;
-    if version != FILE_VERSION {
-        return Err(file_err(KeyringFileError::UnsupportedVersion(version)));
-    }
+    let suite = match version {
+        FILE_VERSION => Suite::Aes,
+        FILE_VERSION_2 => Suite::from_code(r.u8()?).ok_or(file_err(KeyringFileError::Malformed))?,
+        _ => return Err(file_err(KeyringFileError::UnsupportedVersion(version))),
+    };
     let pid_len = r.u8()?;
     let provider = r.take(usize::from(pid_len))?;
     let wk_len = r.u16()?;
     let wrapped_key = r.take(usize::from(wk_len))?;
-    Ok(FileHeader { provider, wrapped_key, len: bytes.len() - r.0.len() })
+    Ok(FileHeader { version, suite, provider, wrapped_key, len: bytes.len() - r.0.len() })
 }
 
 fn pins_err(why: PinsError) -> Error {
@@ -333,7 +401,8 @@ fn check_pin_name(name: &str) -> Result<()> {
 /// short) and checked (`Malformed`) before the next key; the pins section is
 /// read whole and the payload must end there (`Malformed`) before the pin
 /// rules are applied in file order (`InvalidPins`).
-fn parse_payload(payload: &[u8]) -> Result<Keyring> {
+/// `v2`: each key carries its suite byte after its state (SPEC.md §6.5).
+fn parse_payload(payload: &[u8], v2: bool) -> Result<Keyring> {
     let malformed = || file_err(KeyringFileError::Malformed);
     let mut r = Reader(payload);
     let count = r.u32()?;
@@ -341,7 +410,9 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
     let mut seen = Vec::new();
     let mut active = None;
     for _ in 0..count {
-        let (id, state, seals) = (r.u32()?, r.u8()?, r.u64()?);
+        let (id, state) = (r.u32()?, r.u8()?);
+        let suite = if v2 { Suite::from_code(r.u8()?).ok_or_else(malformed)? } else { Suite::Aes };
+        let seals = r.u64()?;
         let state = KeyState::from_code(state).ok_or_else(malformed)?;
         if id == 0 || seen.contains(&id) || (state == KeyState::Active && active.is_some()) {
             return Err(malformed());
@@ -356,13 +427,13 @@ fn parse_payload(payload: &[u8]) -> Result<Keyring> {
         };
         // Insert the active key last so that `insert` does not demote it.
         if state == KeyState::Active {
-            active = Some((id, root, seals));
+            active = Some((id, root, seals, suite));
         } else {
-            keyring.insert(id, root, state, seals).map_err(|_| malformed())?;
+            keyring.insert_in(id, root, state, seals, suite).map_err(|_| malformed())?;
         }
     }
-    if let Some((id, root, seals)) = active {
-        keyring.insert(id, root, KeyState::Active, seals).map_err(|_| malformed())?;
+    if let Some((id, root, seals, suite)) = active {
+        keyring.insert_in(id, root, KeyState::Active, seals, suite).map_err(|_| malformed())?;
     }
     // Optional pins section: present only when non-empty. Structure first.
     let mut pins: Vec<(&str, u32)> = Vec::new();

@@ -14,7 +14,7 @@ impl Keyring {
     /// The FF1 key of `kind` in `domain`, and the root key id it comes from.
     pub(super) fn fpe_key(&self, domain: &Domain, kind: Kind) -> Result<(u32, Ff1)> {
         let (key_id, secret) = self.domain_secret(Namespace::Fpe, domain, &[kind.as_str().as_bytes()])?;
-        Ok((key_id, Ff1::new(&secret, 10)?))
+        Ok((key_id, Ff1::new_in(self.suite_of(key_id).unwrap_or_default(), &secret, 10)?))
     }
 
     /// Run `f` with the root key id and the FF1 key of `kind` in `domain`,

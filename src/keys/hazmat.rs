@@ -5,7 +5,7 @@
 //! destroys confidentiality and integrity.
 
 use crate::crypto::Context;
-use crate::crypto::envelope::NONCE_LEN;
+use crate::crypto::envelope::{NONCE_LEN, XNONCE_LEN};
 use crate::error::Result;
 use crate::keys::Keyring;
 use crate::kind::Sealable;
@@ -13,16 +13,30 @@ use crate::pseudo::{Dir, Ff1};
 use crate::seal::Sealed;
 
 impl Keyring {
-    /// Sealing with a caller-chosen nonce: a test-vector hook (feature
-    /// `hazmat`), only for known-answer vectors and fuzzing. Reusing a nonce
-    /// under one key destroys confidentiality and integrity.
+    /// Sealing a **v1** envelope (SPEC.md §3) with a caller-chosen 96-bit
+    /// nonce: a test-vector hook (feature `hazmat`), only for the v1
+    /// known-answer vectors and fuzzing. New seals are v2
+    /// ([`Keyring::seal_v2_with_nonce`]). Reusing a nonce under one key
+    /// destroys confidentiality and integrity.
     pub fn seal_with_nonce<T: Sealable>(
         &self,
         value: &T,
         ctx: &Context,
         nonce: [u8; NONCE_LEN],
     ) -> Result<Sealed<T>> {
-        self.seal_at_nonce(value, ctx, nonce)
+        self.seal_v1_at_nonce(value, ctx, nonce)
+    }
+
+    /// Sealing a v2 envelope (SPEC.md §3a), what [`Keyring::seal`] writes,
+    /// with a caller-chosen 192-bit extended nonce: a test-vector hook
+    /// (feature `hazmat`), only for known-answer vectors and fuzzing.
+    pub fn seal_v2_with_nonce<T: Sealable>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        xnonce: [u8; XNONCE_LEN],
+    ) -> Result<Sealed<T>> {
+        self.seal_at_xnonce(value, ctx, &xnonce)
     }
 
     /// Raw FF1-AES-256 over a numeral string, through the same construction
@@ -37,6 +51,30 @@ impl Keyring {
     ) -> Result<Vec<u16>> {
         let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
         let mut out = Ff1::new(key, radix)?.numerals(tweak, numerals, dir)?;
+        Ok(core::mem::take(&mut *out))
+    }
+
+    /// The key-derivation function of `suite` (SPEC.md §2, §12.2: HKDF-SHA256
+    /// or HKDF-SM3, salt `desensitize/v1`, info the field encoding of
+    /// `labels`, 32 bytes) over `secret`. A test-vector hook (feature
+    /// `hazmat`): only for known-answer vectors; it returns key material.
+    pub fn derive_for_vectors(suite: crate::keys::Suite, secret: &[u8; 32], labels: &[&[u8]]) -> [u8; 32] {
+        *crate::crypto::material::derive_in(suite, secret, labels)
+    }
+
+    /// Raw FF1 with SM4 as its block cipher (the `gm` suite's FF1, SPEC.md
+    /// §12.3) under a 128-bit key. A test-vector hook (feature `hazmat`):
+    /// only for known-answer vectors.
+    pub fn ff1_sm4_for_vectors(
+        key: &[u8; 16],
+        radix: u32,
+        tweak: &[u8],
+        numerals: &[u16],
+        encrypt: bool,
+    ) -> Result<Vec<u16>> {
+        use sm4::cipher::KeyInit;
+        let dir = if encrypt { Dir::Encrypt } else { Dir::Decrypt };
+        let mut out = Ff1::with_cipher(sm4::Sm4::new(key.into()), radix)?.numerals(tweak, numerals, dir)?;
         Ok(core::mem::take(&mut *out))
     }
 

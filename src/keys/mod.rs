@@ -1,8 +1,9 @@
 //! Keys: the [`Keyring`] of root keys, their states, the HKDF tree, the
 //! protected keyring file, per-subject keys and the [`KeyProvider`] seam.
 //!
-//! Every working key is derived from a 256-bit root key with HKDF-SHA256
-//! under a distinct, length-prefixed label (SPEC.md §2), so sealing keys,
+//! Every working key is derived from a 256-bit root key with the HKDF of
+//! its [`Suite`] (HKDF-SHA256, or HKDF-SM3 for `gm`) under a distinct,
+//! length-prefixed label (SPEC.md §2, §12), so sealing keys,
 //! blind-index keys and pseudonym keys never coincide. Derived keys are
 //! cached with their AES key schedules expanded, so the hot path never
 //! re-derives or re-expands a key.
@@ -31,8 +32,9 @@ mod provider;
 mod pseudonym;
 mod seal;
 mod subject;
+mod suites;
 
-pub use crate::crypto::{CostLimits, KEY_LEN, RootKey};
+pub use crate::crypto::{CostLimits, KEY_LEN, RootKey, Suite};
 pub use file::read_keyring_file;
 pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
 pub use passphrase::{PassphraseError, PassphraseSource, PassphraseWarning};
@@ -47,11 +49,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use aes_gcm::Aes256Gcm;
-
 use crate::audit::{AuditSink, NoAudit};
 use crate::crypto::Context;
-use crate::crypto::scoped::scope_cipher;
+use crate::crypto::ScopeKeys;
 use crate::error::{Error, KeyError, Result};
 use crate::kind::Kind;
 
@@ -104,11 +104,14 @@ pub struct KeyInfo {
     pub state: KeyState,
     /// Values sealed under it by this process, plus the count saved in the
     /// keyring file it was loaded from and the sums of its seal [`Ledger`].
-    /// NIST SP 800-38D caps a key at 2^32 random-nonce seals; derived scope
-    /// keys spread that (`SECURITY.md`).
+    /// The budget counts it against the v1 limit of 2^32 random-nonce
+    /// seals (NIST SP 800-38D), which v2 envelopes' extended nonces leave
+    /// far behind (`SECURITY.md`, "Nonce budget").
     pub seal_count: u64,
     /// The part of `seal_count` read from the seal ledger at load.
     pub ledger_seals: u64,
+    /// Its cipher suite (SPEC.md §12): `aes` unless it was made `gm`.
+    pub suite: Suite,
 }
 
 impl KeyInfo {
@@ -136,7 +139,7 @@ impl Hasher for PrehashedHasher {
     }
 }
 
-type CipherBucket = Vec<(Kind, Box<[u8]>, Aes256Gcm)>;
+type CipherBucket = Vec<(Kind, Box<[u8]>, ScopeKeys)>;
 type CipherCache = HashMap<u64, CipherBucket, BuildHasherDefault<PrehashedHasher>>;
 
 /// Scopes per key served without a lock ([`KeyEntry::fast`]).
@@ -147,11 +150,13 @@ const FAST_SLOTS: usize = 16;
 /// full it is emptied (the ciphers are wiped on drop) and refills on use.
 const MAX_LOCKED_SCOPES: usize = 4096;
 /// One lock-free cache slot: set once, read with one atomic load.
-type FastSlot = OnceLock<(Kind, Box<[u8]>, Aes256Gcm)>;
+type FastSlot = OnceLock<(Kind, Box<[u8]>, ScopeKeys)>;
 
 pub(crate) struct KeyEntry {
     pub(crate) id: u32,
     pub(crate) state: KeyState,
+    /// The primitives its working keys use.
+    pub(crate) suite: Suite,
     pub(crate) root: Option<RootKey>,
     pub(crate) seals: AtomicU64,
     /// Its nonce budget in terms of `seals` (see `ledger.rs`).
@@ -167,10 +172,11 @@ pub(crate) struct KeyEntry {
 }
 
 impl KeyEntry {
-    fn new(id: u32, root: Option<RootKey>, state: KeyState, seals: u64) -> KeyEntry {
+    fn new(id: u32, root: Option<RootKey>, state: KeyState, seals: u64, suite: Suite) -> KeyEntry {
         KeyEntry {
             id,
             state,
+            suite,
             root,
             seals: AtomicU64::new(seals),
             budget: ledger::Budget::new(0, false),
@@ -179,7 +185,7 @@ impl KeyEntry {
         }
     }
 
-    /// Run `f` with the AES-256-GCM cipher for `(kind, context scope)`,
+    /// Run `f` with the [`ScopeKeys`] of `(kind, context scope)`,
     /// derived and expanded on first use, then served from the cache:
     /// lock-free for the first [`FAST_SLOTS`] scopes, else under the
     /// cache's read lock, which readers share.
@@ -187,13 +193,13 @@ impl KeyEntry {
         &self,
         kind: Kind,
         ctx: &Context,
-        f: impl FnOnce(&Aes256Gcm) -> R,
+        f: impl FnOnce(&ScopeKeys) -> R,
     ) -> Result<R> {
         let slot = ctx.scope_hash() ^ u64::from(kind.code()).rotate_left(48);
         let scope = ctx.scope_encoded();
         let start = (slot % FAST_SLOTS as u64) as usize;
         let probe = || (0..FAST_SLOTS).map(move |i| &self.fast[(start + i) % FAST_SLOTS]);
-        let is_ours = |e: &(Kind, Box<[u8]>, Aes256Gcm)| e.0 == kind && *e.1 == *scope;
+        let is_ours = |e: &(Kind, Box<[u8]>, ScopeKeys)| e.0 == kind && *e.1 == *scope;
         // Slots fill in probe order and are never emptied while shared, so
         // the first empty slot ends the search.
         for s in probe() {
@@ -213,7 +219,8 @@ impl KeyEntry {
             }
         }
         let root = self.root.as_ref().ok_or(Error::KeyDestroyed(self.id))?;
-        let mut entry = (kind, Box::<[u8]>::from(scope), scope_cipher(root.as_bytes(), kind, scope));
+        let mut entry =
+            (kind, Box::<[u8]>::from(scope), ScopeKeys::derive(self.suite, root.as_bytes(), kind, scope));
         for s in probe() {
             match s.set(entry) {
                 Ok(()) => {
@@ -349,6 +356,18 @@ impl Keyring {
         state: KeyState,
         seals: u64,
     ) -> Result<()> {
+        self.insert_in(id, key, state, seals, Suite::Aes)
+    }
+
+    /// [`Keyring::insert`] of a key of `suite`.
+    pub(crate) fn insert_in(
+        &mut self,
+        id: u32,
+        key: Option<RootKey>,
+        state: KeyState,
+        seals: u64,
+        suite: Suite,
+    ) -> Result<()> {
         if id == 0 {
             return Err(Error::Key(KeyError::ReservedId));
         }
@@ -366,25 +385,19 @@ impl Keyring {
             }
         }
         self.domain_keys.clear(); // the active key may change
-        let mut entry = KeyEntry::new(id, key, state, seals);
+        let mut entry = KeyEntry::new(id, key, state, seals, suite);
         entry.budget = ledger::Budget::new(0, self.over_budget_allowed());
         self.keys.push(entry);
         Ok(())
     }
 
-    /// Add a fresh random key as the active key (id = highest id + 1); the
-    /// previous active key becomes decrypt-only. Returns the new id.
+    /// Add a fresh random key as the active key (id = highest id + 1), of
+    /// the active key's suite (`aes` when there is none); the previous
+    /// active key becomes decrypt-only. Returns the new id. To change
+    /// suite, [`Keyring::rotate_to`].
     pub fn rotate(&mut self) -> Result<u32> {
-        let id = self
-            .keys
-            .iter()
-            .map(|k| k.id)
-            .max()
-            .unwrap_or(0)
-            .checked_add(1)
-            .ok_or(Error::Key(KeyError::IdsExhausted))?;
-        self.add_key(id, RootKey::generate()?, KeyState::Active)?;
-        Ok(id)
+        let suite = self.active().map(|k| k.suite).unwrap_or_default();
+        self.rotate_to(suite)
     }
 
     /// Make a non-active key decrypt-only (e.g. to undo nothing: it is the
@@ -423,7 +436,7 @@ impl Keyring {
         }
         k.state = KeyState::Destroyed;
         k.root = None; // RootKey wipes itself on drop.
-        // Aes256Gcm wipes its key schedule on drop.
+        // ScopeKeys wipes its key schedule on drop.
         for slot in &mut k.fast {
             drop(slot.take());
         }
@@ -444,6 +457,7 @@ impl Keyring {
                 state: k.state,
                 seal_count: k.total_seals(),
                 ledger_seals: k.budget.ledgered,
+                suite: k.suite,
             })
             .collect();
         v.sort_by_key(|k| k.id);
@@ -482,7 +496,7 @@ impl Keyring {
     pub(crate) fn derive_active(&self, label: &[&[u8]]) -> Result<(u32, zeroize::Zeroizing<[u8; KEY_LEN]>)> {
         let k = self.active()?;
         let root = k.root.as_ref().ok_or(Error::KeyDestroyed(k.id))?;
-        Ok((k.id, root.derive(label)))
+        Ok((k.id, crate::crypto::material::derive_in(k.suite, root.as_bytes(), label)))
     }
 }
 
@@ -500,7 +514,7 @@ mod tests {
     /// The envelope of a fixed value at `ctx` with a fixed nonce.
     fn envelope(k: &Keyring, ctx: &Context) -> Vec<u8> {
         let v: MobilePhone = "13800138000".parse().unwrap();
-        k.seal_at_nonce(&v, ctx, [5; 12]).unwrap().into_bytes()
+        k.seal_at_xnonce(&v, ctx, &[5; 24]).unwrap().into_bytes()
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl Keyring {
         let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(key_id))?;
         let mut label: Vec<&[u8]> = vec![ns.label(), domain.name().as_bytes()];
         label.extend_from_slice(extra);
-        Ok((key_id, root.derive(&label)))
+        Ok((key_id, crate::crypto::material::derive_in(entry.suite, root.as_bytes(), &label)))
     }
 
     /// A pre-keyed token maker for `domain` (see [`Pseudonymizer`]).
@@ -83,7 +83,7 @@ impl Keyring {
     fn with_pseudonymizer<R>(&self, domain: &Domain, f: impl FnOnce(&Pseudonymizer) -> R) -> Result<R> {
         let derive = || {
             let (key_id, secret) = self.domain_secret(Namespace::Pseudonym, domain, &[])?;
-            Pseudonymizer::keyed(key_id, &secret)
+            Pseudonymizer::keyed(self.suite_of(key_id).unwrap_or_default(), key_id, &secret)
         };
         self.domain_keys.with_pseudonymizer(domain.name(), derive, f)
     }
@@ -107,7 +107,7 @@ impl Keyring {
             let kind = T::KIND.as_str().as_bytes();
             let (key_id, secret) =
                 self.domain_secret(Namespace::BlindIndex, name, &[kind, transform.as_str().as_bytes()])?;
-            BlindIndex::keyed(key_id, transform, bits, &secret)
+            BlindIndex::keyed(self.suite_of(key_id).unwrap_or_default(), key_id, transform, bits, &secret)
         };
         // Cached like pseudonymizers: a clone of the keyed index is cheap.
         self.domain_keys.with_index(name.name(), (T::KIND, transform, bits), derive, BlindIndex::<T>::clone)

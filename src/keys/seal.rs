@@ -2,37 +2,71 @@
 //! and their text, in-place and re-sealing forms, built on the crypto core's
 //! envelope.
 
-use aes_gcm::Aes256Gcm;
-
-use crate::crypto::aead::{fresh_nonce, open_raw, seal_into, seal_raw, with_scratch};
-use crate::crypto::envelope::{self, ALG_ROOT, HEADER_LEN, Header, NONCE_LEN, TAG_LEN};
-use crate::crypto::{Context, ScopeCipher};
+use crate::crypto::aead::{fresh_xnonce, with_scratch};
+use crate::crypto::envelope::{self, ALG_ROOT, Header, TAG_LEN, VERSION_1, XNONCE_LEN};
+use crate::crypto::{Context, ScopeCipher, ScopeKeys};
 use crate::error::{ContextError, Error, Result};
 use crate::keys::Keyring;
 use crate::kind::{Kind, Sealable};
 use crate::seal::{ResealProgress, ResealReport, Sealed};
 
 impl<T: Sealable> Sealed<T> {
-    /// Whether the value is under a key other than the keyring's active key.
+    /// Whether the value is under a key other than the keyring's active key,
+    /// or is a v1 envelope (SPEC.md §3), which re-sealing rewrites as v2.
     /// Reads only the header; decrypts nothing. Subject-sealed values never
     /// need it: rotate their wrapped keys with [`Keyring::rewrap_subject`].
     pub fn needs_rotation(&self, keyring: &Keyring) -> bool {
-        !self.is_subject_sealed() && keyring.active_key_id() != Some(self.header().key_id)
+        !self.is_subject_sealed()
+            && (keyring.active_key_id() != Some(self.header().key_id) || self.header().version == VERSION_1)
     }
 }
 
 impl Keyring {
     /// Seal `value` for the place `ctx` under the active key.
     pub fn seal<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<Sealed<T>> {
-        self.seal_at_nonce(value, ctx, fresh_nonce()?)
+        self.seal_at_xnonce(value, ctx, &fresh_xnonce()?)
     }
 
-    /// Seal under the active key with `nonce` (fresh, except in test vectors).
-    pub(super) fn seal_at_nonce<T: Sealable>(
+    /// Seal a v2 envelope under the active key with extended nonce `xnonce`
+    /// (fresh, except in test vectors).
+    pub(super) fn seal_at_xnonce<T: Sealable>(
         &self,
         value: &T,
         ctx: &Context,
-        nonce: [u8; NONCE_LEN],
+        xnonce: &[u8; XNONCE_LEN],
+    ) -> Result<Sealed<T>> {
+        self.seal_header(value, ctx, |id, keys| {
+            Header::v2(id, T::KIND, keys.check(ctx.bound_encoded()), xnonce)
+        })
+    }
+
+    /// Seal a v1 envelope (SPEC.md §3) under the active key with `nonce`:
+    /// only the test-vector hooks write v1 now.
+    #[cfg(any(test, feature = "hazmat"))]
+    pub(super) fn seal_v1_at_nonce<T: Sealable>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        nonce: [u8; envelope::NONCE_LEN],
+    ) -> Result<Sealed<T>> {
+        use envelope::NONCE_LEN;
+        self.seal_header(value, ctx, |key_id, _| Header {
+            version: VERSION_1,
+            algorithm: ALG_ROOT,
+            key_id,
+            kind: T::KIND,
+            check: ctx.check(),
+            kdf_nonce: [0; NONCE_LEN],
+            nonce,
+        })
+    }
+
+    /// Seal under the active key with the header `header(key id, keys)` makes.
+    fn seal_header<T: Sealable>(
+        &self,
+        value: &T,
+        ctx: &Context,
+        header: impl FnOnce(u32, &ScopeKeys) -> Header,
     ) -> Result<Sealed<T>> {
         if ctx.is_poisoned() {
             return Err(Error::Context(ContextError::FieldTooLong));
@@ -40,9 +74,10 @@ impl Keyring {
         let key = self.active()?;
         // Counted before sealing: a refused budget seals nothing.
         key.count_seal()?;
-        let header = Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check: ctx.check(), nonce };
-        let bytes =
-            key.with_seal_cipher(T::KIND, ctx, |c| seal_raw(c, &header, &[], ctx, value.canonical_bytes()))??;
+        let (bytes, header) = key.with_seal_cipher(T::KIND, ctx, |keys| {
+            let header = header(key.id, keys);
+            keys.seal_raw(&header, ctx, value.canonical_bytes()).map(|b| (b, header))
+        })??;
         Ok(Sealed::from_parts(bytes, header))
     }
 
@@ -75,10 +110,12 @@ impl Keyring {
             return Err(Error::Context(ContextError::FieldTooLong));
         }
         let key = self.entry(header.key_id)?;
-        if header.check != ctx.check() {
+        // v1: the unkeyed check first (SPEC.md §3.8 check 10); v2's keyed
+        // check runs only if decryption fails (SPEC.md §3a.6).
+        if header.version == VERSION_1 && header.check != ctx.check() {
             return Err(Error::ContextMismatch);
         }
-        let plain = key.with_seal_cipher(T::KIND, ctx, |c| open_raw(c, bytes, &[], ctx))??;
+        let plain = key.with_seal_cipher(T::KIND, ctx, |k| k.open(header, bytes, ctx.bound_encoded()))??;
         T::from_sealed(plain)
     }
 
@@ -142,19 +179,17 @@ impl Keyring {
             return Err(Error::Context(ContextError::FieldTooLong));
         }
         match row {
-            None => self.seal_bound(value, ctx, ctx.check(), ctx.bound_encoded(), resolved, f),
-            Some(row) => {
-                ctx.row_binding(row, |check, bound| self.seal_bound(value, ctx, check, bound, resolved, f))?
-            }
+            None => self.seal_bound(value, ctx, ctx.bound_encoded(), resolved, f),
+            Some(row) => ctx.row_binding(row, |bound| self.seal_bound(value, ctx, bound, resolved, f))?,
         }
     }
 
-    /// Seal at `ctx`'s scope with the given context check and associated data.
+    /// Seal at `ctx`'s scope with the given associated data (a v2
+    /// envelope: its keyed context check is computed here from `bound`).
     fn seal_bound<T: Sealable, R>(
         &self,
         value: &T,
         ctx: &Context,
-        check: [u8; 4],
         bound: &[u8],
         resolved: Option<&ScopeCipher>,
         f: impl FnOnce(&[u8]) -> R,
@@ -162,15 +197,16 @@ impl Keyring {
         let key = self.active()?;
         key.count_seal()?;
         let plain = value.canonical_bytes();
-        let header =
-            Header { algorithm: ALG_ROOT, key_id: key.id, kind: T::KIND, check, nonce: fresh_nonce()? };
-        let len = HEADER_LEN + plain.len() + TAG_LEN;
-        let out = with_scratch::<128, _>(len, |buf| {
+        let xnonce = fresh_xnonce()?;
+        let len = envelope::HEADER_LEN_V2 + plain.len() + TAG_LEN;
+        let seal = |keys: &ScopeKeys, buf: &mut [u8]| {
+            let header = Header::v2(key.id, T::KIND, keys.check(bound), &xnonce);
+            keys.seal_into(&header, bound, plain, buf)
+        };
+        let out = with_scratch::<160, _>(len, |buf| {
             match resolved.and_then(|r| r.matching(key.id, T::KIND, ctx)) {
-                Some(c) => seal_into(c, &header, &[], bound, plain, buf)?,
-                None => {
-                    key.with_seal_cipher(T::KIND, ctx, |c| seal_into(c, &header, &[], bound, plain, buf))??
-                }
+                Some(keys) => seal(keys, buf)?,
+                None => key.with_seal_cipher(T::KIND, ctx, |keys| seal(keys, buf))??,
             }
             Ok::<_, Error>(f(buf))
         })?;
@@ -194,7 +230,7 @@ impl Keyring {
         ctx: &Context,
         key_id: &mut u32,
     ) -> Result<T> {
-        let mut stack = [0u8; 128];
+        let mut stack = [0u8; 160];
         let decoded;
         let bytes: &[u8] = match envelope::decode_text_into(text, &mut stack) {
             Some(n) => &stack[..n],
@@ -274,7 +310,7 @@ impl Keyring {
     /// active key, once (row fields do not change the scope).
     pub(crate) fn scope_cipher_for(&self, kind: Kind, ctx: &Context) -> Result<ScopeCipher> {
         let key = self.active()?;
-        let cipher = key.with_seal_cipher(kind, ctx, Aes256Gcm::clone)?;
-        Ok(ScopeCipher::new(key.id, kind, ctx, cipher))
+        let keys = key.with_seal_cipher(kind, ctx, ScopeKeys::clone)?;
+        Ok(ScopeCipher::new(key.id, kind, ctx, keys))
     }
 }

@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 
 use crate::crypto::Context;
 use crate::crypto::aead::{fresh_nonce, open_raw, seal_raw};
-use crate::crypto::envelope::{ALG_SUBJECT, Header};
+use crate::crypto::envelope::{ALG_SUBJECT, Header, VERSION_1};
 use crate::crypto::labels;
 use crate::crypto::material::{KEY_LEN, encode_fields};
 use crate::crypto::scoped::scope_cipher;
@@ -354,6 +354,8 @@ impl Keyring {
         let dk = self.subject_key(store, subject, true)?;
         let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
         let header = Header {
+            version: VERSION_1,
+            kdf_nonce: [0; 12],
             algorithm: ALG_SUBJECT,
             key_id: 0,
             kind: T::KIND,

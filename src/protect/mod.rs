@@ -252,11 +252,13 @@ impl<'a> Place<'a> {
 ///
 /// let keyring = Keyring::generate()?;
 /// let sealed = User { id: 7, phone: "13800138000".parse()? }.seal(&keyring)?;
-/// // Another keyring (its key 1 is not this one's): the value does not authenticate.
+/// // Another keyring (its key 1 is not this one's): the value does not
+/// // authenticate, and the keyed context check (SPEC.md §3a.5) cannot tell
+/// // another key from another place.
 /// let err = sealed.open(&Keyring::generate()?, "test").unwrap_err();
 /// assert_eq!(err.field(), "phone");
-/// assert_eq!(err.error(), &desensitize::Error::AuthenticationFailed);
-/// assert_eq!(err.to_string(), "field phone: sealed value failed authentication (tampered or wrong key)");
+/// assert_eq!(err.error(), &desensitize::Error::ContextMismatch);
+/// assert_eq!(err.to_string(), "field phone: sealed value belongs to another context");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]

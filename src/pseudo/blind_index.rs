@@ -35,12 +35,11 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use hmac::{KeyInit, Mac};
-
 use crate::crypto::KEY_LEN;
-use crate::error::{ConfigError, Error, KeyError, Result};
+use crate::crypto::Suite;
+use crate::error::{ConfigError, Error, Result};
 use crate::kind::Kind;
-use crate::pseudo::{HmacSha256, Pseudonymizable};
+use crate::pseudo::{Pseudonymizable, SuiteMac};
 
 /// What part of a value an index covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -158,7 +157,7 @@ pub struct BlindIndex<T> {
     key_id: u32,
     transform: Transform,
     bits: u8,
-    mac: HmacSha256,
+    mac: SuiteMac,
     _kind: PhantomData<fn(&T)>,
 }
 
@@ -187,7 +186,7 @@ impl<T: Pseudonymizable> BlindIndex<T> {
         let mut mac = self.mac.clone();
         mac.update(&u16::try_from(part.len()).unwrap_or(u16::MAX).to_be_bytes());
         mac.update(part);
-        let out = mac.finalize().into_bytes();
+        let out = mac.finalize_bytes();
         let mut first = [0u8; 8];
         first.copy_from_slice(&out[..8]);
         let full = u64::from_be_bytes(first);
@@ -221,10 +220,16 @@ impl<T: Pseudonymizable> BlindIndex<T> {
         Ok(())
     }
 
-    /// An index keyed with `secret`, the index key of root key `key_id`.
-    pub(crate) fn keyed(key_id: u32, transform: Transform, bits: u8, secret: &[u8; KEY_LEN]) -> Result<Self> {
-        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key(KeyError::HmacKeyRejected))?;
-        Ok(BlindIndex { key_id, transform, bits, mac, _kind: PhantomData })
+    /// An index keyed with `secret`, the index key of root key `key_id`
+    /// of `suite` (HMAC-SHA256 or HMAC-SM3).
+    pub(crate) fn keyed(
+        suite: Suite,
+        key_id: u32,
+        transform: Transform,
+        bits: u8,
+        secret: &[u8; KEY_LEN],
+    ) -> Result<Self> {
+        Ok(BlindIndex { key_id, transform, bits, mac: SuiteMac::new(suite, secret)?, _kind: PhantomData })
     }
 }
 

@@ -47,14 +47,49 @@ use core::fmt;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
+use sm3::Sm3;
 
-use crate::crypto::KEY_LEN;
+use crate::crypto::{KEY_LEN, Suite};
 use crate::crypto::{b64, labels};
 use crate::error::{DomainError, EnvelopeError, Error, KeyError, Result};
 use crate::kind::Sealable;
 
-/// HMAC-SHA256, the MAC behind tokens and blind indexes.
-pub(crate) type HmacSha256 = Hmac<Sha256>;
+/// The MAC behind tokens and blind indexes: HMAC-SHA256 under `aes` keys,
+/// HMAC-SM3 under `gm` keys (SPEC.md §9.2, §12), pre-keyed and cloned per
+/// value. Key material: never `Debug`, wiped on drop.
+#[derive(Clone)]
+pub(crate) enum SuiteMac {
+    Sha256(Hmac<Sha256>),
+    Sm3(Hmac<Sm3>),
+}
+
+impl SuiteMac {
+    /// The suite's HMAC under `key`.
+    pub(crate) fn new(suite: Suite, key: &[u8; KEY_LEN]) -> Result<SuiteMac> {
+        let rejected = |_| Error::Key(KeyError::HmacKeyRejected);
+        Ok(match suite {
+            Suite::Aes => SuiteMac::Sha256(Hmac::new_from_slice(key).map_err(rejected)?),
+            Suite::Gm => SuiteMac::Sm3(Hmac::new_from_slice(key).map_err(rejected)?),
+        })
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        match self {
+            SuiteMac::Sha256(m) => m.update(data),
+            SuiteMac::Sm3(m) => m.update(data),
+        }
+    }
+
+    /// The 32-byte MAC (both hashes give 32 bytes).
+    pub(crate) fn finalize_bytes(self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        match self {
+            SuiteMac::Sha256(m) => out.copy_from_slice(&m.finalize().into_bytes()),
+            SuiteMac::Sm3(m) => out.copy_from_slice(&m.finalize().into_bytes()),
+        }
+        out
+    }
+}
 
 /// Bytes of HMAC output kept in a token: 128 bits.
 pub const TOKEN_LEN: usize = 16;
@@ -236,7 +271,7 @@ impl<'de> serde::Deserialize<'de> for Token {
 }
 
 /// Feed `enc([kind id, canonical bytes])` (SPEC.md §1) into a MAC without allocating.
-pub(crate) fn mac_value<T: Sealable>(mac: &mut HmacSha256, value: &T) {
+pub(crate) fn mac_value<T: Sealable>(mac: &mut SuiteMac, value: &T) {
     let kind = T::KIND.as_str().as_bytes();
     let bytes = value.canonical_bytes();
     mac.update(&2u16.to_be_bytes());
@@ -262,7 +297,7 @@ pub(crate) fn mac_value<T: Sealable>(mac: &mut HmacSha256, value: &T) {
 #[derive(Clone)]
 pub struct Pseudonymizer {
     key_id: u32,
-    mac: HmacSha256,
+    mac: SuiteMac,
 }
 
 impl fmt::Debug for Pseudonymizer {
@@ -276,16 +311,16 @@ impl Pseudonymizer {
     pub fn token<T: Pseudonymizable>(&self, value: &T) -> Token {
         let mut mac = self.mac.clone();
         mac_value(&mut mac, value);
-        let out = mac.finalize().into_bytes();
+        let out = mac.finalize_bytes();
         let mut digest = [0u8; TOKEN_LEN];
         digest.copy_from_slice(&out[..TOKEN_LEN]);
         Token { key_id: self.key_id, digest }
     }
 
     /// A pseudonymizer keyed with `secret`, the domain key of root key `key_id`.
-    pub(crate) fn keyed(key_id: u32, secret: &[u8; KEY_LEN]) -> Result<Pseudonymizer> {
-        let mac = HmacSha256::new_from_slice(secret).map_err(|_| Error::Key(KeyError::HmacKeyRejected))?;
-        Ok(Pseudonymizer { key_id, mac })
+    /// The MAC is the suite's: HMAC-SHA256 (`aes`) or HMAC-SM3 (`gm`).
+    pub(crate) fn keyed(suite: Suite, key_id: u32, secret: &[u8; KEY_LEN]) -> Result<Pseudonymizer> {
+        Ok(Pseudonymizer { key_id, mac: SuiteMac::new(suite, secret)? })
     }
 
     /// The key version this pseudonymizer makes tokens with.

@@ -1,10 +1,12 @@
 //! Sealing: authenticated encryption of a value, bound to its kind and place.
 //!
 //! [`Keyring::seal`](crate::Keyring::seal) turns a [`Sealable`] value into a [`Sealed<T>`]: a
-//! versioned envelope (SPEC.md §3) holding AES-256-GCM ciphertext under a
-//! key derived for the value's kind and [`Context`] scope (table, column),
-//! with a fresh random 96-bit nonce, and the header plus the remaining
-//! context fields (row id, ...) as associated data.
+//! versioned envelope (SPEC.md §3a, version 2) holding XAES-256-GCM
+//! ciphertext (SM4-GCM for a `gm` key, [`Suite`](crate::keys::Suite)) under
+//! a key derived for the value's kind and [`Context`] scope (table, column),
+//! with a fresh random 192-bit nonce, a keyed context check, and the header
+//! plus the remaining context fields (row id, ...) as associated data.
+//! Version-1 envelopes (96-bit nonce, SPEC.md §3) keep opening.
 //! [`Keyring::open`](crate::Keyring::open) is the one way back, and it reports an audit event.
 //!
 //! ```

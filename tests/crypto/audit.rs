@@ -150,7 +150,7 @@ fn every_refused_envelope_is_recorded() {
         format!("dz1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
     };
     let mut wrong_version = bytes.clone();
-    wrong_version[0] = 2;
+    wrong_version[0] = 3;
     let mut wrong_algorithm = bytes.clone();
     wrong_algorithm[1] = 9;
     let mut unknown_kind = bytes.clone();
@@ -161,7 +161,7 @@ fn every_refused_envelope_is_recorded() {
         ("dz1.!!".to_owned(), Error::Malformed(EnvelopeError::Base64)),
         ("dz1.".to_owned(), Error::Truncated),
         (text[..40].to_owned(), Error::Truncated),
-        (as_text(&wrong_version), Error::UnsupportedVersion(2)),
+        (as_text(&wrong_version), Error::UnsupportedVersion(3)),
         (as_text(&wrong_algorithm), Error::UnsupportedAlgorithm(9)),
         (as_text(&unknown_kind), Error::Malformed(EnvelopeError::UnknownKindCode)),
         (format!("dz1.{}", "A".repeat(1_500_000)), Error::Malformed(EnvelopeError::TooLarge)),

@@ -35,16 +35,18 @@ fn expected_parse(b: &[u8]) -> Result<(), Error> {
     if b.is_empty() {
         return Err(Error::Truncated);
     }
-    if b[0] != 1 {
+    if b[0] != 1 && b[0] != 2 {
         return Err(Error::UnsupportedVersion(b[0]));
     }
-    if b.len() < 40 {
+    // v1: 24-byte header, v2: 36-byte header; a 16-byte tag after either.
+    if b.len() < if b[0] == 1 { 40 } else { 52 } {
         return Err(Error::Truncated);
     }
     if b.len() > 1_052_672 {
         return Err(Error::Malformed(EnvelopeError::TooLarge));
     }
-    if b[1] != 1 && b[1] != 2 {
+    // Subject-key envelopes (algorithm 2) exist only in v1.
+    if b[1] != 1 && !(b[1] == 2 && b[0] == 1) {
         return Err(Error::UnsupportedAlgorithm(b[1]));
     }
     let code = u16::from_be_bytes([b[6], b[7]]);
@@ -58,8 +60,21 @@ fn expected_parse(b: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
-/// SPEC.md §3.8 checks 8-11 for a structurally valid `b`, sealed as `original`.
-fn expected_open(b: &[u8], original: &[u8]) -> Result<(), Error> {
+/// The context check a version-`version` envelope sealed at `ctx` carries:
+/// v1's unkeyed one (SPEC.md §3.5), v2's keyed one (§3a.4).
+fn check_for(version: u8, ctx: &Context) -> [u8; 4] {
+    let keyring = keyring();
+    let bytes = if version == 1 {
+        keyring.seal_with_nonce(&id(), ctx, [0; 12]).unwrap().into_bytes()
+    } else {
+        keyring.seal(&id(), ctx).unwrap().into_bytes()
+    };
+    bytes[8..12].try_into().unwrap()
+}
+
+/// SPEC.md §3.8 checks 8-11 (and §3a.6 for v2) for a structurally valid
+/// `b`, sealed as `original` at `sealed_at`, opened at `open_at`.
+fn expected_open(b: &[u8], original: &[u8], same_place: bool, open_at: &Context) -> Result<(), Error> {
     if b[1] == 2 {
         return Err(Error::SubjectSealed);
     }
@@ -67,13 +82,15 @@ fn expected_open(b: &[u8], original: &[u8]) -> Result<(), Error> {
     if key_id != 1 {
         return Err(Error::UnknownKey(key_id));
     }
-    if b[8..12] != original[8..12] {
+    // v1 checks the context before decrypting; v2 only once decryption
+    // failed. Either way the unchanged envelope at its own place opens.
+    if b == original && same_place {
+        return Ok(());
+    }
+    if b[8..12] != check_for(b[0], open_at) {
         return Err(Error::ContextMismatch);
     }
-    if b != original {
-        return Err(Error::AuthenticationFailed);
-    }
-    Ok(())
+    Err(Error::AuthenticationFailed)
 }
 
 #[derive(Debug, Clone)]
@@ -132,14 +149,7 @@ proptest! {
                 prop_assert_eq!(sealed.to_text(), text);
                 prop_assert_eq!(sealed.key_id(), u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]));
                 prop_assert_eq!(sealed.is_subject_sealed(), bytes[1] == 2);
-                let reference = if other_row { ctx(row.wrapping_add(1)) } else { ctx(row) };
-                let want = if other_row && bytes[1] != 2 && u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]) == 1 {
-                    // Another row: its context check differs from the header's.
-                    let sealed_there = keyring.seal(&id(), &reference).unwrap().into_bytes();
-                    if bytes[8..12] == sealed_there[8..12] { Err(Error::AuthenticationFailed) } else { Err(Error::ContextMismatch) }
-                } else {
-                    expected_open(&bytes, &original)
-                };
+                let want = expected_open(&bytes, &original, !other_row, &open_ctx);
                 let opened = keyring.open(&sealed, &open_ctx, "props");
                 prop_assert_eq!(opened.as_ref().map(|_| ()).map_err(Clone::clone), want.clone());
                 if let Ok(v) = opened {

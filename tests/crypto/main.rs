@@ -23,4 +23,7 @@ mod props_seal;
 mod pseudo;
 mod seal;
 mod seal_limits;
+mod suites;
 mod vectors;
+mod vectors_gm;
+mod vectors_v2;

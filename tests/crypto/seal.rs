@@ -275,8 +275,8 @@ fn protected_keyring_file_round_trip_and_failures() {
     assert_eq!(file_err(&bytes[..10], &provider), KeyringFileError::Truncated);
     assert_eq!(file_err(b"PK\x03\x04 zip file", &provider), KeyringFileError::NotAKeyringFile);
     let mut v = bytes.clone();
-    v[4] = 2;
-    assert_eq!(file_err(&v, &provider), KeyringFileError::UnsupportedVersion(2));
+    v[4] = 3;
+    assert_eq!(file_err(&v, &provider), KeyringFileError::UnsupportedVersion(3));
     // Flip a ciphertext byte and fix up the checksum: an attacker's edit.
     let mut v = bytes.clone();
     let n = v.len();
@@ -414,7 +414,7 @@ fn keyring_debug_shows_no_material() {
     let dbg = format!("{keyring:?}");
     assert_eq!(
         dbg,
-        "Keyring { keys: [KeyInfo { id: 3, state: Active, seal_count: 0, ledger_seals: 0 }], .. }"
+        "Keyring { keys: [KeyInfo { id: 3, state: Active, seal_count: 0, ledger_seals: 0, suite: Aes }], .. }"
     );
     assert!(!dbg.to_lowercase().contains("ab") && !dbg.contains("171"));
 }

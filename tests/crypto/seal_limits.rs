@@ -9,14 +9,22 @@ use desensitize::{
     Biometric, Context, ContextError, EnvelopeError, Error, IdNumber, KeyError, Keyring, Sealed,
 };
 
-/// SPEC.md §3.8: the largest envelope accepted, and the smallest.
+/// SPEC.md §3.8: the largest envelope accepted, and the smallest (of v2,
+/// which every seal writes: a 36-byte header and a 16-byte tag; v1's is 40).
 const MAX_ENVELOPE: usize = 1_052_672;
-const MIN_ENVELOPE: usize = 40;
+const MIN_ENVELOPE: usize = 52;
 /// SPEC.md §3.7: the longest text body (after `dz1.`) accepted.
 const MAX_TEXT_BODY: usize = 1_403_566;
 
 fn id() -> IdNumber {
     "11010519491231002X".parse().unwrap()
+}
+
+/// The keyring of [`envelope_of_len`]: opening its envelopes under another
+/// keyring's key 1 would fail the keyed context check (SPEC.md §3a.6).
+fn shared_keyring() -> &'static Keyring {
+    static KEYRING: std::sync::OnceLock<Keyring> = std::sync::OnceLock::new();
+    KEYRING.get_or_init(|| Keyring::generate().unwrap())
 }
 
 fn ctx() -> Context {
@@ -25,8 +33,7 @@ fn ctx() -> Context {
 
 /// A structurally valid envelope of `len` bytes holding an ID number.
 fn envelope_of_len(len: usize) -> Vec<u8> {
-    let keyring = Keyring::generate().unwrap();
-    let mut bytes = keyring.seal(&id(), &ctx()).unwrap().into_bytes();
+    let mut bytes = shared_keyring().seal(&id(), &ctx()).unwrap().into_bytes();
     bytes.resize(len, 0);
     bytes
 }
@@ -57,8 +64,10 @@ fn envelope_size_limits_are_exact() {
     );
     let smallest = Sealed::<IdNumber>::from_bytes(&envelope_of_len(MIN_ENVELOPE)).unwrap();
     assert_eq!(smallest.as_bytes().len(), MIN_ENVELOPE);
-    let keyring = Keyring::generate().unwrap();
-    assert_eq!(keyring.open(&smallest, &ctx(), "t"), Err(Error::AuthenticationFailed));
+    assert_eq!(shared_keyring().open(&smallest, &ctx(), "t"), Err(Error::AuthenticationFailed));
+    // Under other key material with the same id, the keyed check cannot match.
+    let other = Keyring::generate().unwrap();
+    assert_eq!(other.open(&smallest, &ctx(), "t"), Err(Error::ContextMismatch));
 
     let largest = Sealed::<IdNumber>::from_bytes(&envelope_of_len(MAX_ENVELOPE)).unwrap();
     assert_eq!(largest.as_bytes().len(), MAX_ENVELOPE);
@@ -99,7 +108,7 @@ fn into_bytes_is_the_envelope() {
     let sealed = keyring.seal(&id(), &ctx()).unwrap();
     let bytes = sealed.as_bytes().to_vec();
     assert_eq!(bytes.len(), 18 + MIN_ENVELOPE);
-    assert_eq!(bytes[0], 1);
+    assert_eq!(bytes[0], 2, "new seals are v2");
     assert_eq!(sealed.clone().into_bytes(), bytes);
     assert_eq!(Sealed::<IdNumber>::from_vec(sealed.into_bytes()).unwrap().as_bytes(), bytes.as_slice());
 }

@@ -54,7 +54,7 @@ fn keys_list_text_and_json_never_show_key_material() {
     let rows = lines(&table);
     assert_eq!(rows.len(), 2, "{table}");
     assert!(rows[0].contains("ID") && rows[0].contains("STATE") && rows[0].contains("SEALS"));
-    assert!(rows[1].split_whitespace().eq(["1", "active", "0", "-"]), "{table}");
+    assert!(rows[1].split_whitespace().eq(["1", "active", "0", "-", "aes"]), "{table}");
     assert_no_key_material(&table);
 
     let json = env.keyed_ok(&["keys", "list", "--json"], "");
@@ -105,8 +105,8 @@ fn rotate_pin_and_the_destroy_guard() {
 
     env.keyed_ok(&["keys", "destroy", "--key-id", "1", "--remaining", "0"], "");
     let table = env.keyed_ok(&["keys", "list"], "");
-    assert!(lines(&table)[1].split_whitespace().eq(["1", "destroyed", "0", "-"]), "{table}");
-    assert!(lines(&table)[2].split_whitespace().eq(["2", "active", "0", "analytics"]), "{table}");
+    assert!(lines(&table)[1].split_whitespace().eq(["1", "destroyed", "0", "-", "aes"]), "{table}");
+    assert!(lines(&table)[2].split_whitespace().eq(["2", "active", "0", "analytics", "aes"]), "{table}");
     assert_no_key_material(&table);
 }
 

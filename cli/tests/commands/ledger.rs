@@ -66,7 +66,7 @@ fn seals_are_counted_in_the_ledger_also_by_concurrent_commands() {
     assert_eq!(seal_counts(&env, 1).0, 4 * N as u64 + 3);
     let table = env.keyed_ok(&["keys", "list"], "");
     assert!(
-        lines(&table)[1].split_whitespace().eq(["1", "active", &(4 * N + 3).to_string(), "-"]),
+        lines(&table)[1].split_whitespace().eq(["1", "active", &(4 * N + 3).to_string(), "-", "aes"]),
         "{table}"
     );
     #[cfg(unix)]
@@ -89,7 +89,7 @@ fn the_ledger_is_per_key_advisory_and_reset_by_keygen() {
     f.write_all(b"dzseals1 2 3000000000 0 run\nnot a ledger line\n").unwrap();
     let out = env.keyed(&["keys", "list"], "");
     assert!(out.status.success());
-    assert!(lines(&text(&out.stdout))[2].split_whitespace().eq(["2", "active", "3000000002", "-"]));
+    assert!(lines(&text(&out.stdout))[2].split_whitespace().eq(["2", "active", "3000000002", "-", "aes"]));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("key 2 has sealed 3000000002 values") && stderr.contains("rotate"), "{stderr}");
     assert!(stderr.contains("1 unreadable lines in the seal ledger keys.dzk.seals"), "{stderr}");

@@ -17,3 +17,4 @@ mod ledger;
 mod pkcs11;
 mod seal_vectors;
 mod single_values;
+mod suites;
