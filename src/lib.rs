@@ -74,6 +74,7 @@ pub mod columns;
 mod crypto;
 mod date;
 pub mod db;
+pub mod detect;
 mod digits;
 mod error;
 pub mod fake;

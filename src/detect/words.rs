@@ -1,0 +1,147 @@
+//! Names and addresses: no check digit, so found from what surrounds them.
+//!
+//! A name is a common surname and one or two more characters, right after a
+//! name context word (`姓名：张伟`, `联系人 王芳`) or right before a title
+//! (`李娜女士`). An address starts with a GB/T 2260 province or city name
+//! (the crate's division table) and runs to its last street marker
+//! (`路`, `号`, `室`, ...) before punctuation or white space.
+
+use std::sync::OnceLock;
+
+use super::Found;
+use super::context::NAME_WORDS;
+use super::text::{char_at, char_before, floor_boundary, is_han};
+use crate::Kind;
+use crate::fake::SURNAMES;
+use crate::generalize::division::{self, City};
+use crate::region::Province;
+
+/// Titles that follow a name.
+const TITLES: [&str; 9] = ["先生", "女士", "小姐", "老师", "同学", "经理", "医生", "师傅", "律师"];
+
+/// Characters that end a name: function words and verbs that commonly
+/// follow one in a sentence.
+const NAME_STOPS: &str = "的是在和与及于已要想说称来去了把被给向对从将就也都还又先女男电手打致咨投反表申办需未等今明昨你我他她您请已";
+
+/// Separators allowed between a context word and the name.
+const NAME_GAP: [char; 6] = ['：', ':', ' ', '\u{3000}', '为', '是'];
+
+/// Markers a street address ends with, longest first.
+const STREET_MARKERS: [&str; 22] = [
+    "单元", "小区", "大厦", "广场", "号", "室", "楼", "栋", "幢", "层", "弄", "路", "街", "道", "巷", "村",
+    "组", "院", "苑", "园", "里", "镇",
+];
+
+/// The longest address looked for, in characters after the division names.
+const MAX_STREET: usize = 40;
+
+/// The surname at `at` (one of the common ones), with its byte length.
+fn surname_at(text: &str, at: usize) -> Option<usize> {
+    let rest = &text[at..];
+    SURNAMES.iter().filter(|s| rest.starts_with(**s)).map(|s| s.len()).max()
+}
+
+/// Whether a name context word ends at `at`, possibly followed by a separator.
+fn after_name_word(text: &str, mut at: usize) -> bool {
+    for _ in 0..2 {
+        match char_before(text, at) {
+            Some(c) if NAME_GAP.contains(&c) => at -= c.len_utf8(),
+            _ => break,
+        }
+    }
+    let window = &text[floor_boundary(text, at.saturating_sub(12))..at];
+    NAME_WORDS
+        .iter()
+        .any(|w| window.ends_with(w) || (w.is_ascii() && window.to_ascii_lowercase().ends_with(w)))
+}
+
+/// A personal name starting at `at`.
+pub(super) fn name(f: &mut Found<'_, '_>, at: usize) {
+    if !f.wants(Kind::PersonName) {
+        return;
+    }
+    let Some(surname) = surname_at(f.text, at) else { return };
+    let text = f.text;
+    // The given name: one or two characters that are not function words.
+    let mut ends = [0usize; 2];
+    let mut n = 0;
+    let mut p = at + surname;
+    while n < 2 {
+        match char_at(text, p) {
+            Some(ch)
+                if is_han(ch)
+                    && !NAME_STOPS.contains(ch)
+                    && !TITLES.iter().any(|t| text[p..].starts_with(t)) =>
+            {
+                p += ch.len_utf8();
+                ends[n] = p;
+                n += 1;
+            }
+            _ => break,
+        }
+    }
+    if n == 0 {
+        return;
+    }
+    let titled = |end: usize| TITLES.iter().any(|t| text[end..].starts_with(t));
+    if after_name_word(text, at) {
+        let end = ends[n - 1];
+        f.try_kinds(at, end, &[(Kind::PersonName, 0.75)]);
+    } else if let Some(&end) = ends[..n].iter().rev().find(|&&e| titled(e)) {
+        f.try_kinds(at, end, &[(Kind::PersonName, 0.7)]);
+    }
+}
+
+/// First characters of every province and city name (full and short), sorted.
+fn division_starts() -> &'static [char] {
+    static STARTS: OnceLock<Vec<char>> = OnceLock::new();
+    STARTS.get_or_init(|| {
+        let mut starts: Vec<char> = Vec::new();
+        for p in Province::all() {
+            starts.extend(p.name().chars().next());
+            starts.extend(p.short_name().chars().next());
+        }
+        for code in 1100..=8299 {
+            if let Some(city) = City::from_code(code) {
+                starts.extend(city.name().chars().next());
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        starts
+    })
+}
+
+fn street_char(c: char) -> bool {
+    is_han(c) || c.is_ascii_alphanumeric() || matches!(c, '-' | '#' | '－' | '０'..='９')
+}
+
+/// An address starting at `at` (whose character is `c`); returns its end, or `at`.
+pub(super) fn address(f: &mut Found<'_, '_>, at: usize, c: char) -> usize {
+    if !f.wants(Kind::Address) || division_starts().binary_search(&c).is_err() {
+        return at;
+    }
+    // The division table's own matcher, on a bounded slice.
+    let text = f.text;
+    let window = &text[at..floor_boundary(text, at + 96)];
+    let Some((division, prefix)) = division::match_prefix(window) else { return at };
+    let mut p = at + prefix;
+    let mut cut = None;
+    for _ in 0..MAX_STREET {
+        let rest = &text[p..];
+        if let Some(m) = STREET_MARKERS.iter().find(|m| rest.starts_with(**m)) {
+            p += m.len();
+            cut = Some(p);
+            continue;
+        }
+        match char_at(text, p) {
+            Some(ch) if street_char(ch) && !rest.starts_with("电话") && !rest.starts_with("手机") => {
+                p += ch.len_utf8()
+            }
+            _ => break,
+        }
+    }
+    let Some(end) = cut else { return at };
+    let base = if division.district().is_some() { 0.8 } else { 0.7 };
+    if f.try_kinds(at, end, &[(Kind::Address, base)]) { end } else { at }
+}
