@@ -35,12 +35,17 @@
 
 mod context;
 mod numbers;
+mod redact;
+mod restore;
 mod shapes;
 mod text;
 mod words;
 
 use crate::Kind;
 use crate::kind::AnyValue;
+
+pub use redact::{Action, Redaction, Redactor, Rules, redact};
+pub use restore::Restorer;
 
 /// The kinds a [`Detector`] can find: every kind except passwords and
 /// biometric templates, which never appear as text of their own.

@@ -134,3 +134,106 @@ proptest::proptest! {
         }
     }
 }
+
+mod redaction {
+    use super::super::*;
+    use crate::pseudo::Domain;
+    use crate::{Context, Keyring, MaskLevel};
+
+    #[test]
+    fn llm_round_trip_is_exact() {
+        let prompt =
+            "联系人：张伟，手机 138 0013 8000，邮箱 zw@example.com；再打 13800138000 或 138 0013 8000。";
+        let out = Detector::new().redact(prompt, &Rules::placeholders()).unwrap();
+        assert_eq!(
+            out.text,
+            "联系人：<姓名_1>，手机 <手机号_1>，邮箱 <邮箱_1>；再打 <手机号_2> 或 <手机号_1>。"
+        );
+        assert_eq!(out.replaced, 5);
+        assert_eq!(out.restorer.len(), 4);
+        assert_eq!(out.restorer.restore(&out.text).as_str(), prompt);
+        assert_eq!(format!("{:?}", out.restorer), "Restorer(4 placeholders)");
+        // Unknown or foreign placeholders stay.
+        assert_eq!(
+            out.restorer.restore("<手机号_9> <x_1> <手机号_0> <").as_str(),
+            "<手机号_9> <x_1> <手机号_0> <"
+        );
+    }
+
+    #[test]
+    fn tokens_seals_and_keeps_go_through_columns() {
+        let keyring = Keyring::generate().unwrap();
+        let tokens = keyring.pseudonymizer(&Domain::new("logs").unwrap()).unwrap();
+        let ctx = Context::new("logs", "text");
+        let rules = Rules::placeholders()
+            .set(Kind::MobilePhone, Action::Token(&tokens))
+            .set(Kind::IdNumber, Action::Seal(&keyring, &ctx))
+            .set(Kind::Email, Action::Keep);
+        let text = "138 0013 8000 / 11010519491231002X / a@b.cn";
+        let out = Detector::new().redact(text, &rules).unwrap();
+        let phone: crate::MobilePhone = "13800138000".parse().unwrap();
+        let parts: Vec<&str> = out.text.split(" / ").collect();
+        assert_eq!(parts[0], tokens.token(&phone).to_string());
+        let opened = crate::columns::open_text(&keyring, Kind::IdNumber, parts[1], &ctx, "test").unwrap();
+        assert_eq!(opened.as_str(), "11010519491231002X");
+        assert_eq!(parts[2], "a@b.cn");
+        assert_eq!(out.replaced, 2);
+        assert!(out.restorer.is_empty());
+    }
+
+    #[test]
+    fn masks_are_the_kinds_masks() {
+        let out =
+            redact("卡号 6222 0212 3456 7894，车牌京A12345", &Rules::masks(MaskLevel::Standard)).unwrap();
+        assert_eq!(out.text, "卡号 622202******7894，车牌京A****5");
+    }
+
+    #[test]
+    fn sealed_restorer_round_trip_and_errors() {
+        let keyring = Keyring::generate().unwrap();
+        let ctx = Context::new("prompts", "restorer");
+        let out = Detector::new().redact("姓名：王芳 手机 138-0013-8000", &Rules::placeholders()).unwrap();
+        let sealed = out.restorer.seal(&keyring, &ctx).unwrap();
+        assert!(!sealed.contains("13800138000") && !sealed.contains("王芳"));
+        let back = Restorer::open(&keyring, &sealed, &ctx, "t").unwrap();
+        assert_eq!(back.restore(&out.text).as_str(), "姓名：王芳 手机 13800138000");
+        let other = Context::new("prompts", "other");
+        assert!(Restorer::open(&keyring, &sealed, &other, "t").is_err());
+        assert!(matches!(Restorer::open(&keyring, "no tab", &ctx, "t"), Err(crate::Error::Malformed(_))));
+        assert!(matches!(
+            Restorer::open(&keyring, "bogus\tdz1.x", &ctx, "t"),
+            Err(crate::Error::UnknownKind)
+        ));
+    }
+
+    #[test]
+    fn lines_are_bounded_and_utf8() {
+        let (d, rules) = (Detector::new(), Rules::placeholders());
+        let mut r = Redactor::new(&d, &rules);
+        let mut out = Vec::new();
+        let input = "a 13800138000\nb 13800138000";
+        assert_eq!(r.redact_lines(input.as_bytes(), &mut out, 64).unwrap(), 2);
+        assert_eq!(
+            out,
+            b"a <\xe6\x89\x8b\xe6\x9c\xba\xe5\x8f\xb7_1>\nb <\xe6\x89\x8b\xe6\x9c\xba\xe5\x8f\xb7_1>"
+        );
+        let long = "x".repeat(100);
+        let err = r.redact_lines(long.as_bytes(), &mut Vec::new(), 64).unwrap_err();
+        assert_eq!(err, crate::Error::Io(std::io::ErrorKind::InvalidData));
+        let err = r.redact_lines(&b"\xff\xfe\n"[..], &mut Vec::new(), 64).unwrap_err();
+        assert_eq!(err, crate::Error::Io(std::io::ErrorKind::InvalidData));
+        assert_eq!(r.replaced(), 2);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 128, failure_persistence: None, ..Default::default() })]
+
+        /// Placeholders restore any text exactly (text without `<`).
+        #[test]
+        fn restore_inverts_redact(text in "([0-9 \\-@.a-z]|13800138000|11010519491231002X|姓名：张伟|广东省深圳市南山区科技园路1号|[^<])*") {
+            let out = Detector::new().redact(&text, &Rules::placeholders()).unwrap();
+            let back = out.restorer.restore(&out.text);
+            proptest::prop_assert_eq!(back.as_str(), text.as_str());
+        }
+    }
+}
