@@ -13,7 +13,9 @@ mod fake;
 mod input;
 mod keys_cmd;
 mod policy;
+mod redact;
 mod run;
+mod scan;
 mod single;
 mod value_column;
 
@@ -58,6 +60,10 @@ enum Command {
     Run(run::RunArgs),
     /// Deterministic synthetic records with valid check digits.
     Fake(fake::FakeArgs),
+    /// Find personal data in free text (logs, tickets, prompts) and mask or replace it.
+    Redact(redact::RedactArgs),
+    /// Which columns of a CSV / JSON Lines file hold personal data; draft a policy.
+    Scan(scan::ScanArgs),
     /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -76,6 +82,8 @@ fn main() -> ExitCode {
         Command::Pseudonym(a) => single::pseudonym(a),
         Command::Run(a) => run::run(a, cli.quiet),
         Command::Fake(a) => fake::fake(a),
+        Command::Redact(a) => redact::redact(a),
+        Command::Scan(a) => scan::scan(a),
         Command::Db(c) => db::db(c),
     };
     match result {

@@ -35,6 +35,8 @@
 
 mod context;
 mod numbers;
+#[cfg(feature = "stream")]
+mod profile;
 mod redact;
 mod restore;
 mod shapes;
@@ -44,6 +46,8 @@ mod words;
 use crate::Kind;
 use crate::kind::AnyValue;
 
+#[cfg(feature = "stream")]
+pub use profile::{ColumnStats, SUGGEST_SHARE, draft_policy, scan_columns};
 pub use redact::{Action, Redaction, Redactor, Rules, redact};
 pub use restore::Restorer;
 
@@ -216,6 +220,22 @@ impl Detector {
         found.scan();
         let mut spans = resolve(found.spans);
         spans.retain(|s| s.confidence >= self.min_confidence);
+        spans
+    }
+
+    /// [`detect`](Detector::detect) as if `context` came right before
+    /// `text` (a column name: `phone`, `身份证号`).
+    #[cfg(feature = "stream")]
+    fn detect_with_context(&self, text: &str, context: &str) -> Vec<Span> {
+        let context = &context[..text::floor_boundary(context, context::WINDOW - 1)];
+        let joined = format!("{context}\n{text}");
+        let skip = context.len() + 1;
+        let mut spans = self.detect(&joined);
+        spans.retain(|s| s.start >= skip);
+        for s in &mut spans {
+            s.start -= skip;
+            s.end -= skip;
+        }
         spans
     }
 

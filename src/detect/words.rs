@@ -24,7 +24,7 @@ const TITLES: [&str; 9] = ["先生", "女士", "小姐", "老师", "同学", "�
 const NAME_STOPS: &str = "的是在和与及于已要想说称来去了把被给向对从将就也都还又先女男电手打致咨投反表申办需未等今明昨你我他她您请已";
 
 /// Separators allowed between a context word and the name.
-const NAME_GAP: [char; 6] = ['：', ':', ' ', '\u{3000}', '为', '是'];
+const NAME_GAP: [char; 7] = ['：', ':', ' ', '\u{3000}', '\n', '为', '是'];
 
 /// Markers a street address ends with, longest first.
 const STREET_MARKERS: [&str; 22] = [
@@ -90,6 +90,17 @@ pub(super) fn name(f: &mut Found<'_, '_>, at: usize) {
     } else if let Some(&end) = ends[..n].iter().rev().find(|&&e| titled(e)) {
         f.try_kinds(at, end, &[(Kind::PersonName, 0.7)]);
     }
+}
+
+/// Whether `value` alone looks like a Chinese name: a common surname and
+/// one or two more Han characters (for a column of names, where no context
+/// word precedes each value).
+#[cfg(feature = "stream")]
+pub(super) fn bare_name(value: &str) -> bool {
+    let Some(surname) = surname_at(value, 0) else { return false };
+    let rest = &value[surname..];
+    let n = rest.chars().count();
+    (1..=2).contains(&n) && rest.chars().all(|c| is_han(c) && !NAME_STOPS.contains(c))
 }
 
 /// First characters of every province and city name (full and short), sorted.

@@ -13,5 +13,7 @@ mod fake;
 mod files;
 mod keys;
 mod ledger;
+mod redact;
+mod scan;
 mod seal_vectors;
 mod single_values;
