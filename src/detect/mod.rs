@@ -240,8 +240,9 @@ impl Detector {
     }
 
     /// `base` raised by a context word for `kind` in the window before `start`.
-    fn score(&self, text: &str, start: usize, kind: Kind, base: f32) -> f32 {
-        let from = text::floor_boundary(text, start.saturating_sub(context::WINDOW));
+    /// Only words after byte `after` count.
+    fn score(&self, text: &str, after: usize, start: usize, kind: Kind, base: f32) -> f32 {
+        let from = text::floor_boundary(text, start.saturating_sub(context::WINDOW)).max(after);
         let window = &text[from..start];
         let hit = self.words.iter().any(|(k, w)| *k == kind && context::contains_word(window, w));
         if hit { (base + context::BOOST).min(context::MAX_CONFIDENCE) } else { base }
@@ -318,10 +319,12 @@ impl Found<'_, '_> {
     /// `text[start..end]` parses as.
     fn best(&self, start: usize, end: usize, kinds: &[(Kind, f32)]) -> Option<(Kind, f32)> {
         let candidate = self.text.get(start..end)?;
+        // A context word speaks for the next value only: not across one found before.
+        let after = self.spans.iter().rev().take(4).map(|s| s.end).filter(|&e| e <= start).max().unwrap_or(0);
         let mut best: Option<(Kind, f32)> = None;
         for &(kind, base) in kinds {
             if self.wants(kind) && AnyValue::parse(kind, candidate).is_ok() {
-                let c = self.det.score(self.text, start, kind, base);
+                let c = self.det.score(self.text, after, start, kind, base);
                 if best.is_none_or(|(_, b)| c > b) {
                     best = Some((kind, c));
                 }

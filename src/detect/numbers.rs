@@ -8,7 +8,7 @@
 //! kind; each is handed to the kind's own parser.
 
 use super::Found;
-use super::text::{alnum, char_at, number_continues, number_precedes};
+use super::text::{alnum, char_at, char_before, is_word, number_continues, number_precedes};
 use crate::Kind;
 
 /// At most this many groups are joined into one run.
@@ -70,10 +70,22 @@ fn after_separator(text: &str, at: usize) -> Option<usize> {
     alnum(char_at(text, next)?).map(|_| next)
 }
 
+/// Where the word at `at` ends.
+fn word_end(text: &str, at: usize) -> usize {
+    let rest = &text[at..];
+    at + rest.find(|c: char| alnum(c).is_none()).unwrap_or(rest.len()).max(1)
+}
+
 /// Scan the run that starts at `at` (a word start); returns where it ends.
 pub(super) fn scan(f: &mut Found<'_, '_>, at: usize) -> usize {
     let text = f.text;
     let c = char_at(text, at).unwrap_or('\0');
+    // `沪U-07975`, `ID-13800138000`: the rest of a hyphenated word.
+    if let Some(sep @ ('-' | '·' | '/' | '_')) = char_before(text, at)
+        && is_word(char_before(text, at - sep.len_utf8()))
+    {
+        return word_end(text, at);
+    }
     // A `+` or `(` opens a run only right before a digit.
     let first = if matches!(c, '+' | '＋' | '(' | '（') { at + c.len_utf8() } else { at };
     if char_at(text, first).and_then(alnum).is_none() {
@@ -149,6 +161,19 @@ fn in_fours(chunk: &[Group]) -> bool {
     chunk.iter().enumerate().all(|(k, g)| if k + 1 < n { g.len == 4 } else { g.len <= 4 })
 }
 
+/// Base confidence of a value that only a context word makes likely
+/// enough: below [`DEFAULT_MIN_CONFIDENCE`](super::DEFAULT_MIN_CONFIDENCE)
+/// alone, above it with the word.
+const NEEDS_CONTEXT: f32 = 0.45;
+/// Base confidence of a 15-digit ID number (a date and a province, no check digit).
+const LEGACY_ID: f32 = 0.45;
+
+/// Phone numbers are written as one run, area code and number, or with
+/// the number split in two; never with a short last group (a date).
+fn landline_grouping(chunk: &[Group]) -> bool {
+    chunk.len() <= 3 && chunk.last().is_some_and(|g| g.len >= 4)
+}
+
 /// Parse one candidate as the kinds its length and grouping allow.
 fn try_chunk(f: &mut Found<'_, '_>, chunk: &[Group], prefix: Option<usize>) -> bool {
     let (start, end) = (chunk[0].start, chunk[chunk.len() - 1].end);
@@ -182,10 +207,12 @@ fn try_chunk(f: &mut Found<'_, '_>, chunk: &[Group], prefix: Option<usize>) -> b
                 || grouped_as(chunk, &[6, 4, 4, 4])
                 || grouped_as(chunk, &[6, 6, 3])
             {
-                add(Kind::IdNumber, 0.95);
+                // The legacy 15-digit form has no check digit: only after a context word.
+                add(Kind::IdNumber, if len == 18 { 0.95 } else { LEGACY_ID });
             }
             if len == 18 && single {
-                add(Kind::CreditCode, 0.9);
+                // All digits: as likely an order number that happens to check.
+                add(Kind::CreditCode, NEEDS_CONTEXT);
             }
         }
         if len == 15
@@ -194,11 +221,14 @@ fn try_chunk(f: &mut Found<'_, '_>, chunk: &[Group], prefix: Option<usize>) -> b
                 || grouped_as(chunk, &[8, 6, 1])
                 || grouped_as(chunk, &[8, 7]))
         {
-            add(Kind::Imei, 0.85);
+            // Any 15-digit Luhn number would do: only after a context word.
+            add(Kind::Imei, NEEDS_CONTEXT);
         }
         if (12..=19).contains(&len) && (single || in_fours(chunk)) {
-            let strong = len >= 16 && matches!(chunk[0].first, b'3'..=b'6');
-            add(Kind::BankCard, if strong { 0.85 } else { 0.4 });
+            // Issued card lengths (16, 19) and issuer ranges (3 to 6); other
+            // Luhn-valid runs only after a context word.
+            let strong = matches!(len, 16 | 19) && matches!(chunk[0].first, b'3'..=b'6');
+            add(Kind::BankCard, if strong { 0.85 } else { NEEDS_CONTEXT });
         }
     }
     let other = f.best(start, end, &kinds[..k]);
@@ -211,9 +241,9 @@ fn try_chunk(f: &mut Found<'_, '_>, chunk: &[Group], prefix: Option<usize>) -> b
     };
     let pick = match (phone, other) {
         (Some(p), Some(o)) if o.1 > p.1 => Some((start, o)),
-        (Some(p), _) => Some((s, p)),
-        (None, Some(o)) => Some((start, o)),
-        (None, None) => None,
+        (Some(p), _) if landline_grouping(chunk) || p.0 == Kind::MobilePhone => Some((s, p)),
+        (_, Some(o)) => Some((start, o)),
+        _ => None,
     };
     match pick {
         Some((from, (kind, confidence))) => {

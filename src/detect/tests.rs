@@ -25,7 +25,11 @@ fn phones_in_the_forms_people_write() {
 #[test]
 fn id_numbers_cards_and_codes_validate() {
     one("身份证11010519491231002X，", Kind::IdNumber, "11010519491231002X");
-    one("证件 110105491231002 旧证", Kind::IdNumber, "110105491231002");
+    one("身份证 110105491231002 旧证", Kind::IdNumber, "110105491231002");
+    // No check digit, no IMEI range, no issuer prefix: only after a context word.
+    assert_eq!(found("流水号 110105491231002"), []);
+    assert_eq!(found("流水号 490154203237518"), []);
+    assert_eq!(found("编号 622202123456789013"), []);
     one("id 110105 19491231 002x", Kind::IdNumber, "110105 19491231 002x");
     one("卡号 6222 0212 3456 7894", Kind::BankCard, "6222 0212 3456 7894");
     one("card:6222021234567894;", Kind::BankCard, "6222021234567894");
@@ -50,6 +54,11 @@ fn never_inside_a_longer_run() {
     ] {
         assert_eq!(found(text), [], "{text}");
     }
+    // The rest of a hyphenated word is not a value; a date is not a phone's extension.
+    one("车牌 沪U-07975 2023-11-18 03:10:33", Kind::LicensePlate, "沪U-07975");
+    assert_eq!(found("ID-13800138000"), []);
+    // A context word speaks for the next value, not across one.
+    assert_eq!(found("卡号 6222 0212 3456 7894 编号 622202123456789013").len(), 1);
     // Separated by a space, a phone after a date is its own value.
     one("2024-01-15 13800138000", Kind::MobilePhone, "13800138000");
 }

@@ -1,0 +1,127 @@
+//! Precision, recall and speed of `desensitize::detect` on a labelled corpus
+//! (`scripts/detect/corpus.py`; `scripts/detect/quality.sh` runs both).
+//!
+//! ```text
+//! cargo run --release --example detect_quality -- corpus.jsonl [--json]
+//! ```
+//!
+//! A span counts as found when the detector reports exactly its byte range
+//! and kind; anything else the detector reports is a false positive.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use desensitize::Kind;
+use desensitize::detect::{DETECTABLE, Detector};
+
+#[derive(Default, Clone, Copy)]
+struct Count {
+    labelled: u64,
+    found: u64,
+    false_pos: u64,
+}
+
+struct Doc {
+    text: String,
+    spans: Vec<(usize, usize, Kind)>,
+}
+
+fn read(path: &str) -> Vec<Doc> {
+    let data = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    data.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            let spans = v["spans"]
+                .as_array()
+                .expect("spans")
+                .iter()
+                .map(|s| {
+                    let kind: Kind = s[2].as_str().expect("kind").parse().expect("a kind name");
+                    (s[0].as_u64().unwrap_or(0) as usize, s[1].as_u64().unwrap_or(0) as usize, kind)
+                })
+                .collect();
+            Doc { text: v["text"].as_str().expect("text").to_owned(), spans }
+        })
+        .collect()
+}
+
+/// Single-thread throughput of `detector` over the documents, in MB/s and µs per document.
+fn speed(detector: &Detector, docs: &[Doc]) -> (f64, f64) {
+    let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
+    let (mut rounds, start) = (0u32, Instant::now());
+    while start.elapsed() < Duration::from_secs(2) || rounds == 0 {
+        for d in docs {
+            std::hint::black_box(detector.detect(std::hint::black_box(&d.text)));
+        }
+        rounds += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mb_s = bytes as f64 * f64::from(rounds) / secs / 1e6;
+    let us_doc = secs * 1e6 / (f64::from(rounds) * docs.len() as f64);
+    (mb_s, us_doc)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path =
+        args.iter().find(|a| !a.starts_with("--")).expect("usage: detect_quality CORPUS.jsonl [--json]");
+    let json = args.iter().any(|a| a == "--json");
+    let docs = read(path);
+    let detector = Detector::new();
+    let mut counts: BTreeMap<Kind, Count> = DETECTABLE.iter().map(|&k| (k, Count::default())).collect();
+    for d in &docs {
+        let found = detector.detect(&d.text);
+        for &(s, e, k) in &d.spans {
+            let c = counts.entry(k).or_default();
+            c.labelled += 1;
+            if found.iter().any(|f| (f.start, f.end, f.kind) == (s, e, k)) {
+                c.found += 1;
+            }
+        }
+        for f in &found {
+            if !d.spans.contains(&(f.start, f.end, f.kind)) {
+                counts.entry(f.kind).or_default().false_pos += 1;
+            }
+        }
+    }
+    let structured: Vec<Kind> =
+        DETECTABLE.into_iter().filter(|k| !matches!(k, Kind::PersonName | Kind::Address)).collect();
+    let validated = Detector::builder().kinds(structured).build().expect("detectable kinds");
+    let (all_mb, all_us) = speed(&detector, &docs);
+    let (val_mb, val_us) = speed(&validated, &docs);
+    let bytes: usize = docs.iter().map(|d| d.text.len()).sum();
+    if json {
+        let kinds: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(k, c)| {
+                let v =
+                    serde_json::json!({"labelled": c.labelled, "found": c.found, "false_pos": c.false_pos});
+                (k.as_str().trim_start_matches("cn.").to_owned(), v)
+            })
+            .collect();
+        let out = serde_json::json!({"docs": docs.len(), "bytes": bytes, "kinds": kinds,
+            "all_kinds": {"mb_s": all_mb, "us_per_doc": all_us},
+            "validated_kinds": {"mb_s": val_mb, "us_per_doc": val_us}});
+        println!("{out}");
+        return;
+    }
+    println!("{} documents, {} bytes\n", docs.len(), bytes);
+    println!("| kind | labelled | found | false positives | precision | recall |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (k, c) in &counts {
+        let precision = c.found as f64 / (c.found + c.false_pos).max(1) as f64;
+        let recall = c.found as f64 / c.labelled.max(1) as f64;
+        println!(
+            "| {} | {} | {} | {} | {precision:.4} | {recall:.4} |",
+            k.as_str().trim_start_matches("cn."),
+            c.labelled,
+            c.found,
+            c.false_pos
+        );
+    }
+    println!("\n| detector (one thread) | MB/s | µs per document |");
+    println!("|---|---:|---:|");
+    println!("| validated kinds only | {val_mb:.1} | {val_us:.2} |");
+    println!("| all kinds (with names and addresses) | {all_mb:.1} | {all_us:.2} |");
+}
