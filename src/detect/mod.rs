@@ -400,7 +400,7 @@ impl Found<'_, '_> {
         // plate or an address scan looked at.
         shapes::plate(self, i, c);
         words::address(self, i, c);
-        words::name(self, i);
+        words::name(self, i, c);
         i + c.len_utf8()
     }
 }

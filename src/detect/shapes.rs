@@ -138,11 +138,12 @@ const PLATE_SUFFIXES: [char; 6] = ['学', '警', '挂', '领', '港', '澳'];
 
 /// A licence plate starting with the province character `c` at `at`.
 pub(super) fn plate(f: &mut Found<'_, '_>, at: usize, c: char) -> usize {
-    if !f.wants(Kind::LicensePlate) || Province::from_plate_char(c).is_none() {
-        return at;
-    }
     let text = f.text;
     let mut p = at + c.len_utf8();
+    let letter_next = char_at(text, p).and_then(alnum).is_some_and(|a| a.is_ascii_alphabetic());
+    if !letter_next || !f.wants(Kind::LicensePlate) || Province::from_plate_char(c).is_none() {
+        return at;
+    }
     // The authority letter.
     match char_at(text, p).and_then(alnum) {
         Some(a) if a.is_ascii_alphabetic() => p += char_at(text, p).map_or(1, char::len_utf8),

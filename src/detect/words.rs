@@ -54,15 +54,16 @@ fn after_name_word(text: &str, mut at: usize) -> bool {
             _ => break,
         }
     }
-    let window = &text[floor_boundary(text, at.saturating_sub(12))..at];
-    NAME_WORDS
-        .iter()
-        .any(|w| window.ends_with(w) || (w.is_ascii() && window.to_ascii_lowercase().ends_with(w)))
+    let window = text[floor_boundary(text, at.saturating_sub(12))..at].as_bytes();
+    NAME_WORDS.iter().any(|w| {
+        let w = w.as_bytes();
+        window.len() >= w.len() && window[window.len() - w.len()..].eq_ignore_ascii_case(w)
+    })
 }
 
-/// A personal name starting at `at`.
-pub(super) fn name(f: &mut Found<'_, '_>, at: usize) {
-    if !f.wants(Kind::PersonName) {
+/// A personal name starting at `at` (whose character is `c`).
+pub(super) fn name(f: &mut Found<'_, '_>, at: usize, c: char) {
+    if !f.wants(Kind::PersonName) || !surname_start(c) {
         return;
     }
     let Some(surname) = surname_at(f.text, at) else { return };
@@ -108,18 +109,22 @@ pub(super) fn bare_name(value: &str) -> bool {
     (1..=2).contains(&n) && rest.chars().all(|c| is_han(c) && !NAME_STOPS.contains(c))
 }
 
-/// First characters of every province and city name (full and short), sorted.
-fn division_starts() -> &'static [char] {
-    static STARTS: OnceLock<Vec<char>> = OnceLock::new();
+/// First two characters of every province and city name (full and short), sorted.
+fn division_starts() -> &'static [[char; 2]] {
+    static STARTS: OnceLock<Vec<[char; 2]>> = OnceLock::new();
     STARTS.get_or_init(|| {
-        let mut starts: Vec<char> = Vec::new();
+        let two = |name: &str| {
+            let mut cs = name.chars();
+            Some([cs.next()?, cs.next()?])
+        };
+        let mut starts: Vec<[char; 2]> = Vec::new();
         for p in Province::all() {
-            starts.extend(p.name().chars().next());
-            starts.extend(p.short_name().chars().next());
+            starts.extend(two(p.name()));
+            starts.extend(two(p.short_name()));
         }
         for code in 1100..=8299 {
             if let Some(city) = City::from_code(code) {
-                starts.extend(city.name().chars().next());
+                starts.extend(two(city.name()));
             }
         }
         starts.sort_unstable();
@@ -128,13 +133,27 @@ fn division_starts() -> &'static [char] {
     })
 }
 
+/// Whether a surname may start at `c` (a quick test before [`surname_at`]).
+fn surname_start(c: char) -> bool {
+    static STARTS: OnceLock<Vec<char>> = OnceLock::new();
+    let starts = STARTS.get_or_init(|| {
+        let mut all: Vec<char> =
+            SURNAMES.iter().filter_map(|s| s.chars().next()).chain(MORE_SURNAMES.chars()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    });
+    starts.binary_search(&c).is_ok()
+}
+
 fn street_char(c: char) -> bool {
     is_han(c) || c.is_ascii_alphanumeric() || matches!(c, '-' | '#' | '－' | '０'..='９')
 }
 
 /// An address starting at `at` (whose character is `c`); returns its end, or `at`.
 pub(super) fn address(f: &mut Found<'_, '_>, at: usize, c: char) -> usize {
-    if !f.wants(Kind::Address) || division_starts().binary_search(&c).is_err() {
+    let next = char_at(f.text, at + c.len_utf8()).unwrap_or('\0');
+    if !f.wants(Kind::Address) || division_starts().binary_search(&[c, next]).is_err() {
         return at;
     }
     // The division table's own matcher, on a bounded slice.
