@@ -42,6 +42,7 @@ mod restore;
 mod shapes;
 mod text;
 mod words;
+mod writer;
 
 use crate::Kind;
 use crate::kind::AnyValue;
@@ -50,6 +51,7 @@ use crate::kind::AnyValue;
 pub use profile::{ColumnStats, SUGGEST_SHARE, draft_policy, scan_columns};
 pub use redact::{Action, Redaction, Redactor, Rules, redact};
 pub use restore::Restorer;
+pub use writer::{MAX_PENDING, RedactWriter};
 
 /// The kinds a [`Detector`] can find: every kind except passwords and
 /// biometric templates, which never appear as text of their own.
