@@ -218,21 +218,26 @@ impl Detector {
     /// assert!(text[spans[0].start..spans[0].end].starts_with('＋'));
     /// ```
     pub fn detect(&self, text: &str) -> Vec<Span> {
-        let mut found = Found { text, det: self, spans: Vec::new() };
-        found.scan();
-        let mut spans = resolve(found.spans);
+        let mut spans = self.candidates(text);
         spans.retain(|s| s.confidence >= self.min_confidence);
         spans
     }
 
-    /// [`detect`](Detector::detect) as if `context` came right before
-    /// `text` (a column name: `phone`, `身份证号`).
+    /// Every span found, whatever its confidence (resolved, in order).
+    fn candidates(&self, text: &str) -> Vec<Span> {
+        let mut found = Found { text, det: self, spans: Vec::new() };
+        found.scan();
+        resolve(found.spans)
+    }
+
+    /// Every candidate span, whatever its confidence, as if `context` came
+    /// right before `text` (a column name: `phone`, `身份证号`).
     #[cfg(feature = "stream")]
     fn detect_with_context(&self, text: &str, context: &str) -> Vec<Span> {
         let context = &context[..text::floor_boundary(context, context::WINDOW - 1)];
         let joined = format!("{context}\n{text}");
         let skip = context.len() + 1;
-        let mut spans = self.detect(&joined);
+        let mut spans = self.candidates(&joined);
         spans.retain(|s| s.start >= skip);
         for s in &mut spans {
             s.start -= skip;

@@ -66,7 +66,9 @@ impl ColumnStats {
             return;
         }
         self.values += 1;
-        let spans = detector.detect_with_context(value, &self.name);
+        let mut spans = detector.detect_with_context(value, &self.name);
+        // A whole value that validates counts whatever its confidence: the
+        // column's other values are its context.
         if let [only] = spans.as_slice()
             && only.start == 0
             && only.end == value.len()
@@ -74,6 +76,7 @@ impl ColumnStats {
             self.whole[slot(only.kind)] += 1;
             return;
         }
+        spans.retain(|s| s.confidence >= detector.min_confidence);
         if spans.is_empty() && detector.detects(Kind::PersonName) && words::bare_name(value) {
             self.whole[slot(Kind::PersonName)] += 1;
             return;
