@@ -235,7 +235,10 @@ impl Detector {
     #[cfg(feature = "stream")]
     fn detect_with_context(&self, text: &str, context: &str) -> Vec<Span> {
         let context = &context[..text::floor_boundary(context, context::WINDOW - 1)];
-        let joined = format!("{context}\n{text}");
+        let mut joined = zeroize::Zeroizing::new(String::with_capacity(context.len() + 1 + text.len()));
+        joined.push_str(context);
+        joined.push('\n');
+        joined.push_str(text);
         let skip = context.len() + 1;
         let mut spans = self.candidates(&joined);
         spans.retain(|s| s.start >= skip);

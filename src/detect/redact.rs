@@ -87,7 +87,7 @@ fn slot(kind: Kind) -> usize {
 }
 
 /// A redacted text and the mapping that reverses its placeholders.
-#[derive(Debug)]
+/// `Debug` shows only the counts (kept values stay in the text).
 pub struct Redaction {
     /// The text with every detected value replaced.
     pub text: String,
@@ -95,6 +95,18 @@ pub struct Redaction {
     pub restorer: Restorer,
     /// How many spans were replaced (kept ones not counted).
     pub replaced: usize,
+}
+
+impl core::fmt::Debug for Redaction {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "Redaction {{ bytes: {}, replaced: {}, {:?} }}",
+            self.text.len(),
+            self.replaced,
+            self.restorer
+        )
+    }
 }
 
 /// Redacts text piece by piece with one [`Restorer`], so placeholders stay
@@ -161,7 +173,9 @@ impl<'a> Redactor<'a> {
     }
 
     /// Redact lines from `input` to `output` until the end, flushing after
-    /// each line (so it can sit in a log pipe). Memory is bounded by the
+    /// each line (so it can sit in a log pipe). No detected value spans a
+    /// line break, so cutting the stream at line ends loses none, and
+    /// placeholders stay consistent over the whole stream. Memory is bounded by the
     /// longest line, capped at `max_line` bytes: a longer line is an error
     /// ([`Error::Io`] with `InvalidData`), as is text that is not UTF-8.
     /// Returns how many lines were written.

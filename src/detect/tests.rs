@@ -246,3 +246,14 @@ mod redaction {
         }
     }
 }
+
+#[test]
+fn debug_shows_no_value() {
+    let out = Detector::new()
+        .redact("keep 13800138000", &Rules::placeholders().set(Kind::MobilePhone, Action::Keep))
+        .unwrap();
+    let debug = format!("{out:?}");
+    assert_eq!(debug, "Redaction { bytes: 16, replaced: 0, Restorer(0 placeholders) }");
+    let spans = Detector::new().detect("13800138000");
+    assert!(!format!("{spans:?}").contains("138"), "{spans:?}");
+}
