@@ -25,6 +25,12 @@ except ImportError:
     print("presidio_compare.py: presidio-analyzer not installed (pip install presidio-analyzer); skipped")
     sys.exit(0)
 
+# Presidio's e-mail check looks the domain up in the public suffix list: use the copy
+# bundled with tldextract rather than fetching it (no network here).
+import tldextract  # noqa: E402
+
+tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
 D = r"[0-9０-９]"
 SEP = r"[ \-]?"
 PATTERNS = {

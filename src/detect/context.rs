@@ -66,8 +66,12 @@ pub(super) fn contains_word(window: &str, word: &str) -> bool {
     if word.is_empty() || window.len() < word.len() {
         return false;
     }
+    if !word.is_ascii() {
+        return window.contains(word);
+    }
     let (w, p) = (window.as_bytes(), word.as_bytes());
-    w.windows(p.len()).any(|c| c.eq_ignore_ascii_case(p))
+    let first = p[0].to_ascii_lowercase();
+    w.windows(p.len()).any(|c| c[0].to_ascii_lowercase() == first && c.eq_ignore_ascii_case(p))
 }
 
 #[cfg(test)]

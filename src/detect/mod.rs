@@ -225,7 +225,7 @@ impl Detector {
 
     /// Every span found, whatever its confidence (resolved, in order).
     fn candidates(&self, text: &str) -> Vec<Span> {
-        let mut found = Found { text, det: self, spans: Vec::new() };
+        let mut found = Found { text, det: self, spans: Vec::new(), address_until: 0 };
         found.scan();
         resolve(found.spans)
     }
@@ -318,6 +318,8 @@ struct Found<'t, 'd> {
     text: &'t str,
     det: &'d Detector,
     spans: Vec<Span>,
+    /// The end of the last address found: no other address starts inside it.
+    address_until: usize,
 }
 
 impl Found<'_, '_> {
@@ -377,8 +379,10 @@ impl Found<'_, '_> {
 
     fn scan_ascii(&mut self, i: usize) -> usize {
         let b = self.text.as_bytes()[i];
-        let starts_word = !text::is_word(text::char_before(self.text, i));
-        if !starts_word || !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'(' | b'-')) {
+        if !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'(' | b'-')) {
+            return i + 1;
+        }
+        if text::is_word(text::char_before(self.text, i)) {
             return i + 1;
         }
         let mut end = i + 1;
@@ -409,7 +413,9 @@ impl Found<'_, '_> {
         // character, as a name or a phone number may start inside what a
         // plate or an address scan looked at.
         shapes::plate(self, i, c);
-        words::address(self, i, c);
+        if i >= self.address_until {
+            self.address_until = words::address(self, i, c);
+        }
         words::name(self, i, c);
         i + c.len_utf8()
     }

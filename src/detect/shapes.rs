@@ -52,6 +52,11 @@ pub(super) fn ip_or_mac(f: &mut Found<'_, '_>, at: usize) -> usize {
     if at > 0 && matches!(b[at - 1], b'.' | b':') {
         return at + 1;
     }
+    // Every form has a separator within its first five characters.
+    let first_sep = b[at..].iter().take(5).position(|&x| !x.is_ascii_hexdigit());
+    if !first_sep.is_some_and(|p| matches!(b[at + p], b'.' | b':' | b'-')) {
+        return at + 1;
+    }
     let mut end = at;
     while end < b.len() && end - at < 64 && ip_byte(b[end]) {
         end += 1;

@@ -42,8 +42,19 @@ const MORE_SURNAMES: &str = "赖傅萧洪浦贾夏付方石廖邹熊白孟秦邱
 /// The surname at `at`, with its byte length (a two-character one when both match).
 fn surname_at(text: &str, at: usize) -> Option<usize> {
     let rest = &text[at..];
-    let listed = SURNAMES.iter().filter(|s| rest.starts_with(**s)).map(|s| s.len()).max();
-    listed.or_else(|| rest.chars().next().filter(|&c| MORE_SURNAMES.contains(c)).map(char::len_utf8))
+    let c = rest.chars().next()?;
+    if !surname_start(c) {
+        return None;
+    }
+    // Two-character surnames first (`欧阳` before `欧`).
+    let two =
+        SURNAMES.iter().filter(|s| s.chars().count() == 2 && rest.starts_with(**s)).map(|s| s.len()).max();
+    let single = || {
+        let mut buf = [0u8; 4];
+        let c_str: &str = c.encode_utf8(&mut buf);
+        (SURNAMES.contains(&c_str) || MORE_SURNAMES.contains(c)).then_some(c.len_utf8())
+    };
+    two.or_else(single)
 }
 
 /// Whether a name context word ends at `at`, possibly followed by a separator.
@@ -63,7 +74,7 @@ fn after_name_word(text: &str, mut at: usize) -> bool {
 
 /// A personal name starting at `at` (whose character is `c`).
 pub(super) fn name(f: &mut Found<'_, '_>, at: usize, c: char) {
-    if !f.wants(Kind::PersonName) || !surname_start(c) {
+    if !f.wants(Kind::PersonName) || !surname_start(c) || !name_cue_near(f.text, at) {
         return;
     }
     let Some(surname) = surname_at(f.text, at) else { return };
@@ -96,6 +107,20 @@ pub(super) fn name(f: &mut Found<'_, '_>, at: usize, c: char) {
     } else if let Some(&end) = ends[..n].iter().rev().find(|&&e| titled(e)) {
         f.try_kinds(at, end, &[(Kind::PersonName, 0.7)]);
     }
+}
+
+/// Last characters of the name context words, and the separators after them.
+const CUE_BEFORE: &str = "名字人户者客工生长东法：: \u{3000}\n为是e";
+/// First characters of the titles.
+const CUE_AFTER: &str = "先女小老同经医师律";
+
+/// A quick test before the name scan: a context word may end right before
+/// `at`, or a title may start within the next four characters.
+fn name_cue_near(text: &str, at: usize) -> bool {
+    if char_before(text, at).is_some_and(|c| CUE_BEFORE.contains(c)) {
+        return true;
+    }
+    text[at..].chars().skip(1).take(4).any(|c| CUE_AFTER.contains(c))
 }
 
 /// Whether `value` alone looks like a Chinese name: a common surname and
@@ -152,8 +177,11 @@ fn street_char(c: char) -> bool {
 
 /// An address starting at `at` (whose character is `c`); returns its end, or `at`.
 pub(super) fn address(f: &mut Found<'_, '_>, at: usize, c: char) -> usize {
+    if !f.wants(Kind::Address) {
+        return at;
+    }
     let next = char_at(f.text, at + c.len_utf8()).unwrap_or('\0');
-    if !f.wants(Kind::Address) || division_starts().binary_search(&[c, next]).is_err() {
+    if division_starts().binary_search(&[c, next]).is_err() {
         return at;
     }
     // The division table's own matcher, on a bounded slice.
