@@ -283,7 +283,7 @@ impl Detector {
     /// let docs = ["a 13800138000", "b a@b.cn", "c nothing"];
     /// let out = Detector::new().redact_all(&docs, &Rules::masks(MaskLevel::Strict))?;
     /// let texts: Vec<&str> = out.iter().map(|r| r.text.as_str()).collect();
-    /// assert_eq!(texts, ["a *******8000", "b a***@b.cn", "c nothing"]);
+    /// assert_eq!(texts, ["a *******8000", "b ***@b.cn", "c nothing"]);
     /// # Ok::<(), desensitize::Error>(())
     /// ```
     pub fn redact_all<T: AsRef<str> + Sync>(&self, texts: &[T], rules: &Rules<'_>) -> Result<Vec<Redaction>> {

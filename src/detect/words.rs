@@ -65,7 +65,7 @@ fn after_name_word(text: &str, mut at: usize) -> bool {
             _ => break,
         }
     }
-    let window = text[floor_boundary(text, at.saturating_sub(12))..at].as_bytes();
+    let window = &text.as_bytes()[floor_boundary(text, at.saturating_sub(12))..at];
     NAME_WORDS.iter().any(|w| {
         let w = w.as_bytes();
         window.len() >= w.len() && window[window.len() - w.len()..].eq_ignore_ascii_case(w)
