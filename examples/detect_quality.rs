@@ -2,8 +2,11 @@
 //! (`scripts/detect/corpus.py`; `scripts/detect/quality.sh` runs both).
 //!
 //! ```text
-//! cargo run --release --example detect_quality -- corpus.jsonl [--json]
+//! cargo run --release --example detect_quality -- corpus.jsonl [--json | --check]
 //! ```
+//!
+//! `--check` (CI) only checks that every validated kind reaches 0.99
+//! precision and recall, and exits 1 otherwise.
 //!
 //! A span counts as found when the detector reports exactly its byte range
 //! and kind; anything else the detector reports is a false positive.
@@ -81,10 +84,17 @@ fn speed(detector: &Detector, docs: &[Doc]) -> (f64, f64) {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let path =
-        args.iter().find(|a| !a.starts_with("--")).expect("usage: detect_quality CORPUS.jsonl [--json]");
+    let path = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .expect("usage: detect_quality CORPUS.jsonl [--json | --check]");
     let json = args.iter().any(|a| a == "--json");
+    let check = args.iter().any(|a| a == "--check");
     let docs = read(path);
+    if docs.is_empty() {
+        println!("detect_quality: empty corpus (no Python Faker?); skipped");
+        return;
+    }
     let detector = Detector::new();
     let mut counts: BTreeMap<Kind, Count> = DETECTABLE.iter().map(|&k| (k, Count::default())).collect();
     for d in &docs {
@@ -101,6 +111,26 @@ fn main() {
                 counts.entry(f.kind).or_default().false_pos += 1;
             }
         }
+    }
+    if check {
+        // CI: every validated kind at 0.99 precision and recall or better.
+        let mut failed = false;
+        for (k, c) in counts.iter().filter(|(k, _)| !matches!(k, Kind::PersonName | Kind::Address)) {
+            let precision = c.found as f64 / (c.found + c.false_pos).max(1) as f64;
+            let recall = c.found as f64 / c.labelled.max(1) as f64;
+            if precision < 0.99 || recall < 0.99 {
+                println!("{k}: precision {precision:.4}, recall {recall:.4}: below 0.99");
+                failed = true;
+            }
+        }
+        if failed {
+            std::process::exit(1);
+        }
+        println!(
+            "detect_quality: every validated kind at 0.99 precision and recall or better ({} documents)",
+            docs.len()
+        );
+        return;
     }
     let structured: Vec<Kind> =
         DETECTABLE.into_iter().filter(|k| !matches!(k, Kind::PersonName | Kind::Address)).collect();
