@@ -234,11 +234,16 @@ fn try_chunk(f: &mut Found<'_, '_>, chunk: &[Group], prefix: Option<usize>) -> b
     let other = f.best(start, end, &kinds[..k]);
     // Phone numbers may carry their `+` or `(`.
     let s = prefix.unwrap_or(start);
-    let phone = if letters == 0 && (10..=15).contains(&len) {
-        f.best(s, end, &[(Kind::MobilePhone, 0.85), (Kind::Landline, 0.75)])
-    } else {
-        None
+    // Mobile numbers start with 1 (or 86, 0086); landlines with 0 (or 86): a
+    // `+` or `(` may open either.
+    let first = chunk[0].first;
+    let phones: &[(Kind, f32)] = match (prefix.is_some(), first) {
+        (true, _) | (_, b'8') => &[(Kind::MobilePhone, 0.85), (Kind::Landline, 0.75)],
+        (_, b'1') => &[(Kind::MobilePhone, 0.85)],
+        (_, b'0') => &[(Kind::Landline, 0.75), (Kind::MobilePhone, 0.85)],
+        _ => &[],
     };
+    let phone = if letters == 0 && (10..=15).contains(&len) { f.best(s, end, phones) } else { None };
     let pick = match (phone, other) {
         (Some(p), Some(o)) if o.1 > p.1 => Some((start, o)),
         (Some(p), _) if landline_grouping(chunk) || p.0 == Kind::MobilePhone => Some((s, p)),

@@ -71,11 +71,13 @@ pub(super) fn ip_or_mac(f: &mut Found<'_, '_>, at: usize) -> usize {
     let run = &b[at..end];
     let count = |c: u8| run.iter().filter(|&&x| x == c).count();
     let (dots, colons, dashes) = (count(b'.'), count(b':'), count(b'-'));
-    if dashes == 0 && (dots == 3 || colons >= 2) {
-        if !f.try_kinds(at, end, &[(Kind::IpAddress, ip_base(dots)), (Kind::MacAddress, 0.85)])
-            && dots == 3
-            && colons == 1
-        {
+    // IPv6 has seven colons, or `::`; a MAC address five colons in 17 characters.
+    let ipv6 = colons == 7 || run.windows(2).any(|w| w == b"::");
+    let mac = colons == 5 && run.len() == 17;
+    if dashes == 0 && (dots == 3 || ipv6 || mac) {
+        let kinds: &[(Kind, f32)] =
+            if mac { &[(Kind::MacAddress, 0.85)] } else { &[(Kind::IpAddress, ip_base(dots))] };
+        if !f.try_kinds(at, end, kinds) && dots == 3 && colons == 1 {
             // `10.1.2.3:8080`: the address before the port.
             if let Some(colon) = run.iter().position(|&x| x == b':') {
                 f.try_kinds(at, at + colon, &[(Kind::IpAddress, 0.8)]);

@@ -85,11 +85,7 @@ pub(super) fn name(f: &mut Found<'_, '_>, at: usize, c: char) {
     let mut p = at + surname;
     while n < 2 {
         match char_at(text, p) {
-            Some(ch)
-                if is_han(ch)
-                    && !NAME_STOPS.contains(ch)
-                    && !TITLES.iter().any(|t| text[p..].starts_with(t)) =>
-            {
+            Some(ch) if is_han(ch) && !NAME_STOPS.contains(ch) && !title_at(text, p) => {
                 p += ch.len_utf8();
                 ends[n] = p;
                 n += 1;
@@ -100,7 +96,7 @@ pub(super) fn name(f: &mut Found<'_, '_>, at: usize, c: char) {
     if n == 0 {
         return;
     }
-    let titled = |end: usize| TITLES.iter().any(|t| text[end..].starts_with(t));
+    let titled = |end: usize| title_at(text, end);
     if after_name_word(text, at) {
         let end = ends[n - 1];
         f.try_kinds(at, end, &[(Kind::PersonName, 0.75)]);
@@ -113,6 +109,15 @@ pub(super) fn name(f: &mut Found<'_, '_>, at: usize, c: char) {
 const CUE_BEFORE: &str = "名字人户者客工生长东法：: \u{3000}\n为是e";
 /// First characters of the titles.
 const CUE_AFTER: &str = "先女小老同经医师律";
+
+/// First characters of the street markers.
+const MARKER_STARTS: &str = "单小大广号室楼栋幢层弄路街道巷村组院苑园里镇";
+
+/// Whether a title starts at byte `at`.
+fn title_at(text: &str, at: usize) -> bool {
+    char_at(text, at).is_some_and(|c| CUE_AFTER.contains(c))
+        && TITLES.iter().any(|t| text[at..].starts_with(t))
+}
 
 /// A quick test before the name scan: a context word may end right before
 /// `at`, or a title may start within the next four characters.
@@ -192,7 +197,8 @@ pub(super) fn address(f: &mut Found<'_, '_>, at: usize, c: char) -> usize {
     let mut cut = None;
     for _ in 0..MAX_STREET {
         let rest = &text[p..];
-        if let Some(m) = STREET_MARKERS.iter().find(|m| rest.starts_with(**m)) {
+        let marker_start = rest.chars().next().is_some_and(|c| MARKER_STARTS.contains(c));
+        if let Some(m) = STREET_MARKERS.iter().find(|m| marker_start && rest.starts_with(**m)) {
             p += m.len();
             cut = Some(p);
             continue;
