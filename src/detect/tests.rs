@@ -257,3 +257,25 @@ fn debug_shows_no_value() {
     let spans = Detector::new().detect("13800138000");
     assert!(!format!("{spans:?}").contains("138"), "{spans:?}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, failure_persistence: None, ..Default::default() })]
+
+    /// What the fuzz target checks, on arbitrary bytes read as (lossy) UTF-8.
+    #[test]
+    fn any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let d = Detector::builder().min_confidence(0.0).build().unwrap();
+        let mut last = 0;
+        for s in d.detect(&text) {
+            proptest::prop_assert!(s.start >= last && text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
+            proptest::prop_assert!(crate::kind::AnyValue::parse(s.kind, &text[s.start..s.end]).is_ok());
+            last = s.end;
+        }
+        let out = d.redact(&text, &Rules::placeholders()).unwrap();
+        if !text.contains('<') {
+            let back = out.restorer.restore(&out.text);
+            proptest::prop_assert_eq!(back.as_str(), &*text);
+        }
+    }
+}
