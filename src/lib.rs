@@ -45,6 +45,8 @@
 //!   rows or column-major batches.
 //! - [`protect`]: `#[derive(Protect)]` records that seal, mask and
 //!   generalize themselves, with the same rules as a policy.
+//! - [`detect`]: find personal data in free text (logs, tickets, prompts)
+//!   and unnamed columns; redact it, and restore placeholders.
 //!
 //! Features: `toml` and `derive` (default), `rayon`, `sqlx`, `diesel`,
 //! `diesel-libpq`, `tracing`, and `hazmat`: test-vector hooks only
@@ -64,6 +66,7 @@
 //   keys, serde, fake                        the Keyring and all its methods
 //   batch, columns, db, policy               what runs over many values
 //   protect                                  derived records
+//   detect                                   free text: detection, redaction
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
