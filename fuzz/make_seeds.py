@@ -109,5 +109,16 @@ def main():
     doc.pop("k_anonymity")
     write("policy", "example-applied-json", bytes([1]) + json.dumps(doc, ensure_ascii=False).encode())
 
+    # detect: a minimum-confidence byte, then text with every detectable kind in it.
+    texts = [
+        "user 13800138000 failed login from 10.2.3.4, order 913800138000123",
+        "联系人：张伟，手机 +86 138-0013-8000，身份证 11010519491231002X，卡号 6222 0212 3456 7894",
+        "收货地址：广东省深圳市南山区科技园路1号3栋201室；邮箱 wangfang@example.com；车牌 粤B·D12345",
+        "IMEI 49-015420-323751-8, MAC 00-1A-2B-3C-4D-5E, 坐标 39.9042, 116.4074, 护照 E12345678",
+        "信用代码 91350100M000100Y43 座机 (010) 6234 5678 转 801 ip 2001:db8::1 电话：１３８００１３８０００",
+    ]
+    for i, t in enumerate(texts):
+        write("detect", f"text-{i}", bytes([50]) + t.encode())
+
 
 main()

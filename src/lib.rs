@@ -47,6 +47,8 @@
 //!   full, masked or nothing, for named purposes, every decision audited.
 //! - [`protect`]: `#[derive(Protect)]` records that seal, mask and
 //!   generalize themselves, with the same rules as a policy.
+//! - [`detect`]: find personal data in free text (logs, tickets, prompts)
+//!   and unnamed columns; redact it, and restore placeholders.
 //!
 //! Features: `toml` and `derive` (default), `rayon`, `sqlx`, `diesel`,
 //! `diesel-libpq`, `tracing`, and `hazmat`: test-vector hooks only
@@ -68,6 +70,7 @@
 //   keys, serde, fake                        the Keyring and all its methods
 //   batch, columns, db, policy               what runs over many values
 //   protect                                  derived records
+//   detect                                   free text: detection, redaction
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -79,6 +82,7 @@ pub mod columns;
 mod crypto;
 mod date;
 pub mod db;
+pub mod detect;
 mod digits;
 mod error;
 pub mod fake;

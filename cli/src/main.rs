@@ -15,7 +15,9 @@ mod fake;
 mod input;
 mod keys_cmd;
 mod policy;
+mod redact;
 mod run;
+mod scan;
 mod single;
 mod value_column;
 
@@ -63,6 +65,10 @@ enum Command {
     /// Check a chained audit log, or summarize one.
     #[command(subcommand)]
     Audit(audit_cmd::AuditCommand),
+    /// Find personal data in free text (logs, tickets, prompts) and mask or replace it.
+    Redact(redact::RedactArgs),
+    /// Which columns of a CSV / JSON Lines file hold personal data; draft a policy.
+    Scan(scan::ScanArgs),
     /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -85,6 +91,8 @@ fn main() -> ExitCode {
         Command::Run(a) => run::run(a, cli.quiet),
         Command::Fake(a) => fake::fake(a),
         Command::Audit(c) => audit_cmd::audit(c),
+        Command::Redact(a) => redact::redact(a),
+        Command::Scan(a) => scan::scan(a),
         Command::Db(c) => db::db(c),
         Command::Access(c) => access_cmd::access(c),
     };

@@ -6,6 +6,7 @@
 
 mod cache;
 mod column_fns;
+mod detect_fns;
 mod error;
 mod ffi;
 mod keyring;
@@ -31,5 +32,7 @@ fn _desensitize(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(column_fns::fpe, m)?)?;
     m.add_function(wrap_pyfunction!(column_fns::reidentify, m)?)?;
     m.add_function(wrap_pyfunction!(column_fns::generalize, m)?)?;
+    m.add_function(wrap_pyfunction!(detect_fns::detect, m)?)?;
+    m.add_function(wrap_pyfunction!(detect_fns::redact, m)?)?;
     Ok(())
 }

@@ -15,6 +15,8 @@ mod files;
 mod keys;
 mod ledger;
 mod pkcs11;
+mod redact;
+mod scan;
 mod seal_vectors;
 mod single_values;
 mod suites;

@@ -1,0 +1,114 @@
+//! [`RedactWriter`]: an `io::Write` that redacts each line before passing
+//! it on, for log output (a `tracing` subscriber's writer, a logger's sink).
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::{Detector, Redactor, Rules};
+
+/// The longest line held before it is redacted and written anyway.
+pub const MAX_PENDING: usize = 1 << 20;
+
+/// Wraps a writer: each complete line written through it is redacted
+/// (spans found by the detector replaced as the rules say) before it reaches
+/// the inner writer; a partial line waits for its end, for
+/// [`flush`](Write::flush) or for the drop. Nothing unredacted reaches the
+/// inner writer, and the pending bytes are wiped.
+///
+/// With `tracing-subscriber`, every formatted event goes through it:
+/// `tracing_subscriber::fmt().with_writer(move || RedactWriter::new(detector.clone(), rules.clone(), io::stderr()))`.
+///
+/// ```
+/// use std::io::Write;
+/// use std::sync::Arc;
+/// use desensitize::detect::{Detector, RedactWriter, Rules};
+/// use desensitize::MaskLevel;
+///
+/// let mut out = Vec::new();
+/// {
+///     let mut w = RedactWriter::new(Arc::new(Detector::new()), Rules::masks(MaskLevel::Standard), &mut out);
+///     write!(w, "login failed for 1380013")?;
+///     writeln!(w, "8000 from 10.2.3.4")?; // a value split over two writes is still found
+/// }
+/// assert_eq!(String::from_utf8(out).unwrap(), "login failed for 138****8000 from 10.2.*.*\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct RedactWriter<W: Write> {
+    detector: Arc<Detector>,
+    rules: Rules<'static>,
+    inner: W,
+    pending: Zeroizing<Vec<u8>>,
+}
+
+impl<W: Write> core::fmt::Debug for RedactWriter<W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RedactWriter")
+    }
+}
+
+impl<W: Write> RedactWriter<W> {
+    /// Redact what is written through it with `detector` and `rules`, then write it to `inner`.
+    pub fn new(detector: Arc<Detector>, rules: Rules<'static>, inner: W) -> RedactWriter<W> {
+        RedactWriter { detector, rules, inner, pending: Zeroizing::new(Vec::new()) }
+    }
+
+    /// Redact and write the pending bytes up to `end`.
+    fn emit(&mut self, end: usize) -> io::Result<()> {
+        let text = String::from_utf8_lossy(&self.pending[..end]);
+        let mut redactor = Redactor::new(&self.detector, &self.rules);
+        let out = redactor.redact(&text).map_err(|e| io::Error::other(e.to_string()))?;
+        // A lossy copy (invalid UTF-8) is an owned plaintext copy: wipe it.
+        if let std::borrow::Cow::Owned(copy) = text {
+            drop(Zeroizing::new(copy));
+        }
+        self.inner.write_all(out.as_bytes())?;
+        // Shift the rest down in place (no reallocation, so no unwiped copy).
+        let len = self.pending.len();
+        self.pending.copy_within(end..len, 0);
+        let rest = len - end;
+        zeroize::Zeroize::zeroize(&mut self.pending[rest..]);
+        self.pending.truncate(rest);
+        Ok(())
+    }
+
+    /// Grow the pending buffer through a wiped copy.
+    fn reserve(&mut self, extra: usize) {
+        let need = self.pending.len() + extra;
+        if need > self.pending.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(need.next_power_of_two()));
+            bigger.extend_from_slice(&self.pending);
+            self.pending = bigger;
+        }
+    }
+}
+
+impl<W: Write> Write for RedactWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.reserve(buf.len());
+        self.pending.extend_from_slice(buf);
+        while let Some(nl) = self.pending.iter().position(|&b| b == b'\n') {
+            self.emit(nl + 1)?;
+        }
+        if self.pending.len() > MAX_PENDING {
+            let len = self.pending.len();
+            self.emit(len)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            let len = self.pending.len();
+            self.emit(len)?;
+        }
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for RedactWriter<W> {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
