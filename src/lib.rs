@@ -87,6 +87,7 @@ pub mod policy;
 pub mod protect;
 pub mod pseudo;
 pub mod region;
+pub mod risk;
 pub mod seal;
 mod secret;
 pub mod serde;
