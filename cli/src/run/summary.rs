@@ -3,13 +3,13 @@
 
 use std::fmt::Write as _;
 
-use desensitize::generalize::Suppression;
+use desensitize::risk::Checked;
 use desensitize::policy::{Minors, Plan, Summary};
 
 pub(super) fn summary(
     plan: &Plan,
     stats: &Summary,
-    suppression: Option<&Suppression>,
+    suppression: Option<&Checked>,
     secs: f64,
     threads: usize,
 ) -> String {
