@@ -13,6 +13,7 @@ mod fake;
 mod input;
 mod keys_cmd;
 mod policy;
+mod risk;
 mod run;
 mod single;
 mod value_column;
@@ -58,6 +59,8 @@ enum Command {
     Run(run::RunArgs),
     /// Deterministic synthetic records with valid check digits.
     Fake(fake::FakeArgs),
+    /// Re-identification risk over quasi-identifiers; `--optimize` finds the least generalization.
+    Risk(risk::RiskArgs),
     /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
         Command::Pseudonym(a) => single::pseudonym(a),
         Command::Run(a) => run::run(a, cli.quiet),
         Command::Fake(a) => fake::fake(a),
+        Command::Risk(a) => risk::risk(a),
         Command::Db(c) => db::db(c),
     };
     match result {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::hierarchy::Hierarchy;
 use super::measure::Domains;
 use super::model::PrivacyModel;
-use super::table::{ClassTable, Dist, bump};
+use super::table::{Class, ClassTable, Dict, Dist, bump};
 use super::{RiskError, class_value};
 
 /// A quasi-identifier of the search: its column and its hierarchy. The
@@ -28,6 +28,8 @@ pub(crate) const CHAIN_SEP: char = '\u{1f}';
 /// the base value's generalization at `level`.
 struct Levels {
     map: Vec<Vec<u32>>,
+    /// `labels[level][id]`: the generalized value.
+    labels: Vec<Vec<String>>,
     /// Loss of each level (see [`Lattice`]).
     loss: Vec<f64>,
     bits: u32,
@@ -70,6 +72,7 @@ pub struct Lattice {
     dims: Vec<Levels>,
     names: Vec<String>,
     base: Vec<(Box<[u32]>, u64, Vec<Dist>)>,
+    sensitive: Vec<Dict>,
     domains: Domains,
     records: u64,
 }
@@ -110,6 +113,7 @@ impl Lattice {
             dims: levels,
             names: dims.iter().map(|d| d.column.clone()).collect(),
             base,
+            sensitive: table.sensitive.clone(),
             domains: Domains::of(table),
             records: table.records,
         })
@@ -168,6 +172,32 @@ impl Lattice {
             }
         }
         Some(failing)
+    }
+
+    /// The table generalized to `levels`: its classes keyed by the
+    /// generalized values, for a [`RiskReport`](super::RiskReport) or a
+    /// [`PrivacyModel::check`].
+    pub fn table_at(&self, levels: &[usize]) -> ClassTable {
+        let mut table = ClassTable::new(self.dims.len(), self.sensitive.len());
+        table.sensitive = self.sensitive.clone();
+        for (d, (dim, &l)) in self.dims.iter().zip(levels).enumerate() {
+            for label in &dim.labels[l] {
+                table.quasi[d].id(label.as_bytes());
+            }
+        }
+        let n = self.sensitive.len();
+        for (key, count, dists) in &self.base {
+            let k: Box<[u32]> = self.dims.iter().zip(levels).zip(key.iter()).map(|((d, &l), &id)| d.map[l][id as usize]).collect();
+            let class = table.classes.entry(k).or_insert_with(|| Class { count: 0, sensitive: vec![Dist::new(); n] });
+            class.count += count;
+            for (mine, theirs) in class.sensitive.iter_mut().zip(dists) {
+                for &(v, c) in theirs {
+                    bump(mine, v, c);
+                }
+            }
+        }
+        table.records = self.records;
+        table
     }
 
     /// Every node, by height then levels.
@@ -263,6 +293,16 @@ fn dim_levels(table: &ClassTable, q: usize, n: usize, d: &Dimension) -> Result<L
         })
         .collect();
     let bits = (usize::BITS - n.max(1).leading_zeros()).max(1);
-    Ok(Levels { map, loss, bits })
+    let labels = ids
+        .into_iter()
+        .map(|m| {
+            let mut l = vec![String::new(); m.len()];
+            for (v, id) in m {
+                l[id as usize] = v;
+            }
+            l
+        })
+        .collect();
+    Ok(Levels { map, labels, loss, bits })
 }
 

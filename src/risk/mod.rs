@@ -39,6 +39,7 @@
 //! assert!(report.to_text().contains("prosecutor"));
 //! ```
 
+mod emit;
 mod error;
 mod hierarchy;
 mod lattice;
@@ -49,12 +50,13 @@ mod render;
 mod scan;
 mod table;
 
+pub use emit::policy_toml;
 pub use error::{Requirement, RiskError, Unmet};
 pub use hierarchy::{Builtin, Hierarchy};
 pub use lattice::{Dimension, Lattice, Solution};
 pub use measure::{Population, Risk, RiskReport, SensitiveReport, SizeCount};
 pub use model::{Checked, Diversity, PrivacyModel};
 #[cfg(feature = "stream")]
-pub use scan::{Columns, scan};
+pub use scan::{Columns, Quasi, scan};
 pub use table::ClassTable;
 pub(crate) use table::class_value;

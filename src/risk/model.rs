@@ -229,6 +229,15 @@ impl Checked {
         self.table.classes.contains_key(&key[..]) && !self.failing.contains(&key[..])
     }
 
+    /// The classes kept: the table as released, for a
+    /// [`RiskReport`](super::RiskReport).
+    pub fn into_kept(self) -> ClassTable {
+        let Checked { mut table, failing, suppressed_records, .. } = self;
+        table.classes.retain(|k, _| !failing.contains(k));
+        table.records -= suppressed_records;
+        table
+    }
+
     /// Records to suppress.
     pub fn suppressed_records(&self) -> u64 {
         self.suppressed_records

@@ -9,14 +9,24 @@ use super::{ClassTable, RiskError};
 use crate::stream::parts::{Input, json_scalars};
 use crate::stream::{Format, Options, Row, RowTransform, TransformError, process};
 
-/// Which columns [`scan`] reads: the quasi-identifiers (each with the
-/// hierarchy whose chains it stores, or as they are) and the sensitive
+/// A quasi-identifier column as [`scan`] stores it.
+#[derive(Debug, Clone)]
+pub struct Quasi {
+    /// The input column.
+    pub column: String,
+    /// Its hierarchy (`None`: the value as it is).
+    pub hierarchy: Option<Hierarchy>,
+    /// With a hierarchy: the level stored (`None`: the whole chain, for
+    /// [`Lattice`](super::Lattice)).
+    pub level: Option<usize>,
+}
+
+/// Which columns [`scan`] reads: the quasi-identifiers and the sensitive
 /// attributes.
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
-    /// Quasi-identifier columns, and for the optimal search their
-    /// hierarchies (`None`: the value as it is).
-    pub quasi: Vec<(String, Option<Hierarchy>)>,
+    /// Quasi-identifier columns.
+    pub quasi: Vec<Quasi>,
     /// Sensitive columns.
     pub sensitive: Vec<String>,
 }
@@ -25,7 +35,10 @@ impl Columns {
     /// Quasi-identifiers as they are, and sensitive columns.
     pub fn new<S: AsRef<str>>(quasi: &[S], sensitive: &[S]) -> Columns {
         Columns {
-            quasi: quasi.iter().map(|q| (q.as_ref().to_owned(), None)).collect(),
+            quasi: quasi
+                .iter()
+                .map(|q| Quasi { column: q.as_ref().to_owned(), hierarchy: None, level: None })
+                .collect(),
             sensitive: sensitive.iter().map(|s| s.as_ref().to_owned()).collect(),
         }
     }
@@ -94,14 +107,17 @@ impl RowTransform for ScanRows<'_> {
             }
         }
         let q = self.columns.quasi.len();
-        for (j, (_, h)) in self.columns.quasi.iter().enumerate() {
-            if let Some(h) = h {
+        for (j, quasi) in self.columns.quasi.iter().enumerate() {
+            if let Some(h) = &quasi.hierarchy {
                 let chain = h
                     .chain(&scratch.values[j])
                     .map_err(|reason| TransformError { column: Some(self.index[j]), reason: reason.into() })?;
-                let joined = chain.join(&CHAIN_SEP.to_string());
+                let stored = match quasi.level {
+                    None => chain.join(&CHAIN_SEP.to_string()),
+                    Some(l) => chain.get(l).cloned().unwrap_or_else(|| "*".to_owned()),
+                };
                 scratch.values[j].clear();
-                scratch.values[j].extend_from_slice(joined.as_bytes());
+                scratch.values[j].extend_from_slice(stored.as_bytes());
             }
         }
         table.add(&scratch.values[..q], &scratch.values[q..]);
@@ -132,7 +148,7 @@ pub fn scan<R: Read + Send>(
 ) -> Result<ClassTable, RiskError> {
     let input = Input::new(reader, format, opts).map_err(|e| RiskError::Input(e.to_string()))?;
     let names: Vec<String> = input.names().unwrap_or_default().to_vec();
-    let wanted = columns.quasi.iter().map(|(n, _)| n).chain(&columns.sensitive);
+    let wanted = columns.quasi.iter().map(|q| &q.column).chain(&columns.sensitive);
     let index = wanted
         .map(|w| names.iter().position(|n| n == w).ok_or_else(|| RiskError::NoColumn(w.clone())))
         .collect::<Result<Vec<usize>, _>>()?;
