@@ -13,5 +13,6 @@ mod fake;
 mod files;
 mod keys;
 mod ledger;
+mod risk;
 mod seal_vectors;
 mod single_values;
