@@ -8,6 +8,7 @@
 //! | [`files`] | CSV and JSON Lines files: `desensitize run`, `seal`, `open`, `keys` | `examples/policy.toml` |
 //! | [`spark`] | Spark and Arrow through the Python package | `examples/spark_protect.py`, `examples/batch_cost.rs` |
 //! | [`postgres`] | sealed columns in PostgreSQL and SQLite, blind-index lookup, rotation, erasure | `examples/postgres_store/`, `examples/sqlite_store/` |
+//! | [`risk`] | re-identification risk, `[privacy]` policies, the least generalization that is safe | `cli/tests/commands/risk.rs` |
 //! | [`keyring_files`] | create, save, load and rotate a keyring file | `desensitize keygen`, [`Keyring::save`](crate::Keyring::save) |
 
 #[doc = include_str!("services.md")]
@@ -24,3 +25,6 @@ pub mod postgres {}
 
 #[doc = include_str!("keyring_files.md")]
 pub mod keyring_files {}
+
+#[doc = include_str!("risk.md")]
+pub mod risk {}
