@@ -68,6 +68,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "stream")]
+pub mod assess;
 pub mod audit;
 pub mod batch;
 pub mod columns;

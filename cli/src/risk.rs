@@ -9,9 +9,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use desensitize::Date;
+use desensitize::assess::{Columns, Quasi, scan};
 use desensitize::risk::{
-    Builtin, Columns, Dimension, Diversity, Hierarchy, Lattice, Population, PrivacyModel, Quasi, RiskError,
-    RiskReport, policy_toml, scan,
+    Builtin, Dimension, Diversity, Hierarchy, Lattice, Population, PrivacyModel, RiskError, RiskReport,
+    policy_toml,
 };
 use desensitize::stream::Options;
 
@@ -152,7 +153,10 @@ fn quasi(spec: &str, today: Date, files: &[(String, String)]) -> CliResult<(Quas
                 .ok_or_else(|| usage(format!("no --hierarchy {column}=FILE")))?;
             let text = std::fs::read_to_string(path)
                 .map_err(|e| CliError::usage(format!("--hierarchy {column}: cannot read: {}", e.kind())))?;
-            Some(Hierarchy::from_csv(&text).map_err(|m| CliError::usage(format!("--hierarchy {column}: {m}")))?)
+            Some(
+                Hierarchy::from_csv(&text)
+                    .map_err(|m| CliError::usage(format!("--hierarchy {column}: {m}")))?,
+            )
         }
         Some(h) => return Err(usage(format!("unknown hierarchy `{h}`"))),
     };
@@ -190,12 +194,12 @@ pub fn risk(args: RiskArgs) -> CliResult {
     }
     let population = Population::new(args.sampling_fraction).map_err(risk_error)?;
     let format = args.format.or_else(|| Format::of_path(&args.file)).unwrap_or(Format::Csv);
-    let file = File::open(&args.file).map_err(|e| {
-        crate::common::file_error("the input", &args.file, &e, "")
-    })?;
+    let file =
+        File::open(&args.file).map_err(|e| crate::common::file_error("the input", &args.file, &e, ""))?;
     let columns = Columns { quasi: quasi_columns, sensitive: args.sensitive.clone() };
     let started = std::time::Instant::now();
-    let table = scan(BufReader::new(file), format.stream(), &columns, &Options::new(args.threads)).map_err(risk_error)?;
+    let table = scan(BufReader::new(file), format.stream(), &columns, &Options::new(args.threads))
+        .map_err(risk_error)?;
     note(format_args!(
         "desensitize risk: {} rows in {:.2} s ({} classes)",
         table.records(),
@@ -248,13 +252,20 @@ fn optimize(
     let dims: Vec<Dimension> = columns
         .quasi
         .iter()
-        .map(|q| Dimension { column: q.column.clone(), hierarchy: q.hierarchy.clone().unwrap_or(Hierarchy::Flat) })
+        .map(|q| Dimension {
+            column: q.column.clone(),
+            hierarchy: q.hierarchy.clone().unwrap_or(Hierarchy::Flat),
+        })
         .collect();
     let started = std::time::Instant::now();
     let lattice = Lattice::new(&table, &dims).map_err(risk_error)?;
     let best = lattice.optimize(&model).map_err(risk_error)?;
-    let levels: Vec<String> =
-        args.quasi.iter().zip(&best.levels).map(|(q, l)| format!("{}@{l}", q.split('@').next().unwrap_or(q))).collect();
+    let levels: Vec<String> = args
+        .quasi
+        .iter()
+        .zip(&best.levels)
+        .map(|(q, l)| format!("{}@{l}", q.split('@').next().unwrap_or(q)))
+        .collect();
     note(format_args!(
         "desensitize risk --optimize: {} of {} nodes counted in {:.2} s; loss {:.4}, {} records suppressed",
         best.evaluated,

@@ -121,8 +121,9 @@ impl Plan {
             .k_anonymity
             .as_ref()
             .ok_or_else(|| PolicyError::KAnonymity("the policy has no k_anonymity step".into()))?;
-        let table =
-            classes.table.unwrap_or_else(|| ClassTable::new(self.quasi_identifiers.len(), self.sensitive.len()));
+        let table = classes
+            .table
+            .unwrap_or_else(|| ClassTable::new(self.quasi_identifiers.len(), self.sensitive.len()));
         let checked = k.model.check(table, &k.sensitive).map_err(|e| match e {
             e @ RiskError::Unmet(_) => PolicyError::Privacy(e),
             e => PolicyError::KAnonymity(e.to_string()),

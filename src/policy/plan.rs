@@ -294,14 +294,18 @@ fn class_columns(rules: &Rules, out_names: &[String], sensitive: bool) -> Result
     let Some(k) = &rules.k_anonymity else {
         return Ok(Vec::new());
     };
-    let (names, what) =
-        if sensitive { (&k.sensitive, "sensitive column") } else { (&k.quasi_identifiers, "quasi-identifier") };
+    let (names, what) = if sensitive {
+        (&k.sensitive, "sensitive column")
+    } else {
+        (&k.quasi_identifiers, "quasi-identifier")
+    };
     names
         .iter()
         .map(|q| {
-            out_names.iter().position(|n| n == q).ok_or_else(|| {
-                PolicyError::KAnonymity(format!("{what} `{q}` is not an output column"))
-            })
+            out_names
+                .iter()
+                .position(|n| n == q)
+                .ok_or_else(|| PolicyError::KAnonymity(format!("{what} `{q}` is not an output column")))
         })
         .collect()
 }

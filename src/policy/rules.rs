@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use super::PolicyError;
 use super::column_rule::column;
 use super::schema::{KAnonymitySpec, Minors, OnInvalid, Policy, PrivacySpec, Unnamed};
-use crate::risk::{Diversity, PrivacyModel, RiskError};
 use crate::pseudo::{Domain, Transform};
+use crate::risk::{Diversity, PrivacyModel, RiskError};
 use crate::{Date, Kind, MaskLevel};
 
 pub use crate::generalize::Fact;
@@ -300,7 +300,12 @@ impl Policy {
         let model = PrivacyModel::new(k.k as u64)
             .and_then(|m| m.with_max_suppression(1.0))
             .map_err(|e| err(e.to_string()))?;
-        Ok(KAnonymity { k: k.k as u64, quasi_identifiers: k.quasi_identifiers.clone(), sensitive: Vec::new(), model })
+        Ok(KAnonymity {
+            k: k.k as u64,
+            quasi_identifiers: k.quasi_identifiers.clone(),
+            sensitive: Vec::new(),
+            model,
+        })
     }
 
     /// `[privacy]` against the output columns.
@@ -310,7 +315,8 @@ impl Policy {
         columns: &[ColumnRule],
         outputs: &HashMap<&str, &str>,
     ) -> Result<KAnonymity, PolicyError> {
-        let err = |key: &'static str, reason: String| PolicyError::Privacy(RiskError::Setting { key, reason });
+        let err =
+            |key: &'static str, reason: String| PolicyError::Privacy(RiskError::Setting { key, reason });
         self.check_class_columns(&p.quasi_identifiers, &p.sensitive, columns, outputs)
             .map_err(|m| err("quasi_identifiers", m))?;
         let k = p.k.unwrap_or(1);
@@ -338,7 +344,8 @@ impl Policy {
         if let Some(r) = p.max_risk {
             model = model.with_max_risk(r).map_err(PolicyError::Privacy)?;
         }
-        model = model.with_max_suppression(p.max_suppression.unwrap_or(0.05)).map_err(PolicyError::Privacy)?;
+        model =
+            model.with_max_suppression(p.max_suppression.unwrap_or(0.05)).map_err(PolicyError::Privacy)?;
         if model.k() < 2 && model.l().is_none() && model.t().is_none() && model.max_risk().is_none() {
             return Err(err("k", "is 1 and nothing else is required: the model protects nothing".into()));
         }
@@ -379,7 +386,9 @@ impl Policy {
                         && c.name == *q
                         && matches!(c.action, Action::Seal)
                     {
-                        return Err(format!("{what} `{q}` is sealed (randomized); it cannot define equivalence classes"));
+                        return Err(format!(
+                            "{what} `{q}` is sealed (randomized); it cannot define equivalence classes"
+                        ));
                     }
                 }
                 None if self.unnamed_columns == Unnamed::Keep && !self.columns.contains_key(q) => {

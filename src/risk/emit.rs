@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::RiskError;
 use super::hierarchy::{Builtin, Hierarchy, ID_AGE_WIDTHS};
 use super::lattice::Dimension;
 use super::model::{Diversity, PrivacyModel};
-use super::RiskError;
 use crate::Date;
 
 /// What one input column becomes.
@@ -95,7 +95,10 @@ pub fn policy_toml(
         return Err(RiskError::Setting { key: "levels", reason: "suppress every quasi-identifier".into() });
     }
     let mut t = String::new();
-    let _ = writeln!(t, "# Written by `desensitize risk --optimize`: the least generalization that meets [privacy].");
+    let _ = writeln!(
+        t,
+        "# Written by `desensitize risk --optimize`: the least generalization that meets [privacy]."
+    );
     let _ = writeln!(t, "unnamed_columns = \"drop\"\ntoday = \"{today}\"\n");
     for (name, e) in &columns {
         let _ = writeln!(t, "[columns.{}]", quote(name));

@@ -101,9 +101,9 @@ impl fmt::Display for RiskError {
             RiskError::NoColumn(c) => write!(f, "no column `{c}` in the input"),
             RiskError::Input(m) => f.write_str(m),
             RiskError::Hierarchy { column, reason } => write!(f, "hierarchy of `{column}`: {reason}"),
-            RiskError::TooManyValues => {
-                f.write_str("too many distinct quasi-identifier values for the search (more than 2^128 combinations)")
-            }
+            RiskError::TooManyValues => f.write_str(
+                "too many distinct quasi-identifier values for the search (more than 2^128 combinations)",
+            ),
             RiskError::NoSolution => {
                 f.write_str("no generalization in the lattice meets the model within the suppression budget")
             }

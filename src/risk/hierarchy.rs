@@ -129,7 +129,9 @@ impl Hierarchy {
         let text = std::str::from_utf8(raw).map_err(|_| "not UTF-8".to_owned())?;
         match self {
             Hierarchy::Flat => Ok(vec![text.to_owned()]),
-            Hierarchy::Table(t) => t.rows.get(text).cloned().ok_or_else(|| "a value not in the hierarchy".to_owned()),
+            Hierarchy::Table(t) => {
+                t.rows.get(text).cloned().ok_or_else(|| "a value not in the hierarchy".to_owned())
+            }
             Hierarchy::Builtin(b) => builtin_chain(*b, text),
         }
     }
@@ -151,7 +153,9 @@ fn builtin_chain(b: Builtin, text: &str) -> Result<Vec<String>, String> {
             let facts: Vec<_> = ID_AGE_WIDTHS.iter().map(|&w| (Fact::AgeBand, w, 5)).collect();
             fact(Kind::IdNumber, today, &facts)
         }
-        Builtin::IdRegion { today } => fact(Kind::IdNumber, today, &[(Fact::City, 5, 5), (Fact::Province, 5, 5)]),
+        Builtin::IdRegion { today } => {
+            fact(Kind::IdNumber, today, &[(Fact::City, 5, 5), (Fact::Province, 5, 5)])
+        }
         Builtin::AddressRegion => {
             fact(Kind::Address, Date::today(), &[(Fact::City, 5, 5), (Fact::Province, 5, 5)])
         }
@@ -173,7 +177,9 @@ fn builtin_chain(b: Builtin, text: &str) -> Result<Vec<String>, String> {
         Builtin::Date => {
             let t = text.trim();
             let ok = t.len() == 10
-                && t.bytes().enumerate().all(|(i, c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() });
+                && t.bytes()
+                    .enumerate()
+                    .all(|(i, c)| if i == 4 || i == 7 { c == b'-' } else { c.is_ascii_digit() });
             if !ok {
                 return Err("not a date YYYY-MM-DD".into());
             }
@@ -190,7 +196,10 @@ mod tests {
     fn id_number_chains_match_policy_facts() {
         let today = Date::new(2024, 12, 31).unwrap();
         let id = b"11010519491231002X";
-        assert_eq!(Hierarchy::Builtin(Builtin::IdAge { today }).chain(id).unwrap(), ["75-79", "70-79", "60-79"]);
+        assert_eq!(
+            Hierarchy::Builtin(Builtin::IdAge { today }).chain(id).unwrap(),
+            ["75-79", "70-79", "60-79"]
+        );
         assert_eq!(Hierarchy::Builtin(Builtin::IdRegion { today }).chain(id).unwrap(), ["北京市", "北京市"]);
         let err = Hierarchy::Builtin(Builtin::IdAge { today }).chain(b"110105194912310021").unwrap_err();
         assert!(!err.contains("1101"), "{err}");

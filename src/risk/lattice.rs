@@ -12,7 +12,7 @@ use super::{RiskError, class_value};
 
 /// A quasi-identifier of the search: its column and its hierarchy. The
 /// table's values of this quasi-identifier must be its hierarchy's chains
-/// (what [`scan`](super::scan) stores for it).
+/// (what `desensitize::assess::scan` stores for it).
 #[derive(Debug, Clone)]
 pub struct Dimension {
     /// The input column.
@@ -96,7 +96,10 @@ impl Lattice {
     /// The lattice of `table` over `dims` (one per quasi-identifier, in the table's order).
     pub fn new(table: &ClassTable, dims: &[Dimension]) -> Result<Lattice, RiskError> {
         if dims.len() != table.quasi.len() {
-            return Err(RiskError::Setting { key: "dimensions", reason: "must match the quasi-identifiers".into() });
+            return Err(RiskError::Setting {
+                key: "dimensions",
+                reason: "must match the quasi-identifiers".into(),
+            });
         }
         let mut levels = Vec::with_capacity(dims.len());
         let mut total_bits = 0u32;
@@ -187,8 +190,15 @@ impl Lattice {
         }
         let n = self.sensitive.len();
         for (key, count, dists) in &self.base {
-            let k: Box<[u32]> = self.dims.iter().zip(levels).zip(key.iter()).map(|((d, &l), &id)| d.map[l][id as usize]).collect();
-            let class = table.classes.entry(k).or_insert_with(|| Class { count: 0, sensitive: vec![Dist::new(); n] });
+            let k: Box<[u32]> = self
+                .dims
+                .iter()
+                .zip(levels)
+                .zip(key.iter())
+                .map(|((d, &l), &id)| d.map[l][id as usize])
+                .collect();
+            let class =
+                table.classes.entry(k).or_insert_with(|| Class { count: 0, sensitive: vec![Dist::new(); n] });
             class.count += count;
             for (mine, theirs) in class.sensitive.iter_mut().zip(dists) {
                 for &(v, c) in theirs {
@@ -251,7 +261,13 @@ impl Lattice {
             .into_iter()
             .min_by(|a, b| key(&a.0).partial_cmp(&key(&b.0)).unwrap_or(std::cmp::Ordering::Equal))
             .ok_or(RiskError::NoSolution)?;
-        Ok(Solution { loss: self.loss(&best.0), levels: best.0, suppressed_records: best.1, evaluated, nodes: total })
+        Ok(Solution {
+            loss: self.loss(&best.0),
+            levels: best.0,
+            suppressed_records: best.1,
+            evaluated,
+            nodes: total,
+        })
     }
 }
 
@@ -288,7 +304,9 @@ fn dim_levels(table: &ClassTable, q: usize, n: usize, d: &Dimension) -> Result<L
                 covers[map[level][base] as usize] += 1;
             }
             let span = (n.max(2) - 1) as f64;
-            (0..n).map(|b| records[b] as f64 * (covers[map[level][b] as usize] - 1) as f64 / span).sum::<f64>()
+            (0..n)
+                .map(|b| records[b] as f64 * (covers[map[level][b] as usize] - 1) as f64 / span)
+                .sum::<f64>()
                 / total
         })
         .collect();
@@ -305,4 +323,3 @@ fn dim_levels(table: &ClassTable, q: usize, n: usize, d: &Dimension) -> Result<L
         .collect();
     Ok(Levels { map, labels, loss, bits })
 }
-

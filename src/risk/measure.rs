@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::table::{ClassTable, Dict, Dist};
 use super::RiskError;
+use super::table::{ClassTable, Dict, Dist};
 
 /// Who the table's records are drawn from, for the journalist and marketer
 /// risks.
@@ -286,7 +286,8 @@ impl Domains {
     pub(crate) fn emd(&self, i: usize, count: u64, dist: &Dist) -> f64 {
         let d = &self.attrs[i];
         let m = d.global.len();
-        let share = |id: u32| dist.iter().find(|(v, _)| *v == id).map_or(0.0, |&(_, c)| c as f64 / count as f64);
+        let share =
+            |id: u32| dist.iter().find(|(v, _)| *v == id).map_or(0.0, |&(_, c)| c as f64 / count as f64);
         match &d.ranks {
             None => {
                 // Equal distance: ½ Σ |p - q|; values absent from the class contribute their global share.

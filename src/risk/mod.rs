@@ -19,8 +19,8 @@
 //!   a policy's `[privacy]` section requires them;
 //! - [`Lattice`]: the optimal generalization over [`Hierarchy`]s (built in
 //!   for ages, ID numbers, regions, dates and geohashes, or a CSV), with
-//!   monotone pruning; [`scan`] (feature `stream`) reads a file through
-//!   `desensitize::stream`.
+//!   monotone pruning; `desensitize::assess::scan` (feature `stream`)
+//!   reads a file's classes through `desensitize::stream`.
 //!
 //! Values never appear in a report: class keys are the (generalized)
 //! quasi-identifier values the table itself holds, and a report shows them
@@ -46,17 +46,14 @@ mod lattice;
 mod measure;
 mod model;
 mod render;
-#[cfg(feature = "stream")]
-mod scan;
 mod table;
 
 pub use emit::policy_toml;
 pub use error::{Requirement, RiskError, Unmet};
 pub use hierarchy::{Builtin, Hierarchy};
+pub(crate) use lattice::CHAIN_SEP;
 pub use lattice::{Dimension, Lattice, Solution};
 pub use measure::{Population, Risk, RiskReport, SensitiveReport, SizeCount};
 pub use model::{Checked, Diversity, PrivacyModel};
-#[cfg(feature = "stream")]
-pub use scan::{Columns, Quasi, scan};
 pub use table::ClassTable;
 pub(crate) use table::class_value;

@@ -144,7 +144,12 @@ impl PrivacyModel {
 
     /// What a class of `count` records with sensitive values `dists`
     /// misses first (and in which attribute), if anything.
-    pub(crate) fn fails(&self, count: u64, dists: &[Dist], domains: &Domains) -> Option<(Requirement, Option<usize>)> {
+    pub(crate) fn fails(
+        &self,
+        count: u64,
+        dists: &[Dist],
+        domains: &Domains,
+    ) -> Option<(Requirement, Option<usize>)> {
         if count < self.k {
             return Some((Requirement::K, None));
         }
@@ -193,8 +198,9 @@ impl PrivacyModel {
             return Err(RiskError::Unmet(Box::new(Unmet {
                 requirement,
                 class: table.key_text(key),
-                attribute: attr
-                    .map(|i| sensitive.get(i).map_or_else(|| format!("#{}", i + 1), |s| s.as_ref().to_owned())),
+                attribute: attr.map(|i| {
+                    sensitive.get(i).map_or_else(|| format!("#{}", i + 1), |s| s.as_ref().to_owned())
+                }),
                 failing_classes: failing.len() as u64,
                 failing_records: records,
                 budget,

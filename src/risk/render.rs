@@ -40,7 +40,11 @@ impl RiskReport {
         }
         let _ = writeln!(s, "{:<28} {:>10} {:>10}", "marketer", "", pct(self.marketer));
         if !self.sensitive.is_empty() {
-            let _ = writeln!(s, "\n{:<28} {:>10} {:>10} {:>10}", "sensitive attribute", "distinct l", "entropy l", "t");
+            let _ = writeln!(
+                s,
+                "\n{:<28} {:>10} {:>10} {:>10}",
+                "sensitive attribute", "distinct l", "entropy l", "t"
+            );
             for a in &self.sensitive {
                 let t = format!("{:.4}{}", a.t, if a.ordered { " (ordered)" } else { "" });
                 let _ = writeln!(s, "{:<28} {:>10} {:>10.3} {:>10}", a.name, a.distinct_l, a.entropy_l, t);
@@ -106,7 +110,11 @@ impl RiskReport {
                 100.0 * r.records_at_highest
             );
         }
-        let _ = writeln!(h, "<tr><td>marketer</td><td></td><td>{:.2}%</td><td></td></tr>\n</table>", 100.0 * self.marketer);
+        let _ = writeln!(
+            h,
+            "<tr><td>marketer</td><td></td><td>{:.2}%</td><td></td></tr>\n</table>",
+            100.0 * self.marketer
+        );
         if !self.sensitive.is_empty() {
             h.push_str("<table><tr><th>sensitive attribute</th><th>distinct l</th><th>entropy l</th><th>t</th></tr>\n");
             for a in &self.sensitive {
@@ -141,8 +149,12 @@ impl RiskReport {
             .into_iter()
             .filter(|&(lo, _)| lo <= self.largest.max(1))
             .map(|(lo, hi)| {
-                let records: u64 =
-                    self.sizes.iter().filter(|c| c.size >= lo && c.size <= hi).map(|c| c.size * c.classes).sum();
+                let records: u64 = self
+                    .sizes
+                    .iter()
+                    .filter(|c| c.size >= lo && c.size <= hi)
+                    .map(|c| c.size * c.classes)
+                    .sum();
                 let label = if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") };
                 (label, lo, records)
             })

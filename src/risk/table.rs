@@ -150,10 +150,7 @@ impl ClassTable {
     /// Add another table's counts (the same columns, in the same order).
     pub fn merge(&mut self, other: ClassTable) {
         let remap = |mine: &mut [Dict], theirs: &[Dict]| -> Vec<Vec<u32>> {
-            mine.iter_mut()
-                .zip(theirs)
-                .map(|(m, t)| t.values.iter().map(|v| m.id(v)).collect())
-                .collect()
+            mine.iter_mut().zip(theirs).map(|(m, t)| t.values.iter().map(|v| m.id(v)).collect()).collect()
         };
         let quasi = remap(&mut self.quasi, &other.quasi);
         let sens = remap(&mut self.sensitive, &other.sensitive);

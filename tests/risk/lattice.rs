@@ -1,9 +1,7 @@
 //! The pruned search finds the same optimum as the exhaustive one, and the
 //! optimum meets the model.
 
-use desensitize::risk::{
-    ClassTable, Dimension, Diversity, Hierarchy, Lattice, PrivacyModel, RiskError,
-};
+use desensitize::risk::{ClassTable, Dimension, Diversity, Hierarchy, Lattice, PrivacyModel, RiskError};
 use proptest::prelude::*;
 
 /// A hierarchy over the values `0..n`: level 1 `v / 2`, level 2 `v / 4`.

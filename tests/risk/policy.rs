@@ -3,10 +3,10 @@
 //! search's levels are applied; `[k_anonymity]` still works.
 
 use desensitize::Date;
+use desensitize::assess::{Columns, Quasi, scan};
 use desensitize::policy::{Cells, ClassCounts, Plan, Policy, PolicyError, Report, Verdict};
 use desensitize::risk::{
-    Builtin, Columns, Dimension, Diversity, Hierarchy, Lattice, PrivacyModel, Quasi, Requirement, RiskError, policy_toml,
-    scan,
+    Builtin, Dimension, Diversity, Hierarchy, Lattice, PrivacyModel, Requirement, RiskError, policy_toml,
 };
 use desensitize::stream::{Format, Options};
 
@@ -15,8 +15,8 @@ use super::Rng;
 /// Valid ID numbers (born 1950-1999 in a few districts) with a diagnosis.
 fn patients(rows: usize) -> (Vec<[String; 2]>, String) {
     let areas = [
-        "110105", "310104", "440305", "510107", "540102", "440106", "320102", "330106", "420106", "610113", "370102",
-        "430102",
+        "110105", "310104", "440305", "510107", "540102", "440106", "320102", "330106", "420106", "610113",
+        "370102", "430102",
     ];
     let dx = ["flu", "asthma", "diabetes", "hiv", "cancer"];
     let mut rng = Rng(7);
@@ -81,12 +81,13 @@ fn refused_then_passed_after_the_optimal_levels() {
     assert!(u.failing_records > u.budget);
 
     // The search over the ID number's age and region hierarchies.
-    let hierarchies = [
-        Hierarchy::Builtin(Builtin::IdAge { today }),
-        Hierarchy::Builtin(Builtin::IdRegion { today }),
-    ];
+    let hierarchies =
+        [Hierarchy::Builtin(Builtin::IdAge { today }), Hierarchy::Builtin(Builtin::IdRegion { today })];
     let columns = Columns {
-        quasi: hierarchies.iter().map(|h| Quasi { column: "id".into(), hierarchy: Some(h.clone()), level: None }).collect(),
+        quasi: hierarchies
+            .iter()
+            .map(|h| Quasi { column: "id".into(), hierarchy: Some(h.clone()), level: None })
+            .collect(),
         sensitive: vec!["dx".into()],
     };
     let table = scan(csv.as_bytes(), Format::Csv, &columns, &Options::new(2)).unwrap();
@@ -110,7 +111,9 @@ fn refused_then_passed_after_the_optimal_levels() {
     let written = rows
         .iter()
         .enumerate()
-        .filter(|(i, r)| plan.apply(*i as u64 + 1, &r[..], &mut cells, &mut report).unwrap() == Verdict::Write)
+        .filter(|(i, r)| {
+            plan.apply(*i as u64 + 1, &r[..], &mut cells, &mut report).unwrap() == Verdict::Write
+        })
         .count() as u64;
     assert_eq!(written, checked.kept_records());
 }
@@ -118,7 +121,9 @@ fn refused_then_passed_after_the_optimal_levels() {
 #[test]
 fn privacy_settings_are_checked() {
     let with = |privacy: &str| {
-        let json = format!(r#"{{"columns": {{"a": {{"action": "keep"}}, "s": {{"action": "keep"}}}}, "privacy": {privacy}}}"#);
+        let json = format!(
+            r#"{{"columns": {{"a": {{"action": "keep"}}, "s": {{"action": "keep"}}}}, "privacy": {privacy}}}"#
+        );
         Policy::from_json(&json).and_then(|p| p.check().map(|_| ())).map_err(|e| e.to_string())
     };
     assert_eq!(with(r#"{"k": 2, "quasi_identifiers": ["a"]}"#), Ok(()));
@@ -148,7 +153,11 @@ fn privacy_settings_are_checked() {
         with(r#"{"k": 2, "quasi_identifiers": ["a"], "diversity": "entropy"}"#).unwrap_err(),
         "privacy: diversity needs l"
     );
-    assert!(with(r#"{"k": 2, "quasi_identifiers": ["a"], "lk": 2}"#).unwrap_err().contains("unknown key `lk` in [privacy]"));
+    assert!(
+        with(r#"{"k": 2, "quasi_identifiers": ["a"], "lk": 2}"#)
+            .unwrap_err()
+            .contains("unknown key `lk` in [privacy]")
+    );
     let both = r#"{"columns": {"a": {"action": "keep"}}, "privacy": {"k": 2, "quasi_identifiers": ["a"]},
         "k_anonymity": {"k": 2, "quasi_identifiers": ["a"]}}"#;
     assert_eq!(

@@ -4,7 +4,8 @@
 
 use std::process::Command;
 
-use desensitize::risk::{Columns, Population, RiskReport, scan};
+use desensitize::assess::{Columns, scan};
+use desensitize::risk::{Population, RiskReport};
 use desensitize::stream::{Format, Options};
 
 use super::Rng;
@@ -42,12 +43,21 @@ fn measures_agree_with_pycanon() {
         let path = dir.join(format!("t{seed}.csv"));
         std::fs::write(&path, &csv).unwrap();
         let out = match Command::new(&python)
-            .args([script, path.to_str().unwrap(), "--quasi", "gender,band", "--sensitive", "diagnosis,salary"])
+            .args([
+                script,
+                path.to_str().unwrap(),
+                "--quasi",
+                "gender,band",
+                "--sensitive",
+                "diagnosis,salary",
+            ])
             .output()
         {
             Ok(o) if o.status.code() == Some(3) || (o.status.success() && o.stdout.is_empty()) => {
                 assert!(required.is_none(), "DESENSITIZE_REQUIRE_PYCANON is set and pycanon is absent");
-                return skip_line("skipping measures_agree_with_pycanon: pycanon is not installed (pip install pycanon)");
+                return skip_line(
+                    "skipping measures_agree_with_pycanon: pycanon is not installed (pip install pycanon)",
+                );
             }
             Ok(o) if o.status.success() => o.stdout,
             Ok(o) => panic!("pycanon script failed: {}", String::from_utf8_lossy(&o.stderr)),
@@ -64,7 +74,12 @@ fn measures_agree_with_pycanon() {
         for s in &r.sensitive {
             let t = &theirs["sensitive"][&s.name];
             assert_eq!(s.distinct_l, t["l"].as_u64().unwrap(), "l of {}, seed {seed}", s.name);
-            assert_eq!(s.entropy_l.floor() as u64, t["entropy_l"].as_u64().unwrap(), "entropy l of {}", s.name);
+            assert_eq!(
+                s.entropy_l.floor() as u64,
+                t["entropy_l"].as_u64().unwrap(),
+                "entropy l of {}",
+                s.name
+            );
             let dt = (s.t - t["t"].as_f64().unwrap()).abs();
             assert!(dt < 1e-9, "t of {}, seed {seed}: {} vs {}", s.name, s.t, t["t"]);
         }

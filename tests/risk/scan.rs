@@ -1,8 +1,9 @@
 //! Reading classes from CSV and JSON Lines files through the pipeline.
 
-use desensitize::risk::{Builtin, Columns, Hierarchy, Population, Quasi, RiskError, RiskReport, scan};
-use desensitize::stream::{Format, Options};
 use desensitize::Date;
+use desensitize::assess::{Columns, Quasi, scan};
+use desensitize::risk::{Builtin, Hierarchy, Population, RiskError, RiskReport};
+use desensitize::stream::{Format, Options};
 
 #[test]
 fn csv_and_json_lines_give_the_same_classes() {
@@ -12,7 +13,11 @@ fn csv_and_json_lines_give_the_same_classes() {
     let cols = Columns::new(&["g", "city"], &["dx"]);
     // Tiny blocks: many chunks, merged in order.
     let opts = Options::new(3).with_block(8);
-    let a = RiskReport::of(&scan(csv.as_bytes(), Format::Csv, &cols, &opts).unwrap(), &["dx"], Population::default());
+    let a = RiskReport::of(
+        &scan(csv.as_bytes(), Format::Csv, &cols, &opts).unwrap(),
+        &["dx"],
+        Population::default(),
+    );
     let b = RiskReport::of(
         &scan(jsonl.as_bytes(), Format::JsonLines, &cols, &opts).unwrap(),
         &["dx"],

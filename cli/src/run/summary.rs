@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
-use desensitize::risk::Checked;
 use desensitize::policy::{Minors, Plan, Summary};
+use desensitize::risk::Checked;
 
 pub(super) fn summary(
     plan: &Plan,

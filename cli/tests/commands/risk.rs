@@ -30,7 +30,8 @@ fn report_table_json_and_html() {
     let env = Env::new("risk-report");
     let ids = patients(&env, 1500);
     let quasi = "id_number:id-age,id_number:id-region";
-    let args = ["risk", "patients.csv", "--quasi", quasi, "--sensitive", "diagnosis", "--today", "2026-12-01"];
+    let args =
+        ["risk", "patients.csv", "--quasi", quasi, "--sensitive", "diagnosis", "--today", "2026-12-01"];
     let table = env.ok(&args, "");
     assert!(table.contains("records                      1500"), "{table}");
     assert!(table.contains("prosecutor") && table.contains("diagnosis"));
@@ -88,8 +89,21 @@ sensitive = ["diagnosis"]
 
     let stderr = env.run(
         &[
-            "risk", "patients.csv", "--quasi", "id_number:id-age,id_number:id-region", "--sensitive", "diagnosis",
-            "--today", "2026-12-01", "--optimize", "--k", "10", "--l", "3", "--policy-out", "safe.toml",
+            "risk",
+            "patients.csv",
+            "--quasi",
+            "id_number:id-age,id_number:id-region",
+            "--sensitive",
+            "diagnosis",
+            "--today",
+            "2026-12-01",
+            "--optimize",
+            "--k",
+            "10",
+            "--l",
+            "3",
+            "--policy-out",
+            "safe.toml",
         ],
         "",
     );
@@ -102,7 +116,8 @@ sensitive = ["diagnosis"]
     // The written table meets the model.
     let header = std::fs::read_to_string(env.path("safe.csv")).unwrap();
     let quasi: Vec<&str> = header.lines().next().unwrap().split(',').filter(|c| *c != "diagnosis").collect();
-    let json = env.ok(&["risk", "safe.csv", "--quasi", &quasi.join(","), "--sensitive", "diagnosis", "--json"], "");
+    let json =
+        env.ok(&["risk", "safe.csv", "--quasi", &quasi.join(","), "--sensitive", "diagnosis", "--json"], "");
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(json["k"].as_u64().unwrap() >= 10, "{json}");
     assert!(json["sensitive"][0]["distinct_l"].as_u64().unwrap() >= 3);

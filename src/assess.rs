@@ -1,11 +1,14 @@
-//! Reading a table's classes from a CSV or JSON Lines file through the
-//! stream pipeline, in parallel and in bounded memory.
+//! Assessing a file (feature `stream`): the equivalence classes of a CSV or
+//! JSON Lines file read through [`crate::stream`], in parallel and in
+//! bounded memory, for [`crate::risk`]'s measures, privacy models and
+//! optimal search. `desensitize risk` is built on it.
+//!
+//! Its own module, above both: [`crate::policy`] uses `risk`'s models and
+//! `stream` runs policies, so `risk` itself does not read files.
 
 use std::io::Read;
 
-use super::hierarchy::Hierarchy;
-use super::lattice::CHAIN_SEP;
-use super::{ClassTable, RiskError};
+use crate::risk::{CHAIN_SEP, ClassTable, Hierarchy, RiskError};
 use crate::stream::parts::{Input, json_scalars};
 use crate::stream::{Format, Options, Row, RowTransform, TransformError, process};
 
@@ -17,7 +20,7 @@ pub struct Quasi {
     /// Its hierarchy (`None`: the value as it is).
     pub hierarchy: Option<Hierarchy>,
     /// With a hierarchy: the level stored (`None`: the whole chain, for
-    /// [`Lattice`](super::Lattice)).
+    /// [`Lattice`](crate::risk::Lattice)).
     pub level: Option<usize>,
 }
 
@@ -109,9 +112,10 @@ impl RowTransform for ScanRows<'_> {
         let q = self.columns.quasi.len();
         for (j, quasi) in self.columns.quasi.iter().enumerate() {
             if let Some(h) = &quasi.hierarchy {
-                let chain = h
-                    .chain(&scratch.values[j])
-                    .map_err(|reason| TransformError { column: Some(self.index[j]), reason: reason.into() })?;
+                let chain = h.chain(&scratch.values[j]).map_err(|reason| TransformError {
+                    column: Some(self.index[j]),
+                    reason: reason.into(),
+                })?;
                 let stored = match quasi.level {
                     None => chain.join(&CHAIN_SEP.to_string()),
                     Some(l) => chain.get(l).cloned().unwrap_or_else(|| "*".to_owned()),
@@ -131,7 +135,8 @@ impl RowTransform for ScanRows<'_> {
 /// name rows and columns, never values.
 ///
 /// ```
-/// use desensitize::risk::{Columns, Population, RiskReport, scan};
+/// use desensitize::assess::{Columns, scan};
+/// use desensitize::risk::{Population, RiskReport};
 /// use desensitize::stream::{Format, Options};
 ///
 /// let csv = "gender,age,city,dx\nf,30,Beijing,flu\nf,30,Beijing,cold\nm,41,Lhasa,flu\n";
