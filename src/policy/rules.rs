@@ -325,7 +325,7 @@ impl Policy {
         }
         let mut model = PrivacyModel::new(k as u64).map_err(PolicyError::Privacy)?;
         let needs_sensitive = p.l.is_some() || p.t.is_some();
-        if needs_sensitive != !p.sensitive.is_empty() {
+        if needs_sensitive == p.sensitive.is_empty() {
             return Err(err("sensitive", "names the columns l and t protect: give both, or neither".into()));
         }
         if let Some(l) = p.l {

@@ -283,9 +283,11 @@ fn dim_levels(table: &ClassTable, q: usize, n: usize, d: &Dimension) -> Result<L
         if chain.len() != height - 1 {
             return Err(err("a stored value is not a chain of its levels"));
         }
-        for (level, v) in chain.into_iter().chain(["*"]).enumerate() {
-            let next = ids[level].len() as u32;
-            map[level][base] = *ids[level].entry(v.to_owned()).or_insert(next);
+        for ((level_ids, level_map), v) in
+            ids.iter_mut().zip(map.iter_mut()).zip(chain.into_iter().chain(["*"]))
+        {
+            let next = level_ids.len() as u32;
+            level_map[base] = *level_ids.entry(v.to_owned()).or_insert(next);
         }
     }
     // Records per base value, then the loss of each level.
