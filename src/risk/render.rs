@@ -173,7 +173,7 @@ impl RiskReport {
              aria-label=\"records by class size\" font-size=\"11\">\n\
              <line x1=\"{left}\" y1=\"{y0}\" x2=\"{w}\" y2=\"{y0}\" stroke=\"#333\"/>\n\
              <line x1=\"{left}\" y1=\"10\" x2=\"{left}\" y2=\"{y0}\" stroke=\"#333\"/>\n\
-             <text x=\"{lx}\" y=\"14\" text-anchor=\"end\">{max}</text><text x=\"{lx}\" y=\"{y0}\" text-anchor=\"end\">0</text>\n",
+             <text x=\"{lx}\" y=\"14\" text-anchor=\"end\">{max}</text><text x=\"{lx}\" y=\"28\" text-anchor=\"end\">records</text><text x=\"{lx}\" y=\"{y0}\" text-anchor=\"end\">0</text>\n",
             y0 = h - bottom,
             lx = left - 4.0,
             max = max as u64
@@ -218,4 +218,28 @@ fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::risk::{ClassTable, Population, RiskReport};
+
+    #[test]
+    fn buckets_hold_every_record_once() {
+        let mut t = ClassTable::new(1, 0);
+        for (i, size) in [1u64, 1, 2, 9, 10, 19, 20, 700].iter().enumerate() {
+            for _ in 0..*size {
+                t.add(&[i.to_string()], &[] as &[&str]);
+            }
+        }
+        let r = RiskReport::of(&t, &[] as &[&str], Population::default());
+        let b = r.buckets();
+        assert_eq!(b.iter().map(|x| x.2).sum::<u64>(), r.records);
+        let labels: Vec<&str> = b.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(labels[..3], ["1", "2", "3"]);
+        assert_eq!(labels[9..], ["10-19", "20-39", "40-79", "80-159", "160-319", "320-639", "640-1279"]);
+        assert_eq!(b[0].2, 2);
+        assert_eq!(b[9].2, 29);
+        assert!(r.to_html("t", 5).contains("<title>size 1: 2 records</title>"));
+    }
 }
