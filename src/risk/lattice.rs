@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use super::hierarchy::Hierarchy;
 use super::measure::Domains;
 use super::model::PrivacyModel;
+use super::rollup::{Agg, failing, rollup};
 use super::table::{Class, ClassTable, Dict, Dist, bump};
 use super::{RiskError, class_value};
 
@@ -143,38 +144,27 @@ impl Lattice {
     /// Records to suppress at `levels` for `model`, or `None` when more
     /// than its budget.
     pub fn suppressed(&self, levels: &[usize], model: &PrivacyModel) -> Option<u64> {
+        let agg = self.rollup(&self.base_agg(model), levels, model);
+        failing(&agg, model, &self.domains, model.budget(self.records))
+    }
+
+    /// The base classes as a node's classes.
+    fn base_agg(&self, model: &PrivacyModel) -> Agg {
         let with_sens = model.needs_sensitive();
-        let mut classes: HashMap<u128, (u64, Vec<Dist>)> = HashMap::with_capacity(self.base.len());
+        let mut agg = Agg::default();
         for (key, count, dists) in &self.base {
-            let mut packed = 0u128;
-            for ((d, &l), &id) in self.dims.iter().zip(levels).zip(key.iter()) {
-                packed = (packed << d.bits) | u128::from(d.map[l][id as usize]);
-            }
-            let e = classes.entry(packed).or_insert_with(|| (0, Vec::new()));
-            e.0 += count;
-            if with_sens {
-                if e.1.is_empty() {
-                    e.1 = dists.clone();
-                } else {
-                    for (mine, theirs) in e.1.iter_mut().zip(dists) {
-                        for &(v, c) in theirs {
-                            bump(mine, v, c);
-                        }
-                    }
-                }
-            }
+            agg.reps.extend_from_slice(key);
+            agg.counts.push(*count);
+            agg.dists.push(if with_sens { dists.clone() } else { Vec::new() });
         }
-        let budget = model.budget(self.records);
-        let mut failing = 0u64;
-        for (count, dists) in classes.values() {
-            if model.fails(*count, dists, &self.domains).is_some() {
-                failing += count;
-                if failing > budget {
-                    return None;
-                }
-            }
-        }
-        Some(failing)
+        agg
+    }
+
+    /// `from`'s classes generalized to `levels`.
+    fn rollup(&self, from: &Agg, levels: &[usize], model: &PrivacyModel) -> Agg {
+        let maps: Vec<&[u32]> = self.dims.iter().zip(levels).map(|(d, &l)| &d.map[l][..]).collect();
+        let bits: Vec<u32> = self.dims.iter().map(|d| d.bits).collect();
+        rollup(from, self.dims.len(), &maps, &bits, model.needs_sensitive())
     }
 
     /// The table generalized to `levels`: its classes keyed by the
@@ -244,16 +234,41 @@ impl Lattice {
     fn search(&self, model: &PrivacyModel, prune: bool) -> Result<Solution, RiskError> {
         let nodes = self.nodes();
         let total = nodes.len();
+        let budget = model.budget(self.records);
         let mut meeting: Vec<(Vec<usize>, u64)> = Vec::new();
         let mut evaluated = 0;
+        // The counted nodes of the previous height that miss the model
+        // (their successors may be counted, from them) and of this one.
+        let (mut previous, mut current) = (HashMap::<Vec<usize>, Agg>::new(), HashMap::new());
+        let mut height = 0;
+        let base = self.base_agg(model);
         for node in nodes {
+            let h: usize = node.iter().sum();
+            if h != height {
+                previous = std::mem::take(&mut current);
+                height = h;
+            }
             let above = |m: &Vec<usize>| m.iter().zip(&node).all(|(a, b)| a <= b);
             if prune && meeting.iter().any(|(m, _)| above(m)) {
                 continue;
             }
             evaluated += 1;
-            if let Some(s) = self.suppressed(&node, model) {
-                meeting.push((node, s));
+            // The smallest counted predecessor (one level lower in one dimension).
+            let from = (0..node.len())
+                .filter(|&d| node[d] > 0)
+                .filter_map(|d| {
+                    let mut p = node.clone();
+                    p[d] -= 1;
+                    previous.get(&p)
+                })
+                .min_by_key(|a| a.len())
+                .unwrap_or(&base);
+            let agg = self.rollup(from, &node, model);
+            match failing(&agg, model, &self.domains, budget) {
+                Some(s) => meeting.push((node, s)),
+                None => {
+                    current.insert(node, agg);
+                }
             }
         }
         let key = |n: &Vec<usize>| (self.loss(n), n.iter().sum::<usize>(), n.clone());
@@ -288,6 +303,22 @@ fn dim_levels(table: &ClassTable, q: usize, n: usize, d: &Dimension) -> Result<L
         {
             let next = level_ids.len() as u32;
             level_map[base] = *level_ids.entry(v.to_owned()).or_insert(next);
+        }
+    }
+    // A hierarchy is a function from each level to the next (the search
+    // rolls classes up from finer nodes on that).
+    for level in 0..height - 1 {
+        let mut up = vec![u32::MAX; ids[level].len()];
+        for (&x, &y) in map[level].iter().zip(&map[level + 1]) {
+            let x = x as usize;
+            if up[x] == u32::MAX {
+                up[x] = y;
+            } else if up[x] != y {
+                return Err(err(&format!(
+                    "a value of level {level} generalizes to two values of level {}",
+                    level + 1
+                )));
+            }
         }
     }
     // Records per base value, then the loss of each level.

@@ -46,6 +46,7 @@ mod lattice;
 mod measure;
 mod model;
 mod render;
+mod rollup;
 mod table;
 
 pub use emit::policy_toml;

@@ -84,3 +84,15 @@ fn known_optimum_and_pruning() {
     assert_eq!(lattice.heights(), [4, 4]);
     assert!(best.evaluated < best.nodes);
 }
+
+#[test]
+fn a_hierarchy_must_be_a_function_of_each_level() {
+    // Level 1 `x` generalizes to both `p` and `q` at level 2.
+    let h = Hierarchy::from_csv("v,a,b\n1,x,p\n2,x,q\n").unwrap();
+    let mut table = ClassTable::new(1, 0);
+    for v in ["1", "2"] {
+        table.add(&[h.chain(v.as_bytes()).unwrap().join("\u{1f}")], &[] as &[&str]);
+    }
+    let err = Lattice::new(&table, &[Dimension { column: "v".into(), hierarchy: h }]).err().unwrap();
+    assert_eq!(err.to_string(), "hierarchy of `v`: a value of level 1 generalizes to two values of level 2");
+}
