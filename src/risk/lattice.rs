@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::flash;
 use super::hierarchy::Hierarchy;
 use super::measure::Domains;
 use super::model::PrivacyModel;
@@ -49,10 +50,14 @@ struct Levels {
 /// the least loss, then the lowest sum of levels, then the
 /// lexicographically smallest levels.
 ///
-/// [`optimize`](Self::optimize) walks the nodes by height; a node above
-/// one that meets the model meets it too (the model is monotone) and loses
-/// at least as much with a greater height, so it is not counted. Each
-/// counted node aggregates the base classes once.
+/// [`optimize`](Self::optimize) binary-searches chains of the lattice as
+/// ARX's Flash does: the model is monotone, so a node that meets it tags
+/// every node above it (which loses at least as much with a greater height:
+/// never better) and one that misses it every node below, uncounted. Every
+/// minimal node that meets the model is counted, so the optimum is exact.
+/// A model that is not monotone ([`PrivacyModel::is_monotone`]: t or entropy
+/// l with a suppression budget) has every node counted.
+/// Each counted node regroups the pre-aggregated base classes once.
 ///
 /// ```
 /// use desensitize::risk::{ClassTable, Dimension, Hierarchy, Lattice, PrivacyModel};
@@ -235,42 +240,17 @@ impl Lattice {
         let nodes = self.nodes();
         let total = nodes.len();
         let budget = model.budget(self.records);
-        let mut meeting: Vec<(Vec<usize>, u64)> = Vec::new();
-        let mut evaluated = 0;
-        // The counted nodes of the previous height that miss the model
-        // (their successors may be counted, from them) and of this one.
-        let (mut previous, mut current) = (HashMap::<Vec<usize>, Agg>::new(), HashMap::new());
-        let mut height = 0;
+        // Each counted node's classes are rolled up from the base classes
+        // once (memory: the base classes and one node's).
         let base = self.base_agg(model);
-        for node in nodes {
-            let h: usize = node.iter().sum();
-            if h != height {
-                previous = std::mem::take(&mut current);
-                height = h;
-            }
-            let above = |m: &Vec<usize>| m.iter().zip(&node).all(|(a, b)| a <= b);
-            if prune && meeting.iter().any(|(m, _)| above(m)) {
-                continue;
-            }
-            evaluated += 1;
-            // The smallest counted predecessor (one level lower in one dimension).
-            let from = (0..node.len())
-                .filter(|&d| node[d] > 0)
-                .filter_map(|d| {
-                    let mut p = node.clone();
-                    p[d] -= 1;
-                    previous.get(&p)
-                })
-                .min_by_key(|a| a.len())
-                .unwrap_or(&base);
-            let agg = self.rollup(from, &node, model);
-            match failing(&agg, model, &self.domains, budget) {
-                Some(s) => meeting.push((node, s)),
-                None => {
-                    current.insert(node, agg);
-                }
-            }
-        }
+        let count = |node: &[usize]| failing(&self.rollup(&base, node, model), model, &self.domains, budget);
+        let (meeting, evaluated) = if prune && model.is_monotone() {
+            flash::search(&self.heights(), &nodes, count)
+        } else {
+            let meeting: Vec<(Vec<usize>, u64)> =
+                nodes.iter().filter_map(|n| count(n).map(|s| (n.clone(), s))).collect();
+            (meeting, total)
+        };
         let key = |n: &Vec<usize>| (self.loss(n), n.iter().sum::<usize>(), n.clone());
         let best = meeting
             .into_iter()

@@ -41,6 +41,7 @@
 
 mod emit;
 mod error;
+mod flash;
 mod hierarchy;
 mod lattice;
 mod measure;

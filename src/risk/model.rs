@@ -24,9 +24,9 @@ pub enum Diversity {
 /// classes that miss it are suppressed, up to `max_suppression` of the
 /// table.
 ///
-/// The model is monotone (a coarser generalization of a table that meets
-/// it meets it too), which the optimal search relies on. The t-closeness
-/// reference is the whole table before suppression.
+/// The optimal search prunes with the model's monotonicity
+/// ([`is_monotone`](Self::is_monotone)). The t-closeness reference is the
+/// whole table before suppression.
 ///
 /// ```
 /// use desensitize::risk::{ClassTable, Diversity, PrivacyModel, Requirement, RiskError};
@@ -130,6 +130,15 @@ impl PrivacyModel {
     /// The share of records that may be suppressed.
     pub fn max_suppression(&self) -> f64 {
         self.max_suppression
+    }
+
+    /// Whether a coarser generalization of a table that meets the model
+    /// always meets it too. k, distinct l and the risk cap are; t-closeness
+    /// and entropy l are only without suppression (a class that meets them
+    /// merged with a suppressed one may miss them, with more records).
+    pub fn is_monotone(&self) -> bool {
+        let convex_only = self.t.is_some() || matches!(self.l, Some((_, Diversity::Entropy)));
+        !convex_only || self.max_suppression == 0.0
     }
 
     /// Whether the model looks at sensitive attributes.

@@ -1,6 +1,5 @@
-//! A lattice node's classes, rolled up from those of a finer node (or the
-//! base classes) rather than recounted: the search counts each node once,
-//! on the classes of its smallest counted predecessor.
+//! A lattice node's classes, regrouped from the pre-aggregated classes of
+//! a finer node (the base classes) rather than from the records.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
