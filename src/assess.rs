@@ -6,6 +6,7 @@
 //! Its own module, above both: [`crate::policy`] uses `risk`'s models and
 //! `stream` runs policies, so `risk` itself does not read files.
 
+use std::collections::HashMap;
 use std::io::Read;
 
 use crate::risk::{CHAIN_SEP, ClassTable, Hierarchy, RiskError};
@@ -57,6 +58,20 @@ struct ScanRows<'a> {
 #[derive(Default)]
 struct Scratch {
     values: Vec<Vec<u8>>,
+    /// Per quasi-identifier: raw value -> what is stored for it (ages,
+    /// dates, codes repeat), at most [`CACHE`] entries, wiped when cleared.
+    stored: Vec<HashMap<Vec<u8>, Vec<u8>>>,
+}
+
+/// Entries per hierarchy cache before it is cleared.
+const CACHE: usize = 1 << 16;
+
+fn wipe(cache: &mut HashMap<Vec<u8>, Vec<u8>>) {
+    use zeroize::Zeroize;
+    for (mut k, mut v) in cache.drain() {
+        k.zeroize();
+        v.zeroize();
+    }
 }
 
 impl Drop for Scratch {
@@ -65,6 +80,7 @@ impl Drop for Scratch {
         for v in &mut self.values {
             v.zeroize();
         }
+        self.stored.iter_mut().for_each(wipe);
     }
 }
 
@@ -73,7 +89,10 @@ impl RowTransform for ScanRows<'_> {
     type Tally = ClassTable;
 
     fn scratch(&self) -> Scratch {
-        Scratch { values: vec![Vec::new(); self.index.len()] }
+        Scratch {
+            values: vec![Vec::new(); self.index.len()],
+            stored: vec![HashMap::new(); self.columns.quasi.len()],
+        }
     }
 
     fn tally(&self) -> ClassTable {
@@ -111,18 +130,25 @@ impl RowTransform for ScanRows<'_> {
         }
         let q = self.columns.quasi.len();
         for (j, quasi) in self.columns.quasi.iter().enumerate() {
-            if let Some(h) = &quasi.hierarchy {
-                let chain = h.chain(&scratch.values[j]).map_err(|reason| TransformError {
-                    column: Some(self.index[j]),
-                    reason: reason.into(),
-                })?;
-                let stored = match quasi.level {
-                    None => chain.join(&CHAIN_SEP.to_string()),
-                    Some(l) => chain.get(l).cloned().unwrap_or_else(|| "*".to_owned()),
-                };
+            let Some(h) = &quasi.hierarchy else { continue };
+            let cache = &mut scratch.stored[j];
+            if let Some(stored) = cache.get(&scratch.values[j]) {
                 scratch.values[j].clear();
-                scratch.values[j].extend_from_slice(stored.as_bytes());
+                scratch.values[j].extend_from_slice(stored);
+                continue;
             }
+            let chain = h
+                .chain(&scratch.values[j])
+                .map_err(|reason| TransformError { column: Some(self.index[j]), reason: reason.into() })?;
+            let stored = match quasi.level {
+                None => chain.join(&CHAIN_SEP.to_string()),
+                Some(l) => chain.get(l).cloned().unwrap_or_else(|| "*".to_owned()),
+            };
+            if cache.len() >= CACHE {
+                wipe(cache);
+            }
+            let raw = std::mem::replace(&mut scratch.values[j], stored.into_bytes());
+            cache.insert(raw, scratch.values[j].clone());
         }
         table.add(&scratch.values[..q], &scratch.values[q..]);
         Ok(())
