@@ -53,6 +53,7 @@ mod table;
 pub use emit::policy_toml;
 pub use error::{Requirement, RiskError, Unmet};
 pub use hierarchy::{Builtin, Hierarchy};
+#[cfg(feature = "stream")]
 pub(crate) use lattice::CHAIN_SEP;
 pub use lattice::{Dimension, Lattice, Solution};
 pub use measure::{Population, Risk, RiskReport, SensitiveReport, SizeCount};
