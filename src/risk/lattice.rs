@@ -23,6 +23,10 @@ pub struct Dimension {
     pub hierarchy: Hierarchy,
 }
 
+/// The most nodes a lattice may have (the search's cost is capped: each
+/// counted node tags the others).
+pub const MAX_NODES: usize = 1 << 16;
+
 /// The separator of the levels in a stored chain.
 pub(crate) const CHAIN_SEP: char = '\u{1f}';
 
@@ -116,6 +120,15 @@ impl Lattice {
         }
         if total_bits > 128 {
             return Err(RiskError::TooManyValues);
+        }
+        let nodes = levels.iter().try_fold(1usize, |n, l| n.checked_mul(l.map.len()));
+        if nodes.is_none_or(|n| n > MAX_NODES) {
+            return Err(RiskError::Setting {
+                key: "dimensions",
+                reason: format!(
+                    "make a lattice of more than {MAX_NODES} nodes: use fewer levels or quasi-identifiers"
+                ),
+            });
         }
         let base = table.classes.iter().map(|(k, c)| (k.clone(), c.count, c.sensitive.clone())).collect();
         Ok(Lattice {

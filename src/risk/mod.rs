@@ -55,7 +55,7 @@ pub use error::{Requirement, RiskError, Unmet};
 pub use hierarchy::{Builtin, Hierarchy};
 #[cfg(feature = "stream")]
 pub(crate) use lattice::CHAIN_SEP;
-pub use lattice::{Dimension, Lattice, Solution};
+pub use lattice::{Dimension, Lattice, MAX_NODES, Solution};
 pub use measure::{Population, Risk, RiskReport, SensitiveReport, SizeCount};
 pub use model::{Checked, Diversity, PrivacyModel};
 pub use table::ClassTable;

@@ -96,3 +96,22 @@ fn a_hierarchy_must_be_a_function_of_each_level() {
     let err = Lattice::new(&table, &[Dimension { column: "v".into(), hierarchy: h }]).err().unwrap();
     assert_eq!(err.to_string(), "hierarchy of `v`: a value of level 1 generalizes to two values of level 2");
 }
+
+#[test]
+fn the_lattice_is_capped() {
+    // 8 flat dimensions of 2 levels: 256 nodes, fine; 17: 131072, refused.
+    for (dims, ok) in [(8usize, true), (17, false)] {
+        let mut table = ClassTable::new(dims, 0);
+        table.add(&vec!["x"; dims], &[] as &[&str]);
+        let d: Vec<Dimension> =
+            (0..dims).map(|i| Dimension { column: format!("q{i}"), hierarchy: Hierarchy::Flat }).collect();
+        let r = Lattice::new(&table, &d);
+        assert_eq!(r.is_ok(), ok);
+        if let Err(e) = r {
+            assert_eq!(
+                e.to_string(),
+                "dimensions make a lattice of more than 65536 nodes: use fewer levels or quasi-identifiers"
+            );
+        }
+    }
+}
