@@ -76,6 +76,8 @@
 #![deny(missing_docs)]
 
 pub mod access;
+#[cfg(feature = "stream")]
+pub mod assess;
 pub mod audit;
 pub mod batch;
 pub mod columns;
@@ -96,6 +98,7 @@ pub mod policy;
 pub mod protect;
 pub mod pseudo;
 pub mod region;
+pub mod risk;
 pub mod seal;
 mod secret;
 pub mod serde;

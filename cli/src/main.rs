@@ -16,6 +16,7 @@ mod input;
 mod keys_cmd;
 mod policy;
 mod redact;
+mod risk;
 mod run;
 mod scan;
 mod single;
@@ -69,6 +70,8 @@ enum Command {
     Redact(redact::RedactArgs),
     /// Which columns of a CSV / JSON Lines file hold personal data; draft a policy.
     Scan(scan::ScanArgs),
+    /// Re-identification risk over quasi-identifiers; `--optimize` finds the least generalization.
+    Risk(risk::RiskArgs),
     /// Work on sealed columns in a database (PostgreSQL; `postgres` feature).
     #[command(subcommand)]
     Db(db::DbCommand),
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Audit(c) => audit_cmd::audit(c),
         Command::Redact(a) => redact::redact(a),
         Command::Scan(a) => scan::scan(a),
+        Command::Risk(a) => risk::risk(a),
         Command::Db(c) => db::db(c),
         Command::Access(c) => access_cmd::access(c),
     };

@@ -24,7 +24,9 @@ pub fn usage(e: PolicyError) -> CliError {
 /// A key the keyring refused, or k-anonymity that cannot be reached: exit 1.
 pub fn failed(e: PolicyError) -> CliError {
     match e {
-        PolicyError::Key { .. } | PolicyError::KAnonymity(_) => CliError::failed(format!("policy: {e}")),
+        PolicyError::Key { .. } | PolicyError::KAnonymity(_) | PolicyError::Privacy(_) => {
+            CliError::failed(format!("policy: {e}"))
+        }
         e => usage(e),
     }
 }

@@ -8,9 +8,10 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
 use arrow_schema::{DataType, Field, Schema};
 use desensitize::policy::{ColumnBatch, Plan, Policy, Report, Rules};
+use desensitize::risk::Diversity;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyDict, PyTuple};
 
 use crate::error::{DesensitizeError, policy_err};
 use crate::ffi::{export_batch, import_array};
@@ -74,6 +75,30 @@ impl PyPolicy {
         self.rules.k_anonymity.as_ref().map(|k| (k.k, k.quasi_identifiers.clone()))
     }
 
+    /// The `[privacy]` model as keyword arguments of
+    /// `desensitize.privacy.enforce_privacy`, or None (no model, or the
+    /// older `[k_anonymity]`, which `k_anonymize` applies).
+    #[getter]
+    fn privacy<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(k) = &self.rules.k_anonymity else { return Ok(None) };
+        let m = &k.model;
+        if m.max_suppression() >= 1.0 && k.sensitive.is_empty() && m.max_risk().is_none() {
+            return Ok(None);
+        }
+        let d = PyDict::new(py);
+        d.set_item("quasi_identifiers", k.quasi_identifiers.clone())?;
+        d.set_item("k", m.k())?;
+        if let Some((l, diversity)) = m.l() {
+            d.set_item("l", l)?;
+            d.set_item("diversity", if diversity == Diversity::Entropy { "entropy" } else { "distinct" })?;
+        }
+        d.set_item("sensitive", k.sensitive.clone())?;
+        d.set_item("t", m.t())?;
+        d.set_item("max_risk", m.max_risk())?;
+        d.set_item("max_suppression", m.max_suppression())?;
+        Ok(Some(d))
+    }
+
     /// The same policy without its k-anonymity step: what `protect` applies
     /// per batch before a cluster-wide k-anonymity job.
     fn without_k_anonymity(&self) -> PyPolicy {
@@ -97,7 +122,8 @@ impl PyPolicy {
         let py = slf.py();
         let this = slf.get();
         let loader = py.import("desensitize._desensitize")?.getattr("_load_policy")?;
-        let without_k = this.rules.k_anonymity.is_none() && this.text.contains("k_anonymity");
+        let without_k = this.rules.k_anonymity.is_none()
+            && (this.text.contains("k_anonymity") || this.text.contains("privacy"));
         Ok((loader, (this.text.clone(), this.json, without_k).into_pyobject(py)?))
     }
 }

@@ -298,8 +298,7 @@ impl Plan {
             let Some(s) = self.suppression.get() else {
                 return Err(RowError { row, column: None, reason: Reason::CountingUnfinished });
             };
-            let qi: Vec<std::borrow::Cow<'_, str>> =
-                self.quasi_identifiers.iter().map(|&q| super::kanon::class_value(out.get(q))).collect();
+            let qi: Vec<&[u8]> = self.quasi_identifiers.iter().map(|&q| out.get(q)).collect();
             if !s.keeps(&qi) {
                 report.summary.k_suppressed += 1;
                 return Ok(Verdict::Withheld(Withheld::KAnonymity));

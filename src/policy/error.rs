@@ -42,6 +42,10 @@ pub enum PolicyError {
     },
     /// `[k_anonymity]` is not acceptable.
     KAnonymity(String),
+    /// `[privacy]` is not acceptable, or the table misses it beyond its
+    /// suppression budget ([`RiskError::Unmet`](crate::risk::RiskError::Unmet),
+    /// naming the class by its generalized key).
+    Privacy(crate::risk::RiskError),
     /// The header names a column twice.
     DuplicateHeader(String),
     /// Policy columns that the header lacks.
@@ -95,6 +99,7 @@ impl fmt::Display for PolicyError {
             PolicyError::Setting { key, reason } => write!(f, "{key} {reason}"),
             PolicyError::Column { column, reason } => write!(f, "column `{column}`: {reason}"),
             PolicyError::KAnonymity(m) => write!(f, "k_anonymity: {m}"),
+            PolicyError::Privacy(e) => write!(f, "privacy: {e}"),
             PolicyError::DuplicateHeader(h) => write!(f, "the input header has column `{h}` twice"),
             PolicyError::NotInHeader(c) => {
                 write!(f, "policy column{} {} not in the input header", plural(c.len()), names(c))

@@ -1,26 +1,27 @@
-//! k-anonymity as the plan's optional two-pass step: pass 1 counts the
-//! classes of the quasi-identifiers ([`Plan::count`] on every record,
-//! [`ClassCounts::merge`] across workers, [`Plan::finish_counting`]); pass 2
-//! ([`Plan::apply`]) withholds the rows of classes smaller than k.
-
-use std::collections::HashMap;
+//! The privacy model (`[privacy]`, or `[k_anonymity]`) as the plan's
+//! optional two-pass step: pass 1 counts the classes of the
+//! quasi-identifiers and the sensitive values in each ([`Plan::count`] on
+//! every record, [`ClassCounts::merge`] across workers,
+//! [`Plan::finish_counting`], which refuses a table that misses the model
+//! beyond its suppression budget); pass 2 ([`Plan::apply`]) withholds the
+//! rows of the classes that miss it.
 
 use super::apply::{Cells, Fields, Report};
 use super::plan::Plan;
 use super::{PolicyError, RowError};
-use crate::generalize::{EquivalenceClasses, Suppression};
+use crate::risk::{Checked, ClassTable, RiskError};
 
-/// Class sizes of the quasi-identifiers, counted in pass 1.
+/// Class sizes of the quasi-identifiers (and sensitive values per class),
+/// counted in pass 1: a [`ClassTable`].
 #[derive(Clone, Default)]
 pub struct ClassCounts {
-    /// Length-prefixed quasi-identifier values -> rows.
-    counts: HashMap<Vec<u8>, u64>,
+    table: Option<ClassTable>,
 }
 
 /// The number of classes only: the keys are (generalized) personal data.
 impl std::fmt::Debug for ClassCounts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ClassCounts({} classes)", self.counts.len())
+        write!(f, "ClassCounts({} classes)", self.classes())
     }
 }
 
@@ -32,59 +33,30 @@ impl ClassCounts {
 
     /// Add another worker's counts.
     pub fn merge(&mut self, other: ClassCounts) {
-        for (k, n) in other.counts {
-            *self.counts.entry(k).or_insert(0) += n;
+        match (&mut self.table, other.table) {
+            (_, None) => {}
+            (None, t) => self.table = t,
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
         }
     }
 
     /// Number of classes seen.
     pub fn classes(&self) -> usize {
-        self.counts.len()
-    }
-}
-
-/// Split a class key back into its values.
-fn decode_key(mut key: &[u8]) -> Vec<String> {
-    let mut values = Vec::new();
-    while key.len() >= 4 {
-        let n = u32::from_le_bytes([key[0], key[1], key[2], key[3]]) as usize;
-        let end = (4 + n).min(key.len());
-        values.push(class_value(&key[4..end]).into_owned());
-        key = &key[end..];
-    }
-    values
-}
-
-/// A quasi-identifier cell as a class value, injectively: UTF-8 text as it
-/// is, other bytes (a GBK city, kept as it is in CSV output) as `\0` and
-/// their hex, so that distinct byte strings are distinct classes (a lossy
-/// decoding would merge them all into one `U+FFFD` class). Text that itself
-/// starts with `\0` is hex-encoded too, so no two cells share a value.
-pub(super) fn class_value(cell: &[u8]) -> std::borrow::Cow<'_, str> {
-    use std::fmt::Write;
-    match std::str::from_utf8(cell) {
-        Ok(s) if !s.starts_with('\0') => std::borrow::Cow::Borrowed(s),
-        _ => {
-            let mut hex = String::with_capacity(1 + 2 * cell.len());
-            hex.push('\0');
-            for b in cell {
-                let _ = write!(hex, "{b:02x}");
-            }
-            std::borrow::Cow::Owned(hex)
-        }
+        self.table.as_ref().map_or(0, ClassTable::classes)
     }
 }
 
 impl Plan {
-    /// Whether the plan has a k-anonymity step (two passes over the input).
+    /// Whether the plan has a privacy-model step (two passes over the input).
     pub fn needs_counting(&self) -> bool {
         self.rules.k_anonymity.is_some()
     }
 
-    /// Pass 1 of k-anonymity: count the record's class. Only the
-    /// quasi-identifiers are computed (into `scratch`). Rows withheld as
-    /// minors are not counted; invalid values fail the row as in
-    /// [`Plan::apply`] (and are reported in pass 2).
+    /// Pass 1 of the privacy model: count the record's class (and its
+    /// sensitive values). Only the quasi-identifiers and sensitive columns
+    /// are computed (into `scratch`). Rows withheld as minors are not
+    /// counted; invalid values fail the row as in [`Plan::apply`] (and are
+    /// reported in pass 2).
     ///
     /// ```
     /// use desensitize::policy::{Cells, ClassCounts, Plan, Policy, Report, Verdict, Withheld};
@@ -113,37 +85,55 @@ impl Plan {
         if self.fill(row, record, true, scratch, &mut report)?.is_some() {
             return Ok(());
         }
-        let mut key = Vec::new();
-        for &q in &self.quasi_identifiers {
-            let v = scratch.get(q);
-            key.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            key.extend_from_slice(v);
-        }
-        *classes.counts.entry(key).or_insert(0) += 1;
+        let table = classes
+            .table
+            .get_or_insert_with(|| ClassTable::new(self.quasi_identifiers.len(), self.sensitive.len()));
+        let qi: Vec<&[u8]> = self.quasi_identifiers.iter().map(|&q| scratch.get(q)).collect();
+        let sens: Vec<&[u8]> = self.sensitive.iter().map(|&s| scratch.get(s)).collect();
+        table.add(&qi, &sens);
         Ok(())
     }
 
-    /// End pass 1: the classes smaller than k are to be suppressed in pass 2.
-    pub fn finish_counting(&self, classes: ClassCounts) -> Result<&Suppression, PolicyError> {
+    /// End pass 1: the classes that miss the model are to be withheld in
+    /// pass 2; when their rows exceed the suppression budget, the table is
+    /// refused ([`PolicyError::Privacy`] with
+    /// [`RiskError::Unmet`](crate::risk::RiskError::Unmet), naming the
+    /// largest failing class by its generalized key).
+    ///
+    /// ```
+    /// use desensitize::policy::{Cells, ClassCounts, Plan, Policy, PolicyError};
+    ///
+    /// let policy = Policy::from_json(r#"{"columns": {"city": {"action": "keep"}, "dx": {"action": "keep"}},
+    ///     "privacy": {"k": 2, "quasi_identifiers": ["city"], "l": 2, "sensitive": ["dx"]}}"#)?;
+    /// let plan = Plan::from_policy(&policy, &["city", "dx"], None)?;
+    /// let (mut cells, mut classes) = (Cells::new(), ClassCounts::new());
+    /// for (i, r) in [["Beijing", "flu"], ["Beijing", "cold"], ["Lhasa", "hiv"], ["Lhasa", "hiv"]].iter().enumerate() {
+    ///     plan.count(i as u64 + 1, &r[..], &mut cells, &mut classes)?;
+    /// }
+    /// let err = plan.finish_counting(classes).unwrap_err();
+    /// assert!(matches!(err, PolicyError::Privacy(_)));
+    /// assert!(err.to_string().starts_with("privacy: class (Lhasa) misses l (distinct) of `dx`"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn finish_counting(&self, classes: ClassCounts) -> Result<&Checked, PolicyError> {
         let k = self
             .rules
             .k_anonymity
             .as_ref()
             .ok_or_else(|| PolicyError::KAnonymity("the policy has no k_anonymity step".into()))?;
-        let mut all = EquivalenceClasses::new();
-        for (key, n) in &classes.counts {
-            let values = decode_key(key);
-            for _ in 0..*n {
-                all.add(&values);
-            }
-        }
-        let s = all.suppression(k.k).map_err(|e| PolicyError::KAnonymity(e.to_string()))?;
+        let table = classes
+            .table
+            .unwrap_or_else(|| ClassTable::new(self.quasi_identifiers.len(), self.sensitive.len()));
+        let checked = k.model.check(table, &k.sensitive).map_err(|e| match e {
+            e @ RiskError::Unmet(_) => PolicyError::Privacy(e),
+            e => PolicyError::KAnonymity(e.to_string()),
+        })?;
         // A second call keeps the first counts.
-        Ok(self.suppression.get_or_init(|| s))
+        Ok(self.suppression.get_or_init(|| checked))
     }
 
     /// The suppression computed by [`Plan::finish_counting`].
-    pub fn suppression(&self) -> Option<&Suppression> {
+    pub fn suppression(&self) -> Option<&Checked> {
         self.suppression.get()
     }
 }

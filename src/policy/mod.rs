@@ -34,7 +34,12 @@
 //!   under `on_invalid = "mark"`), derived facts included. Any other value
 //!   is a row error (under `mark`: reported, and the row treated as without
 //!   consent);
-//! - `k_anonymity`: rows of classes smaller than k are withheld.
+//! - `privacy`: the privacy model the output meets (k, l-diversity and
+//!   t-closeness of `sensitive` columns, `max_risk`, within a
+//!   `max_suppression` budget): rows of classes that miss it are withheld,
+//!   and beyond the budget the table is refused, naming the failing class
+//!   ([`crate::risk`]); `k_anonymity` (k and quasi-identifiers, any number
+//!   of rows withheld) is its older form.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -92,4 +97,4 @@ pub use error::{PolicyError, Reason, RowError};
 pub use kanon::ClassCounts;
 pub use plan::Plan;
 pub use rules::{Action, ColumnRule, Fact, KAnonymity, Rules};
-pub use schema::{ColumnSpec, KAnonymitySpec, Minors, OnInvalid, Policy, Unnamed};
+pub use schema::{ColumnSpec, KAnonymitySpec, Minors, OnInvalid, Policy, PrivacySpec, Unnamed};

@@ -8,7 +8,7 @@ use super::PolicyError;
 use super::column::{BuildEnv, Column, build_column};
 use super::rules::{ColumnRule, Rules};
 use super::schema::{Minors, OnInvalid, Policy, Unnamed};
-use crate::generalize::Suppression;
+use crate::risk::Checked;
 use crate::{Category, Date, Keyring, Kind};
 
 /// What one input column becomes.
@@ -76,10 +76,12 @@ pub struct Plan {
     /// Input columns of kind id_number, read for ages under `minors`.
     pub(super) id_columns: Vec<usize>,
     pub(super) quasi_identifiers: Vec<usize>,
+    /// Output index of each sensitive column of the privacy model.
+    pub(super) sensitive: Vec<usize>,
     pub(super) marker: Vec<u8>,
     /// Every output cell must be UTF-8 (JSON, Arrow strings).
     pub(super) text_output: bool,
-    pub(super) suppression: OnceLock<Suppression>,
+    pub(super) suppression: OnceLock<Checked>,
 }
 
 impl PlanColumn {
@@ -124,14 +126,16 @@ impl Plan {
         let row_id = named(&index, "row_id", &rules.row_id)?;
         let consent = named(&index, "consent_column", &rules.consent_column)?;
         let (in_policy, out_names) = outputs(rules, &header, &by_name)?;
-        let quasi_identifiers = quasi_identifiers(rules, &out_names)?;
+        let quasi_identifiers = class_columns(rules, &out_names, false)?;
+        let sensitive = class_columns(rules, &out_names, true)?;
+        let counted: Vec<usize> = quasi_identifiers.iter().chain(&sensitive).copied().collect();
         let env = BuildEnv {
             keyring: keyring.as_ref(),
             table: rules.table.as_deref(),
             per_row: row_id.is_some(),
             today: rules.today,
         };
-        let columns = plan_columns(rules, &in_policy, &quasi_identifiers, &env)?;
+        let columns = plan_columns(rules, &in_policy, &counted, &env)?;
         debug_assert_eq!(columns.iter().map(PlanColumn::outputs).sum::<usize>(), out_names.len());
         let id_columns = if rules.minors == Minors::Same {
             Vec::new()
@@ -154,6 +158,7 @@ impl Plan {
             consent,
             id_columns,
             quasi_identifiers,
+            sensitive,
             marker: rules.marker.as_bytes().to_vec(),
             text_output: false,
             suppression: OnceLock::new(),
@@ -283,17 +288,24 @@ fn outputs(
     Ok((in_policy, out_names))
 }
 
-/// The output index of every quasi-identifier.
-fn quasi_identifiers(rules: &Rules, out_names: &[String]) -> Result<Vec<usize>, PolicyError> {
+/// The output index of every quasi-identifier (or, with `sensitive`, every
+/// sensitive column) of the privacy model.
+fn class_columns(rules: &Rules, out_names: &[String], sensitive: bool) -> Result<Vec<usize>, PolicyError> {
     let Some(k) = &rules.k_anonymity else {
         return Ok(Vec::new());
     };
-    k.quasi_identifiers
+    let (names, what) = if sensitive {
+        (&k.sensitive, "sensitive column")
+    } else {
+        (&k.quasi_identifiers, "quasi-identifier")
+    };
+    names
         .iter()
         .map(|q| {
-            out_names.iter().position(|n| n == q).ok_or_else(|| {
-                PolicyError::KAnonymity(format!("quasi-identifier `{q}` is not an output column"))
-            })
+            out_names
+                .iter()
+                .position(|n| n == q)
+                .ok_or_else(|| PolicyError::KAnonymity(format!("{what} `{q}` is not an output column")))
         })
         .collect()
 }

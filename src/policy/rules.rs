@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 
 use super::PolicyError;
 use super::column_rule::column;
-use super::schema::{KAnonymitySpec, Minors, OnInvalid, Policy, Unnamed};
+use super::schema::{KAnonymitySpec, Minors, OnInvalid, Policy, PrivacySpec, Unnamed};
 use crate::pseudo::{Domain, Transform};
+use crate::risk::{Diversity, PrivacyModel, RiskError};
 use crate::{Date, Kind, MaskLevel};
 
 pub use crate::generalize::Fact;
@@ -136,13 +137,18 @@ impl ColumnRule {
     }
 }
 
-/// k-anonymity over output columns.
+/// The privacy model over output columns: `[privacy]`, or its older form
+/// `[k_anonymity]` (k only, any number of rows withheld).
 #[derive(Debug, Clone)]
 pub struct KAnonymity {
-    /// Smallest class size kept (at least 2).
+    /// Smallest class size kept (at least 2 under `[k_anonymity]`, 1 or more under `[privacy]`).
     pub k: u64,
     /// Output column names whose values define the classes.
     pub quasi_identifiers: Vec<String>,
+    /// Output column names whose values l-diversity and t-closeness protect.
+    pub sensitive: Vec<String>,
+    /// The whole model: k, l, t, the risk cap and the suppression budget.
+    pub model: PrivacyModel,
 }
 
 /// A checked policy: every setting parsed, every column checked on its own
@@ -220,9 +226,16 @@ impl Policy {
             return Err(setting("minors", "needs a column of kind id_number (the ages are read from it)"));
         }
         let outputs = output_names(&columns)?;
-        let k_anonymity = match &self.k_anonymity {
-            None => None,
-            Some(k) => Some(self.check_k_anonymity(k, &columns, &outputs)?),
+        let k_anonymity = match (&self.k_anonymity, &self.privacy) {
+            (None, None) => None,
+            (Some(k), None) => Some(self.check_k_anonymity(k, &columns, &outputs)?),
+            (None, Some(p)) => Some(self.check_privacy(p, &columns, &outputs)?),
+            (Some(_), Some(_)) => {
+                return Err(PolicyError::Privacy(RiskError::Setting {
+                    key: "[privacy]",
+                    reason: "and [k_anonymity] are both given: keep [privacy]".into(),
+                }));
+            }
         };
 
         Ok(Rules {
@@ -283,13 +296,88 @@ impl Policy {
         if k.k < 2 {
             return Err(err("k must be at least 2".into()));
         }
-        if k.quasi_identifiers.is_empty() {
-            return Err(err("quasi_identifiers is empty".into()));
+        self.check_class_columns(&k.quasi_identifiers, &[], columns, outputs).map_err(err)?;
+        let model = PrivacyModel::new(k.k as u64)
+            .and_then(|m| m.with_max_suppression(1.0))
+            .map_err(|e| err(e.to_string()))?;
+        Ok(KAnonymity {
+            k: k.k as u64,
+            quasi_identifiers: k.quasi_identifiers.clone(),
+            sensitive: Vec::new(),
+            model,
+        })
+    }
+
+    /// `[privacy]` against the output columns.
+    fn check_privacy(
+        &self,
+        p: &PrivacySpec,
+        columns: &[ColumnRule],
+        outputs: &HashMap<&str, &str>,
+    ) -> Result<KAnonymity, PolicyError> {
+        let err =
+            |key: &'static str, reason: String| PolicyError::Privacy(RiskError::Setting { key, reason });
+        self.check_class_columns(&p.quasi_identifiers, &p.sensitive, columns, outputs)
+            .map_err(|m| err("quasi_identifiers", m))?;
+        let k = p.k.unwrap_or(1);
+        if k < 1 {
+            return Err(err("k", "must be at least 1".into()));
+        }
+        let mut model = PrivacyModel::new(k as u64).map_err(PolicyError::Privacy)?;
+        let needs_sensitive = p.l.is_some() || p.t.is_some();
+        if needs_sensitive == p.sensitive.is_empty() {
+            return Err(err("sensitive", "names the columns l and t protect: give both, or neither".into()));
+        }
+        if let Some(l) = p.l {
+            let diversity = match p.diversity.as_deref() {
+                None | Some("distinct") => Diversity::Distinct,
+                Some("entropy") => Diversity::Entropy,
+                Some(d) => return Err(err("diversity", format!("= {d:?}: expected distinct, entropy"))),
+            };
+            model = model.with_l(l.max(0) as u64, diversity).map_err(PolicyError::Privacy)?;
+        } else if p.diversity.is_some() {
+            return Err(err("diversity", "needs l".into()));
+        }
+        if let Some(t) = p.t {
+            model = model.with_t(t).map_err(PolicyError::Privacy)?;
+        }
+        if let Some(r) = p.max_risk {
+            model = model.with_max_risk(r).map_err(PolicyError::Privacy)?;
+        }
+        model =
+            model.with_max_suppression(p.max_suppression.unwrap_or(0.05)).map_err(PolicyError::Privacy)?;
+        if model.k() < 2 && model.l().is_none() && model.t().is_none() && model.max_risk().is_none() {
+            return Err(err("k", "is 1 and nothing else is required: the model protects nothing".into()));
+        }
+        Ok(KAnonymity {
+            k: model.k(),
+            quasi_identifiers: p.quasi_identifiers.clone(),
+            sensitive: p.sensitive.clone(),
+            model,
+        })
+    }
+
+    /// The quasi-identifiers and sensitive columns: output columns (or
+    /// maybe-unnamed inputs), each named once, none sealed.
+    fn check_class_columns(
+        &self,
+        quasi_identifiers: &[String],
+        sensitive: &[String],
+        columns: &[ColumnRule],
+        outputs: &HashMap<&str, &str>,
+    ) -> Result<(), String> {
+        if quasi_identifiers.is_empty() {
+            return Err("quasi_identifiers is empty".into());
         }
         let mut seen = HashSet::new();
-        for q in &k.quasi_identifiers {
+        for (i, q) in quasi_identifiers.iter().chain(sensitive).enumerate() {
+            let what = if i < quasi_identifiers.len() { "quasi-identifier" } else { "sensitive column" };
             if !seen.insert(q.as_str()) {
-                return Err(err(format!("quasi_identifiers names `{q}` twice")));
+                return Err(if i < quasi_identifiers.len() {
+                    format!("quasi_identifiers names `{q}` twice")
+                } else {
+                    format!("sensitive names `{q}` twice, or a quasi-identifier")
+                });
             }
             match outputs.get(q.as_str()) {
                 Some(source) => {
@@ -298,18 +386,18 @@ impl Policy {
                         && c.name == *q
                         && matches!(c.action, Action::Seal)
                     {
-                        return Err(err(format!(
-                            "quasi-identifier `{q}` is sealed (randomized); it cannot define equivalence classes"
-                        )));
+                        return Err(format!(
+                            "{what} `{q}` is sealed (randomized); it cannot define equivalence classes"
+                        ));
                     }
                 }
                 None if self.unnamed_columns == Unnamed::Keep && !self.columns.contains_key(q) => {
                     // Maybe an unnamed input column: checked against the header.
                 }
-                None => return Err(err(format!("quasi-identifier `{q}` is not an output column"))),
+                None => return Err(format!("{what} `{q}` is not an output column")),
             }
         }
-        Ok(KAnonymity { k: k.k as u64, quasi_identifiers: k.quasi_identifiers.clone() })
+        Ok(())
     }
 }
 

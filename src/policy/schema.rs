@@ -57,9 +57,12 @@ pub struct Policy {
     /// The columns, by input column name.
     #[serde(default)]
     pub columns: BTreeMap<String, ColumnSpec>,
-    /// Optional k-anonymity over output columns.
+    /// Optional k-anonymity over output columns (the older form of `privacy`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k_anonymity: Option<KAnonymitySpec>,
+    /// Optional privacy model over output columns: k, l, t, risk, suppression budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivacySpec>,
 }
 
 /// One column as written (`[columns.NAME]`). The names are those of
@@ -112,6 +115,38 @@ pub struct KAnonymitySpec {
     pub quasi_identifiers: Vec<String>,
 }
 
+/// `[privacy]` as written: the privacy model the output must meet. Rows of
+/// classes that miss it are withheld, up to `max_suppression` of the rows
+/// (default 0.05); beyond that the run is refused, naming the largest
+/// failing class by its generalized key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySpec {
+    /// Smallest class size kept (default 1: no k requirement).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<i64>,
+    /// Output columns whose values define the classes.
+    pub quasi_identifiers: Vec<String>,
+    /// l-diversity of every `sensitive` column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l: Option<i64>,
+    /// `distinct` (default) or `entropy` l-diversity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<String>,
+    /// Output columns whose values l and t protect.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    /// t-closeness (earth mover's distance) of every `sensitive` column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub t: Option<f64>,
+    /// The highest prosecutor risk (`1 / class size`) allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_risk: Option<f64>,
+    /// The share of rows that may be withheld to meet the model (default 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_suppression: Option<f64>,
+}
+
 /// What happens to an input column that the policy does not name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -160,6 +195,7 @@ const TOP_KEYS: &[&str] = &[
     "consent_column",
     "columns",
     "k_anonymity",
+    "privacy",
 ];
 const COLUMN_KEYS: &[&str] = &[
     "action",
@@ -175,6 +211,8 @@ const COLUMN_KEYS: &[&str] = &[
     "grid_km",
 ];
 const KANON_KEYS: &[&str] = &["k", "quasi_identifiers"];
+const PRIVACY_KEYS: &[&str] =
+    &["k", "quasi_identifiers", "l", "diversity", "sensitive", "t", "max_risk", "max_suppression"];
 /// Settings with a fixed set of values (checked here for a message that names the key).
 const ENUM_KEYS: &[(&str, &[&str])] = &[
     ("unnamed_columns", &["refuse", "drop", "keep"]),
@@ -234,6 +272,9 @@ impl Policy {
             }
             if let Some(k) = top.get("k_anonymity").and_then(|c| c.as_object()) {
                 unknown_keys(k.keys(), KANON_KEYS, "[k_anonymity]")?;
+            }
+            if let Some(k) = top.get("privacy").and_then(|c| c.as_object()) {
+                unknown_keys(k.keys(), PRIVACY_KEYS, "[privacy]")?;
             }
         }
         serde_json::from_value(value).map_err(|e| {

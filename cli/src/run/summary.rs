@@ -3,13 +3,13 @@
 
 use std::fmt::Write as _;
 
-use desensitize::generalize::Suppression;
 use desensitize::policy::{Minors, Plan, Summary};
+use desensitize::risk::Checked;
 
 pub(super) fn summary(
     plan: &Plan,
     stats: &Summary,
-    suppression: Option<&Suppression>,
+    suppression: Option<&Checked>,
     secs: f64,
     threads: usize,
 ) -> String {

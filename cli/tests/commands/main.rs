@@ -17,6 +17,7 @@ mod ledger;
 mod pkcs11;
 mod redact;
 mod scan;
+mod risk;
 mod seal_vectors;
 mod single_values;
 mod suites;

@@ -16,6 +16,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 import pyarrow as pa
 
 from ._desensitize import Keyring, Policy, protect
+from .privacy import PrivacyError, enforce_privacy  # noqa: F401 (re-exported)
 
 _CLASS_SIZE = "__desensitize_class_size"
 
@@ -68,9 +69,14 @@ def k_anonymize(df, k: int, quasi_identifiers: Sequence[str]):
 
 def protect_and_k_anonymize(df, policy: Policy, keyring: Optional[Keyring] = None):
     """The whole policy on a DataFrame: ``protect_df``, then the policy's own
-    k-anonymity step (if any) with ``k_anonymize``."""
+    privacy step (if any): ``enforce_privacy`` with its ``[privacy]`` model,
+    which refuses (``PrivacyError``) a table that misses it beyond its
+    suppression budget, or ``k_anonymize`` for ``[k_anonymity]``."""
     protected = protect_df(df, policy, keyring)
     if policy.k_anonymity is None:
         return protected
+    privacy = policy.privacy
+    if privacy is not None:
+        return enforce_privacy(protected, **privacy)
     k, quasi_identifiers = policy.k_anonymity
     return k_anonymize(protected, k, quasi_identifiers)

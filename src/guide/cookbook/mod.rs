@@ -9,6 +9,7 @@
 //! | [`spark`] | Spark and Arrow through the Python package | `examples/spark_protect.py`, `examples/batch_cost.rs` |
 //! | [`postgres`] | sealed columns in PostgreSQL and SQLite, blind-index lookup, rotation, erasure | `examples/postgres_store/`, `examples/sqlite_store/` |
 //! | [`detect`] | personal data in free text and unknown columns: detect, redact, restore; `desensitize redact` and `scan` | `examples/detect_quality.rs` |
+//! | [`risk`] | re-identification risk, `[privacy]` policies, the least generalization that is safe | `cli/tests/commands/risk.rs` |
 //! | [`keyring_files`] | create, save, load and rotate a keyring file | `desensitize keygen`, [`Keyring::save`](crate::Keyring::save) |
 
 #[doc = include_str!("services.md")]
@@ -28,3 +29,5 @@ pub mod keyring_files {}
 
 #[doc = include_str!("detect.md")]
 pub mod detect {}
+#[doc = include_str!("risk.md")]
+pub mod risk {}
