@@ -5,7 +5,9 @@ use super::*;
 use crate::MobilePhone;
 use crate::crypto::envelope::{ALG_SUBJECT, HEADER_LEN_V2, TAG_LEN, VERSION_2};
 use crate::kind::Sensitive;
-use crate::kind::private::Canonical;
+
+/// The phone's canonical plaintext (SPEC.md §3.3): its 11 digits.
+const PHONE: &[u8] = b"13800138000";
 
 fn phone() -> MobilePhone {
     "13800138000".parse().unwrap()
@@ -70,21 +72,12 @@ fn seal_v1(
         nonce: [5; 12],
     };
     let aad = encode_fields(&[subject.as_bytes()]);
-    let bytes = subject_scope_keys(&dk, MobilePhone::KIND, ctx)
-        .seal_raw_with(&header, &aad, ctx, phone().canonical_bytes())
-        .unwrap();
+    let bytes =
+        subject_scope_keys(&dk, MobilePhone::KIND, ctx).seal_raw_with(&header, &aad, ctx, PHONE).unwrap();
     // Independently: the v1 cipher over the same associated data.
     let cipher = crate::crypto::scoped::scope_cipher(&dk, MobilePhone::KIND, ctx.scope_encoded());
     let mut out = vec![0u8; bytes.len()];
-    crate::crypto::aead::seal_into(
-        &cipher,
-        &header,
-        &aad,
-        ctx.bound_encoded(),
-        phone().canonical_bytes(),
-        &mut out,
-    )
-    .unwrap();
+    crate::crypto::aead::seal_into(&cipher, &header, &aad, ctx.bound_encoded(), PHONE, &mut out).unwrap();
     assert_eq!(out, bytes);
     Sealed::from_parts(bytes, header)
 }
