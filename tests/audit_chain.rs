@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use desensitize::audit::{AuditError, ChainProblem, ChainReport, ChainedAudit, verify_chain};
-use desensitize::keys::{KeyState, RootKey};
+use desensitize::keys::{KeyState, RootKey, Suite};
 use desensitize::{Context, Error, Keyring, MobilePhone};
 
 fn scratch(name: &str) -> PathBuf {
@@ -309,5 +309,57 @@ fn two_logs_sharing_a_checkpoint_file_each_verify() {
     let cut: String = text.lines().take(3).map(|l| format!("{l}\n")).collect();
     let report = verify_chain(cut.as_bytes(), &keys, Some(&cps)).unwrap();
     assert_eq!(report.problems, [ChainProblem::Truncated { line: 4, lines: 3 }]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `keyring(seed)` with its key 1 of the `gm` suite.
+fn gm_keyring(seed: u8) -> Keyring {
+    let mut k = Keyring::new();
+    k.add_key_with_suite(1, RootKey::from_bytes([seed; 32]), KeyState::Active, Suite::Gm).unwrap();
+    k
+}
+
+/// SPEC_LOG's lines and checkpoint under the `gm` key `07` × 32: HKDF-SM3
+/// and HMAC-SM3 (SPEC.md §11.2), computed independently with Python's
+/// `hmac` over `hashlib`'s SM3.
+const SPEC_LOG_GM: &str = concat!(
+    r#"{"chain":"000102030405060708090a0b0c0d0e0f","kind":"cn.mobile_phone","mac_key":1,"outcome":"opened","purpose":"support","seq":1,"mac":"51062ae06de921e10e31f07759b4c65da54dd253c8106499b7439d0b5129979d"}"#,
+    "\n",
+    r#"{"kind":"cn.id_number","mac_key":1,"outcome":"refused","purpose":"support","seq":2,"mac":"c512165e2e6fa2120a14500793f447acdcbee2e7f66336a1c8405dc7a93e070d"}"#,
+    "\n",
+);
+const SPEC_CHECKPOINT_GM: &str = concat!(
+    r#"{"first":"51062ae06de921e10e31f07759b4c65da54dd253c8106499b7439d0b5129979d","head":"c512165e2e6fa2120a14500793f447acdcbee2e7f66336a1c8405dc7a93e070d","lines":2,"mac_key":1,"ts_ms":0,"mac":"6c94c51cec77bfc3dd48552b6bbc7df546579b9e4ecdd08c5ec7d0b58ecf39e9"}"#,
+    "\n",
+);
+
+#[test]
+fn a_gm_keyring_macs_with_sm3_and_its_known_answer_lines_verify() {
+    let keys = gm_keyring(7).audit_keys();
+    let report = verify_chain(SPEC_LOG_GM.as_bytes(), &keys, Some(SPEC_CHECKPOINT_GM.as_bytes())).unwrap();
+    assert_eq!((report.lines, report.checkpoints, report.problems), (2, 1, vec![]));
+    // The same root bytes as an `aes` key (HMAC-SHA256) verify neither way round.
+    let report = verify_chain(SPEC_LOG_GM.as_bytes(), &keyring(7).audit_keys(), None).unwrap();
+    assert_eq!(report.problems, [ChainProblem::Changed { line: 1 }, ChainProblem::Changed { line: 2 }]);
+    let report = verify_chain(SPEC_LOG.as_bytes(), &keys, None).unwrap();
+    assert_eq!(report.problems, [ChainProblem::Changed { line: 1 }, ChainProblem::Changed { line: 2 }]);
+}
+
+#[test]
+fn a_chain_written_under_a_gm_keyring_verifies_and_tampering_is_named() {
+    let dir = scratch("gm");
+    let (a, b) = (chained(gm_keyring(3), &dir, 2), chained(gm_keyring(3), &dir, 2));
+    for _ in 0..3 {
+        open_n(&a, 1);
+        open_n(&b, 1);
+    }
+    let text = std::fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let keyring = gm_keyring(3);
+    let report = verify(&keyring, &dir, &lines, true);
+    assert_eq!((report.lines, report.checkpoints, report.problems), (6, 3, vec![]));
+    let mut changed = lines.clone();
+    changed[2] = changed[2].replace("\"purpose\":\"support\"", "\"purpose\":\"audit\"");
+    assert_eq!(verify(&keyring, &dir, &changed, false).problems, [ChainProblem::Changed { line: 3 }]);
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -150,3 +150,38 @@ fn tracing_audit_reports_opens_without_the_value() {
 fn tracing_audit_needs_the_tracing_feature() {
     let _ = writeln!(std::io::stderr(), "skipped: TracingAudit test needs --features tracing");
 }
+
+/// The nonce-budget warning names the figure of the key's suite: a `gm` key
+/// crossing 2^47 seals warns once; an `aes` key never does.
+#[cfg(feature = "tracing")]
+#[test]
+fn the_budget_warning_names_the_suites_figure() {
+    use desensitize::keys::{GM_NONCE_WARN_AT, Ledger, PassphraseProvider, Suite};
+
+    let dir = std::env::temp_dir().join(format!("dz-tracing-budget-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let provider = PassphraseProvider::with_params("tracing budget", 8, 1, 1).expect("provider");
+    let ctx = Context::new("users", "phone");
+    let phone: MobilePhone = "13912345678".parse().expect("phone");
+    for suite in [Suite::Gm, Suite::Aes] {
+        let path = dir.join(format!("{suite}.dzk"));
+        Keyring::generate_with(suite).expect("keyring").save(&path, &provider).expect("save");
+        let line = format!("dzseals1 1 {} 0 run\n", GM_NONCE_WARN_AT - 1);
+        std::fs::write(Ledger::path_for(&path), line).expect("ledger");
+        let keyring = Keyring::load(&path, &provider).expect("load");
+        let log = capture(|| {
+            keyring.seal(&phone, &ctx).expect("seal"); // crosses 2^47
+            keyring.seal(&phone, &ctx).expect("seal");
+        });
+        let warnings: Vec<&str> = log.lines().filter(|l| l.contains("nonce budget")).collect();
+        match suite {
+            Suite::Gm => {
+                assert_eq!(warnings.len(), 1, "{log}");
+                assert!(warnings[0].contains("WARN") && warnings[0].contains("key_id=1"), "{}", warnings[0]);
+                assert!(warnings[0].contains("2^47 of 2^48 seals for a `gm` key"), "{}", warnings[0]);
+            }
+            Suite::Aes => assert!(warnings.is_empty(), "{log}"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -141,8 +141,9 @@ const LEDGER_HELP: &str = "SEALS is the count saved in the keyring file plus the
     key they sealed under: \
     `dzseals1 <key id> <count> <unix seconds> <command>`. Appends are atomic between concurrent \
     commands; the file is created 0600 and never followed through a symlink. The count is an advisory \
-    upper bound for the nonce budget: past 2^31 seals a key is flagged (rotate it), at 2^32 it refuses \
-    to seal until rotated. The ledger is not authenticated, and deleting it only makes the counts \
+    upper bound for the nonce budget of the key's suite: a `gm` key is flagged past 2^47 seals \
+    (rotate it) and refuses to seal at 2^48 until rotated; an `aes` key (XAES-256-GCM, 2^80) has no \
+    limit a counter reaches. The ledger is not authenticated, and deleting it only makes the counts \
     under-report. `keygen` starts a new ledger.";
 
 /// Arguments of `keys list`.
@@ -153,7 +154,8 @@ pub struct ListArgs {
 
     /// One JSON object per key and line: {"id","state","seal_count","seal_count_file",
     /// "seal_count_ledger","nonce_budget","pinned","pinned_domains"}; seal_count is the sum
-    /// of the two; nonce_budget is "within", "warning" (past 2^31: rotate) or "exhausted".
+    /// of the two; nonce_budget is "within", "warning" (past half the suite's budget: rotate)
+    /// or "exhausted" (a `gm` key at 2^48 seals; an `aes` key is always "within").
     #[arg(long)]
     json: bool,
 }
@@ -376,19 +378,27 @@ fn list(args: &ListArgs) -> CliResult {
     }
     print!("{out}");
     for k in keys.iter().filter(|k| k.state == KeyState::Active) {
-        match k.nonce_budget() {
-            NonceBudget::Within => {}
-            NonceBudget::Warning => eprintln!(
-                "desensitize: key {} has sealed {} values, past half its 2^32 nonce budget: \
-                 rotate it (`desensitize keys rotate`) and re-seal",
-                k.id, k.seal_count
-            ),
-            NonceBudget::Exhausted => eprintln!(
-                "desensitize: key {} has sealed {} values, its whole 2^32 nonce budget: it refuses \
-                 to seal; rotate it (`desensitize keys rotate`) and re-seal",
-                k.id, k.seal_count
-            ),
-        }
+        budget_warning(k);
     }
     Ok(())
+}
+
+/// Advice on stderr for a key past half its suite's nonce budget, naming
+/// the suite's figure.
+fn budget_warning(k: &KeyInfo) {
+    let Some((_, budget)) = NonceBudget::limits(k.suite) else { return };
+    let figure = format!("2^{} nonce budget of a `{}` key", budget.trailing_zeros(), k.suite);
+    match k.nonce_budget() {
+        NonceBudget::Within => {}
+        NonceBudget::Warning => eprintln!(
+            "desensitize: key {} has sealed {} values, past half its {figure}: \
+             rotate it (`desensitize keys rotate`) and re-seal",
+            k.id, k.seal_count
+        ),
+        NonceBudget::Exhausted => eprintln!(
+            "desensitize: key {} has sealed {} values, its whole {figure}: it refuses \
+             to seal; rotate it (`desensitize keys rotate`) and re-seal",
+            k.id, k.seal_count
+        ),
+    }
 }

@@ -10,26 +10,27 @@
 //! `,"mac":"<64 lowercase hex>"` inserted before the body's final `}`:
 //!
 //! ```text
-//! mac = HMAC-SHA256(K_chain, prev_mac || body)     prev_mac = 32 zero bytes on line 1
+//! mac = HMAC-H(K_chain, prev_mac || body)     prev_mac = 32 zero bytes on line 1
 //! ```
+//!
+//! with `H` and the HKDF of `K_chain` those of the `mac_key`'s suite:
+//! SHA-256 for `aes`, SM3 for `gm` (SPEC.md §11.2).
 //!
 //! so the MAC covers the exact bytes written, and the verifier recovers the
 //! body by cutting the fixed-length suffix off: no re-serialization.
 
 use std::io::BufRead;
 
-use hmac::{KeyInit, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::VerifyError;
 use crate::crypto::labels::AUDIT;
-use crate::crypto::{KEY_LEN, RootKey};
+use crate::crypto::mac::SuiteMac;
+use crate::crypto::material::derive_in;
+use crate::crypto::{KEY_LEN, RootKey, Suite};
 
-type HmacSha256 = hmac::Hmac<Sha256>;
-
-/// Length of a MAC (HMAC-SHA256).
+/// Length of a MAC (HMAC-SHA256 or HMAC-SM3).
 pub(crate) const MAC_LEN: usize = 32;
 /// `,"mac":"` + 64 hex digits + `"}`.
 const SUFFIX_LEN: usize = 8 + 2 * MAC_LEN + 2;
@@ -41,7 +42,8 @@ pub(crate) const MAX_LINE: usize = 1 << 20;
 /// The audit MAC keys of a keyring: for every root key that is not
 /// destroyed, `K_chain = HKDF(root, ["desensitize.audit", "chain"])` and
 /// `K_checkpoint = HKDF(root, ["desensitize.audit", "checkpoint"])`, and
-/// which of them is the active one (the writer's).
+/// which of them is the active one (the writer's). The HKDF and the HMAC
+/// are the root key's suite's: SHA-256 for `aes`, SM3 for `gm`.
 ///
 /// Get them with [`Keyring::audit_keys`](crate::Keyring::audit_keys). Never
 /// `Clone`, never `Debug`; wiped on drop. Lines written under a key that is
@@ -60,23 +62,25 @@ pub struct AuditKeys {
     keys: Vec<(u32, MacKeys)>,
 }
 
-/// The two MAC keys under one root key.
+/// The two MAC keys under one root key, and its suite.
 struct MacKeys {
+    suite: Suite,
     chain: Zeroizing<[u8; KEY_LEN]>,
     checkpoint: Zeroizing<[u8; KEY_LEN]>,
 }
 
 impl AuditKeys {
-    /// Derive the keys of `roots` (id, root key); `active` is the writer's.
+    /// Derive the keys of `roots` (id, root key, its suite); `active` is the writer's.
     pub(crate) fn derive<'a>(
         active: Option<u32>,
-        roots: impl Iterator<Item = (u32, &'a RootKey)>,
+        roots: impl Iterator<Item = (u32, &'a RootKey, Suite)>,
     ) -> AuditKeys {
         let keys = roots
-            .map(|(id, root)| {
+            .map(|(id, root, suite)| {
                 let keys = MacKeys {
-                    chain: root.derive(&[AUDIT, b"chain"]),
-                    checkpoint: root.derive(&[AUDIT, b"checkpoint"]),
+                    suite,
+                    chain: derive_in(suite, root.as_bytes(), &[AUDIT, b"chain"]),
+                    checkpoint: derive_in(suite, root.as_bytes(), &[AUDIT, b"checkpoint"]),
                 };
                 (id, keys)
             })
@@ -105,24 +109,24 @@ impl AuditKeys {
     /// key `id` (`None`: no such key).
     pub(crate) fn line_mac(&self, id: u32, prev: &[u8; MAC_LEN], body: &[&[u8]]) -> Option<[u8; MAC_LEN]> {
         let keys = self.find(id)?;
-        Some(mac(&keys.chain, &[&[prev.as_slice()], body].concat()))
+        Some(mac(keys.suite, &keys.chain, &[&[prev.as_slice()], body].concat()))
     }
 
     /// The MAC of a checkpoint line with `body`, under key `id`.
     pub(crate) fn checkpoint_mac(&self, id: u32, body: &[&[u8]]) -> Option<[u8; MAC_LEN]> {
         let keys = self.find(id)?;
-        Some(mac(&keys.checkpoint, body))
+        Some(mac(keys.suite, &keys.checkpoint, body))
     }
 }
 
-fn mac(key: &[u8; KEY_LEN], parts: &[&[u8]]) -> [u8; MAC_LEN] {
+/// The suite's HMAC of `parts` under `key`.
+fn mac(suite: Suite, key: &[u8; KEY_LEN], parts: &[&[u8]]) -> [u8; MAC_LEN] {
     // A 32-byte key is always accepted by HMAC.
-    let mut m =
-        <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
+    let mut m = SuiteMac::new(suite, key).unwrap_or_else(|_| unreachable!("HMAC takes any key"));
     for p in parts {
         m.update(p);
     }
-    m.finalize().into_bytes().into()
+    m.finalize_bytes()
 }
 
 /// Constant-time equality of two MACs.
@@ -273,7 +277,7 @@ mod tests {
     fn chain_and_checkpoint_keys_differ_and_depend_on_the_root() {
         let one = RootKey::from_bytes([1; 32]);
         let two = RootKey::from_bytes([2; 32]);
-        let keys = AuditKeys::derive(Some(1), [(1, &one), (2, &two)].into_iter());
+        let keys = AuditKeys::derive(Some(1), [(1, &one, Suite::Aes), (2, &two, Suite::Aes)].into_iter());
         let prev = [0u8; MAC_LEN];
         let a = keys.line_mac(1, &prev, &[b"{}"]).unwrap();
         assert_ne!(Some(a), keys.line_mac(2, &prev, &[b"{}"]));

@@ -8,7 +8,6 @@ use aes_gcm::aead::{AeadCore, AeadInOut};
 use aes_gcm::{Nonce, Tag};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::context::Context;
 use super::envelope::{AAD_HEADER_LEN, Header, NONCE_LEN, TAG_LEN, header_len};
 use super::random;
 use crate::error::{EnvelopeError, Error, Result};
@@ -16,7 +15,7 @@ use crate::error::{EnvelopeError, Error, Result};
 /// Run `f` over the associated data `header[..12] || extra || bound context
 /// fields` (SPEC.md §3.4) without allocating for small inputs. The nonce is
 /// left out: GCM authenticates it intrinsically (it determines the tag mask).
-/// `bound`: the context's associated data ([`Context::bound_encoded`]).
+/// `bound`: the context's associated data ([`Context::bound_encoded`](super::context::Context::bound_encoded)).
 fn with_aad<R>(header: &[u8], extra: &[u8], bound: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
     let parts = [&header[..AAD_HEADER_LEN], extra, bound];
     let len: usize = parts.iter().map(|p| p.len()).sum();
@@ -54,24 +53,6 @@ pub(crate) fn fresh_xnonce() -> Result<[u8; super::envelope::XNONCE_LEN]> {
 /// A GCM cipher with a 96-bit nonce and a 128-bit tag.
 pub(crate) trait Gcm: AeadInOut + AeadCore<NonceSize = U12, TagSize = U16> {}
 impl<C: AeadInOut + AeadCore<NonceSize = U12, TagSize = U16>> Gcm for C {}
-
-/// Encrypt `plaintext` into a complete envelope under `cipher`.
-pub(crate) fn seal_raw(
-    cipher: &impl Gcm,
-    header: &Header,
-    extra_aad: &[u8],
-    ctx: &Context,
-    plaintext: &[u8],
-) -> Result<Vec<u8>> {
-    // Built by appending: no zero-fill of the buffer before it is written.
-    let head_len = header.len();
-    let mut out = Vec::with_capacity(head_len + plaintext.len() + TAG_LEN);
-    out.extend_from_slice(&[0; super::envelope::HEADER_LEN_V2][..head_len]);
-    out.extend_from_slice(plaintext);
-    out.extend_from_slice(&[0; TAG_LEN]);
-    seal_in_place(cipher, header, extra_aad, ctx.bound_encoded(), &mut out)?;
-    Ok(out)
-}
 
 /// Write the envelope of `plaintext` into `out`, which must be exactly
 /// `header.len() + plaintext.len() + TAG_LEN` bytes.
@@ -114,17 +95,8 @@ fn seal_in_place(
 }
 
 /// Authenticate and decrypt a structurally valid envelope (of either
-/// version: the GCM nonce is the last 12 bytes of its header).
-pub(crate) fn open_raw(
-    cipher: &impl Gcm,
-    bytes: &[u8],
-    extra_aad: &[u8],
-    ctx: &Context,
-) -> Result<Zeroizing<Vec<u8>>> {
-    open_bound(cipher, bytes, extra_aad, ctx.bound_encoded())
-}
-
-/// [`open_raw`] with the bound context fields given as their encoding.
+/// version: the GCM nonce is the last 12 bytes of its header) bound to the
+/// context fields encoded as `bound`.
 pub(crate) fn open_bound(
     cipher: &impl Gcm,
     bytes: &[u8],

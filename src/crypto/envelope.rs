@@ -5,16 +5,17 @@ use crate::error::{EnvelopeError, Error, Result};
 use crate::kind_id::Kind;
 
 /// Version byte of v1 envelopes (SPEC.md §3): 96-bit random nonce under the
-/// scope key, unkeyed context check. Opened forever; written only by
-/// subject-key seals and the test-vector hooks.
+/// scope key, unkeyed context check. Opened forever; written only by the
+/// test-vector hooks.
 pub(crate) const VERSION_1: u8 = 1;
 /// Version byte of v2 envelopes (SPEC.md §3a): 192-bit extended nonce
 /// (XAES-256-GCM for `aes` keys, its SM4 analogue for `gm` keys), keyed
-/// context check. Every root-key seal writes it.
+/// context check. Every seal writes it, root-key and subject-key (SPEC.md §5.3).
 pub(crate) const VERSION_2: u8 = 2;
 /// AES-256-GCM under an HKDF-SHA256 scope key derived from a keyring root key.
 pub(crate) const ALG_ROOT: u8 = 1;
-/// AES-256-GCM under an HKDF-SHA256 scope key derived from a subject data key.
+/// Sealed under a scope key derived from a subject data key (SPEC.md §5.3):
+/// AES-256-GCM in v1, XAES-256-GCM in v2.
 pub(crate) const ALG_SUBJECT: u8 = 2;
 /// The GCM nonce: all of a v1 nonce, the second half of a v2 one.
 pub(crate) const NONCE_LEN: usize = 12;
@@ -64,6 +65,12 @@ impl Header {
         Header { version: VERSION_2, algorithm: ALG_ROOT, key_id, kind, check, kdf_nonce, nonce }
     }
 
+    /// A v2 subject-key header (SPEC.md §5.3: algorithm 2, key id 0) with
+    /// extended nonce `xnonce`.
+    pub(crate) fn v2_subject(kind: Kind, check: [u8; 4], xnonce: &[u8; XNONCE_LEN]) -> Header {
+        Header { algorithm: ALG_SUBJECT, key_id: 0, ..Header::v2(0, kind, check, xnonce) }
+    }
+
     /// The length of this header in the envelope.
     pub(crate) fn len(&self) -> usize {
         header_len(self.version)
@@ -85,7 +92,8 @@ impl Header {
     }
 
     /// Parse and structurally check an envelope: length, version, algorithm,
-    /// kind code (SPEC.md §3.8 checks 1–6; v2 takes root keys only).
+    /// kind code (SPEC.md §3.8 checks 1–6; both versions take root and
+    /// subject keys).
     pub(crate) fn parse(bytes: &[u8]) -> Result<Header> {
         if bytes.is_empty() {
             return Err(Error::Truncated);
@@ -102,8 +110,7 @@ impl Header {
             return Err(Error::Malformed(EnvelopeError::TooLarge));
         }
         let algorithm = bytes[1];
-        let known = algorithm == ALG_ROOT || (algorithm == ALG_SUBJECT && version == VERSION_1);
-        if !known {
+        if algorithm != ALG_ROOT && algorithm != ALG_SUBJECT {
             return Err(Error::UnsupportedAlgorithm(algorithm));
         }
         let key_id = u32::from_be_bytes([bytes[2], bytes[3], bytes[4], bytes[5]]);

@@ -35,7 +35,17 @@ mod tests {
     #[test]
     fn every_family_has_its_own_label() {
         let all = [
-            SEAL, SEAL_V2, CONTEXT_CHECK, PSEUDONYM, BLIND_INDEX, FPE, WRAP, KEYRING_CHECK, KEYRING_WRAP, ACCESS_SUBJECT, AUDIT,
+            SEAL,
+            SEAL_V2,
+            CONTEXT_CHECK,
+            PSEUDONYM,
+            BLIND_INDEX,
+            FPE,
+            WRAP,
+            KEYRING_CHECK,
+            KEYRING_WRAP,
+            ACCESS_SUBJECT,
+            AUDIT,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(a.starts_with(b"desensitize."));

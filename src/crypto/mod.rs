@@ -11,6 +11,7 @@
 //! - [`aead`]: GCM over an envelope;
 //! - [`xgcm`]: the extended-nonce construction of v2 envelopes (XAES-256-GCM);
 //! - [`check`]: the keyed context check of v2 envelopes;
+//! - [`mac`]: the suite's HMAC (tokens, blind indexes, the audit chain);
 //! - [`scoped`]: the keys of one (kind, scope), sealing and opening with them.
 //!
 //! It depends only on [`crate::error`] and the kind identifiers
@@ -26,6 +27,7 @@ pub mod context;
 pub mod envelope;
 pub mod labels;
 pub mod limits;
+pub mod mac;
 pub mod material;
 pub mod random;
 pub mod scoped;

@@ -92,13 +92,25 @@ impl ScopeKeys {
         plain: &[u8],
         out: &mut [u8],
     ) -> Result<()> {
-        self.with_gcm(header, |g| g.seal_into(header, bound, plain, out))
+        self.with_gcm(header, |g| g.seal_into(header, &[], bound, plain, out))
     }
 
     /// The envelope of `plain` at `ctx` (see [`aead::seal_raw`]).
     pub(crate) fn seal_raw(&self, header: &Header, ctx: &Context, plain: &[u8]) -> Result<Vec<u8>> {
+        self.seal_raw_with(header, &[], ctx, plain)
+    }
+
+    /// [`ScopeKeys::seal_raw`] with `extra` in the associated data after
+    /// the header (a subject envelope's encoded subject id, SPEC.md §5.3).
+    pub(crate) fn seal_raw_with(
+        &self,
+        header: &Header,
+        extra: &[u8],
+        ctx: &Context,
+        plain: &[u8],
+    ) -> Result<Vec<u8>> {
         let mut out = vec![0u8; header.len() + plain.len() + super::envelope::TAG_LEN];
-        self.seal_into(header, ctx.bound_encoded(), plain, &mut out)?;
+        self.with_gcm(header, |g| g.seal_into(header, extra, ctx.bound_encoded(), plain, &mut out))?;
         Ok(out)
     }
 
@@ -108,7 +120,19 @@ impl ScopeKeys {
     /// else [`Error::AuthenticationFailed`]. (v1's unkeyed check is the
     /// caller's, before decryption, SPEC.md §3.8.)
     pub(crate) fn open(&self, header: &Header, bytes: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        let result = self.with_gcm(header, |g| g.open(bytes, bound));
+        self.open_with(header, bytes, &[], bound)
+    }
+
+    /// [`ScopeKeys::open`] with `extra` in the associated data after the
+    /// header (see [`ScopeKeys::seal_raw_with`]).
+    pub(crate) fn open_with(
+        &self,
+        header: &Header,
+        bytes: &[u8],
+        extra: &[u8],
+        bound: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let result = self.with_gcm(header, |g| g.open(bytes, extra, bound));
         match result {
             Err(Error::AuthenticationFailed)
                 if header.version == VERSION_2 && !self.check.matches(bound, &header.check) =>
@@ -123,16 +147,30 @@ impl ScopeKeys {
 /// The two operations on a GCM cipher, object-safe so that v1's cached
 /// cipher and v2's per-message one take one path.
 trait GcmOps {
-    fn seal_into(&self, header: &Header, bound: &[u8], plain: &[u8], out: &mut [u8]) -> Result<()>;
-    fn open(&self, bytes: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
+    fn seal_into(
+        &self,
+        header: &Header,
+        extra: &[u8],
+        bound: &[u8],
+        plain: &[u8],
+        out: &mut [u8],
+    ) -> Result<()>;
+    fn open(&self, bytes: &[u8], extra: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>>;
 }
 
 impl<C: Gcm> GcmOps for C {
-    fn seal_into(&self, header: &Header, bound: &[u8], plain: &[u8], out: &mut [u8]) -> Result<()> {
-        aead::seal_into(self, header, &[], bound, plain, out)
+    fn seal_into(
+        &self,
+        header: &Header,
+        extra: &[u8],
+        bound: &[u8],
+        plain: &[u8],
+        out: &mut [u8],
+    ) -> Result<()> {
+        aead::seal_into(self, header, extra, bound, plain, out)
     }
-    fn open(&self, bytes: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        aead::open_bound(self, bytes, &[], bound)
+    fn open(&self, bytes: &[u8], extra: &[u8], bound: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        aead::open_bound(self, bytes, extra, bound)
     }
 }
 

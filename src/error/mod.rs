@@ -159,11 +159,12 @@ pub enum Error {
     /// A kind name that is none of [`Kind::ALL`] (`cn.id_number`, `id_number`, `id-number`, ...).
     #[error("unknown kind; expected one of: {}", kind_names())]
     UnknownKind,
-    /// The key with this id has sealed its nonce budget (2^32 values,
-    /// counted with the seal ledger): it seals no more until rotated. See
-    /// [`Keyring::allow_over_budget`](crate::Keyring::allow_over_budget).
+    /// The key with this id has sealed the nonce budget of its suite
+    /// (2^48 values for a `gm` key, counted with the seal ledger; `aes`
+    /// keys have none a counter reaches): it seals no more until rotated.
+    /// See [`Keyring::allow_over_budget`](crate::Keyring::allow_over_budget).
     #[error(
-        "key {0} has sealed its nonce budget of 2^32 values: rotate it (`desensitize keys rotate`) and re-seal"
+        "key {0} has sealed its nonce budget (2^48 values for a `gm` key): rotate it (`desensitize keys rotate`) and re-seal"
     )]
     NonceBudgetExhausted(u32),
 }

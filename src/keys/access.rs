@@ -4,7 +4,6 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-
 use crate::access::{Access, Alarm, Principal, Revealed};
 use crate::audit::{AuditEvent, Decision, Outcome, record_result};
 use crate::crypto::{Context, labels};

@@ -6,7 +6,8 @@ use crate::keys::{KeyState, Keyring};
 
 impl Keyring {
     /// The audit log's MAC keys (HKDF label `desensitize.audit`, SPEC.md
-    /// "Chained audit log"), one pair per root key that is not destroyed;
+    /// "Chained audit log"; the HKDF and HMAC of each key's suite), one
+    /// pair per root key that is not destroyed;
     /// the active key's MACs new lines. Give them to
     /// [`ChainedAudit::open`](crate::audit::ChainedAudit::open) to write a
     /// log and to [`verify_chain`](crate::audit::verify_chain) to check one.
@@ -23,7 +24,7 @@ impl Keyring {
             .keys
             .iter()
             .filter(|k| k.state != KeyState::Destroyed)
-            .filter_map(|k| Some((k.id, k.root.as_ref()?)));
+            .filter_map(|k| Some((k.id, k.root.as_ref()?, k.suite)));
         AuditKeys::derive(self.active_key_id(), roots)
     }
 }

@@ -9,36 +9,92 @@ use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Result};
-use crate::keys::{KeyEntry, Keyring};
+use crate::keys::{KeyEntry, Keyring, Suite};
 
-/// Seals per root key that random 96-bit nonces allow (NIST SP 800-38D):
-/// sealing under a key whose count reached it is refused.
+/// Seals per key that random 96-bit nonces allow (NIST SP 800-38D): the
+/// limit of **envelope v1** (AES-256-GCM), which no root key writes any
+/// more. Kept as that figure; the enforced limits are per suite
+/// ([`NonceBudget::limits`]).
 pub const NONCE_BUDGET: u64 = 1 << 32;
-/// Half the budget: a key past it should be rotated soon, and says so.
+/// Half of [`NONCE_BUDGET`]: envelope v1's warning share.
 pub const NONCE_WARN_AT: u64 = 1 << 31;
+/// Seals per `gm` root key (SPEC.md §3a.6: SM4's 128-bit per-message keys
+/// keep a multi-key search at ≥ 2^80 work up to 2^48 of them): sealing
+/// under a `gm` key whose count reached it is refused.
+pub const GM_NONCE_BUDGET: u64 = 1 << 48;
+/// Half of [`GM_NONCE_BUDGET`]: a `gm` key past it should be rotated soon.
+pub const GM_NONCE_WARN_AT: u64 = 1 << 47;
 
 /// First word of every ledger line (format version 1).
 const TAG: &str = "dzseals1";
 /// Longest line the reader considers; longer ones are skipped.
 const MAX_LINE: u64 = 256;
 
-/// Where a key stands against its nonce budget.
+/// Where a key stands against the nonce budget of its suite
+/// ([`NonceBudget::limits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NonceBudget {
-    /// Fewer than [`NONCE_WARN_AT`] seals.
+    /// Below the warning share (always, for an `aes` key).
     Within,
-    /// At least [`NONCE_WARN_AT`] seals: rotate soon.
+    /// At least the warning share (half the budget): rotate soon.
     Warning,
-    /// [`NONCE_BUDGET`] seals or more: sealing is refused; rotate.
+    /// The whole budget or more: sealing is refused; rotate.
     Exhausted,
 }
 
 impl NonceBudget {
-    /// The state of a key with `seals` seals in all.
+    /// The state of a key with `seals` seals in all against envelope v1's
+    /// figures ([`NONCE_WARN_AT`], [`NONCE_BUDGET`]). Root keys are held to
+    /// their suite's budget instead: [`NonceBudget::of_suite`].
+    ///
+    /// ```
+    /// use desensitize::keys::{NONCE_BUDGET, NonceBudget};
+    /// assert_eq!(NonceBudget::of(NONCE_BUDGET), NonceBudget::Exhausted);
+    /// ```
     pub fn of(seals: u64) -> NonceBudget {
+        NonceBudget::against(NONCE_WARN_AT, NONCE_BUDGET, seals)
+    }
+
+    /// The state of a root key of `suite` with `seals` seals in all: what
+    /// [`KeyInfo::nonce_budget`](crate::keys::KeyInfo::nonce_budget), the
+    /// refusal to seal and `desensitize keys list` go by.
+    ///
+    /// ```
+    /// use desensitize::keys::{GM_NONCE_BUDGET, GM_NONCE_WARN_AT, NonceBudget, Suite};
+    ///
+    /// // XAES-256-GCM: 2^80 seals, past anything a u64 counter reaches.
+    /// assert_eq!(NonceBudget::of_suite(Suite::Aes, u64::MAX), NonceBudget::Within);
+    /// assert_eq!(NonceBudget::of_suite(Suite::Gm, GM_NONCE_WARN_AT - 1), NonceBudget::Within);
+    /// assert_eq!(NonceBudget::of_suite(Suite::Gm, GM_NONCE_WARN_AT), NonceBudget::Warning);
+    /// assert_eq!(NonceBudget::of_suite(Suite::Gm, GM_NONCE_BUDGET), NonceBudget::Exhausted);
+    /// ```
+    pub fn of_suite(suite: Suite, seals: u64) -> NonceBudget {
+        match NonceBudget::limits(suite) {
+            Some((warn, budget)) => NonceBudget::against(warn, budget, seals),
+            None => NonceBudget::Within,
+        }
+    }
+
+    /// The enforced limits of a root key of `suite`, `(warn at, refuse at)`
+    /// in seals (SECURITY.md, "Nonce budget"): `(2^47, 2^48)` for `gm`;
+    /// `None` for `aes`, whose 2^80 (XAES-256-GCM) no u64 counter reaches.
+    ///
+    /// ```
+    /// use desensitize::keys::{GM_NONCE_BUDGET, GM_NONCE_WARN_AT, NonceBudget, Suite};
+    /// assert_eq!(NonceBudget::limits(Suite::Gm), Some((GM_NONCE_WARN_AT, GM_NONCE_BUDGET)));
+    /// assert_eq!(NonceBudget::limits(Suite::Aes), None);
+    /// ```
+    pub fn limits(suite: Suite) -> Option<(u64, u64)> {
+        match suite {
+            Suite::Aes => None,
+            Suite::Gm => Some((GM_NONCE_WARN_AT, GM_NONCE_BUDGET)),
+        }
+    }
+
+    fn against(warn: u64, budget: u64, seals: u64) -> NonceBudget {
         match seals {
-            n if n >= NONCE_BUDGET => NonceBudget::Exhausted,
-            n if n >= NONCE_WARN_AT => NonceBudget::Warning,
+            n if n >= budget => NonceBudget::Exhausted,
+            n if n >= warn => NonceBudget::Warning,
             _ => NonceBudget::Within,
         }
     }
@@ -58,11 +114,16 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    pub(crate) fn new(ledgered: u64, allow_over: bool) -> Budget {
+    /// The limits of a key of `suite` with `ledgered` seals in its ledger
+    /// (no limit for a suite without one, [`NonceBudget::limits`]).
+    pub(crate) fn new(suite: Suite, ledgered: u64, allow_over: bool) -> Budget {
+        let Some((warn, budget)) = NonceBudget::limits(suite) else {
+            return Budget { ledgered, refuse_at: u64::MAX, warn_at: u64::MAX };
+        };
         Budget {
             ledgered,
-            refuse_at: if allow_over { u64::MAX } else { NONCE_BUDGET.saturating_sub(ledgered) },
-            warn_at: (NONCE_WARN_AT - 1).checked_sub(ledgered).unwrap_or(u64::MAX),
+            refuse_at: if allow_over { u64::MAX } else { budget.saturating_sub(ledgered) },
+            warn_at: (warn - 1).checked_sub(ledgered).unwrap_or(u64::MAX),
         }
     }
 }
@@ -79,7 +140,7 @@ impl KeyEntry {
             return Err(Error::NonceBudgetExhausted(self.id));
         }
         if before == self.budget.warn_at {
-            warn_share_crossed(self.id);
+            warn_share_crossed(self.id, self.suite);
         }
         Ok(())
     }
@@ -91,12 +152,18 @@ impl KeyEntry {
 }
 
 #[cold]
-fn warn_share_crossed(_id: u32) {
+fn warn_share_crossed(_id: u32, _suite: Suite) {
     #[cfg(feature = "tracing")]
-    tracing::warn!(
-        key_id = _id,
-        "desensitize: key is past half its nonce budget (2^31 seals): rotate it and re-seal"
-    );
+    if let Some((warn, budget)) = NonceBudget::limits(_suite) {
+        tracing::warn!(
+            key_id = _id,
+            suite = _suite.as_str(),
+            "desensitize: key is past half its nonce budget (2^{} of 2^{} seals for a `{}` key): rotate it and re-seal",
+            warn.trailing_zeros(),
+            budget.trailing_zeros(),
+            _suite,
+        );
+    }
 }
 
 /// The seal ledger of a keyring file, and the nonce budget it enforces.
@@ -121,11 +188,16 @@ fn warn_share_crossed(_id: u32) {
 ///
 /// At load, the ledger's sums are added to the counts saved in the keyring
 /// file: [`KeyInfo::seal_count`](crate::keys::KeyInfo::seal_count) is that total plus
-/// this process's seals. A key whose total reaches [`NONCE_BUDGET`] refuses
-/// to seal ([`Error::NonceBudgetExhausted`]) until it is rotated, unless the
+/// this process's seals. Each key is held to the budget of its suite
+/// ([`NonceBudget::limits`]; every root-key seal writes envelope v2): a
+/// `gm` key whose total reaches [`GM_NONCE_BUDGET`] (2^48) refuses to seal
+/// ([`Error::NonceBudgetExhausted`]) until it is rotated, unless the
 /// keyring is told otherwise ([`Keyring::allow_over_budget`]); past
-/// [`NONCE_WARN_AT`] it warns (a `tracing` event with the `tracing` feature,
-/// and [`NonceBudget::Warning`] in [`KeyInfo::nonce_budget`](crate::keys::KeyInfo::nonce_budget)).
+/// [`GM_NONCE_WARN_AT`] (2^47) it warns (a `tracing` event with the
+/// `tracing` feature, and [`NonceBudget::Warning`] in
+/// [`KeyInfo::nonce_budget`](crate::keys::KeyInfo::nonce_budget)). An `aes`
+/// key (XAES-256-GCM, 2^80 seals) keeps counting but has no limit a u64
+/// counter can reach: it never warns or refuses.
 ///
 /// The ledger is advisory: it is not authenticated, so whoever can write it
 /// can inflate the counts, and deleting it only makes them under-report.
@@ -200,9 +272,9 @@ impl Keyring {
         let allow_over = self.over_budget_allowed();
         for k in &mut self.keys {
             let ledgered = totals.seals.get(&k.id).copied().unwrap_or(0);
-            k.budget = Budget::new(ledgered, allow_over);
-            if NonceBudget::of(k.total_seals()) != NonceBudget::Within {
-                warn_share_crossed(k.id);
+            k.budget = Budget::new(k.suite, ledgered, allow_over);
+            if NonceBudget::of_suite(k.suite, k.total_seals()) != NonceBudget::Within {
+                warn_share_crossed(k.id, k.suite);
             }
         }
         let recorded: Vec<(u32, u64)> =
@@ -283,24 +355,25 @@ impl Keyring {
         Ok(delta.iter().map(|(_, n)| n).fold(0, |a, n| a.saturating_add(*n)))
     }
 
-    /// Let keys seal past their nonce budget ([`NONCE_BUDGET`] seals, counted
-    /// with the ledger): **dangerous**. Random 96-bit nonces then collide
-    /// with a probability above 2^-32, and one collision under a key gives
-    /// away the XOR of two plaintexts and lets an attacker forge envelopes
-    /// under it. Use it only to finish a job already under way, then rotate
+    /// Let keys seal past their suite's nonce budget ([`GM_NONCE_BUDGET`]
+    /// seals for a `gm` key, counted with the ledger; `aes` keys have no
+    /// enforced budget): **dangerous**. Past 2^48 seals, a generic search
+    /// against the SM4 per-message keys of one sealing key costs less than
+    /// 2^80 work, and each key found opens (and forges) the message it
+    /// sealed. Use it only to finish a job already under way, then rotate
     /// (`desensitize keys rotate`) and re-seal. `false` restores the refusal.
     ///
     /// ```
-    /// use desensitize::keys::{Ledger, NONCE_BUDGET, PassphraseProvider};
+    /// use desensitize::keys::{GM_NONCE_BUDGET, Ledger, PassphraseProvider, Suite};
     /// use desensitize::{Context, Error, Keyring, MobilePhone};
     ///
     /// let dir = std::env::temp_dir().join(format!("dz-doc-budget-{}", std::process::id()));
     /// std::fs::create_dir_all(&dir).unwrap();
     /// let path = dir.join("keys.dzk");
     /// let provider = PassphraseProvider::with_params("correct horse battery staple", 8, 1, 1)?;
-    /// Keyring::generate()?.save(&path, &provider)?;
-    /// // The ledger says key 1 has sealed its whole budget.
-    /// std::fs::write(Ledger::path_for(&path), format!("dzseals1 1 {NONCE_BUDGET} 0 run\n")).unwrap();
+    /// Keyring::generate_with(Suite::Gm)?.save(&path, &provider)?;
+    /// // The ledger says key 1 (`gm`) has sealed its whole budget.
+    /// std::fs::write(Ledger::path_for(&path), format!("dzseals1 1 {GM_NONCE_BUDGET} 0 run\n")).unwrap();
     ///
     /// let mut keyring = Keyring::load(&path, &provider)?;
     /// let (phone, ctx): (MobilePhone, _) = ("13800138000".parse()?, Context::new("users", "phone"));
@@ -316,7 +389,7 @@ impl Keyring {
     pub fn allow_over_budget(&mut self, allow: bool) {
         self.over_budget = allow;
         for k in &mut self.keys {
-            k.budget = Budget::new(k.budget.ledgered, allow);
+            k.budget = Budget::new(k.suite, k.budget.ledgered, allow);
         }
     }
 

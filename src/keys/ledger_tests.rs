@@ -26,9 +26,15 @@ fn seal_n(k: &Keyring, n: u64) {
 
 /// A fresh keyring file (id 1 active) at `dir/keys.dzk` with `file_count` seals saved in it.
 fn keyring_file(dir: &Path, file_count: u64) -> PathBuf {
+    keyring_file_of(dir, file_count, Suite::Aes)
+}
+
+/// [`keyring_file`] with key 1 of `suite`.
+fn keyring_file_of(dir: &Path, file_count: u64, suite: Suite) -> PathBuf {
     let path = dir.join("keys.dzk");
     let mut k = Keyring::new();
-    k.insert(1, Some(crate::keys::RootKey::from_bytes([7; 32])), KeyState::Active, file_count).unwrap();
+    let root = Some(crate::keys::RootKey::from_bytes([7; 32]));
+    k.insert_in(1, root, KeyState::Active, file_count, suite).unwrap();
     k.save(&path, &provider()).unwrap();
     path
 }
@@ -143,46 +149,77 @@ fn saving_over_its_own_file_does_not_count_twice() {
 }
 
 #[test]
-fn the_budget_refuses_the_seal_after_the_last_and_can_be_overridden() {
+fn a_gm_key_refuses_the_seal_after_its_last_and_can_be_overridden() {
     let d = dir("budget");
-    let keys = keyring_file(&d, 0);
-    append(&Ledger::path_for(&keys), "test", &[(1, NONCE_BUDGET - 1)]).unwrap();
+    let keys = keyring_file_of(&d, 0, Suite::Gm);
+    append(&Ledger::path_for(&keys), "test", &[(1, GM_NONCE_BUDGET - 1)]).unwrap();
     let mut k = Keyring::load(&keys, &provider()).unwrap();
+    assert_eq!(k.keys()[0].suite, Suite::Gm);
     assert_eq!(k.keys()[0].nonce_budget(), NonceBudget::Warning);
     let ctx = Context::new("t", "c");
     k.seal(&phone(), &ctx).unwrap();
-    assert_eq!(k.keys()[0].seal_count, NONCE_BUDGET);
+    assert_eq!(k.keys()[0].seal_count, GM_NONCE_BUDGET);
     assert_eq!(k.keys()[0].nonce_budget(), NonceBudget::Exhausted);
     assert_eq!(k.seal(&phone(), &ctx).unwrap_err(), Error::NonceBudgetExhausted(1));
     assert_eq!(k.seal_text(&phone(), &ctx).unwrap_err(), Error::NonceBudgetExhausted(1));
-    assert!(k.seal(&phone(), &ctx).unwrap_err().to_string().contains("rotate"));
-    assert_eq!(k.keys()[0].seal_count, NONCE_BUDGET, "refused seals are not counted");
+    let message = k.seal(&phone(), &ctx).unwrap_err().to_string();
+    assert!(message.contains("rotate") && message.contains("2^48"), "{message}");
+    assert_eq!(k.keys()[0].seal_count, GM_NONCE_BUDGET, "refused seals are not counted");
     k.allow_over_budget(true);
     k.seal(&phone(), &ctx).unwrap();
     k.allow_over_budget(false);
     assert_eq!(k.seal(&phone(), &ctx).unwrap_err(), Error::NonceBudgetExhausted(1));
-    // Rotation gives a fresh key with its own budget.
+    // Rotation gives a fresh key (of the same suite) with its own budget.
     let new_id = k.rotate().unwrap();
+    assert_eq!(k.suite_of(new_id), Some(Suite::Gm));
     assert_eq!(k.seal(&phone(), &ctx).unwrap().key_id(), new_id);
     drop(k);
     // The seals made were recorded: 2 under key 1, 1 under the new key.
     let k = Keyring::load(&keys, &provider()).unwrap();
-    assert_eq!(k.keys()[0].seal_count, NONCE_BUDGET + 1);
+    assert_eq!(k.keys()[0].seal_count, GM_NONCE_BUDGET + 1);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn an_aes_key_past_the_v1_figures_still_seals() {
+    let d = dir("budget-aes");
+    let keys = keyring_file(&d, 0);
+    // Past envelope v1's 2^32 and even gm's 2^48: XAES-256-GCM's 2^80 is out of reach.
+    for ledgered in [NONCE_BUDGET, GM_NONCE_BUDGET] {
+        std::fs::write(Ledger::path_for(&keys), format!("dzseals1 1 {ledgered} 0 run\n")).unwrap();
+        let k = Keyring::load(&keys, &provider()).unwrap();
+        assert_eq!(k.keys()[0].nonce_budget(), NonceBudget::Within);
+        let sealed = k.seal(&phone(), &Context::new("t", "c")).unwrap();
+        assert_eq!(k.open(&sealed, &Context::new("t", "c"), "test").unwrap(), phone());
+        assert_eq!(k.keys()[0].seal_count, ledgered + 1);
+    }
     let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
 fn the_warning_share_and_budget_states() {
+    // Envelope v1's figures, kept for `NonceBudget::of`.
     assert_eq!(NonceBudget::of(0), NonceBudget::Within);
     assert_eq!(NonceBudget::of(NONCE_WARN_AT - 1), NonceBudget::Within);
     assert_eq!(NonceBudget::of(NONCE_WARN_AT), NonceBudget::Warning);
     assert_eq!(NonceBudget::of(NONCE_BUDGET - 1), NonceBudget::Warning);
     assert_eq!(NonceBudget::of(NONCE_BUDGET), NonceBudget::Exhausted);
-    let b = Budget::new(NONCE_WARN_AT - 3, false);
-    assert_eq!((b.warn_at, b.refuse_at), (2, NONCE_BUDGET - NONCE_WARN_AT + 3));
-    let b = Budget::new(NONCE_BUDGET + 9, false);
+    // Per suite: gm at 2^47 / 2^48, aes never.
+    assert_eq!((GM_NONCE_WARN_AT, GM_NONCE_BUDGET), (1 << 47, 1 << 48));
+    assert_eq!(NonceBudget::of_suite(Suite::Gm, NONCE_BUDGET), NonceBudget::Within);
+    assert_eq!(NonceBudget::of_suite(Suite::Gm, GM_NONCE_WARN_AT - 1), NonceBudget::Within);
+    assert_eq!(NonceBudget::of_suite(Suite::Gm, GM_NONCE_WARN_AT), NonceBudget::Warning);
+    assert_eq!(NonceBudget::of_suite(Suite::Gm, GM_NONCE_BUDGET - 1), NonceBudget::Warning);
+    assert_eq!(NonceBudget::of_suite(Suite::Gm, GM_NONCE_BUDGET), NonceBudget::Exhausted);
+    assert_eq!(NonceBudget::of_suite(Suite::Aes, GM_NONCE_BUDGET), NonceBudget::Within);
+    assert_eq!(NonceBudget::of_suite(Suite::Aes, u64::MAX), NonceBudget::Within);
+    let b = Budget::new(Suite::Gm, GM_NONCE_WARN_AT - 3, false);
+    assert_eq!((b.warn_at, b.refuse_at), (2, GM_NONCE_BUDGET - GM_NONCE_WARN_AT + 3));
+    let b = Budget::new(Suite::Gm, GM_NONCE_BUDGET + 9, false);
     assert_eq!((b.warn_at, b.refuse_at), (u64::MAX, 0));
-    assert_eq!(Budget::new(NONCE_BUDGET + 9, true).refuse_at, u64::MAX);
+    assert_eq!(Budget::new(Suite::Gm, GM_NONCE_BUDGET + 9, true).refuse_at, u64::MAX);
+    let b = Budget::new(Suite::Aes, GM_NONCE_BUDGET + 9, false);
+    assert_eq!((b.warn_at, b.refuse_at), (u64::MAX, u64::MAX));
 }
 
 /// Seals per child process in the concurrency test.

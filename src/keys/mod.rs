@@ -36,7 +36,7 @@ mod suites;
 
 pub use crate::crypto::{CostLimits, KEY_LEN, RootKey, Suite};
 pub use file::read_keyring_file;
-pub use ledger::{Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
+pub use ledger::{GM_NONCE_BUDGET, GM_NONCE_WARN_AT, Ledger, NONCE_BUDGET, NONCE_WARN_AT, NonceBudget};
 pub use passphrase::{PassphraseError, PassphraseSource, PassphraseWarning};
 pub use passphrase_provider::PassphraseProvider;
 #[cfg(feature = "pkcs11")]
@@ -104,9 +104,9 @@ pub struct KeyInfo {
     pub state: KeyState,
     /// Values sealed under it by this process, plus the count saved in the
     /// keyring file it was loaded from and the sums of its seal [`Ledger`].
-    /// The budget counts it against the v1 limit of 2^32 random-nonce
-    /// seals (NIST SP 800-38D), which v2 envelopes' extended nonces leave
-    /// far behind (`SECURITY.md`, "Nonce budget").
+    /// The budget counts it against the limit of the key's suite
+    /// ([`NonceBudget::limits`]: 2^48 for `gm`, none a counter reaches
+    /// for `aes`; `SECURITY.md`, "Nonce budget").
     pub seal_count: u64,
     /// The part of `seal_count` read from the seal ledger at load.
     pub ledger_seals: u64,
@@ -115,9 +115,10 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
-    /// Where the key stands against its nonce budget ([`NONCE_BUDGET`]).
+    /// Where the key stands against its suite's nonce budget
+    /// ([`NonceBudget::of_suite`]).
     pub fn nonce_budget(&self) -> NonceBudget {
-        NonceBudget::of(self.seal_count)
+        NonceBudget::of_suite(self.suite, self.seal_count)
     }
 }
 
@@ -179,7 +180,7 @@ impl KeyEntry {
             suite,
             root,
             seals: AtomicU64::new(seals),
-            budget: ledger::Budget::new(0, false),
+            budget: ledger::Budget::new(suite, 0, false),
             fast: std::array::from_fn(|_| OnceLock::new()),
             ciphers: RwLock::new(HashMap::default()),
         }
@@ -386,7 +387,7 @@ impl Keyring {
         }
         self.domain_keys.clear(); // the active key may change
         let mut entry = KeyEntry::new(id, key, state, seals, suite);
-        entry.budget = ledger::Budget::new(0, self.over_budget_allowed());
+        entry.budget = ledger::Budget::new(suite, 0, self.over_budget_allowed());
         self.keys.push(entry);
         Ok(())
     }

@@ -31,12 +31,11 @@ use std::time::SystemTime;
 
 use zeroize::Zeroizing;
 
-use crate::crypto::Context;
-use crate::crypto::aead::{fresh_nonce, open_raw, seal_raw};
-use crate::crypto::envelope::{ALG_SUBJECT, Header, VERSION_1};
+use crate::crypto::aead::{fresh_nonce, fresh_xnonce};
+use crate::crypto::envelope::{Header, VERSION_1};
 use crate::crypto::labels;
 use crate::crypto::material::{KEY_LEN, encode_fields};
-use crate::crypto::scoped::scope_cipher;
+use crate::crypto::{Context, ScopeKeys, Suite};
 use crate::error::{ContextError, EnvelopeError, Error, KeyError, Result};
 use crate::keys::Keyring;
 use crate::keys::provider::{DataKey, WrappedKey};
@@ -352,18 +351,10 @@ impl Keyring {
             return Err(Error::Context(ContextError::FieldTooLong));
         }
         let dk = self.subject_key(store, subject, true)?;
-        let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
-        let header = Header {
-            version: VERSION_1,
-            kdf_nonce: [0; 12],
-            algorithm: ALG_SUBJECT,
-            key_id: 0,
-            kind: T::KIND,
-            check: ctx.check(),
-            nonce: fresh_nonce()?,
-        };
+        let keys = subject_scope_keys(&dk, T::KIND, ctx);
+        let header = Header::v2_subject(T::KIND, keys.check(ctx.bound_encoded()), &fresh_xnonce()?);
         let bytes =
-            seal_raw(&cipher, &header, &encode_fields(&[subject.as_bytes()]), ctx, value.canonical_bytes())?;
+            keys.seal_raw_with(&header, &encode_fields(&[subject.as_bytes()]), ctx, value.canonical_bytes())?;
         Ok(Sealed::from_parts(bytes, header))
     }
 
@@ -398,12 +389,15 @@ impl Keyring {
         if ctx.is_poisoned() {
             return Err(Error::Context(ContextError::FieldTooLong));
         }
-        if sealed.header().check != ctx.check() {
+        // v1: the unkeyed check first; v2's keyed check only if decryption fails.
+        let header = sealed.header();
+        if header.version == VERSION_1 && header.check != ctx.check() {
             return Err(Error::ContextMismatch);
         }
         let dk = self.subject_key(store, subject, false)?;
-        let cipher = scope_cipher(&dk, T::KIND, ctx.scope_encoded());
-        let plain = open_raw(&cipher, sealed.as_bytes(), &encode_fields(&[subject.as_bytes()]), ctx)?;
+        let keys = subject_scope_keys(&dk, T::KIND, ctx);
+        let subject_aad = encode_fields(&[subject.as_bytes()]);
+        let plain = keys.open_with(header, sealed.as_bytes(), &subject_aad, ctx.bound_encoded())?;
         T::from_sealed(plain)
     }
 
@@ -488,6 +482,15 @@ impl Keyring {
         }
         self.destroy(id, remaining)
     }
+}
+
+/// The keys of `(kind, ctx's scope)` under a subject data key (SPEC.md
+/// §5.3): those of an `aes` root key with `dk` as the secret, whatever the
+/// suite of the root key wrapping `dk` (a re-wrap under another suite must
+/// not change how the subject's values open). They seal v2 (XAES-256-GCM)
+/// and open v1 (AES-256-GCM) too.
+fn subject_scope_keys(dk: &[u8; KEY_LEN], kind: crate::kind::Kind, ctx: &Context) -> ScopeKeys {
+    ScopeKeys::derive(Suite::Aes, dk, kind, ctx.scope_encoded())
 }
 
 /// Subjects listed per page by [`each_subject_key`].
@@ -586,3 +589,7 @@ mod expiry_tests {
         assert_eq!(NoExpiry.forget_expired(SystemTime::now()).unwrap(), 0);
     }
 }
+
+#[cfg(test)]
+#[path = "subject_tests.rs"]
+mod v2_tests;

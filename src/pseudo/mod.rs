@@ -37,6 +37,9 @@ mod blind_index;
 mod ff1;
 mod fpe;
 
+/// The MAC behind tokens and blind indexes (in the crypto core: the audit
+/// log's MACs use it too).
+pub(crate) use crate::crypto::mac::SuiteMac;
 pub use crate::kind::Pseudonymizable;
 pub use blind_index::{BlindIndex, IndexPlan, IndexValue, Planner, Transform};
 pub(crate) use ff1::{Dir, Ff1};
@@ -45,51 +48,10 @@ pub use fpe::{FormatPreserving, FpeCipher};
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
-use sm3::Sm3;
-
 use crate::crypto::{KEY_LEN, Suite};
 use crate::crypto::{b64, labels};
-use crate::error::{DomainError, EnvelopeError, Error, KeyError, Result};
+use crate::error::{DomainError, EnvelopeError, Error, Result};
 use crate::kind::Sealable;
-
-/// The MAC behind tokens and blind indexes: HMAC-SHA256 under `aes` keys,
-/// HMAC-SM3 under `gm` keys (SPEC.md §9.2, §12), pre-keyed and cloned per
-/// value. Key material: never `Debug`, wiped on drop.
-#[derive(Clone)]
-pub(crate) enum SuiteMac {
-    Sha256(Hmac<Sha256>),
-    Sm3(Hmac<Sm3>),
-}
-
-impl SuiteMac {
-    /// The suite's HMAC under `key`.
-    pub(crate) fn new(suite: Suite, key: &[u8; KEY_LEN]) -> Result<SuiteMac> {
-        let rejected = |_| Error::Key(KeyError::HmacKeyRejected);
-        Ok(match suite {
-            Suite::Aes => SuiteMac::Sha256(Hmac::new_from_slice(key).map_err(rejected)?),
-            Suite::Gm => SuiteMac::Sm3(Hmac::new_from_slice(key).map_err(rejected)?),
-        })
-    }
-
-    pub(crate) fn update(&mut self, data: &[u8]) {
-        match self {
-            SuiteMac::Sha256(m) => m.update(data),
-            SuiteMac::Sm3(m) => m.update(data),
-        }
-    }
-
-    /// The 32-byte MAC (both hashes give 32 bytes).
-    pub(crate) fn finalize_bytes(self) -> [u8; 32] {
-        let mut out = [0u8; 32];
-        match self {
-            SuiteMac::Sha256(m) => out.copy_from_slice(&m.finalize().into_bytes()),
-            SuiteMac::Sm3(m) => out.copy_from_slice(&m.finalize().into_bytes()),
-        }
-        out
-    }
-}
 
 /// Bytes of HMAC output kept in a token: 128 bits.
 pub const TOKEN_LEN: usize = 16;

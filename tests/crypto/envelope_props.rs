@@ -45,8 +45,8 @@ fn expected_parse(b: &[u8]) -> Result<(), Error> {
     if b.len() > 1_052_672 {
         return Err(Error::Malformed(EnvelopeError::TooLarge));
     }
-    // Subject-key envelopes (algorithm 2) exist only in v1.
-    if b[1] != 1 && !(b[1] == 2 && b[0] == 1) {
+    // Root-key (1) and subject-key (2) envelopes, in both versions.
+    if b[1] != 1 && b[1] != 2 {
         return Err(Error::UnsupportedAlgorithm(b[1]));
     }
     let code = u16::from_be_bytes([b[6], b[7]]);

@@ -214,8 +214,9 @@ fn forgetting_a_subject_shreds_its_values() {
     let b = keyring.seal_for(&store, "user-2", &id(), &ctx()).unwrap();
     assert!(a.is_subject_sealed() && !a.needs_rotation(&keyring));
     assert_eq!(keyring.open_for(&store, "user-1", &a, &ctx(), "t").unwrap(), id());
-    // Another subject's key does not open it; plain open refuses too.
-    assert_eq!(keyring.open_for(&store, "user-2", &a, &ctx(), "t"), Err(Error::AuthenticationFailed));
+    // Another subject's key does not open it (the v2 keyed check cannot
+    // tell other key material from another place, SPEC.md §5.3); plain open refuses too.
+    assert_eq!(keyring.open_for(&store, "user-2", &a, &ctx(), "t"), Err(Error::ContextMismatch));
     assert_eq!(keyring.open(&a, &ctx(), "t"), Err(Error::SubjectSealed));
     assert_eq!(keyring.open_for(&store, "nobody", &a, &ctx(), "t"), Err(Error::UnknownSubject));
 

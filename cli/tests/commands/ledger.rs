@@ -84,14 +84,14 @@ fn the_ledger_is_per_key_advisory_and_reset_by_keygen() {
     env.keyed_ok(&["seal", "--kind", "email", "--empty-context"], "a@b.cn\nc@d.cn\n");
     assert_eq!((seal_counts(&env, 1).0, seal_counts(&env, 2).0), (0, 2));
 
-    // Past half the nonce budget: advice to rotate. Foreign lines: ignored, reported.
+    // An `aes` key past envelope v1's 2^32: no advice (XAES-256-GCM). Foreign lines: ignored, reported.
     let mut f = std::fs::OpenOptions::new().append(true).open(env.path("keys.dzk.seals")).unwrap();
-    f.write_all(b"dzseals1 2 3000000000 0 run\nnot a ledger line\n").unwrap();
+    f.write_all(b"dzseals1 2 5000000000 0 run\nnot a ledger line\n").unwrap();
     let out = env.keyed(&["keys", "list"], "");
     assert!(out.status.success());
-    assert!(lines(&text(&out.stdout))[2].split_whitespace().eq(["2", "active", "3000000002", "-", "aes"]));
+    assert!(lines(&text(&out.stdout))[2].split_whitespace().eq(["2", "active", "5000000002", "-", "aes"]));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("key 2 has sealed 3000000002 values") && stderr.contains("rotate"), "{stderr}");
+    assert!(!stderr.contains("key 2 has sealed"), "{stderr}");
     assert!(stderr.contains("1 unreadable lines in the seal ledger keys.dzk.seals"), "{stderr}");
 
     // Destroy reports the upper bound of what the key sealed.
@@ -130,30 +130,49 @@ fn a_symlinked_ledger_is_refused_and_nothing_is_sealed() {
 }
 
 #[test]
-fn a_key_past_its_nonce_budget_refuses_to_seal_until_rotated() {
+fn a_gm_key_past_its_nonce_budget_refuses_to_seal_until_rotated() {
     let env = Env::with_keys("ledger-budget");
     let seal = ["seal", "--kind", "mobile_phone", "--table", "t", "--column", "c"];
     let budget_of = |id: u64| {
         let keys = json_lines(&env.keyed_ok(&["keys", "list", "--json"], ""));
         keys.iter().find(|k| k["id"] == id).unwrap()["nonce_budget"].as_str().unwrap().to_owned()
     };
+    // An `aes` key at envelope v1's 2^32 seals still seals.
+    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 1 4294967296 0 run\n").unwrap();
     assert_eq!(budget_of(1), "within");
-    // 2^31 seals: flagged, still sealing.
-    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 1 2147483648 0 run\n").unwrap();
-    assert_eq!(budget_of(1), "warning");
-    // One seal short of 2^32: the next seal is the last.
-    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 1 4294967295 0 run\n").unwrap();
+    env.keyed_ok(&seal, &format!("{PHONE}\n"));
+    assert_eq!(seal_counts(&env, 1).0, (1 << 32) + 1);
+
+    env.keyed_ok(&["keys", "rotate", "--suite", "gm"], "");
+    assert_eq!(budget_of(2), "within");
+    // 2^47 seals: flagged, still sealing.
+    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 2 140737488355328 0 run\n").unwrap();
+    assert_eq!(budget_of(2), "warning");
+    let out = env.keyed(&["keys", "list"], "");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "key 2 has sealed 140737488355328 values, past half its 2^48 nonce budget of a `gm` key"
+        ),
+        "{stderr}"
+    );
+    // One seal short of 2^48: the next seal is the last.
+    std::fs::write(env.path("keys.dzk.seals"), "dzseals1 2 281474976710655 0 run\n").unwrap();
     let out = env.keyed(&seal, &format!("{PHONE}\n{PHONE}\n"));
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert_eq!(lines(&text(&out.stdout)).len(), 1, "one value sealed, then refused");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("key 1 has sealed its nonce budget") && stderr.contains("rotate"), "{stderr}");
-    assert_eq!(seal_counts(&env, 1), (1 << 32, 0, 1 << 32), "the last seal is in the ledger");
-    assert_eq!(budget_of(1), "exhausted");
+    assert!(stderr.contains("key 2 has sealed its nonce budget") && stderr.contains("rotate"), "{stderr}");
+    assert_eq!(seal_counts(&env, 2), (1 << 48, 0, 1 << 48), "the last seal is in the ledger");
+    assert_eq!(budget_of(2), "exhausted");
     let out = env.keyed(&["keys", "list"], "");
-    assert!(text(&out.stderr).contains("it refuses to seal"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("its whole 2^48 nonce budget of a `gm` key: it refuses to seal"),
+        "{}",
+        text(&out.stderr)
+    );
     // Rotated: the new key seals.
     env.keyed_ok(&["keys", "rotate"], "");
     assert!(env.keyed_ok(&seal, &format!("{PHONE}\n")).starts_with("dz1."));
-    assert_eq!((budget_of(1), budget_of(2)), ("exhausted".to_owned(), "within".to_owned()));
+    assert_eq!((budget_of(2), budget_of(3)), ("exhausted".to_owned(), "within".to_owned()));
 }

@@ -93,6 +93,10 @@ def check_subject_vector(v: dict) -> None:
     assert len(blob) == WRAP_LEN and blob[:2] == b"\x01\x03", "wrapped key layout (§5.2)"
     dk = unwrap_subject_key(blob, subject, ring)
     env = from_text(v["envelope_text"])
+    if env[:1] == b"\x02":  # §5.3 version 2
+        from spec_check.subject_v2 import check_subject_v2
+
+        return check_subject_v2(env, v, dk)
     h = parse_envelope(env, kind)
     assert (h["algorithm"], h["key_id"]) == (ALG_SUBJECT, 0), "subject envelope header (§5.3)"
     plain = open_envelope(env, kind, pairs, subject=subject, data_key=dk)
