@@ -169,11 +169,12 @@ def derive_record_seeds():
          "home": {"address": "北京市朝阳区建国路88号", "location": None}, "plan": "pro"},
         ensure_ascii=False).encode())
     write("derive_record", "raw-truncated", bytes([0]) + b'{"id": 7, "phone": "dz1.AAAA')
-    for value in ['"13800138000"', "13800138000", '["13800138000"]', '{"v": "11010519491231002X"}',
-                  "null", "true", "1.5e3", '"dz1.AAAAAAAA"']:
+    values = {"string": '"13800138000"', "integer": "13800138000", "list": '["13800138000"]',
+              "object": '{"v": "11010519491231002X"}', "null": "null", "bool": "true", "float": "1.5e3",
+              "envelope": '"dz1.AAAAAAAA"'}
+    for label, value in values.items():
         for i, field in enumerate(fields):
-            name = field.replace(".", "_")
-            write("derive_record", f"splice-{name}-{value[:6].strip(chr(34)+'[{')}", bytes([1, i]) + value.encode())
+            write("derive_record", f"splice-{field.replace('.', '_')}-{label}", bytes([1, i]) + value.encode())
     write("derive_record", "mutate-none", bytes([2]))
     write("derive_record", "mutate-flip", bytes([2, 0, 0, 40, 1, 0, 0, 90, 7]))
 
