@@ -157,6 +157,11 @@ struct Leaks {
 impl Leaks {
     fn new(json: &[u8], samples: &[String]) -> Leaks {
         let text = String::from_utf8_lossy(json);
+        if !text.trim_start().starts_with('{') {
+            // Not a record at all: serde quotes a top-level scalar for any
+            // struct, in its own form (`8e3` as `8000.0`); no field is reached.
+            return Leaks { secrets: Vec::new(), allowed: String::new() };
+        }
         let mut secrets: Vec<String> = samples.iter().flat_map(|s| windows(s, 4, |_| true)).collect();
         for token in text.split(|c: char| !(c.is_alphanumeric() || "@._-+".contains(c))) {
             let chars: Vec<char> = token.chars().collect();
@@ -189,11 +194,6 @@ impl Leaks {
 /// on; serde may stop at a bad row id first) the text after each `"id"` /
 /// `"plan"` up to the next `,` or `}`.
 fn public_values(json: &[u8], text: &str) -> String {
-    if !text.trim_start().starts_with('{') {
-        // Not a record at all: serde quotes a top-level scalar for any
-        // struct; the derive's fields are not reached.
-        return text.to_owned();
-    }
     let mut out = String::new();
     if let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(json) {
         for key in ["id", "plan"] {
@@ -220,7 +220,19 @@ fn public_values(json: &[u8], text: &str) -> String {
                         out.push_str(&s);
                     }
                 }
-                _ => out.push_str(&rest[..rest.find([',', '}']).unwrap_or(rest.len())]),
+                _ => {
+                    out.push_str(&rest[..rest.find([',', '}']).unwrap_or(rest.len())]);
+                    // A number cut short by what follows: as serde prints it.
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
+                        .unwrap_or(rest.len());
+                    if let Ok(f) = rest[..end].parse::<f64>() {
+                        out.push_str(&format!(
+                            "\n{f}\n{f:?}\n{f:e}\n{}",
+                            serde_json::to_string(&f).unwrap_or_default()
+                        ));
+                    }
+                }
             }
             out.push('\n');
         }
@@ -241,7 +253,11 @@ fn windows_of(chars: &[char], n: usize, keep: impl Fn(&[char]) -> bool) -> Vec<S
 fn without_positions(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = ["line ", "column "].iter().filter_map(|w| rest.find(w).map(|i| i + w.len())).min() {
+    while let Some(at) = ["line ", "column ", "line: ", "column: "]
+        .iter()
+        .filter_map(|w| rest.find(w).map(|i| i + w.len()))
+        .min()
+    {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
         let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();

@@ -288,8 +288,10 @@ fn digit_runs(chars: &[char], n: usize) -> Vec<String> {
 fn without_positions(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) =
-        ["line ", "column ", "row ", "field "].iter().filter_map(|w| rest.find(w).map(|i| i + w.len())).min()
+    while let Some(at) = ["line ", "column ", "row ", "field ", "line: ", "column: ", "row: "]
+        .iter()
+        .filter_map(|w| rest.find(w).map(|i| i + w.len()))
+        .min()
     {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
