@@ -53,7 +53,7 @@ const POLICIES: [&str; 4] = [
         "marker": "#BAD", "today": "2026-11-23", "minors": "suppress", "consent_column": "consent",
         "columns": {"user_id": {"action": "keep"}, "consent": {"action": "keep"},
         "name": {"kind": "person_name", "action": "mask"},
-        "id_number": {"kind": "id_number", "action": "seal", "generalize": {"band": "age_band", "province": "province"}},
+        "id_number": {"kind": "id_number", "action": "seal", "generalize": {"age_band": "band", "province": "province"}},
         "mobile": {"kind": "mobile_phone", "action": "fpe", "domain": "golden"},
         "email": {"kind": "email", "action": "pseudonym", "domain": "analytics"},
         "bank_card": {"kind": "bank_card", "action": "blind-index", "bits": 8},

@@ -15,3 +15,4 @@ mod fuzz_regressions;
 mod ledger_paths;
 mod policy;
 mod policy_errors;
+mod protect_errors;
