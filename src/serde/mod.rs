@@ -60,7 +60,12 @@ use crate::kind::Sealable;
 use crate::seal::Sealed;
 
 mod kinds;
-pub(crate) mod text;
+mod text;
+
+/// Reads a field of a stored form without quoting a value (for the derive's
+/// list, index and nested fields; re-exported in `protect::__private`): not a public API.
+#[doc(hidden)]
+pub use text::scrubbed;
 
 impl<T> Serialize for Sealed<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

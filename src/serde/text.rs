@@ -120,7 +120,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for TextOnly<V> {
 ///     phones: Vec<desensitize::Sealed<desensitize::MobilePhone>>,
 /// }
 /// let err = serde_json::from_str::<Stored>(r#"{"phones": 13800138000}"#).err().unwrap();
-/// assert_eq!(err.to_string(), "invalid type: integer, expected a sequence at line 1 column 23");
+/// assert_eq!(err.to_string(), "invalid type: integer, expected a sequence at line 1 column 22");
 /// ```
 pub fn scrubbed<'de, D: Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<T, D::Error> {
     if d.is_human_readable() { T::deserialize(Scrubbed(d)) } else { T::deserialize(d) }
