@@ -119,6 +119,74 @@ def main():
     ]
     for i, t in enumerate(texts):
         write("detect", f"text-{i}", bytes([50]) + t.encode())
+    stream_policy_seeds()
+    derive_record_seeds()
+
+
+# stream_policy: the header columns the harness writes (HEADER in the target).
+STREAM_HEADER = ["user_id", "name", "id_number", "mobile", "email", "bank_card", "location", "note", "consent"]
+STREAM_ROWS = [
+    ["1001", "胡诗萱", "540529195407082043", "17158395937", "junchaoyan@foxmail.com", "6225888319883298",
+     "41.25342,94.22004", "secret-1", "true"],
+    ["1002", "卢健明", "110105201506010016", "17075972477", "zhao_chen4990@yeah.net", "6259655594852747",
+     "42.67151,98.65828", "secret-2", "false"],
+    ["1003", "Q", "540529195407082044", "27158395930", "q@@zz.9", "6225888319883299", "97.2,194.2", "", "maybe"],
+]
+
+
+def stream_policy_seeds():
+    """Selector: bit 0 JSON Lines (else CSV), bits 1-2 the policy, bit 3 set: the
+    input brings its own header / first record, bits 4-5 block size, bit 6 three
+    threads, bit 7 a 48-byte record limit."""
+    def csv_line(row):
+        out = []
+        for cell in row:
+            out.append('"' + cell.replace('"', '""') + '"' if any(c in cell for c in ',"\n\r') else cell)
+        return ",".join(out) + "\n"
+
+    def json_line(row, header=STREAM_HEADER):
+        return json.dumps(dict(zip(header, row)), ensure_ascii=False) + "\n"
+
+    rows_csv = "".join(csv_line(r) for r in STREAM_ROWS)
+    rows_json = "".join(json_line(r) for r in STREAM_ROWS)
+    for policy in range(4):
+        write("stream_policy", f"csv-{policy}", bytes([policy << 1 | 0x40]) + rows_csv.encode())
+        write("stream_policy", f"jsonl-{policy}", bytes([policy << 1 | 1 | 0x50]) + rows_json.encode())
+    write("stream_policy", "csv-own-header", bytes([0x08]) + (csv_line(STREAM_HEADER) + rows_csv).encode())
+    write("stream_policy", "jsonl-own-first", bytes([0x09]) + rows_json.encode())
+    # The edges the target is for: quoting, repeated keys, nesting, invalid UTF-8, long cells.
+    edges_csv = ('1,"a ""quoted"" name",540529195407082043,"171\r\n58395937",x@y.z,,"41.2,94.2",,true\n'
+                 '2,"unclosed,540529195407082043\n3,""\n')
+    write("stream_policy", "csv-quotes", bytes([0x20]) + edges_csv.encode())
+    write("stream_policy", "csv-invalid-utf8", bytes([0x00]) + b"1,\xff\xfe\xe8\x83,540529195407082043,17158395937,,,,,\n")
+    write("stream_policy", "csv-long-cell", bytes([0x80]) + b"1," + b"9" * 200 + b",,,,,,,\n")
+    edges_json = ('{"user_id": "1", "consent": "false", "mobile": "17158395937", "consent": "true"}\n'
+                  '{"user_id": {"a": [1, {"b": null}]}, "name": "胡诗萱"}\n'
+                  '{"user_id": 1e400, "name": "\\ud800", "id_number": 540529195407082043}\n'
+                  '[1, 2]\n{"extra": "17158395937"}\n')
+    write("stream_policy", "jsonl-edges", bytes([0x11]) + edges_json.encode())
+    write("stream_policy", "jsonl-invalid-utf8", bytes([0x01]) + b'{"name": "\xff\xfe17158395937"}\n')
+
+
+def derive_record_seeds():
+    """Mode 0: JSON as is; 1: a field byte and a JSON value spliced into the
+    harness's sealed record (FIELDS order of the target); 2: byte mutations."""
+    fields = ["id", "phone", "phone_index", "id_number", "email", "guardian_id", "backup_phones", "home",
+              "plan", "home.address", "home.location"]
+    write("derive_record", "raw-plaintext", bytes([0]) + json.dumps(
+        {"id": 7, "phone": "13800138000", "phone_index": "0a1b", "id_number": "11010519491231002X",
+         "email": "zhangsan@example.com", "guardian_id": 440305199003078155, "backup_phones": [13900139000],
+         "home": {"address": "北京市朝阳区建国路88号", "location": None}, "plan": "pro"},
+        ensure_ascii=False).encode())
+    write("derive_record", "raw-truncated", bytes([0]) + b'{"id": 7, "phone": "dz1.AAAA')
+    values = {"string": '"13800138000"', "integer": "13800138000", "list": '["13800138000"]',
+              "object": '{"v": "11010519491231002X"}', "null": "null", "bool": "true", "float": "1.5e3",
+              "envelope": '"dz1.AAAAAAAA"'}
+    for label, value in values.items():
+        for i, field in enumerate(fields):
+            write("derive_record", f"splice-{field.replace('.', '_')}-{label}", bytes([1, i]) + value.encode())
+    write("derive_record", "mutate-none", bytes([2]))
+    write("derive_record", "mutate-flip", bytes([2, 0, 0, 40, 1, 0, 0, 90, 7]))
 
 
 main()

@@ -114,14 +114,17 @@ fn access_spec(access: Option<PathBuf>, counter: Option<PathBuf>) -> PyResult<Op
 }
 
 /// The passphrase from a file or a variable, read by the library
-/// ([`PassphraseSource`], as the CLI does); messages never hold it.
-fn passphrase(file: Option<&PathBuf>, env: Option<&str>) -> PyResult<Zeroizing<String>> {
+/// ([`PassphraseSource`], as the CLI does); messages never hold it. A
+/// passphrase file that others can read gives the CLI's warning, as a
+/// Python `UserWarning` (on every read, cached keyring or not; Python's
+/// filters decide how often it shows).
+fn passphrase(py: Python<'_>, file: Option<&PathBuf>, env: Option<&str>) -> PyResult<Zeroizing<String>> {
     let source = match (file, env) {
         (Some(path), None) => PassphraseSource::File(path.clone()),
         (None, Some(var)) => PassphraseSource::Env(var.to_owned()),
         _ => return Err(PyValueError::new_err("give exactly one of passphrase_file= and passphrase_env=")),
     };
-    source.read().map_err(|e| {
+    let (pass, warning) = source.read_checked().map_err(|e| {
         DesensitizeError::new_err(match (e, file, env) {
             (PassphraseError::Unreadable(kind), Some(path), _) => {
                 format!("cannot read passphrase file {}: {kind}", path.display())
@@ -136,7 +139,14 @@ fn passphrase(file: Option<&PathBuf>, env: Option<&str>) -> PyResult<Zeroizing<S
             (_, None, Some(var)) => format!("the environment variable {var} is not set"),
             _ => e.to_string(),
         })
-    })
+    })?;
+    if let (Some(warning), Some(path)) = (warning, file) {
+        // The CLI's text: `<path>: the passphrase file can be read by ...`.
+        let message = std::ffi::CString::new(format!("{}: {warning}", path.display())).unwrap_or_default();
+        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        PyErr::warn(py, &category, &message, 1)?;
+    }
+    Ok(pass)
 }
 
 fn with_audit(mut keyring: Keyring, audit_log: Option<&PathBuf>) -> PyResult<Keyring> {
@@ -214,7 +224,7 @@ fn cached(
     let stamp = FileStamp::of(&source);
     let pass = match &source {
         Source::File { passphrase_file, passphrase_env, .. } => {
-            Some(passphrase(passphrase_file.as_ref(), passphrase_env.as_deref())?)
+            Some(passphrase(py, passphrase_file.as_ref(), passphrase_env.as_deref())?)
         }
         _ => None,
     };

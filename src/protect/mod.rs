@@ -94,6 +94,7 @@ pub mod __private {
         blind_index, mask, open, pseudonym, seal,
     };
     pub use super::{fact, policy_column};
+    pub use crate::serde::scrubbed;
     pub use serde;
 }
 

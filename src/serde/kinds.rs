@@ -55,7 +55,7 @@ macro_rules! deserialize_kinds {
         /// and the reason, never the value.
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
-                d.deserialize_str(KindVisitor::<$ty>(PhantomData))
+                super::text::deserialize_text(d, KindVisitor::<$ty>(PhantomData))
             }
         }
     )*};

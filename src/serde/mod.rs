@@ -54,13 +54,18 @@
 //! deserializes from it (structure and kind checked; authenticity is checked
 //! when you open it).
 
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::kind::Sealable;
 use crate::seal::Sealed;
 
 mod kinds;
+mod text;
+
+/// Reads a field of a stored form without quoting a value (for the derive's
+/// list, index and nested fields; re-exported in `protect::__private`): not a public API.
+#[doc(hidden)]
+pub use text::scrubbed;
 
 impl<T> Serialize for Sealed<T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -68,10 +73,33 @@ impl<T> Serialize for Sealed<T> {
     }
 }
 
+/// Reads `dz1.` text; anything else is refused by its type, never quoted
+/// (a plaintext number where a sealed value belongs is the value).
 impl<'de, T: Sealable> Deserialize<'de> for Sealed<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Sealed<T>, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Sealed::from_text(&text).map_err(D::Error::custom)
+        text::deserialize_text(d, SealedText(core::marker::PhantomData))
+    }
+}
+
+/// Visits `dz1.` text and reads the envelope.
+struct SealedText<T>(core::marker::PhantomData<fn() -> T>);
+
+impl<T: Sealable> serde::de::Visitor<'_> for SealedText<T> {
+    type Value = Sealed<T>;
+
+    fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("a sealed value (dz1. text)")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Sealed<T>, E> {
+        Sealed::from_text(s).map_err(E::custom)
+    }
+
+    /// UTF-8 bytes, as some formats send strings.
+    fn visit_bytes<E: serde::de::Error>(self, b: &[u8]) -> Result<Sealed<T>, E> {
+        let text =
+            core::str::from_utf8(b).map_err(|_| E::custom("a sealed value is dz1. text, not binary"))?;
+        self.visit_str(text)
     }
 }
 

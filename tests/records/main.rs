@@ -11,6 +11,8 @@ mod derive_example;
 #[path = "../../examples/derive_user/user.rs"]
 mod derive_fixture;
 mod derive_ui;
+mod fuzz_regressions;
 mod ledger_paths;
 mod policy;
 mod policy_errors;
+mod protect_errors;
