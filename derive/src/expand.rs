@@ -189,7 +189,9 @@ fn nested_field(parts: &mut Parts, f: &Field, vis: &syn::Visibility) {
     let p = quote_spanned!(span=> <#ty as ::desensitize::protect::Protect>);
     parts.debug.push(quote_spanned!(span=> .field(#fname, &self.#id)));
     let doc = format!("`{fname}`, a nested record.");
-    parts.s_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #id: #p::Sealed));
+    parts.s_fields.push(
+        quote_spanned!(span=> #[doc = #doc] #[serde(deserialize_with = #SCRUBBED)] #vis #id: #p::Sealed),
+    );
     parts.m_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #id: #p::Masked));
     parts.a_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #id: #p::Analytics));
     parts.s_init.push(quote_spanned!(span=> #id: #p::seal_at(&self.#id, &at.nested(#fname))?));
@@ -213,9 +215,8 @@ fn protected_views(parts: &mut Parts, f: &Field, p: &Protected, vis: &syn::Visib
     parts.has_subject |= p.subject.is_some();
 
     let doc = format!("`{fname}`, sealed.");
-    parts.s_fields.push(
-        quote_spanned!(span=> #[doc = #doc] #vis #id: #shape::Map<::desensitize::Sealed<#shape::Kind>>),
-    );
+    parts.s_fields.push(quote_spanned!(span=> #[doc = #doc] #[serde(deserialize_with = #SCRUBBED)]
+            #vis #id: #shape::Map<::desensitize::Sealed<#shape::Kind>>));
     let subj = subject_expr(p, quote_spanned!(span=> self));
     parts.s_init.push(quote_spanned!(span=> #id: #l::seal::<#ty>(&self.#id, at, #fname, #subj)?));
     let subj = subject_expr(p, quote_spanned!(span=> sealed));
@@ -248,7 +249,8 @@ fn blind_index_field(parts: &mut Parts, f: &Field, ix: &crate::attrs::Index, vis
     let shape = quote_spanned!(span=> <#ty as ::desensitize::protect::Shape>);
     let ix_id = format_ident!("{id}_index");
     let doc = format!("The blind index of `{fname}` (lower-case hex).");
-    parts.s_fields.push(quote_spanned!(span=> #[doc = #doc] #vis #ix_id: #shape::Map<::std::string::String>));
+    parts.s_fields.push(quote_spanned!(span=> #[doc = #doc] #[serde(deserialize_with = #SCRUBBED)]
+        #vis #ix_id: #shape::Map<::std::string::String>));
     let (bits, tr) = (ix.bits, format_ident!("{}", ix.transform));
     let domain = match &ix.domain {
         Some(d) => quote_spanned!(span=> ::core::option::Option::Some(#d)),
@@ -332,6 +334,10 @@ fn protected_policy(f: &Field, p: &Protected) -> TokenStream {
         );
     }
 }
+
+/// How the stored form reads a sealed, blind-index or nested field: errors
+/// name a bad value's type, never the value (`protect::__private::scrubbed`).
+const SCRUBBED: &str = "::desensitize::protect::__private::scrubbed";
 
 /// The compile-time checks, the redacting `Debug` and the three view structs.
 fn views(r: &Record, parts: &Parts) -> TokenStream {

@@ -20,10 +20,9 @@
 //!   a row, 3 non-ASCII characters, 6 characters around an `@`), unless it
 //!   is part of a field name or of what the input holds in the record's
 //!   non-protected fields (`id`, `plan`: serde names a bad row id or public
-//!   value, as it does for any struct) or, as a scalar, in the list,
-//!   blind-index and nested fields (a known gap, see [`QUOTABLE`]), or the
-//!   input is not an object at all (a top-level scalar, which serde quotes
-//!   for any struct). "line L column C" positions are not compared.
+//!   value, as it does for any struct), or the input is not an object at
+//!   all (a top-level scalar, which serde quotes for any struct). "line L
+//!   column C" positions are not compared.
 //! * **an opened record's `Debug` is redacted**: it shows none of the opened
 //!   values (7 characters or more), and sealing it again then opening gives
 //!   the same values.
@@ -190,67 +189,54 @@ impl Leaks {
     }
 }
 
-/// Keys whose value serde may quote: the non-protected fields (`id`,
-/// `plan`), and, when it is a scalar rather than their list or object, the
-/// list, blind-index and nested fields (`backup_phones`, `phone_index`,
-/// `home`). The last three are a known gap: the derive's generated
-/// `Deserialize` reads them with serde's own visitors, which quote a scalar
-/// found instead (``invalid type: integer `13800138000`, expected a
-/// sequence``); the fix (`protect::__private::scrubbed` as their
-/// `deserialize_with`) changes the derive's compile-error snapshots, so it
-/// is left to whoever owns them (fuzz/README.md).
-const QUOTABLE: &[(&str, bool)] =
-    &[("id", true), ("plan", true), ("backup_phones", false), ("phone_index", false), ("home", false)];
-
-/// The text of what the input holds under the [`QUOTABLE`] keys: exactly
-/// when it is a JSON object, else (a syntax error further on; serde may
-/// stop at such a key first) what follows each such key.
+/// The text of what the input holds under the non-protected keys (`id`,
+/// `plan`): exactly when it is a JSON object, else (a syntax error further
+/// on; serde may stop at a bad row id first) the text after each `"id"` /
+/// `"plan"` up to the next `,` or `}`.
 fn public_values(json: &[u8], text: &str) -> String {
     let mut out = String::new();
-    let mut push = |v: &Value, any: bool| {
-        if any || !(v.is_object() || v.is_array()) {
-            out.push_str(&v.to_string());
-            out.push('\n');
-            if let Value::String(s) = v {
-                out.push_str(s);
-                out.push('\n');
-            }
-        }
-    };
     if let Ok(Value::Object(doc)) = serde_json::from_slice::<Value>(json) {
-        for (key, any) in QUOTABLE {
-            if let Some(v) = doc.get(*key) {
-                push(v, *any);
+        for key in ["id", "plan"] {
+            if let Some(v) = doc.get(key) {
+                out.push_str(&v.to_string());
+                out.push('\n');
+                if let Value::String(s) = v {
+                    out.push_str(s);
+                    out.push('\n');
+                }
             }
         }
         return out;
     }
-    let mut cut = String::new();
-    for (key, any) in QUOTABLE {
-        let quoted = format!("\"{key}\"");
-        for (at, _) in text.match_indices(&quoted) {
-            let rest = text[at + quoted.len()..].trim_start().trim_start_matches(':');
+    for key in ["\"id\"", "\"plan\""] {
+        for (at, _) in text.match_indices(key) {
+            let rest = text[at + key.len()..].trim_start().trim_start_matches(':');
             // The value there, if it is one; else up to the next `,` or `}`.
             match serde_json::Deserializer::from_str(rest).into_iter::<Value>().next() {
-                Some(Ok(v)) => push(&v, *any),
+                Some(Ok(v)) => {
+                    out.push_str(&v.to_string());
+                    out.push('\n');
+                    if let Value::String(s) = v {
+                        out.push_str(&s);
+                    }
+                }
                 _ => {
-                    cut.push_str(&rest[..rest.find([',', '}']).unwrap_or(rest.len())]);
+                    out.push_str(&rest[..rest.find([',', '}']).unwrap_or(rest.len())]);
                     // A number cut short by what follows: as serde prints it.
                     let end = rest
                         .find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c)))
                         .unwrap_or(rest.len());
                     if let Ok(f) = rest[..end].parse::<f64>() {
-                        cut.push_str(&format!(
+                        out.push_str(&format!(
                             "\n{f}\n{f:?}\n{f:e}\n{}",
                             serde_json::to_string(&f).unwrap_or_default()
                         ));
                     }
-                    cut.push('\n');
                 }
             }
+            out.push('\n');
         }
     }
-    out.push_str(&cut);
     out
 }
 

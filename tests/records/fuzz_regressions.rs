@@ -1,11 +1,9 @@
-//! What the `derive_record` fuzz target found (issue 20, test strength),
-//! kept as plain tests: a value of the wrong JSON type where a kind or a
-//! sealed value belongs was quoted in the error (serde_json's ``invalid
-//! type: integer `13800138000`, ...``), and a number where a phone number
-//! belongs *is* the phone number. Each error now names the type found,
-//! never the value. (A list of sealed values, a blind index or a nested
-//! record given a scalar still has serde's quoting error: see
-//! `fuzz/README.md`, `derive_record`.)
+//! What the `derive_record` and `stream_policy` fuzz targets found (issue
+//! 20, test strength), kept as plain tests: a value of the wrong JSON type
+//! where a kind, a sealed value, a list of sealed values or a nested record
+//! belongs was quoted in the error (serde_json's ``invalid type: integer
+//! `13800138000`, ...``), and a number where a phone number belongs *is*
+//! the phone number. Each error now names the type found, never the value.
 
 use crate::derive_fixture::{UserSealed, sample_user, store};
 
@@ -45,6 +43,26 @@ fn a_plaintext_number_in_a_sealed_field_is_refused_by_type() {
     assert!(!err.contains("1500"), "{err}");
     let err = error_reading(&stored_with("email", json!(true)));
     assert!(err.contains("invalid type: boolean, expected a sealed value"), "{err}");
+}
+
+#[test]
+fn a_plaintext_value_in_a_list_index_or_nested_field_is_refused_by_type() {
+    let cases = [
+        ("backup_phones", json!(13900139000u64), "invalid type: integer, expected a sequence"),
+        ("backup_phones", json!("13900139000"), "invalid type: string, expected a sequence"),
+        ("backup_phones", json!([13900139000u64]), "invalid type: integer, expected a sealed value"),
+        ("phone_index", json!(13900139000u64), "invalid type: integer, expected a string"),
+        // A float serde prints in exponent form (`1.390013900000001e22`): scrubbed too.
+        ("phone_index", json!(13900139000000010000000.0), "invalid type: floating point, expected a string"),
+        ("home", json!(13900139000u64), "invalid type: integer, expected struct HomeSealed"),
+        ("home", json!("13900139000"), "invalid type: string, expected struct HomeSealed"),
+        ("home", json!({"address": 13900139000u64}), "invalid type: integer, expected a sealed value"),
+    ];
+    for (field, value, expected) in cases {
+        let err = error_reading(&stored_with(field, value.clone()));
+        assert!(!err.contains("13900139000") && !err.contains("1.390013"), "{field} = {value}: {err}");
+        assert!(err.contains(expected), "{field} = {value}: {err}");
+    }
 }
 
 #[test]
