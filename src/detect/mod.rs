@@ -52,7 +52,7 @@ use crate::kind::AnyValue;
 #[cfg(feature = "tracing-redact")]
 pub use fields::{REDACTION_FAILED, RedactFields};
 #[cfg(feature = "stream")]
-pub use profile::{ColumnStats, SUGGEST_SHARE, draft_policy, scan_columns};
+pub use profile::{ColumnScan, ColumnStats, SUGGEST_SHARE, draft_policy, scan_columns};
 pub use redact::{Action, Redaction, Redactor, Rules, redact};
 pub use restore::Restorer;
 pub use writer::{MAX_PENDING, RedactWriter};
