@@ -31,7 +31,7 @@ impl Captured {
     }
 }
 
-/// Run `f` under a fmt subscriber whose fields go through `fields`; the output.
+/// Run `f` under a fmt subscriber (default format) whose fields go through `fields`; the output.
 fn capture(fields: RedactFields, f: impl FnOnce()) -> String {
     let captured = Captured::default();
     let sink = captured.clone();
@@ -44,6 +44,27 @@ fn capture(fields: RedactFields, f: impl FnOnce()) -> String {
         .finish();
     tracing::subscriber::with_default(subscriber, f);
     captured.text()
+}
+
+#[test]
+fn compact_format_goes_through_it_too() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .compact()
+        .fmt_fields(RedactFields::new(Detector::new()))
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("req", ip = "10.2.3.4");
+        let _guard = span.enter();
+        tracing::info!(phone = "13800138000", "card 6222 0212 3456 7894");
+    });
+    let out = captured.text();
+    assert_eq!(out, " INFO req: card 622202******7894 phone=\"138****8000\" ip=\"10.2.*.*\"\n", "{out}");
 }
 
 #[derive(Debug)]

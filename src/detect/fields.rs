@@ -30,9 +30,10 @@ pub const REDACTION_FAILED: &str = "<redaction failed>";
 /// them: the message first, then `name=value` pairs (strings quoted),
 /// with control characters in the message escaped. Placeholders
 /// ([`Action::Placeholder`](super::Action::Placeholder)) are numbered per
-/// event. This formats the fields of the `Full`, `Compact` and `Pretty`
-/// formats; the JSON format writes fields itself: wrap its writer in a
-/// [`RedactWriter`](super::RedactWriter) instead.
+/// event. This formats the event and span fields of the default (`Full`)
+/// and `Compact` formats. The `Pretty` and JSON formats write an event's
+/// fields themselves, past any field formatter: with them, wrap the writer
+/// in a [`RedactWriter`](super::RedactWriter) instead.
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
