@@ -33,7 +33,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "TABLE")]
     table: Option<String>,
     /// Without FILE: scan at most this many rows of the table (the first
-    /// ones the server returns).
+    /// ones the server returns), the first 65,536 characters of each value,
+    /// in a read-only transaction.
     #[arg(long, value_name = "ROWS", default_value_t = 100_000, requires = "table")]
     limit: u64,
     #[command(flatten)]
@@ -128,6 +129,9 @@ mod pg {
     /// Rows fetched per round trip: what is held in memory at once.
     const BATCH: u64 = 1_000;
     const FETCH: &str = "FETCH 1000 FROM desensitize_scan";
+    /// Characters of one value read (the rest is not scanned): a sample's
+    /// memory is bounded by rows x columns x this, whatever the table holds.
+    const MAX_CHARS: u32 = 65_536;
 
     /// The table's name as the server quotes it, and its text columns
     /// (string category: text, varchar, char, name, citext, ...), each as
@@ -158,11 +162,13 @@ mod pg {
         let mut quoted = Vec::with_capacity(columns.len());
         let mut names = Vec::with_capacity(columns.len());
         for row in &columns {
-            quoted.push(format!("{}::text", row.try_get::<String, _>(1).map_err(db_error)?));
+            let column: String = row.try_get(1).map_err(db_error)?;
+            quoted.push(format!("left({column}::text, {MAX_CHARS})"));
             names.push(row.try_get::<String, _>(2).map_err(db_error)?);
         }
         let mut scan = ColumnScan::new(detector, &names);
         let mut tx = conn.begin().await.map_err(db_error)?;
+        sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await.map_err(db_error)?;
         let declare = format!(
             "DECLARE desensitize_scan NO SCROLL CURSOR FOR SELECT {} FROM {from} LIMIT {limit}",
             quoted.join(", ")

@@ -17,7 +17,9 @@ pub const MAX_PENDING: usize = 1 << 20;
 /// [`flush`](Write::flush) or for the drop. Nothing unredacted reaches the
 /// inner writer, and the pending bytes are wiped. Placeholders are numbered
 /// once for the whole stream: the same value gets the same placeholder on
-/// every line ([`RedactWriter::restorer`] holds the mapping).
+/// every line ([`RedactWriter::restorer`] holds the mapping, which grows
+/// with each distinct value replaced by a placeholder: for a log that runs
+/// for days, masks keep memory flat).
 ///
 /// With `tracing-subscriber`, every formatted event goes through it:
 /// `tracing_subscriber::fmt().with_writer(move || RedactWriter::new(detector.clone(), rules.clone(), io::stderr()))`.
