@@ -118,8 +118,11 @@ fn slot(kind: Kind) -> usize {
 ///     scan.count(0, c7);
 ///     scan.count(1, note);
 /// }
+/// scan.count(2, "13800138000"); // no third column: not counted
 /// let stats = scan.finish();
+/// assert_eq!(stats.len(), 2);
 /// assert_eq!((stats[0].values, stats[0].suggested()), (2, Some((Kind::IdNumber, 1.0))));
+/// assert_eq!(stats[1].values, 1); // the empty note is not a value
 /// assert_eq!(stats[1].inside_kinds().collect::<Vec<_>>(), [(Kind::MobilePhone, 1)]);
 /// ```
 #[derive(Debug)]
