@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+use desensitize::Kind;
 use desensitize::MaskLevel;
 use desensitize::detect::{Detector, RedactWriter, Rules};
 
@@ -64,4 +65,38 @@ fn long_ticket_round_trip() {
          车牌 <车牌号_1>；订单号 913800138000123 不是手机号。"
     );
     assert_eq!(out.restorer.restore(&out.text).as_str(), ticket);
+}
+
+#[test]
+fn redact_writer_numbers_placeholders_once_per_stream() {
+    let mut out = Vec::new();
+    let restored;
+    {
+        let mut w = RedactWriter::new(Arc::new(Detector::new()), Rules::placeholders(), &mut out);
+        writeln!(w, "login 13800138000 from li@example.com").unwrap();
+        // A value split over two writes, on a later line, keeps its first number.
+        write!(w, "retry 13900139000 then 1380013").unwrap();
+        writeln!(w, "8000").unwrap();
+        write!(w, "mail li@example.com, no newline").unwrap();
+        w.flush().unwrap();
+        assert_eq!(w.restorer().len(), 3);
+        restored = w.restorer().restore("<手机号_2> <手机号_1> <邮箱_1>").as_str().to_owned();
+    }
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "login <手机号_1> from <邮箱_1>\n\
+         retry <手机号_2> then <手机号_1>\n\
+         mail <邮箱_1>, no newline"
+    );
+    assert_eq!(restored, "13900139000 13800138000 li@example.com");
+    // Masks are unaffected by the stream state.
+    let mut masked = Vec::new();
+    {
+        let rules = Rules::masks(MaskLevel::Standard).set(Kind::Email, desensitize::detect::Action::Keep);
+        let mut w = RedactWriter::new(Arc::new(Detector::new()), rules, &mut masked);
+        writeln!(w, "a 13800138000 li@example.com").unwrap();
+        writeln!(w, "b 13800138000").unwrap();
+        assert!(w.restorer().is_empty());
+    }
+    assert_eq!(String::from_utf8(masked).unwrap(), "a 138****8000 li@example.com\nb 138****8000\n");
 }

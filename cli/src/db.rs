@@ -269,7 +269,7 @@ fn index_for(specs: &[String], name: &str) -> CliResult<Option<IndexSpec>> {
 /// A value-free message for a database error: server messages can quote
 /// row contents (a constraint's "Key (…)=(…)"), so only the SQLSTATE shows.
 #[cfg(feature = "postgres")]
-fn db_error(e: sqlx::Error) -> CliError {
+pub(crate) fn db_error(e: sqlx::Error) -> CliError {
     match &e {
         sqlx::Error::Database(d) => {
             CliError::failed(format!("database error (SQLSTATE {})", d.code().as_deref().unwrap_or("?")))

@@ -88,6 +88,8 @@ cargo test -p desensitize --features "$FEATURES" \
 # The guide's sqlx recipe compiles only with the feature (no_run: no server needed).
 cargo test -p desensitize --features "$FEATURES" --doc -- guide::cookbook::postgres
 cargo test -p desensitize-cli --features postgres --test db_rotate
+# `desensitize scan --table` over a real table (issue 19).
+cargo test -p desensitize-cli --features postgres --test commands -- scan::
 
 if [ "${BENCH:-0}" = 1 ]; then
     cargo run -q --release -p desensitize --features sqlx --example postgres_store -- bench 100000

@@ -34,6 +34,8 @@
 //! ```
 
 mod context;
+#[cfg(feature = "tracing-redact")]
+mod fields;
 mod numbers;
 #[cfg(feature = "stream")]
 mod profile;
@@ -47,8 +49,10 @@ mod writer;
 use crate::Kind;
 use crate::kind::AnyValue;
 
+#[cfg(feature = "tracing-redact")]
+pub use fields::{REDACTION_FAILED, RedactFields};
 #[cfg(feature = "stream")]
-pub use profile::{ColumnStats, SUGGEST_SHARE, draft_policy, scan_columns};
+pub use profile::{ColumnScan, ColumnStats, SUGGEST_SHARE, draft_policy, scan_columns};
 pub use redact::{Action, Redaction, Redactor, Rules, redact};
 pub use restore::Restorer;
 pub use writer::{MAX_PENDING, RedactWriter};

@@ -103,6 +103,54 @@ fn slot(kind: Kind) -> usize {
     DETECTABLE.iter().position(|&k| k == kind).unwrap_or(0)
 }
 
+/// The counting of [`scan_columns`], value by value, for rows that do not
+/// come from a file: a database table read by the caller. Each value is
+/// counted as [`scan_columns`] counts it (its column name as context); no
+/// value is kept.
+///
+/// ```
+/// use desensitize::detect::{ColumnScan, Detector};
+/// use desensitize::Kind;
+///
+/// let detector = Detector::new();
+/// let mut scan = ColumnScan::new(&detector, ["c7", "note"]);
+/// for (c7, note) in [("11010519491231002X", "call 13800138000"), ("110105491231002", "")] {
+///     scan.count(0, c7);
+///     scan.count(1, note);
+/// }
+/// scan.count(2, "13800138000"); // no third column: not counted
+/// let stats = scan.finish();
+/// assert_eq!(stats.len(), 2);
+/// assert_eq!((stats[0].values, stats[0].suggested()), (2, Some((Kind::IdNumber, 1.0))));
+/// assert_eq!(stats[1].values, 1); // the empty note is not a value
+/// assert_eq!(stats[1].inside_kinds().collect::<Vec<_>>(), [(Kind::MobilePhone, 1)]);
+/// ```
+#[derive(Debug)]
+pub struct ColumnScan<'d> {
+    detector: &'d Detector,
+    stats: Vec<ColumnStats>,
+}
+
+impl<'d> ColumnScan<'d> {
+    /// Counts for the columns `names`, in that order.
+    pub fn new<S: AsRef<str>>(detector: &'d Detector, names: impl IntoIterator<Item = S>) -> ColumnScan<'d> {
+        ColumnScan { detector, stats: names.into_iter().map(|n| ColumnStats::new(n.as_ref())).collect() }
+    }
+
+    /// Count `value` of column `column` (its index in `names`); an empty
+    /// value (after trimming) is not counted, nor is a column index out of range.
+    pub fn count(&mut self, column: usize, value: &str) {
+        if let Some(stats) = self.stats.get_mut(column) {
+            stats.count(self.detector, value);
+        }
+    }
+
+    /// The counts, one per column, in the order of `names`.
+    pub fn finish(self) -> Vec<ColumnStats> {
+        self.stats
+    }
+}
+
 /// The per-row work of [`scan_columns`].
 struct Scan<'a> {
     detector: &'a Detector,

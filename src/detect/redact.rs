@@ -134,7 +134,13 @@ pub struct Redactor<'a> {
 impl<'a> Redactor<'a> {
     /// A redactor with an empty placeholder mapping.
     pub fn new(detector: &'a Detector, rules: &'a Rules<'a>) -> Redactor<'a> {
-        Redactor { detector, rules, restorer: Restorer::default(), replaced: 0 }
+        Redactor::resume(detector, rules, Restorer::default())
+    }
+
+    /// A redactor that continues the numbering of `restorer` (a stream's
+    /// state kept between pieces by its owner).
+    pub(super) fn resume(detector: &'a Detector, rules: &'a Rules<'a>, restorer: Restorer) -> Redactor<'a> {
+        Redactor { detector, rules, restorer, replaced: 0 }
     }
 
     /// `text` redacted; placeholders continue the numbering of earlier calls.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use super::{Detector, Redactor, Rules};
+use super::{Detector, Redactor, Restorer, Rules};
 
 /// The longest line held before it is redacted and written anyway.
 pub const MAX_PENDING: usize = 1 << 20;
@@ -15,7 +15,11 @@ pub const MAX_PENDING: usize = 1 << 20;
 /// (spans found by the detector replaced as the rules say) before it reaches
 /// the inner writer; a partial line waits for its end, for
 /// [`flush`](Write::flush) or for the drop. Nothing unredacted reaches the
-/// inner writer, and the pending bytes are wiped.
+/// inner writer, and the pending bytes are wiped. Placeholders are numbered
+/// once for the whole stream: the same value gets the same placeholder on
+/// every line ([`RedactWriter::restorer`] holds the mapping, which grows
+/// with each distinct value replaced by a placeholder: for a log that runs
+/// for days, masks keep memory flat).
 ///
 /// With `tracing-subscriber`, every formatted event goes through it:
 /// `tracing_subscriber::fmt().with_writer(move || RedactWriter::new(detector.clone(), rules.clone(), io::stderr()))`.
@@ -40,6 +44,8 @@ pub struct RedactWriter<W: Write> {
     rules: Rules<'static>,
     inner: W,
     pending: Zeroizing<Vec<u8>>,
+    /// The placeholder numbering of the whole stream, carried from line to line.
+    restorer: Restorer,
 }
 
 impl<W: Write> core::fmt::Debug for RedactWriter<W> {
@@ -51,14 +57,46 @@ impl<W: Write> core::fmt::Debug for RedactWriter<W> {
 impl<W: Write> RedactWriter<W> {
     /// Redact what is written through it with `detector` and `rules`, then write it to `inner`.
     pub fn new(detector: Arc<Detector>, rules: Rules<'static>, inner: W) -> RedactWriter<W> {
-        RedactWriter { detector, rules, inner, pending: Zeroizing::new(Vec::new()) }
+        RedactWriter {
+            detector,
+            rules,
+            inner,
+            pending: Zeroizing::new(Vec::new()),
+            restorer: Restorer::default(),
+        }
+    }
+
+    /// The placeholder mapping of everything written so far (empty unless
+    /// the rules use [`Action::Placeholder`](super::Action::Placeholder)):
+    /// one numbering for the whole stream, so the same value gets the same
+    /// placeholder on every line.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use std::sync::Arc;
+    /// use desensitize::detect::{Detector, RedactWriter, Rules};
+    ///
+    /// let mut out = Vec::new();
+    /// let mut w = RedactWriter::new(Arc::new(Detector::new()), Rules::placeholders(), &mut out);
+    /// writeln!(w, "a 13800138000")?;
+    /// writeln!(w, "b 13900139000 c 13800138000")?;
+    /// assert_eq!(w.restorer().len(), 2);
+    /// drop(w);
+    /// assert_eq!(String::from_utf8(out).unwrap(), "a <手机号_1>\nb <手机号_2> c <手机号_1>\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn restorer(&self) -> &Restorer {
+        &self.restorer
     }
 
     /// Redact and write the pending bytes up to `end`.
     fn emit(&mut self, end: usize) -> io::Result<()> {
         let text = String::from_utf8_lossy(&self.pending[..end]);
-        let mut redactor = Redactor::new(&self.detector, &self.rules);
-        let out = redactor.redact(&text).map_err(|e| io::Error::other(e.to_string()))?;
+        let restorer = core::mem::take(&mut self.restorer);
+        let mut redactor = Redactor::resume(&self.detector, &self.rules, restorer);
+        let out = redactor.redact(&text).map_err(|e| io::Error::other(e.to_string()));
+        self.restorer = redactor.finish();
+        let out = out?;
         // A lossy copy (invalid UTF-8) is an owned plaintext copy: wipe it.
         if let std::borrow::Cow::Owned(copy) = text {
             drop(Zeroizing::new(copy));
