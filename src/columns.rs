@@ -161,20 +161,30 @@ pub fn open_text(
     ctx: &Context,
     purpose: &str,
 ) -> Result<Zeroizing<String>> {
-    struct Open<'a>(&'a Keyring, &'a str, &'a Context, &'a str);
-    impl Visit for Open<'_> {
-        type Out = Result<Zeroizing<String>>;
-        fn hashed(self, _: Kind) -> Self::Out {
-            Err(NOT_SEALED)
-        }
-        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
-            let value = self.0.open_text::<T>(self.1, self.2, self.3)?;
-            let mut out = Zeroizing::new(String::new());
-            value.canonical_text_into(&mut out);
-            Ok(out)
-        }
+    visit(kind, Open { keyring, who: None, text: text.trim(), ctx, purpose })
+}
+
+/// The one open visitor: [`open_text`] (no principal) and [`open_text_as`].
+struct Open<'a> {
+    keyring: &'a Keyring,
+    who: Option<&'a Principal>,
+    text: &'a str,
+    ctx: &'a Context,
+    purpose: &'a str,
+}
+
+impl Visit for Open<'_> {
+    type Out = Result<Zeroizing<String>>;
+    fn hashed(self, _: Kind) -> Self::Out {
+        Err(NOT_SEALED)
     }
-    visit(kind, Open(keyring, text.trim(), ctx, purpose))
+    fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+        let revealed = match self.who {
+            None => Revealed::Full(self.keyring.open_text::<T>(self.text, self.ctx, self.purpose)?),
+            Some(who) => self.keyring.open_text_as::<T>(who, self.text, self.ctx, self.purpose)?,
+        };
+        Ok(revealed_text(revealed))
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -311,24 +321,34 @@ pub fn reidentify_text(
     domain: &Domain,
     purpose: &str,
 ) -> Result<Zeroizing<String>> {
-    struct Reidentify<'a>(&'a Keyring, &'a str, &'a Domain, &'a str);
-    impl Visit for Reidentify<'_> {
-        type Out = Result<Zeroizing<String>>;
-        fn hashed(self, _: Kind) -> Self::Out {
-            Err(NO_FPE)
-        }
-        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
-            Err(NO_FPE)
-        }
-        fn format_preserving<T: FormatPreserving + KindValue>(self) -> Self::Out {
-            let pseudo: T = self.1.parse()?;
-            let value = self.0.reidentify(&pseudo, self.2, self.3)?;
-            let mut out = Zeroizing::new(String::new());
-            value.canonical_text_into(&mut out);
-            Ok(out)
-        }
+    visit(kind, Reidentify { keyring, who: None, text, domain, purpose })
+}
+
+/// The one reidentify visitor: [`reidentify_text`] and [`reidentify_text_as`].
+struct Reidentify<'a> {
+    keyring: &'a Keyring,
+    who: Option<&'a Principal>,
+    text: &'a str,
+    domain: &'a Domain,
+    purpose: &'a str,
+}
+
+impl Visit for Reidentify<'_> {
+    type Out = Result<Zeroizing<String>>;
+    fn hashed(self, _: Kind) -> Self::Out {
+        Err(NO_FPE)
     }
-    visit(kind, Reidentify(keyring, text, domain, purpose))
+    fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
+        Err(NO_FPE)
+    }
+    fn format_preserving<T: FormatPreserving + KindValue>(self) -> Self::Out {
+        let pseudo: T = self.text.parse()?;
+        let revealed = match self.who {
+            None => Revealed::Full(self.keyring.reidentify(&pseudo, self.domain, self.purpose)?),
+            Some(who) => self.keyring.reidentify_as(who, &pseudo, self.domain, self.purpose)?,
+        };
+        Ok(revealed_text(revealed))
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -373,17 +393,7 @@ pub fn open_text_as(
     ctx: &Context,
     purpose: &str,
 ) -> Result<Zeroizing<String>> {
-    struct OpenAs<'a>(&'a Keyring, &'a Principal, &'a str, &'a Context, &'a str);
-    impl Visit for OpenAs<'_> {
-        type Out = Result<Zeroizing<String>>;
-        fn hashed(self, _: Kind) -> Self::Out {
-            Err(NOT_SEALED)
-        }
-        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
-            Ok(revealed_text(self.0.open_text_as::<T>(self.1, self.2, self.3, self.4)?))
-        }
-    }
-    visit(kind, OpenAs(keyring, who, text.trim(), ctx, purpose))
+    visit(kind, Open { keyring, who: Some(who), text: text.trim(), ctx, purpose })
 }
 
 /// [`reidentify_text`] for `who`: [`Keyring::reidentify_as`] with the kind
@@ -411,21 +421,7 @@ pub fn reidentify_text_as(
     domain: &Domain,
     purpose: &str,
 ) -> Result<Zeroizing<String>> {
-    struct ReidentifyAs<'a>(&'a Keyring, &'a Principal, &'a str, &'a Domain, &'a str);
-    impl Visit for ReidentifyAs<'_> {
-        type Out = Result<Zeroizing<String>>;
-        fn hashed(self, _: Kind) -> Self::Out {
-            Err(NO_FPE)
-        }
-        fn sealable<T: Sealable + KindValue>(self) -> Self::Out {
-            Err(NO_FPE)
-        }
-        fn format_preserving<T: FormatPreserving + KindValue>(self) -> Self::Out {
-            let pseudo: T = self.2.parse()?;
-            Ok(revealed_text(self.0.reidentify_as(self.1, &pseudo, self.3, self.4)?))
-        }
-    }
-    visit(kind, ReidentifyAs(keyring, who, text, domain, purpose))
+    visit(kind, Reidentify { keyring, who: Some(who), text, domain, purpose })
 }
 
 #[cfg(test)]
