@@ -8,9 +8,10 @@
 //! threads a child does not have).
 #![cfg(unix)]
 
+#[path = "common/fork.rs"]
+mod fork;
+
 use std::collections::HashSet;
-use std::io::Read;
-use std::os::fd::FromRawFd;
 use std::sync::Arc;
 
 use desensitize::policy::{ColumnBatch, Plan, Policy, Report};
@@ -49,39 +50,7 @@ fn parent_and_child_plan_calls_draw_different_nonces_after_fork() {
     // Use the generator in a batch call before forking: the child inherits live state.
     let before = draw(&plan);
 
-    let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: `fds` has room for the two descriptors `pipe` writes.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: the child only runs a plan call, writes to the pipe and `_exit`s.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let drawn = draw(&plan);
-        let mut written = 0;
-        while written < drawn.len() {
-            // SAFETY: writing initialised bytes to our own pipe.
-            let n = unsafe { libc::write(fds[1], drawn[written..].as_ptr().cast(), drawn.len() - written) };
-            if n <= 0 {
-                // SAFETY: leave the child without running the parent's destructors.
-                unsafe { libc::_exit(2) };
-            }
-            written += n as usize;
-        }
-        // SAFETY: as above.
-        unsafe { libc::_exit(0) };
-    }
-    // SAFETY: closing our copy of the write end, so that reading sees EOF.
-    unsafe { libc::close(fds[1]) };
-    let parent = draw(&plan);
-    // SAFETY: the read end is ours and closed only by this `File`.
-    let mut pipe = unsafe { std::fs::File::from_raw_fd(fds[0]) };
-    let mut child = Vec::new();
-    pipe.read_to_end(&mut child).unwrap();
-    let mut status = 0;
-    // SAFETY: waiting for our own child.
-    assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
-    assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, "child failed: {status}");
-    assert_eq!(child.len(), parent.len(), "child wrote everything");
+    let (parent, child) = fork::parent_and_child(|| draw(&plan));
 
     let (parent, child, before) = (nonces(&parent), nonces(&child), nonces(&before));
     assert_eq!(parent.len(), ROWS, "a nonce repeated within the parent");
