@@ -2,26 +2,16 @@
 //! formatter writing through `RedactWriter`, and the LLM round trip on a
 //! longer ticket.
 
+#[path = "common/captured.rs"]
+mod captured;
+
+use captured::Captured;
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use desensitize::Kind;
 use desensitize::MaskLevel;
 use desensitize::detect::{Detector, RedactWriter, Rules};
-
-/// Everything the formatter writes, kept in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn tracing_events_are_redacted_before_they_are_written() {
@@ -39,7 +29,7 @@ fn tracing_events_are_redacted_before_they_are_written() {
         tracing::info!(user = phone, "login failed for {phone} from 10.2.3.4");
         tracing::warn!(card = "6222 0212 3456 7894", id = "11010519491231002X", "payment refused");
     });
-    let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let out = captured.text();
     for secret in ["13800138000", "0212 3456", "1101051949", "10.2.3.4"] {
         assert!(!out.contains(secret), "{secret} in {out}");
     }

@@ -5,31 +5,14 @@
 //!
 //! `cargo test -p desensitize --features tracing-redact --test detect_tracing`
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+#[path = "common/captured.rs"]
+mod captured;
+
+use captured::Captured;
+use std::sync::Arc;
 
 use desensitize::MaskLevel;
 use desensitize::detect::{Action, Detector, RedactFields, Rules};
-
-/// Everything the formatter writes, kept in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
 
 /// Run `f` under a fmt subscriber (default format) whose fields go through `fields`; the output.
 fn capture(fields: RedactFields, f: impl FnOnce()) -> String {

@@ -3,38 +3,21 @@
 //! and spans, captured from a real `tracing-subscriber` formatter; and the
 //! `tracing` feature's audit sink reports opens without the value.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+#[path = "common/captured.rs"]
+mod captured;
+
+use captured::Captured;
+use std::sync::Arc;
 
 use desensitize::fake::Faker;
 use desensitize::pseudo::Domain;
 use desensitize::{Context, IdNumber, Keyring, MobilePhone, Sealed};
 use tracing_subscriber::fmt::MakeWriter;
 
-/// Everything the formatter writes, kept in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("capture lock").extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 impl<'a> MakeWriter<'a> for Captured {
     type Writer = Captured;
     fn make_writer(&'a self) -> Captured {
         self.clone()
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().expect("capture lock").clone()).expect("UTF-8 log")
     }
 }
 
