@@ -7,7 +7,6 @@
 mod captured;
 
 use captured::Captured;
-use std::sync::Arc;
 
 use desensitize::fake::Faker;
 use desensitize::pseudo::Domain;
@@ -107,6 +106,7 @@ fn sealed_values_in_logs_are_envelopes_only() {
 fn tracing_audit_reports_opens_without_the_value() {
     use desensitize::Error;
     use desensitize::audit::TracingAudit;
+    use std::sync::Arc;
 
     let mut keyring = Keyring::generate().expect("keyring");
     keyring.set_audit_sink(Arc::new(TracingAudit));
@@ -131,6 +131,7 @@ fn tracing_audit_reports_opens_without_the_value() {
 #[cfg(not(feature = "tracing"))]
 #[test]
 fn tracing_audit_needs_the_tracing_feature() {
+    use std::io::Write;
     let _ = writeln!(std::io::stderr(), "skipped: TracingAudit test needs --features tracing");
 }
 
