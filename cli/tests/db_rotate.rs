@@ -171,7 +171,7 @@ fn db_rotate_killed_with_sigkill_resumes_from_its_checkpoint() {
     child.wait().unwrap();
     let at = psql(&url, checkpoint).trim().parse::<i64>().unwrap().max(at);
     assert!((200..MANY).contains(&at), "killed midway: checkpoint {at}");
-    let moved = psql(&url, "SELECT count(*) FROM t_cli_kill.people WHERE phone LIKE 'dz1.AQEAAAAC%'");
+    let moved = psql(&url, "SELECT count(*) FROM t_cli_kill.people WHERE phone LIKE 'dz1.AgEAAAAC%'");
     assert!(moved.trim().parse::<i64>().unwrap() >= at, "rows up to the checkpoint are under key 2");
 
     // Run again: it resumes after the checkpoint and finishes.
@@ -182,7 +182,7 @@ fn db_rotate_killed_with_sigkill_resumes_from_its_checkpoint() {
     assert!(resumed >= at, "resumed from {resumed}, checkpoint was {at}");
     assert_eq!(summary["scanned"].as_i64(), Some(MANY - resumed));
     assert_eq!(summary["remaining_old"], 0);
-    let under_1 = psql(&url, "SELECT count(*) FROM t_cli_kill.people WHERE phone NOT LIKE 'dz1.AQEAAAAC%'");
+    let under_1 = psql(&url, "SELECT count(*) FROM t_cli_kill.people WHERE phone NOT LIKE 'dz1.AgEAAAAC%'");
     assert_eq!(under_1.trim(), "0");
 }
 
