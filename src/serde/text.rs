@@ -159,9 +159,13 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Scrubbed<D> {
 /// or the element type's own `Deserialize`.
 struct Scrub<V>(V);
 
-/// `err` unless its text shows `value`; then a refusal naming `found`.
+/// `err` unless its text shows `value`, as it is or escaped the way serde
+/// quotes a string (`Unexpected::Str` prints it with `{:?}`: a control
+/// character becomes `\u{7f}`); then a refusal naming `found`.
 fn scrub<E: de::Error>(err: E, value: &str, found: &str, expected: &str) -> E {
-    if !value.is_empty() && err.to_string().contains(value) {
+    let text = zeroize::Zeroizing::new(err.to_string());
+    let escaped = zeroize::Zeroizing::new(value.escape_debug().to_string());
+    if !value.is_empty() && (text.contains(value) || text.contains(escaped.as_str())) {
         E::custom(format_args!("invalid type: {found}, expected {expected}"))
     } else {
         err
