@@ -262,6 +262,34 @@ fn bench_batch<T: Sealable + Sync>(c: &mut Criterion, name: &str, values: &[T], 
     g.finish();
 }
 
+/// The batch path of a `gm` keyring: `batch::seal_text_all` per value at a
+/// column context (its SM4-CMAC check cached per scope), next to the bare
+/// SM4-GCM encrypt of one value and the XSM4 floor.
+fn bench_batch_gm<T: Sealable + Sync>(c: &mut Criterion, name: &str, values: &[T], text: fn(&T) -> &str) {
+    use aes_gcm::aead::consts::U12;
+    let mut keyring = Keyring::new();
+    keyring.add_key_with_suite(1, RootKey::from_bytes([0x42; 32]), KeyState::Active, Suite::Gm).unwrap();
+    let plain = text(&values[0]).as_bytes().to_vec();
+    let sm4 = AesGcm::<sm4::Sm4, U12>::new(&[7u8; 16].into());
+    let floor = XaesFloor::<sm4::Sm4>::new(&[7u8; 16].into());
+    let nonce = aes_gcm::Nonce::from([3u8; 12]);
+    let ctx = Context::new("users", name);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let mut g = c.benchmark_group(format!("seal-batch-gm/{name}"));
+    g.bench_function(format!("sm4-gcm encrypt {}B (bare)", plain.len()), |b| {
+        b.iter(|| sm4.encrypt(&nonce, Payload { msg: black_box(&plain), aad: b"" }).unwrap())
+    });
+    g.bench_function("xsm4-gcm encrypt (floor)", |b| {
+        b.iter(|| floor.encrypt(&[5; 12], &nonce, black_box(&plain)))
+    });
+    g.throughput(Throughput::Elements(values.len() as u64));
+    g.sample_size(10);
+    g.bench_function("gm seal_text_all, fixed set", |b| {
+        b.iter(|| pool.install(|| batch::seal_text_all(&keyring, black_box(values), |_| ctx.clone())))
+    });
+    g.finish();
+}
+
 fn seal(c: &mut Criterion) {
     bench_kind::<IdNumber>(c, "id_number", "11010519491231002X");
     bench_kind::<MobilePhone>(c, "mobile_phone", "13800138000");
@@ -270,6 +298,7 @@ fn seal(c: &mut Criterion) {
     bench_gm_token(c);
     bench_batch(c, "id_number", &common::ids(), IdNumber::expose);
     bench_batch(c, "mobile_phone", &common::phones(), MobilePhone::expose);
+    bench_batch_gm(c, "id_number", &common::ids(), IdNumber::expose);
 }
 
 criterion_group!(benches, seal);
