@@ -13,7 +13,7 @@ use sm4::Sm4;
 use zeroize::Zeroizing;
 
 use super::aead::{self, Gcm};
-use super::check::CheckKey;
+use super::check::{CHECK_LEN, CheckKey};
 use super::context::Context;
 use super::envelope::{Header, VERSION_2};
 use super::labels;
@@ -31,7 +31,16 @@ pub(crate) struct ScopeKeys {
     seal: SealKeys,
     /// The suite's CMAC under `derive(R, [CONTEXT_CHECK, kind, scope])`.
     check: CheckKey,
+    /// The check of a context with no field beyond its scope ([`NO_FIELDS`]),
+    /// computed once: a function of the key and the (empty) bound fields
+    /// only, so every seal at such a context (a policy column without
+    /// `row_id`, a plain `Context::new(table, column)`) skips the CMAC.
+    no_fields_check: [u8; CHECK_LEN],
 }
+
+/// The associated-data encoding of a context with no field beyond its
+/// scope: `enc([])`, a zero field count (SPEC.md §1).
+pub(crate) const NO_FIELDS: &[u8] = &[0, 0];
 
 #[derive(Clone)]
 enum SealKeys {
@@ -64,12 +73,16 @@ impl ScopeKeys {
                 SealKeys::Gm { x: ExtKdf::new((&*sm4).into()) }
             }
         };
-        ScopeKeys { seal, check: CheckKey::new(suite, &check) }
+        let check = CheckKey::new(suite, &check);
+        let no_fields_check = check.check(NO_FIELDS);
+        ScopeKeys { seal, check, no_fields_check }
     }
 
-    /// The keyed context check of v2 envelopes over `bound` (SPEC.md §3a.4).
-    pub(crate) fn check(&self, bound: &[u8]) -> [u8; 4] {
-        self.check.check(bound)
+    /// The keyed context check of v2 envelopes over `bound` (SPEC.md §3a.4):
+    /// the cached one for [`NO_FIELDS`], else one CMAC.
+    #[inline]
+    pub(crate) fn check(&self, bound: &[u8]) -> [u8; CHECK_LEN] {
+        if bound == NO_FIELDS { self.no_fields_check } else { self.check.check(bound) }
     }
 
     /// Run `f` with the GCM cipher of an envelope with this `header`; a v1
@@ -208,6 +221,21 @@ pub(crate) fn scope_cipher(secret: &[u8; KEY_LEN], kind: Kind, scope: &[u8]) -> 
 mod tests {
     use super::*;
     use crate::keys::Keyring;
+
+    /// The cached check is the CMAC's, and [`NO_FIELDS`] is what a context
+    /// without extra fields binds (else the cache would never be used).
+    #[test]
+    fn the_cached_check_is_the_computed_one() {
+        assert_eq!(Context::new("users", "id").bound_encoded(), NO_FIELDS);
+        assert_ne!(Context::new("users", "id").with_row("1").bound_encoded(), NO_FIELDS);
+        for suite in [Suite::Aes, Suite::Gm] {
+            let keys = ScopeKeys::derive(suite, &[9; KEY_LEN], Kind::IdNumber, b"scope");
+            assert_eq!(keys.check(NO_FIELDS), keys.check.check(NO_FIELDS));
+            let row = Context::new("users", "id").with_row("1");
+            assert_eq!(keys.check(row.bound_encoded()), keys.check.check(row.bound_encoded()));
+            assert_ne!(keys.check(NO_FIELDS), keys.check(row.bound_encoded()));
+        }
+    }
 
     #[test]
     fn matches_only_its_key_kind_and_scope() {

@@ -124,13 +124,15 @@ pub(crate) const FPE_KINDS: [Kind; 3] = [Kind::MobilePhone, Kind::BankCard, Kind
 
 /// The FF1 tweak: `enc([kind id, domain name, kept...])` (SPEC.md §1).
 /// Holds kept plaintext digits, so it wipes itself.
-fn tweak(kind: Kind, domain: &str, kept: &[&[u8]]) -> Zeroizing<Vec<u8>> {
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(2 + kept.len());
-    fields.push(kind.as_str().as_bytes());
-    fields.push(domain.as_bytes());
-    fields.extend_from_slice(kept);
+fn tweak<const N: usize>(kind: Kind, domain: &str, kept: &[&[u8]; N]) -> Zeroizing<Vec<u8>> {
+    const { assert!(N <= 2, "a tweak keeps at most two fields") };
+    // The field list on the stack: one allocation per value (the tweak), not two.
+    let mut fields: [&[u8]; 4] = [&[]; 4];
+    fields[0] = kind.as_str().as_bytes();
+    fields[1] = domain.as_bytes();
+    fields[2..2 + N].copy_from_slice(kept);
     let mut out = Zeroizing::new(Vec::with_capacity(64));
-    push_fields(&mut out, &fields);
+    push_fields(&mut out, &fields[..2 + N]);
     out
 }
 
@@ -195,7 +197,8 @@ impl FpeKind for IdNumber {
     /// end of that year.
     fn ff1_map(&self, ff1: &Ff1, domain: &str, dir: Dir) -> Result<Self> {
         let bad = || Error::invalid(Kind::IdNumber, Invalid::BirthDate);
-        let src = canonical(self);
+        // Borrowed, not copied: only the kept digits and the result are built.
+        let src = self.canonical_bytes();
         if src.len() != 18 {
             return Err(Error::invalid(Kind::IdNumber, Invalid::Length));
         }

@@ -47,6 +47,7 @@ pub(crate) use fpe::{FPE_KINDS, audit_context};
 pub use fpe::{FormatPreserving, FpeCipher};
 
 use core::fmt;
+use zeroize::Zeroize;
 
 use crate::crypto::{KEY_LEN, Suite};
 use crate::crypto::{b64, labels};
@@ -232,10 +233,27 @@ impl<'de> serde::Deserialize<'de> for Token {
     }
 }
 
-/// Feed `enc([kind id, canonical bytes])` (SPEC.md §1) into a MAC without allocating.
+/// Feed `enc([kind id, canonical bytes])` (SPEC.md §1) into a MAC without
+/// allocating: for the usual sizes in one update from a stack copy (wiped
+/// after), since each update pays the hash's block buffering.
 pub(crate) fn mac_value<T: Sealable>(mac: &mut SuiteMac, value: &T) {
+    const STACK: usize = 96;
     let kind = T::KIND.as_str().as_bytes();
     let bytes = value.canonical_bytes();
+    let len = 6 + kind.len() + bytes.len();
+    if len <= STACK {
+        let mut buf = [0u8; STACK];
+        // Both lengths are under STACK, so they fit in u16.
+        buf[..2].copy_from_slice(&2u16.to_be_bytes());
+        buf[2..4].copy_from_slice(&(kind.len() as u16).to_be_bytes());
+        buf[4..4 + kind.len()].copy_from_slice(kind);
+        let at = 4 + kind.len();
+        buf[at..at + 2].copy_from_slice(&(bytes.len() as u16).to_be_bytes());
+        buf[at + 2..len].copy_from_slice(bytes);
+        mac.update(&buf[..len]);
+        buf[..len].zeroize();
+        return;
+    }
     mac.update(&2u16.to_be_bytes());
     mac.update(&u16::try_from(kind.len()).unwrap_or(u16::MAX).to_be_bytes());
     mac.update(kind);
