@@ -56,11 +56,14 @@ fn a_plaintext_value_in_a_list_index_or_nested_field_is_refused_by_type() {
         ("phone_index", json!(13900139000000010000000.0), "invalid type: floating point, expected a string"),
         ("home", json!(13900139000u64), "invalid type: integer, expected struct HomeSealed"),
         ("home", json!("13900139000"), "invalid type: string, expected struct HomeSealed"),
+        // serde quotes a string escaped (`\u{7f}`): the escaped form is caught too.
+        ("home", json!("1390\u{7f}0139000"), "invalid type: string, expected struct HomeSealed"),
         ("home", json!({"address": 13900139000u64}), "invalid type: integer, expected a sealed value"),
     ];
     for (field, value, expected) in cases {
         let err = error_reading(&stored_with(field, value.clone()));
         assert!(!err.contains("13900139000") && !err.contains("1.390013"), "{field} = {value}: {err}");
+        assert!(!err.contains("1390\\u{7f}") && !err.contains("0139000"), "{field} = {value}: {err}");
         assert!(err.contains(expected), "{field} = {value}: {err}");
     }
 }
