@@ -4,10 +4,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use desensitize::{
-    Address, BankCard, CreditCode, Email, GeoPoint, IdNumber, Imei, IpAddress, Landline, LicensePlate,
-    MacAddress, MaskLevel, MobilePhone, Passport, PersonName, Sensitive,
-};
+use desensitize::{MaskLevel, Sensitive};
+
+#[macro_use]
+mod common;
 
 fn bench<T: Sensitive + std::str::FromStr>(c: &mut Criterion, name: &str, input: &str)
 where
@@ -23,20 +23,7 @@ where
 }
 
 fn masks(c: &mut Criterion) {
-    bench::<MobilePhone>(c, "mobile_phone", "13800138000");
-    bench::<IdNumber>(c, "id_number", "11010519491231002X");
-    bench::<BankCard>(c, "bank_card", "6222021234567894");
-    bench::<PersonName>(c, "person_name", "欧阳娜娜");
-    bench::<Email>(c, "email", "zhangsan@163.com");
-    bench::<Address>(c, "address", "北京市朝阳区建国路88号");
-    bench::<GeoPoint>(c, "geo_point", "39.9042,116.4074");
-    bench::<IpAddress>(c, "ip_address", "10.1.2.3");
-    bench::<MacAddress>(c, "mac_address", "AC:DE:48:00:11:22");
-    bench::<Imei>(c, "imei", "490154203237518");
-    bench::<Landline>(c, "landline", "010-62345678");
-    bench::<LicensePlate>(c, "license_plate", "京A12345");
-    bench::<Passport>(c, "passport", "E12345678");
-    bench::<CreditCode>(c, "credit_code", "91350100M000100Y43");
+    each_kind_sample!(bench, c);
 }
 
 criterion_group!(benches, masks);

@@ -200,22 +200,7 @@ fn db_rotate_refuses_bad_specs_and_never_prints_the_url() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("passwords are hashed"), "{}", text(&out.stderr));
 
-    let url = "postgres://app:hunter2-secret@127.0.0.1:1/nowhere";
-    let out = env.keyed(
-        &[
-            "db",
-            "rotate",
-            "--url",
-            url,
-            "--table",
-            "people",
-            "--columns",
-            "phone:cn.mobile_phone",
-            "--audit",
-            "a.jsonl",
-        ],
-        "",
-    );
+    let out = rotate_at(&env, "postgres://app:hunter2-secret@127.0.0.1:1/nowhere", "a.jsonl");
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("cannot reach the database"), "{stderr}");
@@ -267,22 +252,14 @@ fn db_rotate_names_the_rows_still_under_old_keys_after_a_resumed_run() {
 /// `db rotate` with `--url` pointing nowhere and `--audit` set to `audit`
 /// (issue 20, item 10: the audit sink is checked before anything is read).
 fn rotate_with_audit(env: &Env, audit: &str) -> std::process::Output {
-    let url = "postgres://app@127.0.0.1:1/nowhere";
-    env.keyed(
-        &[
-            "db",
-            "rotate",
-            "--url",
-            url,
-            "--table",
-            "people",
-            "--columns",
-            "phone:cn.mobile_phone",
-            "--audit",
-            audit,
-        ],
-        "",
-    )
+    rotate_at(env, "postgres://app@127.0.0.1:1/nowhere", audit)
+}
+
+/// `db rotate` of `people.phone` at `url`, audited to `audit`.
+fn rotate_at(env: &Env, url: &str, audit: &str) -> std::process::Output {
+    let columns = ["--table", "people", "--columns", "phone:cn.mobile_phone"];
+    let args = [&["db", "rotate", "--url", url][..], &columns, &["--audit", audit]].concat();
+    env.keyed(&args, "")
 }
 
 #[test]

@@ -4,6 +4,7 @@ numbers not at all, the auditor sees everything for `audit` only, a
 principal over budget is refused, and every decision is in the audit log."""
 
 import json
+import pathlib
 import pickle
 
 import pyarrow as pa
@@ -14,20 +15,8 @@ import desensitize as dz
 PHONE = "13800138000"
 ID = "11010519491231002X"
 
-RULES = """
-[principals]
-alice = "support"
-carol = "auditor"
-
-[roles.support]
-purposes = ["support"]
-kinds = { mobile_phone = "standard", id_number = "none" }
-budget = { per_day = 3, warn_at_percent = 60 }
-
-[roles.auditor]
-purposes = ["audit"]
-default = "full"
-"""
+# The scenario's rules, shared with the CLI test (cli/tests/commands/access.rs).
+RULES = (pathlib.Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "access_rules.toml").read_text()
 
 
 @pytest.fixture()

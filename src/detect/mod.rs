@@ -59,22 +59,20 @@ pub use writer::{MAX_PENDING, RedactWriter};
 
 /// The kinds a [`Detector`] can find: every kind except passwords and
 /// biometric templates, which never appear as text of their own.
-pub const DETECTABLE: [Kind; 14] = [
-    Kind::IdNumber,
-    Kind::MobilePhone,
-    Kind::Landline,
-    Kind::BankCard,
-    Kind::GeoPoint,
-    Kind::Email,
-    Kind::PersonName,
-    Kind::Address,
-    Kind::IpAddress,
-    Kind::MacAddress,
-    Kind::Imei,
-    Kind::Passport,
-    Kind::LicensePlate,
-    Kind::CreditCode,
-];
+pub const DETECTABLE: [Kind; 14] = {
+    // `Kind::ALL` without the two: a new kind fails to compile here until
+    // someone decides whether the detector finds it.
+    let mut out = [Kind::IdNumber; 14];
+    let (mut i, mut n) = (0, 0);
+    while i < Kind::ALL.len() {
+        if !matches!(Kind::ALL[i], Kind::Password | Kind::Biometric) {
+            out[n] = Kind::ALL[i];
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 /// The default minimum confidence of a [`Detector`].
 pub const DEFAULT_MIN_CONFIDENCE: f32 = 0.5;

@@ -7,20 +7,8 @@ use crate::common;
 
 use common::{Env, ID, PHONE, json_lines, lines, text};
 
-const RULES: &str = r#"
-[principals]
-alice = "support"
-carol = "auditor"
-
-[roles.support]
-purposes = ["support"]
-kinds = { mobile_phone = "standard", id_number = "none" }
-budget = { per_day = 3, warn_at_percent = 60 }
-
-[roles.auditor]
-purposes = ["audit"]
-default = "full"
-"#;
+/// The scenario's rules, shared with the Python test.
+const RULES: &str = include_str!("../../../tests/fixtures/access_rules.toml");
 
 fn seal(env: &Env, kind: &str, column: &str, value: &str) -> String {
     env.keyed_ok(&["seal", "--kind", kind, "--table", "users", "--column", column], &format!("{value}\n"))
