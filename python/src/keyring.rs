@@ -371,9 +371,10 @@ impl PyKeyring {
         cached(py, source, None, access_spec(access, counter)?)
     }
 
-    /// The key ids and their states, e.g. `[(1, "decrypt-only"), (2, "active")]`.
-    fn keys(&self) -> Vec<(u32, &'static str)> {
-        self.inner.keys().iter().map(|k| (k.id, k.state.as_str())).collect()
+    /// The key ids, their states and cipher suites (as the CLI's `keys
+    /// list`), e.g. `[(1, "decrypt-only", "aes"), (2, "active", "gm")]`.
+    fn keys(&self) -> Vec<(u32, &'static str, &'static str)> {
+        self.inner.keys().iter().map(|k| (k.id, k.state.as_str(), k.suite.as_str())).collect()
     }
 
     /// The id of the active key (None when there is none).
