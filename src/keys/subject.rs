@@ -8,6 +8,12 @@
 //! the key store itself is not restored from a backup: keep it out of the
 //! long-term backups or purge forgotten subjects there too).
 //!
+//! A subject key follows the cipher suite of the root key that wraps it
+//! (SPEC.md §5.2, §5.3): under a `gm` root key it is wrapped with SM4-GCM
+//! and the subject's values are sealed with SM4; after a rotation across
+//! suites, [`Keyring::rewrap_subjects`] moves the wrap (and later seals) to
+//! the new suite while the values sealed before keep opening.
+//!
 //! ```
 //! use desensitize::keys::{InMemorySubjectStore, SubjectKeyStore};
 //! use desensitize::{Context, Error, Keyring, MobilePhone};
@@ -275,7 +281,8 @@ impl Keyring {
         }
     }
 
-    /// Seal `value` under `subject`'s own data key, creating the key on first use.
+    /// Seal `value` under `subject`'s own data key, creating the key on
+    /// first use, in the suite of the root key that wraps it (SPEC.md §5.3).
     pub fn seal_for<T: Sealable>(
         &self,
         store: &dyn SubjectKeyStore,
@@ -348,7 +355,9 @@ impl Keyring {
     }
 
     /// Re-wrap `subject`'s data key under the active root key, so that the
-    /// old root key can be destroyed. Values sealed for the subject are untouched.
+    /// old root key can be destroyed. Values sealed for the subject are
+    /// untouched; under a root key of another suite, the subject's later
+    /// seals use that suite and its earlier values still open (SPEC.md §5.2).
     pub fn rewrap_subject(&self, store: &dyn SubjectKeyStore, subject: &str) -> Result<()> {
         let sk = self.subject_key(store, subject, false)?;
         let wrapped = self.wrap_subject_key(subject, &DataKey::from_bytes(sk.dk), sk.suites)?;
