@@ -54,7 +54,8 @@ impl core::fmt::Debug for WrappedKey {
 /// Protects the data key that encrypts a keyring file.
 ///
 /// The built-in implementation is [`PassphraseProvider`](crate::keys::PassphraseProvider)
-/// (Argon2id + AES-256-GCM). An external KMS plugs in here:
+/// (Argon2id, then AES-256-GCM, or SM4-GCM for a `gm` keyring: see
+/// [`KeyProvider::wrap_in`]). An external KMS plugs in here:
 ///
 /// * **AWS KMS**: `wrap` calls `Encrypt` (or use `GenerateDataKey` and
 ///   ignore our generated key) with `KeyId` = your CMK and an encryption
