@@ -94,3 +94,34 @@ def test_a_keyring_rotated_from_aes_to_gm(cli, workdir):
     assert dz.open(new, "mobile_phone", gm_only, table="t", column="c", purpose="t", on_invalid="raise") == PHONES
     _, why = dz.open(old, "mobile_phone", gm_only, table="t", column="c", purpose="t")
     assert all("destroyed" in w for w in why.to_pylist())
+
+
+class SuiteAwareProvider:
+    """A toy provider (XOR is NOT protection) that records the suite it was asked to wrap in."""
+
+    id = "test-suite-aware"
+
+    def __init__(self):
+        self.suites = []
+
+    def wrap(self, key: bytes) -> bytes:
+        raise AssertionError("wrap_in is preferred when the provider has it")
+
+    def wrap_in(self, key: bytes, suite: str) -> bytes:
+        self.suites.append(suite)
+        return bytes([{"aes": 1, "gm": 2}[suite]]) + bytes(b ^ 0x3C for b in key)
+
+    def unwrap(self, wrapped: bytes) -> bytes:
+        return bytes(b ^ 0x3C for b in wrapped[1:])
+
+
+def test_a_provider_with_wrap_in_is_told_the_suite(gm_files, workdir, keyring):
+    provider = SuiteAwareProvider()
+    gm = open_gm(gm_files, workdir)
+    gm.save(workdir / "gm-kms.dzk", provider)
+    keyring.save(workdir / "aes-kms.dzk", provider)
+    assert provider.suites == ["gm", "aes"]
+    again = dz.Keyring.open(workdir / "gm-kms.dzk", provider=provider)
+    assert again.keys() == [(1, "active", "gm")]
+    a = dz.pseudonym(PHONES, "mobile_phone", gm, domain="d", on_invalid="raise")
+    assert dz.pseudonym(PHONES, "mobile_phone", again, domain="d", on_invalid="raise") == a
