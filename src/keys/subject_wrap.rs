@@ -8,10 +8,6 @@
 //! (SM4-GCM under HKDF-SM3), or a data key that sealed under another suite
 //! than the one wrapping it now (after a rotation across suites).
 
-use aes_gcm::AesGcm;
-use aes_gcm::aead::consts::{U12, U16};
-use aes_gcm::aead::{AeadInOut, KeyInit};
-use sm4::Sm4;
 use zeroize::Zeroizing;
 
 use crate::crypto::aead::fresh_nonce;
@@ -20,6 +16,7 @@ use crate::crypto::material::{KEY_LEN, derive_in, encode_fields};
 use crate::crypto::{RootKey, Suite};
 use crate::error::{EnvelopeError, Error, KeyError, Result};
 use crate::keys::Keyring;
+use crate::keys::file::{decrypt_in, encrypt_in};
 use crate::keys::provider::{DataKey, WrappedKey};
 
 /// Version 1: `01 || 03 || u32be(id) || nonce(12) || ct(32) || tag(16)`.
@@ -109,46 +106,13 @@ pub(super) fn wrapping_key_id(b: &[u8]) -> Option<u32> {
     layout(b).map(|l| l.key_id)
 }
 
-/// The wrapping key of `suite` under root key `root`, run through `f`.
-fn with_wrap_gcm<R>(
-    suite: Suite,
-    root: &RootKey,
-    f: impl FnOnce(&dyn Fn(bool, &[u8], &[u8], &mut [u8], &mut [u8; TAG_LEN]) -> bool) -> R,
-) -> R {
+/// The wrapping key of `suite` under root key `root` (SPEC.md §5.2): the
+/// GCM of [`encrypt_in`] and [`decrypt_in`] takes its first 16 bytes for SM4.
+fn wrap_key(suite: Suite, root: &RootKey) -> Zeroizing<[u8; KEY_LEN]> {
     let label: [&[u8]; 2] = [labels::WRAP, b"subject"];
-    let wk = match suite {
+    match suite {
         Suite::Aes => root.derive(&label),
         Suite::Gm => derive_in(suite, root.as_bytes(), &label),
-    };
-    match suite {
-        Suite::Aes => f(&gcm_op(&AesGcm::<aes_gcm::aes::Aes256, U12>::new((&*wk).into()))),
-        Suite::Gm => {
-            let mut sm4 = Zeroizing::new([0u8; 16]);
-            sm4.copy_from_slice(&wk[..16]);
-            f(&gcm_op(&AesGcm::<Sm4, U12>::new((&*sm4).into())))
-        }
-    }
-}
-
-/// One closure for both directions: `seal` encrypts `buf` in place and
-/// writes `tag`; else decrypts `buf` in place against `tag`. `false` on failure.
-fn gcm_op<C: AeadInOut + aes_gcm::aead::AeadCore<NonceSize = U12, TagSize = U16>>(
-    cipher: &C,
-) -> impl Fn(bool, &[u8], &[u8], &mut [u8], &mut [u8; TAG_LEN]) -> bool + '_ {
-    move |seal, nonce, aad, buf, tag| {
-        let Ok(nonce) = aes_gcm::Nonce::try_from(nonce) else { return false };
-        if seal {
-            match cipher.encrypt_inout_detached(&nonce, aad, buf.into()) {
-                Ok(t) => {
-                    tag.copy_from_slice(&t);
-                    true
-                }
-                Err(_) => false,
-            }
-        } else {
-            let t = aes_gcm::Tag::from(*tag);
-            cipher.decrypt_inout_detached(&nonce, aad, buf.into(), &t).is_ok()
-        }
     }
 }
 
@@ -176,15 +140,10 @@ impl Keyring {
         let nonce = fresh_nonce()?;
         out.extend_from_slice(&nonce);
         let aad = [out.as_slice(), &encode_fields(&[subject.as_bytes()])].concat();
-        let mut body = Zeroizing::new(*key.expose_bytes());
-        let mut tag = [0u8; TAG_LEN];
-        let sealed =
-            with_wrap_gcm(entry.suite, root, |op| op(true, &nonce, &aad, body.as_mut_slice(), &mut tag));
-        if !sealed {
-            return Err(Error::Key(KeyError::SubjectWrapFailed));
-        }
-        out.extend_from_slice(body.as_slice());
-        out.extend_from_slice(&tag);
+        let wk = wrap_key(entry.suite, root);
+        let ct = encrypt_in(entry.suite, &wk, &nonce, &aad, key.expose_bytes())
+            .map_err(|_| Error::Key(KeyError::SubjectWrapFailed))?;
+        out.extend_from_slice(&ct);
         Ok(WrappedKey::from_bytes(out))
     }
 
@@ -199,16 +158,12 @@ impl Keyring {
             return Err(not_wrapped());
         }
         let aad = [&b[..l.head_len], &encode_fields(&[subject.as_bytes()])[..]].concat();
-        let mut dk = Zeroizing::new([0u8; KEY_LEN]);
-        dk.copy_from_slice(&b[l.head_len..l.head_len + KEY_LEN]);
-        let mut tag = [0u8; TAG_LEN];
-        tag.copy_from_slice(&b[l.head_len + KEY_LEN..]);
         let nonce = &b[l.head_len - NONCE_LEN..l.head_len];
-        let opened =
-            with_wrap_gcm(l.wraps_in, root, |op| op(false, nonce, &aad, dk.as_mut_slice(), &mut tag));
-        if !opened {
-            return Err(Error::AuthenticationFailed);
-        }
+        let wk = wrap_key(l.wraps_in, root);
+        let plain =
+            decrypt_in(l.wraps_in, &wk, nonce, &aad, &b[l.head_len..]).ok_or(Error::AuthenticationFailed)?;
+        let mut dk = Zeroizing::new([0u8; KEY_LEN]);
+        dk.copy_from_slice(&plain);
         Ok(SubjectKey { dk, seals_in: l.wraps_in, suites: l.suites })
     }
 }
