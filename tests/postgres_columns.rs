@@ -1,7 +1,8 @@
 //! Column types against a real PostgreSQL server (feature `sqlx`): sealed
 //! values as TEXT and BYTEA, tokens as TEXT, blind indexes as BIGINT;
 //! value-free decode errors; and the rotation job's failure count, stop
-//! and resume on a small table; subject-sealed cells through rotate-then-destroy.
+//! and resume on a small table; subject-sealed cells through rotate-then-destroy;
+//! a table moved from an `aes` keyring to a `gm` one (issue 18).
 //!
 //! Without `--features sqlx` and `DESENSITIZE_PG_URL` each test prints one
 //! line saying how to run it (`scripts/ci/ci-postgres.sh`) and passes.
@@ -253,6 +254,65 @@ mod with_server {
                 keyring.open_for(subjects.as_ref(), &format!("u{row}"), &n, &ctx("name", row), "t")?,
                 name
             );
+        }
+        Ok(())
+    }
+
+    /// Issue 18: a table sealed under an `aes` keyring (root-key and
+    /// subject-key cells) moves to a `gm` key by `rotate_to(Gm)` and the
+    /// rotation job: every root-key cell is re-sealed under the `gm` key
+    /// (envelope v2), every subject key re-wrapped with SM4-GCM (SPEC §5.2
+    /// algorithm 4), and with the `aes` key destroyed everything opens.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_table_moves_from_aes_to_gm() -> AnyResult<()> {
+        use desensitize::keys::{SubjectKeyStore, SubjectRecord, Suite};
+        let Some(url) = server_url() else {
+            skip_line(SKIP);
+            return Ok(());
+        };
+        let pool = connect(&url, "t_rotate_gm", 2).await?;
+        sqlx::query("CREATE TABLE people (pid BIGINT PRIMARY KEY, phone TEXT, name TEXT)")
+            .execute(&pool)
+            .await?;
+        let mut keyring = Keyring::generate()?;
+        let subjects = Arc::new(InMemorySubjectStore::new());
+        let phone: MobilePhone = PHONE.parse()?;
+        let name: PersonName = "张三".parse()?;
+        let ctx = |column: &str, row: i64| Context::new("people", column).with_row(&row.to_string());
+        for row in 1..=20i64 {
+            let p = keyring.seal(&phone, &ctx("phone", row))?;
+            let n = keyring.seal_for(subjects.as_ref(), &format!("u{row}"), &name, &ctx("name", row))?;
+            let insert = "INSERT INTO people VALUES ($1, $2, $3)";
+            sqlx::query(insert).bind(row).bind(p).bind(n).execute(&pool).await?;
+        }
+        let gm = keyring.rotate_to(Suite::Gm)?;
+        let plan = RotationPlan::new("people", "pid")?
+            .column(SealedColumn::<MobilePhone>::new("phone")?)
+            .column(SealedColumn::<PersonName>::new("name")?)
+            .subject_keys(subjects.clone())
+            .batch_size(6);
+        let mut store = PgRotationStore::new(pool.clone(), &plan, "to_gm").await?;
+        let report = rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(())).await?;
+        assert_eq!((report.progress.rotated, report.progress.subject_sealed), (20, 20));
+        assert_eq!((report.rewrapped_subject_keys, report.remaining_old), (20, Some(0)));
+        keyring.destroy_with_subjects(1, 0, subjects.as_ref())?;
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT pid, phone, name FROM people ORDER BY pid").fetch_all(&pool).await?;
+        assert_eq!(rows.len(), 20);
+        for (row, p, n) in rows {
+            let p: Sealed<MobilePhone> = p.parse()?;
+            assert_eq!((p.key_id(), keyring.suite_of(p.key_id()), p.as_bytes()[0]), (gm, Some(Suite::Gm), 2));
+            assert_eq!(keyring.open(&p, &ctx("phone", row), "t")?, phone);
+            let subject = format!("u{row}");
+            match subjects.load(&subject)? {
+                Some(SubjectRecord::Active(w)) => assert_eq!((w.as_bytes()[0], w.as_bytes()[1]), (2, 4)),
+                other => panic!("subject key of row {row}: {other:?}"),
+            }
+            let n: Sealed<PersonName> = n.parse()?;
+            assert_eq!(keyring.open_for(subjects.as_ref(), &subject, &n, &ctx("name", row), "t")?, name);
+            // New subject seals follow the gm wrap.
+            let fresh = keyring.seal_for(subjects.as_ref(), &subject, &name, &ctx("name", row))?;
+            assert_eq!(keyring.open_for(subjects.as_ref(), &subject, &fresh, &ctx("name", row), "t")?, name);
         }
         Ok(())
     }

@@ -256,6 +256,42 @@ fn rotate_with_audit(env: &Env, audit: &str) -> std::process::Output {
 }
 
 /// `db rotate` of `people.phone` at `url`, audited to `audit`.
+/// Issue 18: `keys rotate --suite gm`, then `db rotate`, moves a table sealed
+/// under an `aes` key to the `gm` key (SM4 envelopes v2, its index under
+/// HMAC-SM3); with the `aes` key destroyed every value opens.
+#[test]
+fn db_rotate_moves_an_aes_table_to_a_gm_key() {
+    let Some(url) = server() else { return };
+    let env = Env::with_keys("db-rotate-gm");
+    let people = fill_table(&env, &url, "t_cli_gm", 40);
+    env.keyed_ok(&["keys", "rotate", "--suite", "gm"], "");
+    env.keyed_ok(&["keys", "pin", "--domain", "people.phone", "--key-id", "2"], "");
+    let columns = ["--table", "t_cli_gm.people", "--columns", "name:person_name,phone:cn.mobile_phone"];
+    let index = ["--index", "phone=phone_idx:people.phone:8", "--audit", "audit.jsonl"];
+    let out = env.keyed(&[&["db", "rotate"][..], &columns, &index].concat(), "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!((summary["rotated"].as_u64(), summary["remaining_old"].as_u64()), (Some(40), Some(0)));
+    let mut keyring = load(&env);
+    assert_eq!(keyring.suite_of(2), Some(desensitize::keys::Suite::Gm));
+    keyring.destroy(1, 0).unwrap();
+    let domain = Domain::new("people.phone").unwrap();
+    let idx = keyring.blind_index::<MobilePhone>(&domain, Transform::Full, 8).unwrap();
+    for line in psql(&url, "SELECT id, name, phone, phone_idx FROM t_cli_gm.people ORDER BY id").lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        let id: i64 = f[0].parse().unwrap();
+        let (name, phone) = &people[id as usize - 1];
+        let sealed_phone: Sealed<MobilePhone> = f[2].parse().unwrap();
+        assert!(f[2].starts_with("dz1.Ag") && sealed_phone.key_id() == 2, "row {id}: {}", f[2]);
+        assert_eq!(
+            &keyring.open(&f[1].parse::<Sealed<PersonName>>().unwrap(), &ctx("name", id), "t").unwrap(),
+            name
+        );
+        assert_eq!(&keyring.open(&sealed_phone, &ctx("phone", id), "t").unwrap(), phone);
+        assert_eq!(f[3].parse::<u64>().unwrap(), idx.compute(phone).value(), "row {id}: index not moved");
+    }
+}
+
 fn rotate_at(env: &Env, url: &str, audit: &str) -> std::process::Output {
     let columns = ["--table", "people", "--columns", "phone:cn.mobile_phone"];
     let args = [&["db", "rotate", "--url", url][..], &columns, &["--audit", audit]].concat();

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use desensitize::access::{Access, AccessRules, FileCounter, Principal};
 use desensitize::audit::{AuditLogError, ChainedAudit, StderrAudit};
 use desensitize::keys::{
-    DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, WrappedKey,
+    DataKey, KeyProvider, PassphraseError, PassphraseProvider, PassphraseSource, Suite, WrappedKey,
 };
 use desensitize::{KeyError, Keyring};
 use pyo3::exceptions::PyValueError;
@@ -24,7 +24,10 @@ use crate::error::{DesensitizeError, lib_err};
 
 /// A Python object as the library's [`KeyProvider`]: its `id` attribute,
 /// `wrap(bytes) -> bytes` and `unwrap(bytes) -> bytes` (32-byte data keys),
-/// e.g. calls to AWS KMS `Encrypt`/`Decrypt` or Vault Transit.
+/// e.g. calls to AWS KMS `Encrypt`/`Decrypt` or Vault Transit; and, when it
+/// has one, `wrap_in(bytes, suite) -> bytes`, given the keyring file's suite
+/// (`"aes"` or `"gm"`, SPEC.md §6.5) so that a `gm` deployment can wrap
+/// under an SM4 key of its KMS.
 struct PyProvider {
     id: String,
     obj: Py<PyAny>,
@@ -37,8 +40,23 @@ impl PyProvider {
     }
 
     fn call(&self, method: &str, bytes: &[u8]) -> desensitize::Result<Zeroizing<Vec<u8>>> {
+        self.call_with(method, bytes, None)
+    }
+
+    /// `method(bytes)`, or `method(bytes, suite)` when `suite` is given.
+    fn call_with(
+        &self,
+        method: &str,
+        bytes: &[u8],
+        suite: Option<&str>,
+    ) -> desensitize::Result<Zeroizing<Vec<u8>>> {
         Python::attach(|py| {
-            let out = self.obj.bind(py).call_method1(method, (PyBytes::new(py, bytes),))?;
+            let obj = self.obj.bind(py);
+            let key = PyBytes::new(py, bytes);
+            let out = match suite {
+                Some(s) => obj.call_method1(method, (key, s))?,
+                None => obj.call_method1(method, (key,))?,
+            };
             Ok::<_, PyErr>(Zeroizing::new(out.cast::<PyBytes>()?.as_bytes().to_vec()))
         })
         .map_err(|_| desensitize::Error::Key(KeyError::ProviderFailed))
@@ -52,6 +70,17 @@ impl KeyProvider for PyProvider {
 
     fn wrap(&self, key: &DataKey) -> desensitize::Result<WrappedKey> {
         Ok(WrappedKey::from_bytes(self.call("wrap", key.expose_bytes())?.to_vec()))
+    }
+
+    /// The object's `wrap_in(key, suite)` when it has one, else `wrap(key)`.
+    fn wrap_in(&self, key: &DataKey, suite: Suite) -> desensitize::Result<WrappedKey> {
+        let has = Python::attach(|py| self.obj.bind(py).hasattr("wrap_in").unwrap_or(false));
+        if !has {
+            return self.wrap(key);
+        }
+        Ok(WrappedKey::from_bytes(
+            self.call_with("wrap_in", key.expose_bytes(), Some(suite.as_str()))?.to_vec(),
+        ))
     }
 
     fn unwrap(&self, wrapped: &WrappedKey) -> desensitize::Result<DataKey> {
@@ -371,9 +400,10 @@ impl PyKeyring {
         cached(py, source, None, access_spec(access, counter)?)
     }
 
-    /// The key ids and their states, e.g. `[(1, "decrypt-only"), (2, "active")]`.
-    fn keys(&self) -> Vec<(u32, &'static str)> {
-        self.inner.keys().iter().map(|k| (k.id, k.state.as_str())).collect()
+    /// The key ids, their states and cipher suites (as the CLI's `keys
+    /// list`), e.g. `[(1, "decrypt-only", "aes"), (2, "active", "gm")]`.
+    fn keys(&self) -> Vec<(u32, &'static str, &'static str)> {
+        self.inner.keys().iter().map(|k| (k.id, k.state.as_str(), k.suite.as_str())).collect()
     }
 
     /// The id of the active key (None when there is none).

@@ -177,7 +177,7 @@ def test_keyring_is_cached_pickles_as_its_source_and_shows_no_keys(keyfiles, key
     dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=audit.with_suffix(".other"))  # a new entry
     fresh = time.perf_counter() - start
     assert cached < fresh / 10, (cached, fresh)  # no second Argon2id
-    assert again.keys() == keyring.keys() == [(1, "active")]
+    assert again.keys() == keyring.keys() == [(1, "active", "aes")]
     assert repr(keyring) == "Keyring(keys=[1: active])"
     data = pickle.dumps(keyring)
     assert pass_file.read_text().strip().encode() not in data
@@ -204,8 +204,8 @@ def test_from_env(monkeypatch):
     monkeypatch.setenv("DZ_TEST_KEY", base64.b64encode(bytes(range(32))).decode())
     monkeypatch.setenv("DZ_TEST_KEY_ID", "7")
     k = dz.Keyring.from_env("DZ_TEST_KEY", "DZ_TEST_KEY_ID")
-    assert k.keys() == [(7, "active")]
-    assert pickle.loads(pickle.dumps(k)).keys() == [(7, "active")]
+    assert k.keys() == [(7, "active", "aes")]
+    assert pickle.loads(pickle.dumps(k)).keys() == [(7, "active", "aes")]
     with pytest.raises(dz.DesensitizeError, match="not set"):
         dz.Keyring.from_env("DZ_TEST_MISSING")
 
@@ -253,13 +253,13 @@ def test_a_rotated_keyring_file_is_read_again(cli, workdir):
     cli("keygen", "--out", keys, "--passphrase-file", pass_file)
     audit = workdir / "rotate-audit.jsonl"
     before = dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=audit)
-    assert before.keys() == [(1, "active")]
+    assert before.keys() == [(1, "active", "aes")]
     sealed = dz.seal(PHONES[:1], "mobile_phone", before, table="t", column="c", on_invalid="raise")
 
     cli("keys", "rotate", "--keys", keys, "--passphrase-file", pass_file)
     after = dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=audit)
-    assert after.keys() == [(1, "decrypt-only"), (2, "active")]
+    assert after.keys() == [(1, "decrypt-only", "aes"), (2, "active", "aes")]
     assert after.active_key_id() == 2
-    assert before.keys() == [(1, "active")]  # a Keyring already handed out keeps its keys
+    assert before.keys() == [(1, "active", "aes")]  # a Keyring already handed out keeps its keys
     opened = dz.open(sealed, "mobile_phone", after, table="t", column="c", purpose="test", on_invalid="raise")
     assert opened.to_pylist() == PHONES[:1].to_pylist()

@@ -20,7 +20,7 @@ def test_a_wrong_passphrase_after_a_good_one_is_refused(keyfiles, monkeypatch):
     keys, _ = keyfiles
     monkeypatch.setenv("DZ_CACHE_PASS", PASSPHRASE)
     good = dz.Keyring.open(keys, passphrase_env="DZ_CACHE_PASS")
-    assert good.keys() == [(1, "active")]
+    assert good.keys() == [(1, "active", "aes")]
 
     monkeypatch.setenv("DZ_CACHE_PASS", PASSPHRASE + "-wrong")
     with pytest.raises(dz.DesensitizeError, match="keyring file"):
@@ -50,7 +50,7 @@ def test_the_good_passphrase_again_is_served_from_the_cache(keyfiles, monkeypatc
     first = time.perf_counter() - start
     start = time.perf_counter()
     again = dz.Keyring.open(keys, passphrase_env="DZ_CACHE_AGAIN")
-    assert again.keys() == [(1, "active")]
+    assert again.keys() == [(1, "active", "aes")]
     assert time.perf_counter() - start < first / 5, "the cached open ran Argon2id again"
 
 
@@ -67,7 +67,7 @@ def test_from_env_reads_the_environment_every_time(monkeypatch):
     assert opened.to_pylist() == [None] and reasons[0].as_py() is not None
 
     monkeypatch.setenv("DZ_CACHE_KEY_ID", "5")
-    assert dz.Keyring.from_env("DZ_CACHE_KEY", "DZ_CACHE_KEY_ID").keys() == [(5, "active")]
+    assert dz.Keyring.from_env("DZ_CACHE_KEY", "DZ_CACHE_KEY_ID").keys() == [(5, "active", "aes")]
 
     monkeypatch.delenv("DZ_CACHE_KEY")
     with pytest.raises(dz.DesensitizeError, match="not set"):

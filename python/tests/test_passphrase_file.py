@@ -28,7 +28,7 @@ def test_a_passphrase_file_readable_by_others_warns_as_the_cli_does(keyfiles, tm
     path = _pass_file(tmp_path, mode)
     with pytest.warns(UserWarning) as caught:
         opened = dz.Keyring.open(keys, passphrase_file=path)
-    assert opened.keys() == [(1, "active")], "a warning, not a failure"
+    assert opened.keys() == [(1, "active", "aes")], "a warning, not a failure"
     messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     expected = (
         f"{path}: the passphrase file can be read by its group or by others "
@@ -56,7 +56,7 @@ def test_an_owner_only_passphrase_file_opens_without_a_warning(keyfiles, tmp_pat
     path = _pass_file(tmp_path, 0o600)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert dz.Keyring.open(keys, passphrase_file=path).keys() == [(1, "active")]
+        assert dz.Keyring.open(keys, passphrase_file=path).keys() == [(1, "active", "aes")]
 
 
 def test_warnings_as_errors_refuse_the_open(keyfiles, tmp_path):

@@ -71,7 +71,7 @@ from spec_check.envelope import *  # noqa: F403
 from spec_check.canonical import *  # noqa: F403
 from spec_check.keyring_file import *  # noqa: F403
 from spec_check.checks import *  # noqa: F403
-from spec_check import suites
+from spec_check import gm_keys, suites
 
 
 # ------------------------------------------------------------------ --explain
@@ -152,6 +152,15 @@ def check_python_sealed(v: dict) -> None:
         raise AssertionError("does not open")
 
 
+def add_gm_key_checks(checks: list) -> None:
+    """§5.2 v2, §5.3, §6.4, §6.5 under `gm` (tests/vectors/gm_keys.json)."""
+    doc = json.loads(gm_keys.GM_KEYS_VECTORS.read_text(encoding="utf-8"))
+    for i, v in enumerate(doc["subject_sealed"]):
+        checks.append((f"gm_keys subject[{i}]: {v['note']}", gm_keys.check_gm_subject_vector, v))
+    for i, v in enumerate(doc["keyring_files"]):
+        checks.append((f"gm_keys keyring_file[{i}]: {v['note']}", gm_keys.check_gm_keyring_file, v))
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--explain", type=int, metavar="N", help="print the §7.3 walk-through of vector N")
@@ -195,6 +204,8 @@ def main() -> int:
     checks.append(("C2SP XAES-256-GCM vectors (2 fixed, 10 000 accumulated)", lambda _: suites.c2sp_xaes(), None))
     gm_analytics = json.loads(suites.GM_ANALYTICS.read_text(encoding="utf-8"))
     checks.append(("§12.2-11.3 gm HKDF-SM3, token, blind index (HMAC-SM3) and FF1-SM4", suites.check_gm_analytics, gm_analytics))
+
+    add_gm_key_checks(checks)
 
     passed = failed = 0
     for name, fn, v in checks:

@@ -52,13 +52,9 @@ fn gcm(suite: Suite, key: &[u8; KEY_LEN]) -> FileGcm {
     }
 }
 
-/// Encrypt `plain` with AES-256-GCM, a detached tag appended: `ct || tag`.
-pub(super) fn encrypt(key: &[u8; KEY_LEN], nonce: &[u8; 12], aad: &[u8], plain: &[u8]) -> Result<Vec<u8>> {
-    encrypt_in(Suite::Aes, key, nonce, aad, plain)
-}
-
-/// [`encrypt`] with the GCM of `suite`.
-fn encrypt_in(
+/// Encrypt `plain` with the GCM of `suite` (SM4: under the first 16 bytes
+/// of `key`), a detached tag appended: `ct || tag`.
+pub(super) fn encrypt_in(
     suite: Suite,
     key: &[u8; KEY_LEN],
     nonce: &[u8; 12],
@@ -76,18 +72,9 @@ fn encrypt_in(
     Ok(buf)
 }
 
-/// Decrypt AES-256-GCM `ct || tag`; `None` if it does not authenticate.
-pub(super) fn decrypt(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8],
-    aad: &[u8],
-    ct_tag: &[u8],
-) -> Option<Zeroizing<Vec<u8>>> {
-    decrypt_in(Suite::Aes, key, nonce, aad, ct_tag)
-}
-
-/// [`decrypt`] with the GCM of `suite`.
-fn decrypt_in(
+/// Decrypt `ct || tag` with the GCM of `suite` (see [`encrypt_in`]);
+/// `None` if it does not authenticate.
+pub(super) fn decrypt_in(
     suite: Suite,
     key: &[u8; KEY_LEN],
     nonce: &[u8],
@@ -176,7 +163,7 @@ impl Keyring {
             }
         }
         let dek = DataKey::generate()?;
-        let wrapped = provider.wrap(&dek)?;
+        let wrapped = provider.wrap_in(&dek, file_suite)?;
         let pid = provider.id().as_bytes();
         let pid_len = u8::try_from(pid.len()).map_err(|_| Error::Key(KeyError::ProviderIdTooLong))?;
         let wk_len =

@@ -3,7 +3,7 @@
 use rand::TryRng;
 use zeroize::Zeroizing;
 
-use crate::crypto::KEY_LEN;
+use crate::crypto::{KEY_LEN, Suite};
 use crate::error::{Error, Result};
 
 /// A 256-bit data key, generated here and wrapped by a [`KeyProvider`].
@@ -54,7 +54,8 @@ impl core::fmt::Debug for WrappedKey {
 /// Protects the data key that encrypts a keyring file.
 ///
 /// The built-in implementation is [`PassphraseProvider`](crate::keys::PassphraseProvider)
-/// (Argon2id + AES-256-GCM). An external KMS plugs in here:
+/// (Argon2id, then AES-256-GCM, or SM4-GCM for a `gm` keyring: see
+/// [`KeyProvider::wrap_in`]). An external KMS plugs in here:
 ///
 /// * **AWS KMS**: `wrap` calls `Encrypt` (or use `GenerateDataKey` and
 ///   ignore our generated key) with `KeyId` = your CMK and an encryption
@@ -98,6 +99,28 @@ pub trait KeyProvider {
     fn id(&self) -> &str;
     /// Protect `key`.
     fn wrap(&self, key: &DataKey) -> Result<WrappedKey>;
+    /// Protect `key` for a keyring file whose payload cipher is `suite`
+    /// (SPEC.md §6.5: the active key's suite). The default ignores the suite
+    /// and calls [`KeyProvider::wrap`]; the built-in
+    /// [`PassphraseProvider`](crate::keys::PassphraseProvider) wraps with the
+    /// suite's cipher (SM4-GCM under HKDF-SM3 for `gm`, SPEC.md §6.4). A
+    /// provider for a `gm` deployment overrides it to wrap under an SM4 key
+    /// of its KMS or HSM. Its [`KeyProvider::unwrap`] must read what this writes.
+    ///
+    /// ```
+    /// use desensitize::keys::{DataKey, KeyProvider, PassphraseProvider, Suite};
+    ///
+    /// let provider = PassphraseProvider::with_params("pw", 64, 1, 1)?;
+    /// let key = DataKey::generate()?;
+    /// let wrapped = provider.wrap_in(&key, Suite::Gm)?;
+    /// assert_eq!(wrapped.as_bytes()[0], 2); // names its cipher: SM4-GCM
+    /// assert_eq!(provider.unwrap(&wrapped)?.expose_bytes(), key.expose_bytes());
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    fn wrap_in(&self, key: &DataKey, suite: Suite) -> Result<WrappedKey> {
+        let _ = suite;
+        self.wrap(key)
+    }
     /// Recover a key protected by [`KeyProvider::wrap`].
     fn unwrap(&self, wrapped: &WrappedKey) -> Result<DataKey>;
 }

@@ -8,6 +8,12 @@
 //! the key store itself is not restored from a backup: keep it out of the
 //! long-term backups or purge forgotten subjects there too).
 //!
+//! A subject key follows the cipher suite of the root key that wraps it
+//! (SPEC.md §5.2, §5.3): under a `gm` root key it is wrapped with SM4-GCM
+//! and the subject's values are sealed with SM4; after a rotation across
+//! suites, [`Keyring::rewrap_subjects`] moves the wrap (and later seals) to
+//! the new suite while the values sealed before keep opening.
+//!
 //! ```
 //! use desensitize::keys::{InMemorySubjectStore, SubjectKeyStore};
 //! use desensitize::{Context, Error, Keyring, MobilePhone};
@@ -29,24 +35,20 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use zeroize::Zeroizing;
-
-use crate::crypto::aead::{fresh_nonce, fresh_xnonce};
+use crate::crypto::aead::fresh_xnonce;
 use crate::crypto::envelope::{Header, VERSION_1};
-use crate::crypto::labels;
 use crate::crypto::material::{KEY_LEN, encode_fields};
 use crate::crypto::{Context, ScopeKeys, Suite};
-use crate::error::{ContextError, EnvelopeError, Error, KeyError, Result};
+use crate::error::{ContextError, Error, KeyError, Result};
 use crate::keys::Keyring;
 use crate::keys::provider::{DataKey, WrappedKey};
 use crate::kind::Sealable;
 use crate::seal::Sealed;
 
-/// Format of a wrapped subject key: version 1, algorithm 3.
-const WRAP_VERSION: u8 = 1;
-const WRAP_ALG: u8 = 3;
-const WRAP_HEADER: usize = 18;
-const WRAP_LEN: usize = WRAP_HEADER + KEY_LEN + 16;
+#[path = "subject_wrap.rs"]
+mod wrap;
+use wrap::{SubjectKey, Suites};
+
 const MAX_SUBJECT_LEN: usize = 256;
 
 /// What a store holds for one subject.
@@ -250,11 +252,7 @@ impl WrappedKey {
     /// # Ok::<(), desensitize::Error>(())
     /// ```
     pub fn wrapping_key_id(&self) -> Option<u32> {
-        let b = self.as_bytes();
-        if b.len() != WRAP_LEN || b[0] != WRAP_VERSION || b[1] != WRAP_ALG {
-            return None;
-        }
-        Some(u32::from_be_bytes([b[2], b[3], b[4], b[5]]))
+        wrap::wrapping_key_id(self.as_bytes())
     }
 }
 
@@ -266,70 +264,14 @@ fn check_subject(subject: &str) -> Result<()> {
 }
 
 impl Keyring {
-    /// Wrap a subject data key under the active root key (SPEC.md §5).
-    fn wrap_subject_key(&self, subject: &str, key: &DataKey) -> Result<WrappedKey> {
-        let entry = self.active()?;
-        let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(entry.id))?;
-        let kek = root.derive(&[labels::WRAP, b"subject"]);
-        let cipher = aes_gcm::Aes256Gcm::new_from(&kek);
-        let mut head = Vec::with_capacity(WRAP_LEN);
-        head.push(WRAP_VERSION);
-        head.push(WRAP_ALG);
-        head.extend_from_slice(&entry.id.to_be_bytes());
-        head.extend_from_slice(&fresh_nonce()?);
-        let aad = [head.as_slice(), &encode_fields(&[subject.as_bytes()])].concat();
-        let nonce = aes_gcm::Nonce::try_from(&head[6..WRAP_HEADER]).map_err(|_| Error::Truncated)?;
-        let mut body = key.expose_bytes().to_vec();
-        let tag = aes_gcm::aead::AeadInOut::encrypt_inout_detached(
-            &cipher,
-            &nonce,
-            &aad,
-            body.as_mut_slice().into(),
-        )
-        .map_err(|_| Error::Key(KeyError::SubjectWrapFailed))?;
-        head.extend_from_slice(&body);
-        head.extend_from_slice(&tag);
-        Ok(WrappedKey::from_bytes(head))
-    }
-
-    fn unwrap_subject_key(&self, subject: &str, wrapped: &WrappedKey) -> Result<Zeroizing<[u8; KEY_LEN]>> {
-        let b = wrapped.as_bytes();
-        if b.len() != WRAP_LEN || b[0] != WRAP_VERSION || b[1] != WRAP_ALG {
-            return Err(Error::Malformed(EnvelopeError::NotWrappedSubjectKey));
-        }
-        let key_id = u32::from_be_bytes([b[2], b[3], b[4], b[5]]);
-        let entry = self.entry(key_id)?;
-        let root = entry.root.as_ref().ok_or(Error::KeyDestroyed(key_id))?;
-        let kek = root.derive(&[labels::WRAP, b"subject"]);
-        let cipher = aes_gcm::Aes256Gcm::new_from(&kek);
-        let aad = [&b[..WRAP_HEADER], &encode_fields(&[subject.as_bytes()])[..]].concat();
-        let nonce = aes_gcm::Nonce::try_from(&b[6..WRAP_HEADER]).map_err(|_| Error::Truncated)?;
-        let tag = aes_gcm::Tag::try_from(&b[WRAP_HEADER + KEY_LEN..]).map_err(|_| Error::Truncated)?;
-        let mut key = Zeroizing::new([0u8; KEY_LEN]);
-        key.copy_from_slice(&b[WRAP_HEADER..WRAP_HEADER + KEY_LEN]);
-        aes_gcm::aead::AeadInOut::decrypt_inout_detached(
-            &cipher,
-            &nonce,
-            &aad,
-            key.as_mut_slice().into(),
-            &tag,
-        )
-        .map_err(|_| Error::AuthenticationFailed)?;
-        Ok(key)
-    }
-
-    fn subject_key(
-        &self,
-        store: &dyn SubjectKeyStore,
-        subject: &str,
-        create: bool,
-    ) -> Result<Zeroizing<[u8; KEY_LEN]>> {
+    fn subject_key(&self, store: &dyn SubjectKeyStore, subject: &str, create: bool) -> Result<SubjectKey> {
         check_subject(subject)?;
         let record = match store.load(subject)? {
             Some(r) => r,
             None if create => {
                 let fresh = DataKey::generate()?;
-                store.insert_if_absent(subject, self.wrap_subject_key(subject, &fresh)?)?
+                let suites = Suites::only(self.active()?.suite);
+                store.insert_if_absent(subject, self.wrap_subject_key(subject, &fresh, suites)?)?
             }
             None => return Err(Error::UnknownSubject),
         };
@@ -339,7 +281,8 @@ impl Keyring {
         }
     }
 
-    /// Seal `value` under `subject`'s own data key, creating the key on first use.
+    /// Seal `value` under `subject`'s own data key, creating the key on
+    /// first use, in the suite of the root key that wraps it (SPEC.md §5.3).
     pub fn seal_for<T: Sealable>(
         &self,
         store: &dyn SubjectKeyStore,
@@ -350,8 +293,8 @@ impl Keyring {
         if ctx.is_poisoned() {
             return Err(Error::Context(ContextError::FieldTooLong));
         }
-        let dk = self.subject_key(store, subject, true)?;
-        let keys = subject_scope_keys(&dk, T::KIND, ctx);
+        let sk = self.subject_key(store, subject, true)?;
+        let keys = subject_scope_keys(sk.seals_in, &sk.dk, T::KIND, ctx);
         let header = Header::v2_subject(T::KIND, keys.check(ctx.bound_encoded()), &fresh_xnonce()?);
         let bytes =
             keys.seal_raw_with(&header, &encode_fields(&[subject.as_bytes()]), ctx, value.canonical_bytes())?;
@@ -394,18 +337,30 @@ impl Keyring {
         if header.version == VERSION_1 && header.check != ctx.check() {
             return Err(Error::ContextMismatch);
         }
-        let dk = self.subject_key(store, subject, false)?;
-        let keys = subject_scope_keys(&dk, T::KIND, ctx);
+        let sk = self.subject_key(store, subject, false)?;
         let subject_aad = encode_fields(&[subject.as_bytes()]);
-        let plain = keys.open_with(header, sealed.as_bytes(), &subject_aad, ctx.bound_encoded())?;
-        T::from_sealed(plain)
+        // The sealing suite first, then any other the key sealed under
+        // (SPEC.md §5.3): the envelope does not name its suite.
+        let mut failure = None;
+        for suite in sk.open_order() {
+            let keys = subject_scope_keys(suite, &sk.dk, T::KIND, ctx);
+            match keys.open_with(header, sealed.as_bytes(), &subject_aad, ctx.bound_encoded()) {
+                Ok(plain) => return T::from_sealed(plain),
+                // Any suite whose keyed check matches proves the context right.
+                Err(e) if failure != Some(Error::AuthenticationFailed) => failure = Some(e),
+                Err(_) => {}
+            }
+        }
+        Err(failure.unwrap_or(Error::AuthenticationFailed))
     }
 
     /// Re-wrap `subject`'s data key under the active root key, so that the
-    /// old root key can be destroyed. Values sealed for the subject are untouched.
+    /// old root key can be destroyed. Values sealed for the subject are
+    /// untouched; under a root key of another suite, the subject's later
+    /// seals use that suite and its earlier values still open (SPEC.md §5.2).
     pub fn rewrap_subject(&self, store: &dyn SubjectKeyStore, subject: &str) -> Result<()> {
-        let dk = self.subject_key(store, subject, false)?;
-        let wrapped = self.wrap_subject_key(subject, &DataKey::from_bytes(dk))?;
+        let sk = self.subject_key(store, subject, false)?;
+        let wrapped = self.wrap_subject_key(subject, &DataKey::from_bytes(sk.dk), sk.suites)?;
         store.replace(subject, wrapped)
     }
 
@@ -441,8 +396,10 @@ impl Keyring {
             if wrapped.wrapping_key_id() == Some(active) {
                 return Ok(());
             }
-            let Ok(dk) = self.unwrap_subject_key(subject, wrapped) else { return Ok(()) };
-            match store.replace(subject, self.wrap_subject_key(subject, &DataKey::from_bytes(dk))?) {
+            let Ok(sk) = self.unwrap_subject_key(subject, wrapped) else { return Ok(()) };
+            match store
+                .replace(subject, self.wrap_subject_key(subject, &DataKey::from_bytes(sk.dk), sk.suites)?)
+            {
                 Ok(()) => rewrapped += 1,
                 Err(Error::SubjectForgotten) => {} // forgotten meanwhile: nothing to keep
                 Err(e) => return Err(e),
@@ -485,12 +442,10 @@ impl Keyring {
 }
 
 /// The keys of `(kind, ctx's scope)` under a subject data key (SPEC.md
-/// §5.3): those of an `aes` root key with `dk` as the secret, whatever the
-/// suite of the root key wrapping `dk` (a re-wrap under another suite must
-/// not change how the subject's values open). They seal v2 (XAES-256-GCM)
-/// and open v1 (AES-256-GCM) too.
-fn subject_scope_keys(dk: &[u8; KEY_LEN], kind: crate::kind::Kind, ctx: &Context) -> ScopeKeys {
-    ScopeKeys::derive(Suite::Aes, dk, kind, ctx.scope_encoded())
+/// §5.3): those of a root key of `suite` with `dk` as the secret. They seal
+/// v2 and (`aes`) open v1 too.
+fn subject_scope_keys(suite: Suite, dk: &[u8; KEY_LEN], kind: crate::kind::Kind, ctx: &Context) -> ScopeKeys {
+    ScopeKeys::derive(suite, dk, kind, ctx.scope_encoded())
 }
 
 /// Subjects listed per page by [`each_subject_key`].
@@ -522,17 +477,6 @@ fn count_subject_keys(store: &dyn SubjectKeyStore, counts: impl Fn(Option<u32>) 
         Ok(())
     })?;
     Ok(n)
-}
-
-/// `Aes256Gcm::new` from a 32-byte array without naming the generic-array type.
-trait NewFrom {
-    fn new_from(key: &[u8; KEY_LEN]) -> Self;
-}
-
-impl NewFrom for aes_gcm::Aes256Gcm {
-    fn new_from(key: &[u8; KEY_LEN]) -> Self {
-        <aes_gcm::Aes256Gcm as aes_gcm::aead::KeyInit>::new(key.into())
-    }
 }
 
 #[cfg(test)]

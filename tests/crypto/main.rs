@@ -26,4 +26,5 @@ mod seal_limits;
 mod suites;
 mod vectors;
 mod vectors_gm;
+mod vectors_gm_keys;
 mod vectors_v2;

@@ -14,7 +14,12 @@ class DesensitizeError(ValueError):
 
 class KeyProvider(Protocol):
     """The library's KeyProvider seam (AWS KMS, Vault Transit...): wraps and
-    unwraps 32-byte data keys. Must pickle to reach Spark executors."""
+    unwraps 32-byte data keys. Must pickle to reach Spark executors.
+
+    A provider may also define ``wrap_in(key, suite)``: when it does,
+    ``Keyring.save`` calls it instead of ``wrap`` with the keyring file's
+    suite (``"aes"``, or ``"gm"`` when the active key is a 国密 key), so that
+    a ``gm`` deployment can wrap under an SM4 key of its KMS."""
 
     id: str
     def wrap(self, key: bytes) -> bytes: ...
@@ -48,7 +53,9 @@ class Keyring:
         access: Optional[_Path] = None,
         counter: Optional[_Path] = None,
     ) -> Keyring: ...
-    def keys(self) -> List[Tuple[int, str]]: ...
+    def keys(self) -> List[Tuple[int, str, str]]:
+        """(id, state, suite) of each key, e.g. ``(2, "active", "gm")``."""
+        ...
     def active_key_id(self) -> Optional[int]: ...
 
 class Policy:
