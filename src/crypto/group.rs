@@ -13,9 +13,9 @@
 //! is never shared across threads (each rayon worker has its own), and a
 //! forked child cannot resume a batch call (see `random`).
 //!
-//! Openers inside a batch call keep the last `N[0..12]` they derived per
-//! scope key ([`opening`]), so a column sealed by the batch path and opened
-//! in order derives once per group. The prefix is public (it is in the
+//! Openers inside a batch call keep the cipher of a prefix met twice in a
+//! row per scope key ([`opening`]), so a column sealed by the batch path and
+//! opened in order derives twice per group, not once per value. The prefix is public (it is in the
 //! envelope) and compared as such.
 
 use std::cell::RefCell;
@@ -64,8 +64,10 @@ pub(crate) struct Entry<B> {
     kdf_id: u64,
     /// The sealing group and how many more messages it may seal.
     seal: Option<(Derived<B>, u32)>,
-    /// The last prefix opened (a one-entry cache).
+    /// The cipher of a prefix opened at least twice in a row (a one-entry cache).
     open: Option<Derived<B>>,
+    /// The prefix of the last envelope opened.
+    last_opened: Option<[u8; KDF_NONCE_LEN]>,
 }
 
 /// Scope keys remembered per suite, thread and call: a plan seals a few
@@ -125,7 +127,7 @@ fn entry<'a, B: GroupCipher>(groups: &'a mut Groups, kdf: &ExtKdf<B>) -> &'a mut
             if entries.len() == MAX_ENTRIES {
                 entries.remove(0);
             }
-            entries.push(Entry { kdf_id: kdf.id(), seal: None, open: None });
+            entries.push(Entry { kdf_id: kdf.id(), seal: None, open: None, last_opened: None });
             entries.len() - 1
         }
     };
@@ -179,30 +181,42 @@ fn seal_in_group<B: GroupCipher, R>(
 }
 
 /// Run `f` with the GCM cipher for an envelope whose nonce begins with
-/// `prefix`: inside a batch call, this thread's cipher for the last prefix
-/// opened under `kdf` when it is the same (else derived and kept in its
-/// place); outside one, derived for this call.
+/// `prefix`: inside a batch call, this thread's kept cipher for `kdf` when
+/// it was derived for the same prefix; otherwise one derived for this call,
+/// which is kept (in place of the last) when the envelope before it under
+/// `kdf` had the same prefix too, so that individually sealed values (a new
+/// prefix every time) pay no more than outside a batch call.
 pub(crate) fn opening<B: GroupCipher, R>(
     kdf: &ExtKdf<B>,
     prefix: &[u8; KDF_NONCE_LEN],
     f: impl FnOnce(&AesGcm<B, U12>) -> R,
 ) -> R {
     let cached = GROUPS.with_borrow_mut(|groups| match groups.as_mut() {
-        Some(groups) => {
-            let e = entry(groups, kdf);
-            // The prefix is public (part of the envelope): a plain comparison.
-            let d = match e.open.take() {
-                Some(d) if d.prefix == *prefix => d,
-                _ => Derived { prefix: *prefix, cipher: Box::new(kdf.message_cipher(prefix)) },
-            };
-            Ok(f(&e.open.insert(d).cipher))
-        }
+        Some(groups) => Ok(open_in_group(kdf, entry(groups, kdf), prefix, f)),
         None => Err(f),
     });
     match cached {
         Ok(r) => r,
         Err(f) => f(&kdf.message_cipher(prefix)),
     }
+}
+
+/// [`opening`] with entry `e`. The prefix is public (part of the
+/// envelope): compared as plain data.
+fn open_in_group<B: GroupCipher, R>(
+    kdf: &ExtKdf<B>,
+    e: &mut Entry<B>,
+    prefix: &[u8; KDF_NONCE_LEN],
+    f: impl FnOnce(&AesGcm<B, U12>) -> R,
+) -> R {
+    if let Some(d) = e.open.as_ref().filter(|d| d.prefix == *prefix) {
+        return f(&d.cipher);
+    }
+    if e.last_opened.replace(*prefix) == Some(*prefix) {
+        let d = e.open.insert(Derived { prefix: *prefix, cipher: Box::new(kdf.message_cipher(prefix)) });
+        return f(&d.cipher);
+    }
+    f(&kdf.message_cipher(prefix))
 }
 
 #[cfg(test)]
