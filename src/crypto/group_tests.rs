@@ -187,3 +187,66 @@ fn the_open_cache_gives_the_right_cipher_whatever_the_order() {
         });
     }
 }
+
+/// `tests/vectors/seal_v2_grouped.json`: envelopes of one batch call per
+/// suite (one nonce group each), which `scripts/ci/verify_vectors.py` opens
+/// with its own implementation of SPEC.md §3a. Written afresh with
+/// `DESENSITIZE_WRITE_GROUPED_VECTORS=1 cargo test -p desensitize --lib grouped_vectors`.
+const GROUPED_VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/seal_v2_grouped.json");
+
+fn grouped_vectors() -> serde_json::Value {
+    let mut envelopes = Vec::new();
+    for (group, suite) in [Suite::Aes, Suite::Gm].into_iter().enumerate() {
+        let k = keyring(suite);
+        let ctx = |i: usize| Context::new("users", "phone").with_row(&i.to_string());
+        let sealed = crate::batch::seal_text_all(&k, &vec![phone(); 4], ctx);
+        for (i, text) in sealed.into_iter().enumerate() {
+            let text = text.unwrap();
+            envelopes.push(serde_json::json!({
+                "group": group,
+                "suite": suite.as_str(),
+                "kind": "cn.mobile_phone",
+                "key_id": 1,
+                "root_key_hex": hex(&ROOT),
+                "context": [["table", "users"], ["column", "phone"], ["row", i.to_string()]],
+                "plaintext_canonical_hex": hex(b"13800138000"),
+                "envelope_hex": hex(&bytes(&text)),
+                "envelope_text": text,
+            }));
+        }
+    }
+    serde_json::json!({
+        "format": "desensitize sealed envelope v2, nonce groups (SPEC.md §3a.3): one batch call per suite",
+        "envelopes": envelopes,
+    })
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn grouped_vectors_open_and_share_their_group_prefix() {
+    if std::env::var_os("DESENSITIZE_WRITE_GROUPED_VECTORS").is_some() {
+        let text = serde_json::to_string_pretty(&grouped_vectors()).unwrap() + "\n";
+        std::fs::write(GROUPED_VECTORS, text).unwrap();
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(GROUPED_VECTORS).unwrap()).unwrap();
+    let envelopes = doc["envelopes"].as_array().unwrap();
+    assert_eq!(envelopes.len(), 8);
+    for group in envelopes.chunk_by(|a, b| a["group"] == b["group"]) {
+        let suite: Suite = group[0]["suite"].as_str().unwrap().parse().unwrap();
+        let k = keyring(suite);
+        let text = |v: &serde_json::Value| v["envelope_text"].as_str().unwrap().to_owned();
+        let tails: HashSet<_> = group.iter().map(|v| tail(&text(v))).collect();
+        assert_eq!(tails.len(), group.len());
+        for (i, v) in group.iter().enumerate() {
+            assert_eq!(prefix(&text(v)), prefix(&text(&group[0])), "{suite}: one group");
+            assert_eq!(hex(&bytes(&text(v))), v["envelope_hex"].as_str().unwrap());
+            let ctx = Context::new("users", "phone").with_row(&i.to_string());
+            assert_eq!(k.open_text::<MobilePhone>(&text(v), &ctx, "t").unwrap().expose(), "13800138000");
+            assert_eq!(open_plain(suite, "cn.mobile_phone", &ctx, &bytes(&text(v))), b"13800138000");
+        }
+    }
+}
