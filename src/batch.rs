@@ -59,6 +59,37 @@ fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync
     }
 }
 
+/// Run `f` on this thread as one batch call, as the functions of this
+/// module run their loops: one fork check for the whole of `f` instead of
+/// one per nonce, nonce groups for the values `f` seals (SPEC.md §3a.3) and
+/// the open cache for those it opens (a column sealed by a batch call and
+/// opened in order derives one message key per group instead of one per
+/// value). For a loop of single-value calls (`Keyring::open_text`,
+/// [`crate::columns::open_text`], …) over one column, such as a binding's
+/// column function.
+///
+/// `f` must not `fork()` (see SECURITY.md, "Fork safety inside a batch
+/// call"); work `f` hands to other threads runs outside the call (each
+/// thread checks for itself). Nested calls are one call.
+///
+/// ```
+/// use desensitize::{batch, Context, Keyring, MobilePhone};
+///
+/// let keyring = Keyring::generate()?;
+/// let ctx = Context::new("users", "phone");
+/// let phones: Vec<MobilePhone> = vec!["13800138000".parse()?; 3];
+/// let sealed = batch::seal_text_all(&keyring, &phones, |_| &ctx);
+/// let opened = batch::in_one_call(|| {
+///     sealed.iter().map(|s| keyring.open_text::<MobilePhone>(s.as_ref().unwrap(), &ctx, "export")).collect::<Vec<_>>()
+/// });
+/// assert!(opened.iter().all(|p| p.as_ref().is_ok_and(|p| p.expose() == "13800138000")));
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn in_one_call<R>(f: impl FnOnce() -> R) -> R {
+    let _checked = ForkChecked::enter();
+    f()
+}
+
 /// Seal every value straight to the text form (see [`Keyring::seal_text`]).
 ///
 /// `context(i)` gives row `i`'s [`Context`], owned (a per-row context) or

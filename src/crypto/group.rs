@@ -280,6 +280,18 @@ mod tests {
     }
 
     #[test]
+    fn in_one_call_is_a_batch_call() {
+        let k = keyring(Suite::Aes);
+        let ctx = Context::new("users", "phone");
+        let sealed = crate::batch::in_one_call(|| {
+            GROUPS.with_borrow(|g| assert!(g.is_some(), "groups inside the call"));
+            (0..3).map(|_| k.seal_text(&phone(), &ctx).unwrap()).collect::<Vec<_>>()
+        });
+        assert!(sealed.iter().all(|t| prefix(t) == prefix(&sealed[0])));
+        GROUPS.with_borrow(|g| assert!(g.is_none(), "none after it"));
+    }
+
+    #[test]
     fn single_value_seals_draw_all_24_bytes() {
         let k = keyring(Suite::Aes);
         let ctx = Context::new("users", "phone");
