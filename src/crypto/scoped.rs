@@ -88,8 +88,8 @@ impl ScopeKeys {
 
     /// Run `f` with the GCM cipher of an envelope with this `header`; a v1
     /// envelope under a `gm` key cannot authenticate (`gm` keys only ever
-    /// sealed v2). v2 inside a batch call reuses this thread's cipher for
-    /// the last `N[0..12]` opened ([`group::opening`]).
+    /// sealed v2). v2 inside a batch call may reuse this thread's cipher for
+    /// the same `N[0..12]` ([`group::opening`]).
     fn with_gcm<R>(&self, header: &Header, f: impl FnOnce(&dyn GcmOps) -> Result<R>) -> Result<R> {
         match (&self.seal, header.version == VERSION_2) {
             (SealKeys::Aes { x, .. }, true) => group::opening(x, &header.kdf_nonce, |g| f(g)),
