@@ -60,4 +60,8 @@ fn parent_and_child_plan_calls_draw_different_nonces_after_fork() {
     let shared = parent.intersection(&child).count();
     assert_eq!(shared, 0, "parent and child sealed with {shared} identical nonces");
     assert_eq!(child.intersection(&before).count(), 0);
+    // Each call starts its own nonce group: no N[0..12] crosses the fork.
+    let prefixes = |n: &HashSet<Vec<u8>>| n.iter().map(|x| x[..12].to_vec()).collect::<HashSet<_>>();
+    assert!(prefixes(&parent).is_disjoint(&prefixes(&child)), "a nonce group crossed the fork");
+    assert!(prefixes(&child).is_disjoint(&prefixes(&before)), "the child reused the parent's group");
 }
