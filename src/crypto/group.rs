@@ -323,6 +323,23 @@ mod tests {
     }
 
     #[test]
+    fn past_eight_scope_keys_the_oldest_group_ends() {
+        let k = keyring(Suite::Aes);
+        let ctx = |i: usize| Context::new("users", &format!("c{i}"));
+        let _call = ForkChecked::enter().unwrap();
+        let first = prefix(&k.seal_text(&phone(), &ctx(0)).unwrap());
+        for i in 1..MAX_ENTRIES {
+            k.seal_text(&phone(), &ctx(i)).unwrap();
+        }
+        assert_eq!(prefix(&k.seal_text(&phone(), &ctx(0)).unwrap()), first, "eight keys are kept");
+        k.seal_text(&phone(), &ctx(MAX_ENTRIES)).unwrap();
+        k.seal_text(&phone(), &ctx(1)).unwrap();
+        // Key 0 was the oldest entry when the ninth key came: its group ended.
+        GROUPS.with_borrow(|g| assert_eq!(g.as_ref().unwrap().aes.len(), MAX_ENTRIES));
+        assert_ne!(prefix(&k.seal_text(&phone(), &ctx(0)).unwrap()), first);
+    }
+
+    #[test]
     fn calls_and_threads_never_share_a_prefix() {
         let k = keyring(Suite::Aes);
         let ctx = Context::new("users", "phone");
