@@ -14,7 +14,10 @@
 //! types alone ([`XaesFloor`]): what a per-message key costs any
 //! implementation over the bare GCM, so our rows read against it. The
 //! `seal-batch/*` groups hold the batch and plan paths (one fork check per
-//! call) per value over a fixed set: the path the v2 seal target is for.
+//! call, nonce groups: SPEC.md §3a.3) per value over a fixed set: the path
+//! the v2 seal target is for; `open-batch/*` the batch open of batch-sealed
+//! values in order (its cache derives one message key per nonce group) and
+//! of values sealed one by one (a message key per value).
 
 mod common;
 
@@ -247,8 +250,13 @@ fn bench_batch<T: Sealable + Sync>(c: &mut Criterion, name: &str, values: &[T], 
     });
     g.throughput(Throughput::Elements(values.len() as u64));
     g.sample_size(20);
-    g.bench_function("seal_text_all, fixed set", |b| {
-        b.iter(|| pool.install(|| batch::seal_text_all(&keyring, black_box(values), |_| ctx.clone())))
+    // The context is borrowed (`|_| &ctx`): the bench used to clone it per
+    // value, which the batch and plan paths themselves never do.
+    g.bench_function("seal_text_all (nonce groups), fixed set", |b| {
+        b.iter(|| pool.install(|| batch::seal_text_all(&keyring, black_box(values), |_| &ctx)))
+    });
+    g.bench_function("seal_text one by one (fresh 24-byte nonces), fixed set", |b| {
+        b.iter(|| values.iter().map(|v| keyring.seal_text(black_box(v), &ctx).unwrap()).collect::<Vec<_>>())
     });
     let mut out = ColumnBatch::new();
     for (label, plan) in [("plan seal column", &plain_plan), ("plan seal column, row_id", &row_plan)] {
@@ -284,9 +292,75 @@ fn bench_batch_gm<T: Sealable + Sync>(c: &mut Criterion, name: &str, values: &[T
     });
     g.throughput(Throughput::Elements(values.len() as u64));
     g.sample_size(10);
-    g.bench_function("gm seal_text_all, fixed set", |b| {
-        b.iter(|| pool.install(|| batch::seal_text_all(&keyring, black_box(values), |_| ctx.clone())))
+    g.bench_function("gm seal_text_all (nonce groups), fixed set", |b| {
+        b.iter(|| pool.install(|| batch::seal_text_all(&keyring, black_box(values), |_| &ctx)))
     });
+    g.finish();
+}
+
+/// `batch::open_text_all` per value over a fixed set at a column context,
+/// next to the bare GCM decrypt of one value and the floor (a message key
+/// derived per value): values sealed by the batch path and opened in order
+/// (the open cache derives once per nonce group) and values sealed one by
+/// one (a new `N[0..12]` each: a miss every time).
+fn bench_open_batch<T: Sealable + Sync>(c: &mut Criterion, suite: Suite, values: &[T], text: fn(&T) -> &str) {
+    let name = T::KIND.as_str().trim_start_matches("cn.");
+    let mut keyring = Keyring::new();
+    keyring.add_key_with_suite(1, RootKey::from_bytes([0x42; 32]), KeyState::Active, suite).unwrap();
+    let plain = text(&values[0]).as_bytes().to_vec();
+    let nonce = aes_gcm::Nonce::from([3u8; 12]);
+    let ctx = Context::new("users", name);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let grouped: Vec<String> = pool
+        .install(|| batch::seal_text_all(&keyring, values, |_| &ctx))
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let single: Vec<String> = values.iter().map(|v| keyring.seal_text(v, &ctx).unwrap()).collect();
+    let (group, prefix) = match suite {
+        Suite::Aes => (format!("open-batch/{name}"), ""),
+        Suite::Gm => (format!("open-batch-gm/{name}"), "gm "),
+    };
+    let mut g = c.benchmark_group(group);
+    match suite {
+        Suite::Aes => {
+            let cipher = bare_cipher();
+            let ct = cipher.encrypt(&nonce, plain.as_slice()).unwrap();
+            g.bench_function(format!("aes-gcm decrypt {}B (bare)", plain.len()), |b| {
+                b.iter(|| cipher.decrypt(&nonce, Payload { msg: black_box(&ct), aad: b"" }).unwrap())
+            });
+            let floor = XaesFloor::<Aes256Enc>::new(&[7u8; 32].into());
+            let floor_ct = floor.encrypt(&[5; 12], &nonce, &plain);
+            g.bench_function("xaes-256-gcm decrypt (floor)", |b| {
+                b.iter(|| floor.decrypt(&[5; 12], &nonce, black_box(&floor_ct)))
+            });
+        }
+        Suite::Gm => {
+            let sm4 = AesGcm::<sm4::Sm4, U12>::new(&[7u8; 16].into());
+            let ct = sm4.encrypt(&nonce, plain.as_slice()).unwrap();
+            g.bench_function(format!("sm4-gcm decrypt {}B (bare)", plain.len()), |b| {
+                b.iter(|| sm4.decrypt(&nonce, Payload { msg: black_box(&ct), aad: b"" }).unwrap())
+            });
+            let floor = XaesFloor::<sm4::Sm4>::new(&[7u8; 16].into());
+            let floor_ct = floor.encrypt(&[5; 12], &nonce, &plain);
+            g.bench_function("xsm4-gcm decrypt (floor)", |b| {
+                b.iter(|| floor.decrypt(&[5; 12], &nonce, black_box(&floor_ct)))
+            });
+        }
+    }
+    g.throughput(Throughput::Elements(values.len() as u64));
+    g.sample_size(20);
+    for (label, texts) in
+        [("batch-sealed, in order (cache hit)", &grouped), ("sealed one by one (miss)", &single)]
+    {
+        g.bench_function(format!("{prefix}open_text_all, {label}, fixed set"), |b| {
+            b.iter(|| {
+                pool.install(|| {
+                    batch::open_text_all::<T, _, _>(&keyring, black_box(texts), |_| &ctx, "bench")
+                })
+            })
+        });
+    }
     g.finish();
 }
 
@@ -299,6 +373,8 @@ fn seal(c: &mut Criterion) {
     bench_batch(c, "id_number", &common::ids(), IdNumber::expose);
     bench_batch(c, "mobile_phone", &common::phones(), MobilePhone::expose);
     bench_batch_gm(c, "id_number", &common::ids(), IdNumber::expose);
+    bench_open_batch(c, Suite::Aes, &common::ids(), IdNumber::expose);
+    bench_open_batch(c, Suite::Gm, &common::ids(), IdNumber::expose);
 }
 
 criterion_group!(benches, seal);

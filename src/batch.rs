@@ -32,6 +32,8 @@
 //! # Ok::<(), desensitize::Error>(())
 //! ```
 
+use std::borrow::Borrow;
+
 #[cfg(feature = "rayon")]
 use rayon::prelude::*;
 
@@ -57,23 +59,77 @@ fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync
     }
 }
 
-/// Seal every value straight to the text form (see [`Keyring::seal_text`]).
-pub fn seal_text_all<T: Sealable>(
-    keyring: &Keyring,
-    values: &[T],
-    context: impl Fn(usize) -> Context + Sync + Send,
-) -> Vec<Result<String>> {
-    map_indexed(values, |i, v| keyring.seal_text(v, &context(i)))
+/// Run `f` on this thread as one batch call, as the functions of this
+/// module run their loops: one fork check for the whole of `f` instead of
+/// one per nonce, nonce groups for the values `f` seals (SPEC.md §3a.3) and
+/// the open cache for those it opens (a column sealed by a batch call and
+/// opened in order derives one message key per group instead of one per
+/// value). For a loop of single-value calls (`Keyring::open_text`,
+/// [`crate::columns::open_text`], …) over one column, such as a binding's
+/// column function.
+///
+/// `f` must not `fork()` (see SECURITY.md, "Fork safety inside a batch
+/// call"); work `f` hands to other threads runs outside the call (each
+/// thread checks for itself). Nested calls are one call.
+///
+/// ```
+/// use desensitize::{batch, Context, Keyring, MobilePhone};
+///
+/// let keyring = Keyring::generate()?;
+/// let ctx = Context::new("users", "phone");
+/// let phones: Vec<MobilePhone> = vec!["13800138000".parse()?; 3];
+/// let sealed = batch::seal_text_all(&keyring, &phones, |_| &ctx);
+/// let opened = batch::in_one_call(|| {
+///     sealed.iter().map(|s| keyring.open_text::<MobilePhone>(s.as_ref().unwrap(), &ctx, "export")).collect::<Vec<_>>()
+/// });
+/// assert!(opened.iter().all(|p| p.as_ref().is_ok_and(|p| p.expose() == "13800138000")));
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn in_one_call<R>(f: impl FnOnce() -> R) -> R {
+    let _checked = ForkChecked::enter();
+    f()
 }
 
-/// Open every text-form value for `purpose` (one audit event each).
-pub fn open_text_all<T: Sealable, S: AsRef<str> + Sync>(
+/// Seal every value straight to the text form (see [`Keyring::seal_text`]).
+///
+/// `context(i)` gives row `i`'s [`Context`], owned (a per-row context) or
+/// borrowed (`|_| &ctx`: one context for every value, not cloned per row).
+///
+/// Inside the call the 24-byte nonces are drawn in groups: values sealed
+/// under one scope key on one thread share the first 12 bytes for up to
+/// 4,096 seals, so the per-message key of XAES-256-GCM is derived once
+/// per group (SPEC.md §3a.3). The envelopes are the same construction as
+/// [`Keyring::seal_text`]'s and open anywhere.
+///
+/// ```
+/// use desensitize::{batch, Context, Keyring, MobilePhone};
+///
+/// let keyring = Keyring::generate()?;
+/// let phones: Vec<MobilePhone> = vec!["13800138000".parse()?; 3];
+/// let ctx = Context::new("users", "phone");
+/// let sealed = batch::seal_text_all(&keyring, &phones, |_| &ctx);
+/// for text in sealed {
+///     assert_eq!(keyring.open_text::<MobilePhone>(&text?, &ctx, "check")?.expose(), "13800138000");
+/// }
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn seal_text_all<T: Sealable, C: Borrow<Context>>(
+    keyring: &Keyring,
+    values: &[T],
+    context: impl Fn(usize) -> C + Sync + Send,
+) -> Vec<Result<String>> {
+    map_indexed(values, |i, v| keyring.seal_text(v, context(i).borrow()))
+}
+
+/// Open every text-form value for `purpose` (one audit event each);
+/// `context` as for [`seal_text_all`].
+pub fn open_text_all<T: Sealable, S: AsRef<str> + Sync, C: Borrow<Context>>(
     keyring: &Keyring,
     texts: &[S],
-    context: impl Fn(usize) -> Context + Sync + Send,
+    context: impl Fn(usize) -> C + Sync + Send,
     purpose: &str,
 ) -> Vec<Result<T>> {
-    map_indexed(texts, |i, t| keyring.open_text(t.as_ref(), &context(i), purpose))
+    map_indexed(texts, |i, t| keyring.open_text(t.as_ref(), context(i).borrow(), purpose))
 }
 
 /// The token of every value in the pseudonymizer's domain.

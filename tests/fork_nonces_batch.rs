@@ -26,17 +26,19 @@ fn draw(plan: &Plan) -> Vec<u8> {
     plan.apply_columns(1, &[&phones[..]], &mut batch, &mut Report::default()).unwrap();
     let sealed = &batch.columns()[0];
     assert_eq!(sealed.len(), ROWS);
-    let mut out = Vec::with_capacity(ROWS * 12);
+    // The whole 24-byte extended nonce: inside one call the first half is
+    // shared by the call's nonce group (SPEC.md §3a.3), the second is drawn.
+    let mut out = Vec::with_capacity(ROWS * 24);
     for cell in sealed.iter() {
         let text = std::str::from_utf8(cell).unwrap();
         let bytes = Sealed::<MobilePhone>::from_text(text).unwrap().into_bytes();
-        out.extend_from_slice(&bytes[12..24]);
+        out.extend_from_slice(&bytes[12..36]);
     }
     out
 }
 
 fn nonces(drawn: &[u8]) -> HashSet<Vec<u8>> {
-    drawn.chunks(12).map(<[u8]>::to_vec).collect()
+    drawn.chunks(24).map(<[u8]>::to_vec).collect()
 }
 
 #[test]
@@ -58,4 +60,8 @@ fn parent_and_child_plan_calls_draw_different_nonces_after_fork() {
     let shared = parent.intersection(&child).count();
     assert_eq!(shared, 0, "parent and child sealed with {shared} identical nonces");
     assert_eq!(child.intersection(&before).count(), 0);
+    // Each call starts its own nonce group: no N[0..12] crosses the fork.
+    let prefixes = |n: &HashSet<Vec<u8>>| n.iter().map(|x| x[..12].to_vec()).collect::<HashSet<_>>();
+    assert!(prefixes(&parent).is_disjoint(&prefixes(&child)), "a nonce group crossed the fork");
+    assert!(prefixes(&child).is_disjoint(&prefixes(&before)), "the child reused the parent's group");
 }

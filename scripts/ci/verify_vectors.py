@@ -28,7 +28,10 @@ standard library and the `cryptography` package:
   refusals; run the C2SP XAES-256-GCM vectors (the two fixed ones and the
   10 000-iteration accumulated one); open the `python_sealed` envelopes, which
   `--write-python-sealed` writes for the crate's test to open
-  (tests/crypto/vectors_v2.rs);
+  (tests/crypto/vectors_v2.rs); open the grouped envelopes of
+  tests/vectors/seal_v2_grouped.json (one batch call per suite, one nonce
+  group each, SPEC.md §3a.3) and check that each group shares N[0..12] and
+  draws N[12..24] afresh;
 * the `gm` suite's analytics (§12.3; tests/vectors/gm_analytics.json): an
   HMAC-SM3 token and blind index under HKDF-SM3 keys, and FF1-SM4 (a Python
   FF1, checked on NIST's FF1-AES256 sample first).
@@ -161,6 +164,19 @@ def add_gm_key_checks(checks: list) -> None:
         checks.append((f"gm_keys keyring_file[{i}]: {v['note']}", gm_keys.check_gm_keyring_file, v))
 
 
+def check_grouped(group: list) -> None:
+    """Envelopes of one nonce group (SPEC.md §3a.3) open like any other and
+    share N[0..12], each with its own N[12..24]."""
+    envelopes = [bytes.fromhex(v["envelope_hex"]) for v in group]
+    for v, env in zip(group, envelopes):
+        if suites.open_v2(v, env) != bytes.fromhex(v["plaintext_canonical_hex"]):
+            raise AssertionError("does not open")
+    if len({env[12:24] for env in envelopes}) != 1:
+        raise AssertionError("the group's envelopes do not share N[0..12]")
+    if len({env[24:36] for env in envelopes}) != len(envelopes):
+        raise AssertionError("two envelopes of the group repeat N[12..24]")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--explain", type=int, metavar="N", help="print the §7.3 walk-through of vector N")
@@ -201,6 +217,13 @@ def main() -> int:
         checks.append((f"seal_v2[{i}] {v['suite']} {v['kind']}: {v['note']}", suites.check_v2_vector, v))
     for i, v in enumerate(v2_doc.get("python_sealed", [])):
         checks.append((f"python_sealed[{i}] {v['suite']} opens", check_python_sealed, v))
+    grouped = suites.SEAL_V2_VECTORS.with_name("seal_v2_grouped.json")
+    groups: dict = {}
+    for v in json.loads(grouped.read_text(encoding="utf-8"))["envelopes"]:
+        groups.setdefault(v["group"], []).append(v)
+    for g, members in sorted(groups.items()):
+        name = f"seal_v2_grouped[{g}] {members[0]['suite']}: {len(members)} envelopes of one nonce group open"
+        checks.append((name, check_grouped, members))
     checks.append(("C2SP XAES-256-GCM vectors (2 fixed, 10 000 accumulated)", lambda _: suites.c2sp_xaes(), None))
     gm_analytics = json.loads(suites.GM_ANALYTICS.read_text(encoding="utf-8"))
     checks.append(("§12.2-11.3 gm HKDF-SM3, token, blind index (HMAC-SM3) and FF1-SM4", suites.check_gm_analytics, gm_analytics))

@@ -10,6 +10,7 @@
 //! - [`envelope`] and [`b64`]: the versioned envelope layout and its text form;
 //! - [`aead`]: GCM over an envelope;
 //! - [`xgcm`]: the extended-nonce construction of v2 envelopes (XAES-256-GCM);
+//! - [`group`]: nonce groups (one derived key per up to 2^12 seals) inside a batch call;
 //! - [`check`]: the keyed context check of v2 envelopes;
 //! - [`mac`]: the suite's HMAC (tokens, blind indexes, the audit chain);
 //! - [`scoped`]: the keys of one (kind, scope), sealing and opening with them.
@@ -25,6 +26,7 @@ pub mod b64;
 pub mod check;
 pub mod context;
 pub mod envelope;
+pub mod group;
 pub mod labels;
 pub mod limits;
 pub mod mac;

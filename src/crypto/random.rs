@@ -108,6 +108,10 @@ fn seeded_in(slot: &mut Option<Seeded>, pid: u32) -> Result<&mut Seeded> {
 /// is outside what a batch call supports (SECURITY.md, "Fork safety inside
 /// a batch call"). Single-value calls take no guard and keep the per-draw
 /// check. Not `Send`: it belongs to the thread that took it.
+///
+/// The outermost guard of a thread also bounds that thread's nonce groups
+/// ([`super::group`]): they start empty when it is taken and are wiped
+/// when it drops, so no group outlives one batch call.
 pub(crate) struct ForkChecked {
     _this_thread: PhantomData<*const ()>,
 }
@@ -121,6 +125,9 @@ impl ForkChecked {
         GENERATOR.with_borrow_mut(|slot| {
             let seeded = seeded_in(slot, pid).ok()?;
             seeded.batch_calls += 1;
+            if seeded.batch_calls == 1 {
+                super::group::begin();
+            }
             Some(ForkChecked { _this_thread: PhantomData })
         })
     }
@@ -132,6 +139,9 @@ impl Drop for ForkChecked {
         let _ = GENERATOR.try_with(|slot| {
             if let Some(seeded) = slot.borrow_mut().as_mut() {
                 seeded.batch_calls = seeded.batch_calls.saturating_sub(1);
+                if seeded.batch_calls == 0 {
+                    super::group::end();
+                }
             }
         });
     }

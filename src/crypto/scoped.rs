@@ -15,7 +15,8 @@ use zeroize::Zeroizing;
 use super::aead::{self, Gcm};
 use super::check::{CHECK_LEN, CheckKey};
 use super::context::Context;
-use super::envelope::{Header, VERSION_2};
+use super::envelope::{Header, VERSION_2, XNONCE_LEN};
+use super::group;
 use super::labels;
 use super::material::{KEY_LEN, derive_from, derive_in};
 use super::suite::Suite;
@@ -87,25 +88,38 @@ impl ScopeKeys {
 
     /// Run `f` with the GCM cipher of an envelope with this `header`; a v1
     /// envelope under a `gm` key cannot authenticate (`gm` keys only ever
-    /// sealed v2).
+    /// sealed v2). v2 inside a batch call may reuse this thread's cipher for
+    /// the same `N[0..12]` ([`group::opening`]).
     fn with_gcm<R>(&self, header: &Header, f: impl FnOnce(&dyn GcmOps) -> Result<R>) -> Result<R> {
         match (&self.seal, header.version == VERSION_2) {
-            (SealKeys::Aes { x, .. }, true) => f(&x.message_cipher(&header.kdf_nonce)),
+            (SealKeys::Aes { x, .. }, true) => group::opening(x, &header.kdf_nonce, |g| f(g)),
             (SealKeys::Aes { v1, .. }, false) => f(&**v1),
-            (SealKeys::Gm { x }, true) => f(&x.message_cipher(&header.kdf_nonce)),
+            (SealKeys::Gm { x }, true) => group::opening(x, &header.kdf_nonce, |g| f(g)),
             (SealKeys::Gm { .. }, false) => Err(Error::AuthenticationFailed),
         }
     }
 
-    /// Write the envelope of `plain` into `out` (see [`aead::seal_into`]).
-    pub(crate) fn seal_into(
+    /// Write a v2 root-key envelope of `plain` bound to `bound` into `out`
+    /// (exactly `HEADER_LEN_V2 + plain.len() + TAG_LEN` bytes) under key
+    /// `key_id`, with a fresh nonce: inside a batch call on this thread its
+    /// first half is the thread's nonce group's, else all 24 bytes are new
+    /// ([`group::sealing`]).
+    pub(crate) fn seal_v2_into(
         &self,
-        header: &Header,
+        key_id: u32,
+        kind: Kind,
         bound: &[u8],
         plain: &[u8],
         out: &mut [u8],
     ) -> Result<()> {
-        self.with_gcm(header, |g| g.seal_into(header, &[], bound, plain, out))
+        let check = self.check(bound);
+        let mut seal = |xnonce: &[u8; XNONCE_LEN], g: &dyn GcmOps| {
+            g.seal_into(&Header::v2(key_id, kind, check, xnonce), &[], bound, plain, out)
+        };
+        match &self.seal {
+            SealKeys::Aes { x, .. } => group::sealing(x, |n, g| seal(n, g))?,
+            SealKeys::Gm { x } => group::sealing(x, |n, g| seal(n, g))?,
+        }
     }
 
     /// The envelope of `plain` at `ctx` (see [`aead::seal_raw`]).

@@ -25,6 +25,9 @@ pub(crate) const KDF_NONCE_LEN: usize = 12;
 pub(crate) struct ExtKdf<B> {
     cipher: B,
     k1: Zeroizing<[u8; 16]>,
+    /// Public, unique per derivation in this process (clones share it): what
+    /// a batch call's nonce groups are kept under ([`super::group`]).
+    id: u64,
 }
 
 impl<B> ExtKdf<B>
@@ -41,7 +44,12 @@ where
         l.as_mut_slice().zeroize();
         let k1 = Zeroizing::new(dbl(&block));
         block.zeroize();
-        ExtKdf { cipher, k1 }
+        ExtKdf { cipher, k1, id: super::group::next_id() }
+    }
+
+    /// The id its nonce groups are kept under (see [`super::group`]).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// The per-message GCM cipher for the first half of an extended nonce:
@@ -93,7 +101,7 @@ pub(crate) fn dbl(x: &[u8; 16]) -> [u8; 16] {
 
 impl<B: Clone> Clone for ExtKdf<B> {
     fn clone(&self) -> ExtKdf<B> {
-        ExtKdf { cipher: self.cipher.clone(), k1: self.k1.clone() }
+        ExtKdf { cipher: self.cipher.clone(), k1: self.k1.clone(), id: self.id }
     }
 }
 

@@ -186,6 +186,8 @@ impl Keyring {
 
     /// Seal at `ctx`'s scope with the given associated data (a v2
     /// envelope: its keyed context check is computed here from `bound`).
+    /// Inside a batch or plan call the nonce comes from this thread's nonce
+    /// group (SPEC.md §3a.3); a single call draws all 24 bytes.
     fn seal_bound<T: Sealable, R>(
         &self,
         value: &T,
@@ -197,12 +199,10 @@ impl Keyring {
         let key = self.active()?;
         key.count_seal()?;
         let plain = value.canonical_bytes();
-        let xnonce = fresh_xnonce()?;
         let len = envelope::HEADER_LEN_V2 + plain.len() + TAG_LEN;
-        let seal = |keys: &ScopeKeys, buf: &mut [u8]| {
-            let header = Header::v2(key.id, T::KIND, keys.check(bound), &xnonce);
-            keys.seal_into(&header, bound, plain, buf)
-        };
+        // The nonce is drawn inside: inside a batch call its first half is
+        // this thread's nonce group's (SPEC.md §3a.3).
+        let seal = |keys: &ScopeKeys, buf: &mut [u8]| keys.seal_v2_into(key.id, T::KIND, bound, plain, buf);
         let out = with_scratch::<160, _>(len, |buf| {
             match resolved.and_then(|r| r.matching(key.id, T::KIND, ctx)) {
                 Some(keys) => seal(keys, buf)?,
