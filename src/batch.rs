@@ -59,18 +59,17 @@ fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync
     }
 }
 
-/// Run `f` on this thread as one batch call, as the functions of this
-/// module run their loops: one fork check for the whole of `f` instead of
-/// one per nonce, nonce groups for the values `f` seals (SPEC.md §3a.3) and
-/// the open cache for those it opens (a column sealed by a batch call and
-/// opened in order derives one message key per group instead of one per
-/// value). For a loop of single-value calls (`Keyring::open_text`,
-/// [`crate::columns::open_text`], …) over one column, such as a binding's
-/// column function.
+/// Run `f` on this thread with the open cache of a batch call: opens inside
+/// `f` keep the message key of a nonce group met twice in a row, so a
+/// column sealed by a batch call (SPEC.md §3a.3) and opened in order derives
+/// one key per group instead of one per value. For a loop of single-value
+/// opens (`Keyring::open_text`, [`crate::columns::open_text`], …) over one
+/// column, such as a binding's column function.
 ///
-/// `f` must not `fork()` (see SECURITY.md, "Fork safety inside a batch
-/// call"); work `f` hands to other threads runs outside the call (each
-/// thread checks for itself). Nested calls are one call.
+/// Only opens change: seals inside `f` draw fresh 24-byte nonces with the
+/// per-draw fork check, as anywhere outside a batch call, so `f` may run any
+/// code. The cache holds public nonce prefixes and the ciphers derived from
+/// them, on this thread only, and is wiped when `f` returns.
 ///
 /// ```
 /// use desensitize::{batch, Context, Keyring, MobilePhone};
@@ -79,15 +78,14 @@ fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync
 /// let ctx = Context::new("users", "phone");
 /// let phones: Vec<MobilePhone> = vec!["13800138000".parse()?; 3];
 /// let sealed = batch::seal_text_all(&keyring, &phones, |_| &ctx);
-/// let opened = batch::in_one_call(|| {
+/// let opened = batch::with_open_cache(|| {
 ///     sealed.iter().map(|s| keyring.open_text::<MobilePhone>(s.as_ref().unwrap(), &ctx, "export")).collect::<Vec<_>>()
 /// });
 /// assert!(opened.iter().all(|p| p.as_ref().is_ok_and(|p| p.expose() == "13800138000")));
 /// # Ok::<(), desensitize::Error>(())
 /// ```
-pub fn in_one_call<R>(f: impl FnOnce() -> R) -> R {
-    let _checked = ForkChecked::enter();
-    f()
+pub fn with_open_cache<R>(f: impl FnOnce() -> R) -> R {
+    crate::crypto::group::with_open_cache(f)
 }
 
 /// Seal every value straight to the text form (see [`Keyring::seal_text`]).

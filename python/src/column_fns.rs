@@ -468,9 +468,9 @@ pub fn open(
         Some(who) => columns::open_text_as(keyring, who, kind, text, ctx, purpose),
         None => columns::open_text(keyring, kind, text, ctx, purpose),
     };
-    // One batch call: the opens of a column sealed in order share each
-    // nonce group's message key.
-    desensitize::batch::in_one_call(|| {
+    // The opens of a column sealed in order share each nonce group's
+    // message key.
+    desensitize::batch::with_open_cache(|| {
         per_value(py, values, row_ids, on_invalid, |text, id| match id {
             None => open(text, &base),
             Some("") => Err(desensitize::Error::Context(ContextError::EmptyRowId)),

@@ -78,6 +78,9 @@ const MAX_ENTRIES: usize = 8;
 /// This thread's groups during a batch call, per suite.
 #[derive(Default)]
 pub(crate) struct Groups {
+    /// Whether seals are grouped: true in a batch call (one fork check for
+    /// the call), false under [`with_open_cache`] alone (opens only).
+    seals: bool,
     aes: Vec<Entry<Aes256Enc>>,
     gm: Vec<Entry<Sm4>>,
 }
@@ -109,7 +112,35 @@ thread_local! {
 
 /// Start this thread's batch call with no group (the outermost guard).
 pub(crate) fn begin() {
-    GROUPS.with_borrow_mut(|g| *g = Some(Groups::default()));
+    GROUPS.with_borrow_mut(|g| *g = Some(Groups { seals: true, ..Groups::default() }));
+}
+
+/// Run `f` with the open cache on this thread (see [`opening`]) but no
+/// nonce group and no change to the fork checks: seals inside `f` draw
+/// all 24 bytes with the per-draw check as outside any call, so `f` may be
+/// any code, even code that forks. Inside a batch call it is that call.
+pub(crate) fn with_open_cache<R>(f: impl FnOnce() -> R) -> R {
+    /// Ends the open-only cache it started, on return or unwind.
+    struct OpenOnly;
+    impl Drop for OpenOnly {
+        fn drop(&mut self) {
+            let _ = GROUPS.try_with(|g| {
+                let mut g = g.borrow_mut();
+                if g.as_ref().is_some_and(|g| !g.seals) {
+                    *g = None;
+                }
+            });
+        }
+    }
+    let started = GROUPS.with_borrow_mut(|g| match g {
+        Some(_) => false,
+        None => {
+            *g = Some(Groups::default());
+            true
+        }
+    });
+    let _open_only = started.then_some(OpenOnly);
+    f()
 }
 
 /// End this thread's batch call: every group and cached cipher is dropped,
@@ -144,8 +175,8 @@ pub(crate) fn sealing<B: GroupCipher, R>(
     f: impl FnOnce(&[u8; XNONCE_LEN], &AesGcm<B, U12>) -> R,
 ) -> Result<R> {
     let grouped = GROUPS.with_borrow_mut(|groups| match groups.as_mut() {
-        Some(groups) => Ok(seal_in_group(kdf, entry(groups, kdf), f)),
-        None => Err(f),
+        Some(groups) if groups.seals => Ok(seal_in_group(kdf, entry(groups, kdf), f)),
+        _ => Err(f),
     });
     match grouped {
         Ok(done) => done,
@@ -280,15 +311,27 @@ mod tests {
     }
 
     #[test]
-    fn in_one_call_is_a_batch_call() {
+    fn the_open_cache_alone_groups_no_seal() {
         let k = keyring(Suite::Aes);
         let ctx = Context::new("users", "phone");
-        let sealed = crate::batch::in_one_call(|| {
-            GROUPS.with_borrow(|g| assert!(g.is_some(), "groups inside the call"));
-            (0..3).map(|_| k.seal_text(&phone(), &ctx).unwrap()).collect::<Vec<_>>()
+        let grouped = sealed_in_one_call(&k, &ctx, 3);
+        let (sealed, opened) = crate::batch::with_open_cache(|| {
+            GROUPS.with_borrow(|g| assert!(g.as_ref().is_some_and(|g| !g.seals), "open cache only"));
+            let sealed: Vec<String> = (0..3).map(|_| k.seal_text(&phone(), &ctx).unwrap()).collect();
+            let opened: Vec<_> =
+                grouped.iter().map(|t| k.open_text::<MobilePhone>(t, &ctx, "t").unwrap()).collect();
+            (sealed, opened)
         });
-        assert!(sealed.iter().all(|t| prefix(t) == prefix(&sealed[0])));
+        let prefixes: HashSet<_> = sealed.iter().map(|t| prefix(t)).collect();
+        assert_eq!(prefixes.len(), 3, "seals inside the open cache draw all 24 bytes");
+        assert!(opened.iter().all(|p| p.expose() == phone().expose()));
         GROUPS.with_borrow(|g| assert!(g.is_none(), "none after it"));
+        // Inside a batch call it is that call: its seals stay grouped, and
+        // the call's groups outlive the nested open cache.
+        let _call = ForkChecked::enter().unwrap();
+        let inner = crate::batch::with_open_cache(|| k.seal_text(&phone(), &ctx).unwrap());
+        let after = k.seal_text(&phone(), &ctx).unwrap();
+        assert_eq!(prefix(&inner), prefix(&after));
     }
 
     #[test]
