@@ -26,18 +26,24 @@ use crate::error::{ConfigError, Error, Result};
 /// A 128-bit block cipher FF1 can run on: every RustCrypto one, and
 /// [`FfBlock`], the suite's.
 pub trait Block16 {
-    /// Encrypt one block in place.
+    /// Encrypt one block in place. The caller wipes the block.
     fn encrypt16(&self, block: &mut [u8; 16]);
+
+    /// The ten Feistel rounds on `(NUM(A), NUM(B))` (see [`feistel`]).
+    /// [`FfBlock`] matches its suite here, once per FF1 call, so that the
+    /// rounds run on the concrete cipher rather than through a match per
+    /// block.
+    fn rounds(&self, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
+        feistel(self, p, a, b, dir)
+    }
 }
 
 impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Block16 for C {
+    #[inline]
     fn encrypt16(&self, block: &mut [u8; 16]) {
-        let mut b = Block::<C>::from(*block);
-        self.encrypt_block(&mut b);
-        block.copy_from_slice(&b);
-        // As a slice: one bulk wipe, not sixteen volatile byte stores (the
-        // array impl), in every Feistel round.
-        b.as_mut_slice().zeroize();
+        // In place: no copy into a `Block` and back in every round.
+        let b: &mut Block<C> = block.into();
+        self.encrypt_block(b);
     }
 }
 
@@ -58,6 +64,13 @@ impl Block16 for FfBlock {
         match self {
             FfBlock::Aes(c) => c.encrypt16(block),
             FfBlock::Sm4(c) => c.encrypt16(block),
+        }
+    }
+
+    fn rounds(&self, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
+        match self {
+            FfBlock::Aes(c) => feistel(c, p, a, b, dir),
+            FfBlock::Sm4(c) => feistel(c, p, a, b, dir),
         }
     }
 }
@@ -93,7 +106,7 @@ pub struct Ff1<C = FfBlock> {
 /// `P` and the constant blocks of `Q`, the constant bytes of `Q`'s last
 /// block, and the split. Holds tweak bytes (kept plaintext digits): wiped.
 #[derive(Zeroize, ZeroizeOnDrop)]
-struct Prepared {
+pub struct Prepared {
     /// The CBC-MAC state XOR the constant bytes of `Q`'s last block, as a
     /// big-endian integer: a round's block is this XOR `[i]` XOR `NUM(B)`,
     /// built in registers (byte stores then a block load would stall).
@@ -199,51 +212,6 @@ impl<C: Block16> Ff1<C> {
         Ok(Prepared { base, b, d, mod_u, mod_v, inv_u: inv(mod_u), inv_v: inv(mod_v) })
     }
 
-    /// Steps 6i-6iv of round `i`: `y = NUM(S)` for `NUM(B) = num`.
-    fn round_y(&self, p: &Prepared, i: u8, num: u128) -> u128 {
-        // Q's last block: [i] at byte 15 - b, NUM(B) (< 256^b) in the last b.
-        let mut x = p.base ^ u128::from(i) << (8 * p.b) ^ num;
-        let mut r = x.to_be_bytes();
-        self.cipher.encrypt16(&mut r);
-        // y = NUM(S): the first d bytes of R.
-        let y = u128::from_be_bytes(r) >> (128 - 8 * p.d);
-        r.as_mut_slice().zeroize();
-        x.zeroize();
-        y
-    }
-
-    /// The ten Feistel rounds on `(NUM(A), NUM(B))`, either way.
-    fn crypt(&self, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
-        let (mut a, mut b) = (a, b);
-        match dir {
-            Dir::Encrypt => {
-                for i in 0..ROUNDS {
-                    let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
-                    let mut y = reduce(self.round_y(p, i, b), m, inv);
-                    // a < m and y < m <= 2^64: the sum cannot overflow.
-                    let mut c = a + y;
-                    if c >= m {
-                        c -= m;
-                    }
-                    a = b;
-                    b = c;
-                    y.zeroize();
-                }
-            }
-            Dir::Decrypt => {
-                for i in (0..ROUNDS).rev() {
-                    let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
-                    let mut y = reduce(self.round_y(p, i, a), m, inv);
-                    let c = if b >= y { b - y } else { b + m - y };
-                    b = a;
-                    a = c;
-                    y.zeroize();
-                }
-            }
-        }
-        (a, b)
-    }
-
     /// FF1 over a numeral string (each numeral below the radix, at least
     /// the length whose domain reaches 10^6, halves within 2^64). The
     /// output is in a wiped buffer.
@@ -255,7 +223,7 @@ impl<C: Block16> Ff1<C> {
         let u = x.len() / 2;
         let radix = u128::from(self.radix);
         let num = |s: &[u16]| s.iter().fold(0u128, |acc, &d| acc * radix + u128::from(d));
-        let (mut a, mut b) = self.crypt(&p, num(&x[..u]), num(&x[u..]), dir);
+        let (mut a, mut b) = self.cipher.rounds(&p, num(&x[..u]), num(&x[u..]), dir);
         let mut out = Zeroizing::new(vec![0u16; x.len()]);
         let (oa, ob) = out.split_at_mut(u);
         for (half, value) in [(oa, &mut a), (ob, &mut b)] {
@@ -286,7 +254,7 @@ impl<C: Block16> Ff1<C> {
         }
         let p = self.prepare(tweak, digits.len())?;
         let (da, db) = digits.split_at_mut(digits.len() / 2);
-        let (mut a, mut b) = self.crypt(&p, read_decimal(da), read_decimal(db), dir);
+        let (mut a, mut b) = self.cipher.rounds(&p, read_decimal(da), read_decimal(db), dir);
         write_decimal(a, da);
         write_decimal(b, db);
         a.zeroize();
@@ -309,7 +277,7 @@ impl<C: Block16> Ff1<C> {
         let half = p.mod_v;
         let mut v = u128::from(x);
         loop {
-            let (mut a, mut b) = self.crypt(&p, v / half, v % half, dir);
+            let (mut a, mut b) = self.cipher.rounds(&p, v / half, v % half, dir);
             v = a * half + b;
             a.zeroize();
             b.zeroize();
@@ -321,6 +289,51 @@ impl<C: Block16> Ff1<C> {
             }
         }
     }
+}
+
+/// Steps 6i-6iv of round `i`: `y = NUM(S)` for `NUM(B) = num`, with `r`
+/// as the block (the caller wipes it).
+#[inline(always)]
+fn round_y<C: Block16 + ?Sized>(c: &C, p: &Prepared, r: &mut [u8; 16], i: u8, num: u128) -> u128 {
+    // Q's last block: [i] at byte 15 - b, NUM(B) (< 256^b) in the last b.
+    *r = (p.base ^ u128::from(i) << (8 * p.b) ^ num).to_be_bytes();
+    c.encrypt16(r);
+    // y = NUM(S): the first d bytes of R (d is 8 or 12).
+    let y = u128::from_be_bytes(*r);
+    if p.d == 8 { y >> 64 } else { y >> (128 - 8 * p.d) }
+}
+
+/// The ten Feistel rounds on `(NUM(A), NUM(B))`, either way, on one
+/// block buffer that is wiped once, at the end (each round overwrites it).
+fn feistel<C: Block16 + ?Sized>(c: &C, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
+    let (mut a, mut b) = (a, b);
+    let mut r = [0u8; 16];
+    match dir {
+        Dir::Encrypt => {
+            for i in 0..ROUNDS {
+                let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
+                let y = reduce(round_y(c, p, &mut r, i, b), m, inv);
+                // a < m and y < m <= 2^64: the sum cannot overflow.
+                let mut s = a + y;
+                if s >= m {
+                    s -= m;
+                }
+                a = b;
+                b = s;
+            }
+        }
+        Dir::Decrypt => {
+            for i in (0..ROUNDS).rev() {
+                let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
+                let y = reduce(round_y(c, p, &mut r, i, a), m, inv);
+                let s = if b >= y { b - y } else { b + m - y };
+                b = a;
+                a = s;
+            }
+        }
+    }
+    r.as_mut_slice().zeroize();
+    (a, b)
 }
 
 /// `y mod m`. When both fit 64 bits (the usual case: `d = 8`), by a
