@@ -85,6 +85,8 @@ const MAX_HALF: u128 = 1 << 64;
 pub(crate) const WALK_DIGITS: usize = 6;
 /// Numbers of the cycle-walking domain: 10^[`WALK_DIGITS`].
 pub(crate) const WALK_SIZE: u32 = 1_000_000;
+/// Numbers of each Feistel half of the cycle walk: 10^(`WALK_DIGITS` / 2).
+const WALK_HALF: u32 = 1_000;
 
 /// Which way an FF1 pass goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,19 +196,21 @@ impl<C: Block16> Ff1<C> {
         // of 16 bytes, of which only the last block changes between rounds.
         let t = tweak.len();
         let q_len = (t + b + 1).div_ceil(16) * 16;
-        let byte = |at: usize| tweak.get(at).copied().unwrap_or(0);
-        for block_start in (0..q_len - 16).step_by(16) {
-            for (j, s) in state.iter_mut().enumerate() {
-                *s ^= byte(block_start + j);
-            }
+        // The 16 bytes of Q from `start` (T, then zero padding), as an integer.
+        let q_block = |start: usize| {
+            let mut blk = [0u8; 16];
+            let src = tweak.get(start..).unwrap_or_default();
+            let n = src.len().min(16);
+            blk[..n].copy_from_slice(&src[..n]);
+            let v = u128::from_be_bytes(blk);
+            blk.as_mut_slice().zeroize();
+            v
+        };
+        for start in (0..q_len - 16).step_by(16) {
+            state = (u128::from_be_bytes(state) ^ q_block(start)).to_be_bytes();
             self.encrypt_block(&mut state);
         }
-        let mut tail = [0u8; 16];
-        for (j, s) in tail.iter_mut().enumerate() {
-            *s = byte(q_len - 16 + j) ^ state[j];
-        }
-        let base = u128::from_be_bytes(tail);
-        tail.as_mut_slice().zeroize();
+        let base = u128::from_be_bytes(state) ^ q_block(q_len - 16);
         state.as_mut_slice().zeroize();
         let inv = |m: u128| u64::try_from(m).map_or(0, |m| u64::MAX / m);
         Ok(Prepared { base, b, d, mod_u, mod_v, inv_u: inv(mod_u), inv_v: inv(mod_v) })
@@ -273,19 +277,19 @@ impl<C: Block16> Ff1<C> {
             return Err(Error::Config(ConfigError::CycleWalkDomain));
         }
         let p = self.prepare(tweak, WALK_DIGITS)?;
-        // NUM of the first 3 and the last 3 of the 6 digits.
-        let half = p.mod_v;
-        let mut v = u128::from(x);
+        // NUM of the first 3 and the last 3 of the 6 digits: 10^3 each.
+        let half = u128::from(WALK_HALF);
+        let mut v = x;
         loop {
-            let (mut a, mut b) = self.cipher.rounds(&p, v / half, v % half, dir);
-            v = a * half + b;
+            let (a, b) = (u128::from(v / WALK_HALF), u128::from(v % WALK_HALF));
+            let (mut a, mut b) = self.cipher.rounds(&p, a, b, dir);
+            debug_assert!(a < half && b < half);
+            // Both halves below 10^3: the number is below 10^6.
+            v = (a as u32) * WALK_HALF + b as u32;
             a.zeroize();
             b.zeroize();
-            if v < u128::from(size) {
-                // Below `size` <= 10^6: fits.
-                let out = v as u32;
-                v.zeroize();
-                return Ok(out);
+            if v < size {
+                return Ok(v);
             }
         }
     }
