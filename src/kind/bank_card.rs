@@ -3,7 +3,7 @@
 use crate::digits::all_ascii_digits;
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, check_len, fold_ascii, luhn_valid, text_kind};
-use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::mask::{MaskLevel, push_keep_ends_ascii};
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::BankCard;
@@ -81,12 +81,19 @@ impl BankCard {
     }
 
     fn mask_at(&self, level: MaskLevel) -> String {
+        let mut out = String::with_capacity(self.expose().len());
+        self.push_mask(level, &mut out);
+        out
+    }
+
+    /// The mask at `level`, appended to `out` (no `String` of its own).
+    pub(crate) fn push_mask(&self, level: MaskLevel, out: &mut String) {
         let (first, last) = match level {
             MaskLevel::Strict => (0, 4),
             MaskLevel::Standard => (6, 4),
             MaskLevel::Relaxed => (6, 6),
         };
-        keep_ends_ascii(self.expose(), first, last)
+        push_keep_ends_ascii(out, self.expose(), first, last)
     }
 }
 

@@ -4,7 +4,7 @@ use crate::date::Date;
 use crate::digits::all_ascii_digits;
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Folded, Kind, check_len, fold_ascii, text_kind};
-use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::mask::{MaskLevel, push_keep_ends_ascii};
 use crate::region::Province;
 use crate::secret::SecretString;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -304,12 +304,19 @@ impl IdNumber {
     }
 
     fn mask_at(&self, level: MaskLevel) -> String {
+        let mut out = String::with_capacity(self.expose().len());
+        self.push_mask(level, &mut out);
+        out
+    }
+
+    /// The mask at `level`, appended to `out` (no `String` of its own).
+    pub(crate) fn push_mask(&self, level: MaskLevel, out: &mut String) {
         let (first, last) = match level {
             MaskLevel::Strict => (1, 1),
             MaskLevel::Standard => (3, 3),
             MaskLevel::Relaxed => (6, 4),
         };
-        keep_ends_ascii(self.expose(), first, last)
+        push_keep_ends_ascii(out, self.expose(), first, last)
     }
 }
 

@@ -3,7 +3,7 @@
 use crate::digits::all_ascii_digits;
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Folded, Kind, check_len, fold_ascii, text_kind};
-use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::mask::{MaskLevel, push_keep_ends_ascii};
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::MobilePhone;
@@ -99,9 +99,16 @@ impl MobilePhone {
     }
 
     fn mask_at(&self, level: MaskLevel) -> String {
+        let mut out = String::with_capacity(self.expose().len());
+        self.push_mask(level, &mut out);
+        out
+    }
+
+    /// The mask at `level`, appended to `out` (no `String` of its own).
+    pub(crate) fn push_mask(&self, level: MaskLevel, out: &mut String) {
         match level {
-            MaskLevel::Strict => keep_ends_ascii(self.expose(), 0, 4),
-            MaskLevel::Standard | MaskLevel::Relaxed => keep_ends_ascii(self.expose(), 3, 4),
+            MaskLevel::Strict => push_keep_ends_ascii(out, self.expose(), 0, 4),
+            MaskLevel::Standard | MaskLevel::Relaxed => push_keep_ends_ascii(out, self.expose(), 3, 4),
         }
     }
 }

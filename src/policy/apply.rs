@@ -16,6 +16,9 @@ use crate::IdNumber;
 pub struct Cells {
     data: Vec<u8>,
     ends: Vec<usize>,
+    /// Reused for cells written as text (a mask), so that such a cell
+    /// costs no allocation of its own.
+    text: String,
 }
 
 /// Lengths only: cells hold protected output, and kept values too.
@@ -79,6 +82,16 @@ impl Cells {
     pub fn push(&mut self, bytes: &[u8]) {
         self.data.extend_from_slice(bytes);
         self.ends.push(self.data.len());
+    }
+
+    /// Append a cell written as text by `write` (into a reused buffer).
+    #[inline]
+    pub(super) fn push_text(&mut self, write: impl FnOnce(&mut String)) {
+        let mut text = core::mem::take(&mut self.text);
+        text.clear();
+        write(&mut text);
+        self.push(text.as_bytes());
+        self.text = text;
     }
 
     /// End a cell written through `fmt::Write` or the pending methods.
