@@ -8,6 +8,7 @@ use super::plan::{Plan, PlanColumn};
 use super::schema::{Minors, OnInvalid};
 use super::{Reason, RowError};
 use crate::IdNumber;
+use crate::kind::{AnyValue, KindValue};
 
 /// The cells of one output row (or one output column of a batch): bytes
 /// and their end offsets, reused from row to row. For a column this is
@@ -362,8 +363,9 @@ impl Plan {
             let reason = Reason::FieldCount { fields: fields.len(), header: self.columns.len() };
             return Err(RowError { row, column: None, reason });
         }
-        // Record-wide rules first: minors, then consent.
-        let minor = self.is_minor(fields);
+        // Record-wide rules first: minors, then consent. The ID number the
+        // minors rule parsed is kept for its column (one parse, not two).
+        let (minor, mut parsed_id) = self.is_minor(fields);
         if minor && !counting {
             report.summary.minors += 1;
         }
@@ -403,8 +405,9 @@ impl Plan {
                         let withheld: &[u8] = if self.marks_invalid() { &self.marker } else { b"" };
                         push_n(cells, withheld, *outputs);
                     } else {
+                        let pre = parsed_id.take_if(|(at, _)| *at == i).map(|(_, id)| id.into_any());
                         let typed = TypedCell { col: col.as_ref(), input: i, outputs: *outputs, main };
-                        self.fill_typed(&at, &typed, fields, cells, report)?;
+                        self.fill_typed(&at, &typed, pre.as_ref(), fields, cells, report)?;
                     }
                 }
             }
@@ -415,15 +418,23 @@ impl Plan {
     /// Fail closed (`id_columns` is empty under `minors = "same"`): a
     /// non-empty ID number that does not parse may be a child's, so its
     /// row is a minor's (withheld under `suppress`, strict under `strict`).
-    fn is_minor<R: Fields + ?Sized>(&self, fields: &R) -> bool {
+    /// Also the last ID number parsed, with its input column, for that
+    /// column's processor.
+    fn is_minor<R: Fields + ?Sized>(&self, fields: &R) -> (bool, Option<(usize, IdNumber)>) {
         let today = self.rules.today;
-        self.id_columns.iter().any(|&i| {
+        let mut parsed = None;
+        let minor = self.id_columns.iter().any(|&i| {
             !fields.field(i).is_empty()
                 && fields.text(i).is_none_or(|t| match IdNumber::parse_on(t, today) {
-                    Ok(id) => id.is_under_14_on(today),
+                    Ok(id) => {
+                        let under_14 = id.is_under_14_on(today);
+                        parsed = Some((i, id));
+                        under_14
+                    }
                     Err(_) => true,
                 })
-        })
+        });
+        (minor, parsed)
     }
 
     /// The row's consent flag (true without a `consent_column`). Fail
@@ -485,6 +496,7 @@ impl Plan {
         &self,
         at: &RowState<'_>,
         typed: &TypedCell<'_>,
+        pre: Option<&AnyValue>,
         fields: &R,
         cells: &mut Cells,
         report: &mut Report,
@@ -503,7 +515,10 @@ impl Plan {
                 push_n(cells, b"", typed.outputs);
                 return Ok(());
             }
-            Some(text) => typed.col.process(text, at.row_id, typed.main, at.strict, cells),
+            Some(text) => match pre {
+                Some(v) => typed.col.process_parsed(v, text, at.row_id, typed.main, at.strict, cells),
+                None => typed.col.process(text, at.row_id, typed.main, at.strict, cells),
+            },
         };
         match result {
             Ok(()) => {

@@ -13,7 +13,7 @@ use super::{PolicyError, Reason};
 use crate::columns::{Visit, visit};
 use crate::crypto::{ScopeCipher, envelope};
 use crate::generalize::{FactOptions, Regions, write_fact};
-use crate::kind::{AnyRef, KindValue};
+use crate::kind::{AnyRef, AnyValue, KindValue};
 use crate::pseudo::{
     Domain, FormatPreserving, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform,
 };
@@ -38,6 +38,19 @@ pub(super) trait Column: Send + Sync {
     /// of a holder under 14 under `minors = "strict"`.
     fn process(
         &self,
+        text: &str,
+        row_id: RowId<'_>,
+        main: bool,
+        strict: bool,
+        cells: &mut Cells,
+    ) -> Result<(), Reason>;
+
+    /// [`Column::process`] of `text` already parsed as `value` (an ID
+    /// number the minors rule read, parsed on the same date): the value
+    /// is used when it is of this column's kind, else `text` is parsed.
+    fn process_parsed(
+        &self,
+        value: &AnyValue,
         text: &str,
         row_id: RowId<'_>,
         main: bool,
@@ -99,6 +112,36 @@ impl<T: Sealable + KindValue> Column for Typed<T> {
         cells: &mut Cells,
     ) -> Result<(), Reason> {
         let v = T::parse_on(text, self.opts.opts.today).map_err(reason)?;
+        self.write(&v, text, row_id, main, strict, cells)
+    }
+
+    fn process_parsed(
+        &self,
+        value: &AnyValue,
+        text: &str,
+        row_id: RowId<'_>,
+        main: bool,
+        strict: bool,
+        cells: &mut Cells,
+    ) -> Result<(), Reason> {
+        match T::from_any_ref(value) {
+            Some(v) => self.write(v, text, row_id, main, strict, cells),
+            None => self.process(text, row_id, main, strict, cells),
+        }
+    }
+}
+
+impl<T: Sealable + KindValue> Typed<T> {
+    /// Write the cells of `v` (parsed from `text`).
+    fn write(
+        &self,
+        v: &T,
+        text: &str,
+        row_id: RowId<'_>,
+        main: bool,
+        strict: bool,
+        cells: &mut Cells,
+    ) -> Result<(), Reason> {
         let opts = if strict { &self.strict_opts } else { &self.opts };
         if !main {
             if !matches!(self.act, Act::Drop) {
@@ -110,7 +153,7 @@ impl<T: Sealable + KindValue> Column for Typed<T> {
                 Act::Drop => {}
                 Act::Mask(level) => {
                     let level = if strict { MaskLevel::Strict } else { *level };
-                    cells.push_text(|out| push_mask(&v, level, out))
+                    cells.push_text(|out| push_mask(v, level, out))
                 }
                 Act::Seal { keyring, base, per_row, resolved } => {
                     let resolved = resolved.as_deref();
@@ -123,27 +166,27 @@ impl<T: Sealable + KindValue> Column for Typed<T> {
                             RowId::Bad | RowId::None => return Err("the row id is not valid UTF-8".into()),
                         };
                         // Sealed for `base.with_row(id)`, without building it per row.
-                        keyring.seal_envelope_by(&v, base, Some(id), resolved, into)
+                        keyring.seal_envelope_by(v, base, Some(id), resolved, into)
                     } else {
-                        keyring.seal_envelope_by(&v, base, None, resolved, into)
+                        keyring.seal_envelope_by(v, base, None, resolved, into)
                     }
                     .map_err(reason)?;
                     cells.close();
                 }
                 Act::Pseudonym(p, token) => {
-                    let (text, len) = token(p, &v).text_bytes();
+                    let (text, len) = token(p, v).text_bytes();
                     cells.push(&text[..len]);
                 }
-                Act::Fpe(cipher, fpe) => fpe(cipher, &v, cells).map_err(reason)?,
+                Act::Fpe(cipher, fpe) => fpe(cipher, v, cells).map_err(reason)?,
                 Act::Index(index) => {
-                    let _ = write!(cells, "{}", index(&v));
+                    let _ = write!(cells, "{}", index(v));
                     cells.close();
                 }
-                Act::Generalize(fact) => fact_cell(&v, *fact, opts, cells)?,
+                Act::Generalize(fact) => fact_cell(v, *fact, opts, cells)?,
             }
         }
         for f in &self.derived {
-            fact_cell(&v, *f, opts, cells)?;
+            fact_cell(v, *f, opts, cells)?;
         }
         Ok(())
     }
