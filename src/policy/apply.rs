@@ -8,7 +8,6 @@ use super::plan::{Plan, PlanColumn};
 use super::schema::{Minors, OnInvalid};
 use super::{Reason, RowError};
 use crate::IdNumber;
-use crate::kind::{AnyValue, KindValue};
 
 /// The cells of one output row (or one output column of a batch): bytes
 /// and their end offsets, reused from row to row. For a column this is
@@ -365,7 +364,7 @@ impl Plan {
         }
         // Record-wide rules first: minors, then consent. The ID number the
         // minors rule parsed is kept for its column (one parse, not two).
-        let (minor, mut parsed_id) = self.is_minor(fields);
+        let (minor, parsed_id) = self.is_minor(fields);
         if minor && !counting {
             report.summary.minors += 1;
         }
@@ -405,9 +404,9 @@ impl Plan {
                         let withheld: &[u8] = if self.marks_invalid() { &self.marker } else { b"" };
                         push_n(cells, withheld, *outputs);
                     } else {
-                        let pre = parsed_id.take_if(|(at, _)| *at == i).map(|(_, id)| id.into_any());
+                        let pre = parsed_id.as_ref().filter(|(at, _)| *at == i).map(|(_, id)| id);
                         let typed = TypedCell { col: col.as_ref(), input: i, outputs: *outputs, main };
-                        self.fill_typed(&at, &typed, pre.as_ref(), fields, cells, report)?;
+                        self.fill_typed(&at, &typed, pre, fields, cells, report)?;
                     }
                 }
             }
@@ -496,7 +495,7 @@ impl Plan {
         &self,
         at: &RowState<'_>,
         typed: &TypedCell<'_>,
-        pre: Option<&AnyValue>,
+        pre: Option<&IdNumber>,
         fields: &R,
         cells: &mut Cells,
         report: &mut Report,
@@ -516,7 +515,7 @@ impl Plan {
                 return Ok(());
             }
             Some(text) => match pre {
-                Some(v) => typed.col.process_parsed(v, text, at.row_id, typed.main, at.strict, cells),
+                Some(id) => typed.col.process_id(id, text, at.row_id, typed.main, at.strict, cells),
                 None => typed.col.process(text, at.row_id, typed.main, at.strict, cells),
             },
         };
