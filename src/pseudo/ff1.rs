@@ -12,7 +12,10 @@
 //! radix, the length and the tweak, so [`Prepared`] runs CBC-MAC over them
 //! once (per call, or once per cycle walk); each of the ten rounds then
 //! encrypts one block. With `b <= 8`, `d <= 12 <= 16`: `S` is the first `d`
-//! bytes of `R`, never more blocks.
+//! bytes of `R`, never more blocks. When `d = 8` (halves of at most 9
+//! decimal digits: every kind's FF1 and the cycle walk) the rounds run on
+//! `u64` words, the same arithmetic with a shorter dependency chain. The
+//! suite's cipher is matched once per call, not once per block.
 
 use aes_gcm::aes::Aes256;
 use aes_gcm::aes::cipher::consts::U16;
