@@ -1,8 +1,9 @@
 //! Payment card or bank account number (ISO/IEC 7812 primary account number).
 
+use crate::digits::all_ascii_digits;
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Kind, check_len, fold_ascii, luhn_valid, text_kind};
-use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::mask::{MaskLevel, push_keep_ends_ascii};
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::BankCard;
@@ -41,7 +42,7 @@ impl BankCard {
         // Fast path of the common form, ASCII digits only: nothing to fold,
         // so the input is copied once, into the value's own buffer (a
         // property test checks it against the general path).
-        if (1..=MAX_INPUT).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
+        if (1..=MAX_INPUT).contains(&b.len()) && all_ascii_digits(b) {
             return BankCard::from_canonical(SecretString::new(input.to_owned()));
         }
         BankCard::parse_folded(input)
@@ -62,7 +63,7 @@ impl BankCard {
     /// Validate a canonical digit string in place (also the open path).
     fn from_canonical(digits: SecretString) -> Result<BankCard> {
         let b = digits.as_str().as_bytes();
-        if !b.iter().all(u8::is_ascii_digit) {
+        if !all_ascii_digits(b) {
             return Err(Error::invalid(KIND, Invalid::Character));
         }
         if !(MIN_DIGITS..=MAX_DIGITS).contains(&b.len()) {
@@ -80,12 +81,19 @@ impl BankCard {
     }
 
     fn mask_at(&self, level: MaskLevel) -> String {
+        let mut out = String::with_capacity(self.expose().len());
+        self.push_mask(level, &mut out);
+        out
+    }
+
+    /// The mask at `level`, appended to `out` (no `String` of its own).
+    pub(crate) fn push_mask(&self, level: MaskLevel, out: &mut String) {
         let (first, last) = match level {
             MaskLevel::Strict => (0, 4),
             MaskLevel::Standard => (6, 4),
             MaskLevel::Relaxed => (6, 6),
         };
-        keep_ends_ascii(self.expose(), first, last)
+        push_keep_ends_ascii(out, self.expose(), first, last)
     }
 }
 

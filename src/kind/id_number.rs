@@ -1,9 +1,10 @@
 //! PRC resident identity number (GB 11643-1999).
 
 use crate::date::Date;
+use crate::digits::all_ascii_digits;
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Folded, Kind, check_len, fold_ascii, text_kind};
-use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::mask::{MaskLevel, push_keep_ends_ascii};
 use crate::region::Province;
 use crate::secret::SecretString;
 use core::sync::atomic::{AtomicU32, Ordering};
@@ -126,7 +127,7 @@ fn after_today(birth: Date) -> bool {
 /// Check an 18-byte number: characters, province, birth date (not after
 /// `not_after`), check character.
 fn validate(bytes: &[u8], not_after: NotAfter) -> Result<()> {
-    if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
+    if !all_ascii_digits(&bytes[..17]) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
         return Err(Error::invalid(KIND, Invalid::Character));
     }
     validate_fields(bytes, not_after)
@@ -193,10 +194,7 @@ impl IdNumber {
     /// checks that they agree).
     fn parse_canonical(input: &str, not_after: NotAfter) -> Option<Result<IdNumber>> {
         let b = input.as_bytes();
-        if b.len() != 18
-            || !b[..17].iter().all(u8::is_ascii_digit)
-            || !matches!(b[17], b'0'..=b'9' | b'X' | b'x')
-        {
+        if b.len() != 18 || !all_ascii_digits(&b[..17]) || !matches!(b[17], b'0'..=b'9' | b'X' | b'x') {
             return None;
         }
         // One allocation, at the final length; only the last character
@@ -306,12 +304,19 @@ impl IdNumber {
     }
 
     fn mask_at(&self, level: MaskLevel) -> String {
+        let mut out = String::with_capacity(self.expose().len());
+        self.push_mask(level, &mut out);
+        out
+    }
+
+    /// The mask at `level`, appended to `out` (no `String` of its own).
+    pub(crate) fn push_mask(&self, level: MaskLevel, out: &mut String) {
         let (first, last) = match level {
             MaskLevel::Strict => (1, 1),
             MaskLevel::Standard => (3, 3),
             MaskLevel::Relaxed => (6, 4),
         };
-        keep_ends_ascii(self.expose(), first, last)
+        push_keep_ends_ascii(out, self.expose(), first, last)
     }
 }
 

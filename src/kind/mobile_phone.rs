@@ -1,8 +1,9 @@
 //! PRC mobile phone number.
 
+use crate::digits::all_ascii_digits;
 use crate::error::{Error, Invalid, Result};
 use crate::kind::{Folded, Kind, check_len, fold_ascii, text_kind};
-use crate::mask::{MaskLevel, keep_ends_ascii};
+use crate::mask::{MaskLevel, push_keep_ends_ascii};
 use crate::secret::SecretString;
 
 const KIND: Kind = Kind::MobilePhone;
@@ -29,7 +30,7 @@ const MAX_INPUT: usize = 96;
 pub struct MobilePhone(SecretString);
 
 fn validate(b: &[u8]) -> Result<()> {
-    if !b.iter().all(u8::is_ascii_digit) {
+    if !all_ascii_digits(b) {
         return Err(Error::invalid(KIND, Invalid::Character));
     }
     if b.len() != 11 {
@@ -56,7 +57,7 @@ impl MobilePhone {
     /// a property test checks that they agree).
     fn parse_canonical(input: &str) -> Option<Result<MobilePhone>> {
         let b = input.as_bytes();
-        if b.len() != 11 || b[0] != b'1' || !b.iter().all(u8::is_ascii_digit) {
+        if b.len() != 11 || b[0] != b'1' || !all_ascii_digits(b) {
             return None;
         }
         Some(validate(b).map(|()| MobilePhone(SecretString::new(input.to_owned()))))
@@ -98,9 +99,16 @@ impl MobilePhone {
     }
 
     fn mask_at(&self, level: MaskLevel) -> String {
+        let mut out = String::with_capacity(self.expose().len());
+        self.push_mask(level, &mut out);
+        out
+    }
+
+    /// The mask at `level`, appended to `out` (no `String` of its own).
+    pub(crate) fn push_mask(&self, level: MaskLevel, out: &mut String) {
         match level {
-            MaskLevel::Strict => keep_ends_ascii(self.expose(), 0, 4),
-            MaskLevel::Standard | MaskLevel::Relaxed => keep_ends_ascii(self.expose(), 3, 4),
+            MaskLevel::Strict => push_keep_ends_ascii(out, self.expose(), 0, 4),
+            MaskLevel::Standard | MaskLevel::Relaxed => push_keep_ends_ascii(out, self.expose(), 3, 4),
         }
     }
 }

@@ -172,12 +172,16 @@ pub(crate) fn check_len(kind: Kind, input: &str, max: usize) -> Result<()> {
 pub(crate) fn luhn_valid(digits: &[u8]) -> bool {
     // A doubled digit's contribution (2d, less 9 when over 9), by digit.
     const DOUBLED: [u32; 10] = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
+    let digit = |d: u8| usize::from(d.wrapping_sub(b'0')).min(9);
+    // From the right in pairs (doubled, plain): no alternating flag to carry
+    // from digit to digit. A leading odd digit is a plain one.
     let mut sum = 0u32;
-    let mut double = false;
-    for &d in digits.iter().rev() {
-        let v = usize::from(d.wrapping_sub(b'0')).min(9);
-        sum += if double { DOUBLED[v] } else { v as u32 };
-        double = !double;
+    let mut pairs = digits.rchunks_exact(2);
+    for pair in &mut pairs {
+        sum += DOUBLED[digit(pair[0])] + digit(pair[1]) as u32;
+    }
+    if let [first] = pairs.remainder() {
+        sum += digit(*first) as u32;
     }
     sum.is_multiple_of(10)
 }
@@ -320,6 +324,26 @@ mod tests {
         assert!(luhn_valid(b"490154203237518"));
         assert_eq!(luhn_digit(b"622202123456789"), b'4');
         assert_eq!(luhn_digit(b"49015420323751"), b'8');
+        // Odd and even lengths: exactly the computed check digit validates.
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        for len in 1..20 {
+            for _ in 0..50 {
+                let payload: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        b'0' + (seed % 10) as u8
+                    })
+                    .collect();
+                let check = luhn_digit(&payload);
+                for last in b'0'..=b'9' {
+                    let mut card = payload.clone();
+                    card.push(last);
+                    assert_eq!(luhn_valid(&card), last == check, "{card:?}");
+                }
+            }
+        }
     }
 
     #[test]

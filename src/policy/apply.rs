@@ -16,6 +16,9 @@ use crate::IdNumber;
 pub struct Cells {
     data: Vec<u8>,
     ends: Vec<usize>,
+    /// Reused for cells written as text (a mask), so that such a cell
+    /// costs no allocation of its own.
+    text: String,
 }
 
 /// Lengths only: cells hold protected output, and kept values too.
@@ -79,6 +82,16 @@ impl Cells {
     pub fn push(&mut self, bytes: &[u8]) {
         self.data.extend_from_slice(bytes);
         self.ends.push(self.data.len());
+    }
+
+    /// Append a cell written as text by `write` (into a reused buffer).
+    #[inline]
+    pub(super) fn push_text(&mut self, write: impl FnOnce(&mut String)) {
+        let mut text = core::mem::take(&mut self.text);
+        text.clear();
+        write(&mut text);
+        self.push(text.as_bytes());
+        self.text = text;
     }
 
     /// End a cell written through `fmt::Write` or the pending methods.
@@ -349,8 +362,9 @@ impl Plan {
             let reason = Reason::FieldCount { fields: fields.len(), header: self.columns.len() };
             return Err(RowError { row, column: None, reason });
         }
-        // Record-wide rules first: minors, then consent.
-        let minor = self.is_minor(fields);
+        // Record-wide rules first: minors, then consent. The ID number the
+        // minors rule parsed is kept for its column (one parse, not two).
+        let (minor, parsed_id) = self.is_minor(fields);
         if minor && !counting {
             report.summary.minors += 1;
         }
@@ -390,8 +404,9 @@ impl Plan {
                         let withheld: &[u8] = if self.marks_invalid() { &self.marker } else { b"" };
                         push_n(cells, withheld, *outputs);
                     } else {
+                        let pre = parsed_id.as_ref().filter(|(at, _)| *at == i).map(|(_, id)| id);
                         let typed = TypedCell { col: col.as_ref(), input: i, outputs: *outputs, main };
-                        self.fill_typed(&at, &typed, fields, cells, report)?;
+                        self.fill_typed(&at, &typed, pre, fields, cells, report)?;
                     }
                 }
             }
@@ -402,15 +417,23 @@ impl Plan {
     /// Fail closed (`id_columns` is empty under `minors = "same"`): a
     /// non-empty ID number that does not parse may be a child's, so its
     /// row is a minor's (withheld under `suppress`, strict under `strict`).
-    fn is_minor<R: Fields + ?Sized>(&self, fields: &R) -> bool {
+    /// Also the last ID number parsed, with its input column, for that
+    /// column's processor.
+    fn is_minor<R: Fields + ?Sized>(&self, fields: &R) -> (bool, Option<(usize, IdNumber)>) {
         let today = self.rules.today;
-        self.id_columns.iter().any(|&i| {
+        let mut parsed = None;
+        let minor = self.id_columns.iter().any(|&i| {
             !fields.field(i).is_empty()
                 && fields.text(i).is_none_or(|t| match IdNumber::parse_on(t, today) {
-                    Ok(id) => id.is_under_14_on(today),
+                    Ok(id) => {
+                        let under_14 = id.is_under_14_on(today);
+                        parsed = Some((i, id));
+                        under_14
+                    }
                     Err(_) => true,
                 })
-        })
+        });
+        (minor, parsed)
     }
 
     /// The row's consent flag (true without a `consent_column`). Fail
@@ -472,6 +495,7 @@ impl Plan {
         &self,
         at: &RowState<'_>,
         typed: &TypedCell<'_>,
+        pre: Option<&IdNumber>,
         fields: &R,
         cells: &mut Cells,
         report: &mut Report,
@@ -490,7 +514,10 @@ impl Plan {
                 push_n(cells, b"", typed.outputs);
                 return Ok(());
             }
-            Some(text) => typed.col.process(text, at.row_id, typed.main, at.strict, cells),
+            Some(text) => match pre {
+                Some(id) => typed.col.process_id(id, text, at.row_id, typed.main, at.strict, cells),
+                None => typed.col.process(text, at.row_id, typed.main, at.strict, cells),
+            },
         };
         match result {
             Ok(()) => {

@@ -2,6 +2,7 @@
 //! value once and writes its output cells (the main value, then the derived
 //! facts); keys are resolved once, when the plan is compiled.
 
+use std::any::Any;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -13,11 +14,11 @@ use super::{PolicyError, Reason};
 use crate::columns::{Visit, visit};
 use crate::crypto::{ScopeCipher, envelope};
 use crate::generalize::{FactOptions, Regions, write_fact};
-use crate::kind::KindValue;
+use crate::kind::{AnyRef, KindValue};
 use crate::pseudo::{
     Domain, FormatPreserving, FpeCipher, IndexValue, Pseudonymizable, Pseudonymizer, Token, Transform,
 };
-use crate::{Context, Date, Keyring, Kind, MaskLevel, Sealable};
+use crate::{Context, Date, IdNumber, Keyring, Kind, MaskLevel, Sealable};
 
 pub(super) fn reason(e: crate::Error) -> Reason {
     Reason::from(e)
@@ -38,6 +39,19 @@ pub(super) trait Column: Send + Sync {
     /// of a holder under 14 under `minors = "strict"`.
     fn process(
         &self,
+        text: &str,
+        row_id: RowId<'_>,
+        main: bool,
+        strict: bool,
+        cells: &mut Cells,
+    ) -> Result<(), Reason>;
+
+    /// [`Column::process`] of `text` already parsed as `id` (by the
+    /// minors rule, on the same date): the value is used when this column
+    /// is of kind ID number, else `text` is parsed.
+    fn process_id(
+        &self,
+        id: &IdNumber,
         text: &str,
         row_id: RowId<'_>,
         main: bool,
@@ -99,6 +113,38 @@ impl<T: Sealable + KindValue> Column for Typed<T> {
         cells: &mut Cells,
     ) -> Result<(), Reason> {
         let v = T::parse_on(text, self.opts.opts.today).map_err(reason)?;
+        self.write(&v, text, row_id, main, strict, cells)
+    }
+
+    fn process_id(
+        &self,
+        id: &IdNumber,
+        text: &str,
+        row_id: RowId<'_>,
+        main: bool,
+        strict: bool,
+        cells: &mut Cells,
+    ) -> Result<(), Reason> {
+        match (id as &dyn Any).downcast_ref::<T>() {
+            Some(v) => self.write(v, text, row_id, main, strict, cells),
+            None => self.process(text, row_id, main, strict, cells),
+        }
+    }
+}
+
+impl<T: Sealable + KindValue> Typed<T> {
+    /// Write the cells of `v` (parsed from `text`). Inlined into both
+    /// callers: the common one, `process`, then costs no call.
+    #[inline(always)]
+    fn write(
+        &self,
+        v: &T,
+        text: &str,
+        row_id: RowId<'_>,
+        main: bool,
+        strict: bool,
+        cells: &mut Cells,
+    ) -> Result<(), Reason> {
         let opts = if strict { &self.strict_opts } else { &self.opts };
         if !main {
             if !matches!(self.act, Act::Drop) {
@@ -109,7 +155,8 @@ impl<T: Sealable + KindValue> Column for Typed<T> {
                 Act::Keep => cells.push(text.as_bytes()),
                 Act::Drop => {}
                 Act::Mask(level) => {
-                    cells.push(v.mask(if strict { MaskLevel::Strict } else { *level }).as_bytes())
+                    let level = if strict { MaskLevel::Strict } else { *level };
+                    cells.push_text(|out| push_mask(v, level, out))
                 }
                 Act::Seal { keyring, base, per_row, resolved } => {
                     let resolved = resolved.as_deref();
@@ -122,29 +169,42 @@ impl<T: Sealable + KindValue> Column for Typed<T> {
                             RowId::Bad | RowId::None => return Err("the row id is not valid UTF-8".into()),
                         };
                         // Sealed for `base.with_row(id)`, without building it per row.
-                        keyring.seal_envelope_by(&v, base, Some(id), resolved, into)
+                        keyring.seal_envelope_by(v, base, Some(id), resolved, into)
                     } else {
-                        keyring.seal_envelope_by(&v, base, None, resolved, into)
+                        keyring.seal_envelope_by(v, base, None, resolved, into)
                     }
                     .map_err(reason)?;
                     cells.close();
                 }
                 Act::Pseudonym(p, token) => {
-                    let (text, len) = token(p, &v).text_bytes();
+                    let (text, len) = token(p, v).text_bytes();
                     cells.push(&text[..len]);
                 }
-                Act::Fpe(cipher, fpe) => fpe(cipher, &v, cells).map_err(reason)?,
+                Act::Fpe(cipher, fpe) => fpe(cipher, v, cells).map_err(reason)?,
                 Act::Index(index) => {
-                    let _ = write!(cells, "{}", index(&v));
+                    let _ = write!(cells, "{}", index(v));
                     cells.close();
                 }
-                Act::Generalize(fact) => fact_cell(&v, *fact, opts, cells)?,
+                Act::Generalize(fact) => fact_cell(v, *fact, opts, cells)?,
             }
         }
         for f in &self.derived {
-            fact_cell(&v, *f, opts, cells)?;
+            fact_cell(v, *f, opts, cells)?;
         }
         Ok(())
+    }
+}
+
+/// The mask of `v` at `level`, appended to `out`: the kinds whose mask is
+/// written in place (the numbers of the bench policy) without a `String`
+/// of their own; the others through [`Sensitive::mask`](crate::Sensitive::mask).
+#[inline]
+fn push_mask<T: KindValue>(v: &T, level: MaskLevel, out: &mut String) {
+    match v.as_any_ref() {
+        AnyRef::MobilePhone(p) => p.push_mask(level, out),
+        AnyRef::IdNumber(id) => id.push_mask(level, out),
+        AnyRef::BankCard(card) => card.push_mask(level, out),
+        _ => out.push_str(&v.mask(level)),
     }
 }
 

@@ -12,7 +12,10 @@
 //! radix, the length and the tweak, so [`Prepared`] runs CBC-MAC over them
 //! once (per call, or once per cycle walk); each of the ten rounds then
 //! encrypts one block. With `b <= 8`, `d <= 12 <= 16`: `S` is the first `d`
-//! bytes of `R`, never more blocks.
+//! bytes of `R`, never more blocks. When `d = 8` (halves of at most 9
+//! decimal digits: every kind's FF1 and the cycle walk) the rounds run on
+//! `u64` words, the same arithmetic with a shorter dependency chain. The
+//! suite's cipher is matched once per call, not once per block.
 
 use aes_gcm::aes::Aes256;
 use aes_gcm::aes::cipher::consts::U16;
@@ -26,18 +29,24 @@ use crate::error::{ConfigError, Error, Result};
 /// A 128-bit block cipher FF1 can run on: every RustCrypto one, and
 /// [`FfBlock`], the suite's.
 pub trait Block16 {
-    /// Encrypt one block in place.
+    /// Encrypt one block in place. The caller wipes the block.
     fn encrypt16(&self, block: &mut [u8; 16]);
+
+    /// The ten Feistel rounds on `(NUM(A), NUM(B))` (see [`feistel`]).
+    /// [`FfBlock`] matches its suite here, once per FF1 call, so that the
+    /// rounds run on the concrete cipher rather than through a match per
+    /// block.
+    fn rounds(&self, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
+        feistel(self, p, a, b, dir)
+    }
 }
 
 impl<C: BlockCipherEncrypt + BlockSizeUser<BlockSize = U16>> Block16 for C {
+    #[inline]
     fn encrypt16(&self, block: &mut [u8; 16]) {
-        let mut b = Block::<C>::from(*block);
-        self.encrypt_block(&mut b);
-        block.copy_from_slice(&b);
-        // As a slice: one bulk wipe, not sixteen volatile byte stores (the
-        // array impl), in every Feistel round.
-        b.as_mut_slice().zeroize();
+        // In place: no copy into a `Block` and back in every round.
+        let b: &mut Block<C> = block.into();
+        self.encrypt_block(b);
     }
 }
 
@@ -60,6 +69,13 @@ impl Block16 for FfBlock {
             FfBlock::Sm4(c) => c.encrypt16(block),
         }
     }
+
+    fn rounds(&self, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
+        match self {
+            FfBlock::Aes(c) => feistel(c, p, a, b, dir),
+            FfBlock::Sm4(c) => feistel(c, p, a, b, dir),
+        }
+    }
 }
 
 /// Feistel rounds (step 6).
@@ -72,6 +88,8 @@ const MAX_HALF: u128 = 1 << 64;
 pub(crate) const WALK_DIGITS: usize = 6;
 /// Numbers of the cycle-walking domain: 10^[`WALK_DIGITS`].
 pub(crate) const WALK_SIZE: u32 = 1_000_000;
+/// Numbers of each Feistel half of the cycle walk: 10^(`WALK_DIGITS` / 2).
+const WALK_HALF: u32 = 1_000;
 
 /// Which way an FF1 pass goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +111,7 @@ pub struct Ff1<C = FfBlock> {
 /// `P` and the constant blocks of `Q`, the constant bytes of `Q`'s last
 /// block, and the split. Holds tweak bytes (kept plaintext digits): wiped.
 #[derive(Zeroize, ZeroizeOnDrop)]
-struct Prepared {
+pub struct Prepared {
     /// The CBC-MAC state XOR the constant bytes of `Q`'s last block, as a
     /// big-endian integer: a round's block is this XOR `[i]` XOR `NUM(B)`,
     /// built in registers (byte stores then a block load would stall).
@@ -181,67 +199,24 @@ impl<C: Block16> Ff1<C> {
         // of 16 bytes, of which only the last block changes between rounds.
         let t = tweak.len();
         let q_len = (t + b + 1).div_ceil(16) * 16;
-        let byte = |at: usize| tweak.get(at).copied().unwrap_or(0);
-        for block_start in (0..q_len - 16).step_by(16) {
-            for (j, s) in state.iter_mut().enumerate() {
-                *s ^= byte(block_start + j);
-            }
+        // The 16 bytes of Q from `start` (T, then zero padding), as an integer.
+        let q_block = |start: usize| {
+            let mut blk = [0u8; 16];
+            let src = tweak.get(start..).unwrap_or_default();
+            let n = src.len().min(16);
+            blk[..n].copy_from_slice(&src[..n]);
+            let v = u128::from_be_bytes(blk);
+            blk.as_mut_slice().zeroize();
+            v
+        };
+        for start in (0..q_len - 16).step_by(16) {
+            state = (u128::from_be_bytes(state) ^ q_block(start)).to_be_bytes();
             self.encrypt_block(&mut state);
         }
-        let mut tail = [0u8; 16];
-        for (j, s) in tail.iter_mut().enumerate() {
-            *s = byte(q_len - 16 + j) ^ state[j];
-        }
-        let base = u128::from_be_bytes(tail);
-        tail.as_mut_slice().zeroize();
+        let base = u128::from_be_bytes(state) ^ q_block(q_len - 16);
         state.as_mut_slice().zeroize();
         let inv = |m: u128| u64::try_from(m).map_or(0, |m| u64::MAX / m);
         Ok(Prepared { base, b, d, mod_u, mod_v, inv_u: inv(mod_u), inv_v: inv(mod_v) })
-    }
-
-    /// Steps 6i-6iv of round `i`: `y = NUM(S)` for `NUM(B) = num`.
-    fn round_y(&self, p: &Prepared, i: u8, num: u128) -> u128 {
-        // Q's last block: [i] at byte 15 - b, NUM(B) (< 256^b) in the last b.
-        let mut x = p.base ^ u128::from(i) << (8 * p.b) ^ num;
-        let mut r = x.to_be_bytes();
-        self.cipher.encrypt16(&mut r);
-        // y = NUM(S): the first d bytes of R.
-        let y = u128::from_be_bytes(r) >> (128 - 8 * p.d);
-        r.as_mut_slice().zeroize();
-        x.zeroize();
-        y
-    }
-
-    /// The ten Feistel rounds on `(NUM(A), NUM(B))`, either way.
-    fn crypt(&self, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
-        let (mut a, mut b) = (a, b);
-        match dir {
-            Dir::Encrypt => {
-                for i in 0..ROUNDS {
-                    let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
-                    let mut y = reduce(self.round_y(p, i, b), m, inv);
-                    // a < m and y < m <= 2^64: the sum cannot overflow.
-                    let mut c = a + y;
-                    if c >= m {
-                        c -= m;
-                    }
-                    a = b;
-                    b = c;
-                    y.zeroize();
-                }
-            }
-            Dir::Decrypt => {
-                for i in (0..ROUNDS).rev() {
-                    let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
-                    let mut y = reduce(self.round_y(p, i, a), m, inv);
-                    let c = if b >= y { b - y } else { b + m - y };
-                    b = a;
-                    a = c;
-                    y.zeroize();
-                }
-            }
-        }
-        (a, b)
     }
 
     /// FF1 over a numeral string (each numeral below the radix, at least
@@ -255,7 +230,7 @@ impl<C: Block16> Ff1<C> {
         let u = x.len() / 2;
         let radix = u128::from(self.radix);
         let num = |s: &[u16]| s.iter().fold(0u128, |acc, &d| acc * radix + u128::from(d));
-        let (mut a, mut b) = self.crypt(&p, num(&x[..u]), num(&x[u..]), dir);
+        let (mut a, mut b) = self.cipher.rounds(&p, num(&x[..u]), num(&x[u..]), dir);
         let mut out = Zeroizing::new(vec![0u16; x.len()]);
         let (oa, ob) = out.split_at_mut(u);
         for (half, value) in [(oa, &mut a), (ob, &mut b)] {
@@ -286,7 +261,7 @@ impl<C: Block16> Ff1<C> {
         }
         let p = self.prepare(tweak, digits.len())?;
         let (da, db) = digits.split_at_mut(digits.len() / 2);
-        let (mut a, mut b) = self.crypt(&p, read_decimal(da), read_decimal(db), dir);
+        let (mut a, mut b) = self.cipher.rounds(&p, read_decimal(da), read_decimal(db), dir);
         write_decimal(a, da);
         write_decimal(b, db);
         a.zeroize();
@@ -305,22 +280,136 @@ impl<C: Block16> Ff1<C> {
             return Err(Error::Config(ConfigError::CycleWalkDomain));
         }
         let p = self.prepare(tweak, WALK_DIGITS)?;
-        // NUM of the first 3 and the last 3 of the 6 digits.
-        let half = p.mod_v;
-        let mut v = u128::from(x);
+        // NUM of the first 3 and the last 3 of the 6 digits: 10^3 each.
+        let half = u128::from(WALK_HALF);
+        let mut v = x;
         loop {
-            let (mut a, mut b) = self.crypt(&p, v / half, v % half, dir);
-            v = a * half + b;
+            let (a, b) = (u128::from(v / WALK_HALF), u128::from(v % WALK_HALF));
+            let (mut a, mut b) = self.cipher.rounds(&p, a, b, dir);
+            debug_assert!(a < half && b < half);
+            // Both halves below 10^3: the number is below 10^6.
+            v = (a as u32) * WALK_HALF + b as u32;
             a.zeroize();
             b.zeroize();
-            if v < u128::from(size) {
-                // Below `size` <= 10^6: fits.
-                let out = v as u32;
-                v.zeroize();
-                return Ok(out);
+            if v < size {
+                return Ok(v);
             }
         }
     }
+}
+
+/// Steps 6i-6iv of round `i`: `y = NUM(S)` for `NUM(B) = num`, with `r`
+/// as the block (the caller wipes it).
+#[inline(always)]
+fn round_y<C: Block16 + ?Sized>(c: &C, p: &Prepared, r: &mut [u8; 16], i: u8, num: u128) -> u128 {
+    // Q's last block: [i] at byte 15 - b, NUM(B) (< 256^b) in the last b.
+    *r = (p.base ^ u128::from(i) << (8 * p.b) ^ num).to_be_bytes();
+    c.encrypt16(r);
+    // y = NUM(S): the first d bytes of R (d is 8 or 12).
+    let y = u128::from_be_bytes(*r);
+    if p.d == 8 { y >> 64 } else { y >> (128 - 8 * p.d) }
+}
+
+/// The ten Feistel rounds on `(NUM(A), NUM(B))`, either way, on one
+/// block buffer that is wiped once, at the end (each round overwrites it).
+fn feistel<C: Block16 + ?Sized>(c: &C, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
+    if p.d == 8 {
+        // d = 8: b <= 4, so both moduli are at most 2^32 and the halves fit.
+        if let (Ok(a), Ok(b)) = (u64::try_from(a), u64::try_from(b)) {
+            let (a, b) = feistel64(c, p, a, b, dir);
+            return (u128::from(a), u128::from(b));
+        }
+    }
+    feistel128(c, p, a, b, dir)
+}
+
+/// [`feistel`] on `u128` halves: any `d`.
+fn feistel128<C: Block16 + ?Sized>(c: &C, p: &Prepared, a: u128, b: u128, dir: Dir) -> (u128, u128) {
+    let (mut a, mut b) = (a, b);
+    let mut r = [0u8; 16];
+    match dir {
+        Dir::Encrypt => {
+            for i in 0..ROUNDS {
+                let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
+                let y = reduce(round_y(c, p, &mut r, i, b), m, inv);
+                // a < m and y < m <= 2^64: the sum cannot overflow.
+                let mut s = a + y;
+                if s >= m {
+                    s -= m;
+                }
+                a = b;
+                b = s;
+            }
+        }
+        Dir::Decrypt => {
+            for i in (0..ROUNDS).rev() {
+                let (m, inv) = if i % 2 == 0 { (p.mod_u, p.inv_u) } else { (p.mod_v, p.inv_v) };
+                let y = reduce(round_y(c, p, &mut r, i, a), m, inv);
+                let s = if b >= y { b - y } else { b + m - y };
+                b = a;
+                a = s;
+            }
+        }
+    }
+    r.as_mut_slice().zeroize();
+    (a, b)
+}
+
+/// [`feistel`] when `d = 8` (every half of at most 9 decimal digits: all
+/// our kinds, and the cycle walk): the rounds on machine words. With
+/// `b <= 4`, `[i]` and `NUM(B)` lie in the low eight bytes of `Q`'s last
+/// block, `y` is the first eight bytes of `R`, and the moduli are
+/// at most 2^32. Same results as the `u128` rounds; a shorter chain per round.
+fn feistel64<C: Block16 + ?Sized>(c: &C, p: &Prepared, a: u64, b: u64, dir: Dir) -> (u64, u64) {
+    debug_assert!(p.d == 8 && p.b <= 4 && p.mod_v <= 1 << 32 && p.mod_u <= p.mod_v);
+    let (hi, lo) = ((p.base >> 64) as u64, p.base as u64);
+    let (mod_u, mod_v) = (p.mod_u as u64, p.mod_v as u64);
+    let shift = 8 * p.b;
+    let mut r = [0u8; 16];
+    let mut round = |i: u8, num: u64| {
+        r[..8].copy_from_slice(&hi.to_be_bytes());
+        r[8..].copy_from_slice(&(lo ^ u64::from(i) << shift ^ num).to_be_bytes());
+        c.encrypt16(&mut r);
+        let (m, inv) = if i.is_multiple_of(2) { (mod_u, p.inv_u) } else { (mod_v, p.inv_v) };
+        let y = u64::from_be_bytes([r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]]);
+        (reduce64(y, m, inv), m)
+    };
+    let (mut a, mut b) = (a, b);
+    match dir {
+        Dir::Encrypt => {
+            for i in 0..ROUNDS {
+                let (y, m) = round(i, b);
+                // a < m and y < m <= 2^32: the sum cannot overflow.
+                let s = if a + y >= m { a + y - m } else { a + y };
+                a = b;
+                b = s;
+            }
+        }
+        Dir::Decrypt => {
+            for i in (0..ROUNDS).rev() {
+                let (y, m) = round(i, a);
+                let s = if b >= y { b - y } else { b + m - y };
+                b = a;
+                a = s;
+            }
+        }
+    }
+    r.as_mut_slice().zeroize();
+    (a, b)
+}
+
+/// `y mod m` for `inv = floor((2^64 - 1) / m)` (see [`reduce`]).
+#[inline]
+fn reduce64(y: u64, m: u64, inv: u64) -> u64 {
+    let q = ((u128::from(y) * u128::from(inv)) >> 64) as u64;
+    let mut r = y - q * m;
+    for _ in 0..2 {
+        if r >= m {
+            r -= m;
+        }
+    }
+    debug_assert!(r < m);
+    r
 }
 
 /// `y mod m`. When both fit 64 bits (the usual case: `d = 8`), by a
@@ -331,17 +420,7 @@ impl<C: Block16> Ff1<C> {
 #[inline]
 fn reduce(y: u128, m: u128, inv: u64) -> u128 {
     match (u64::try_from(y), u64::try_from(m)) {
-        (Ok(y), Ok(m)) if inv != 0 => {
-            let q = ((u128::from(y) * u128::from(inv)) >> 64) as u64;
-            let mut r = y - q * m;
-            for _ in 0..2 {
-                if r >= m {
-                    r -= m;
-                }
-            }
-            debug_assert!(r < m);
-            u128::from(r)
-        }
+        (Ok(y), Ok(m)) if inv != 0 => u128::from(reduce64(y, m, inv)),
         _ => y % m,
     }
 }
@@ -461,6 +540,31 @@ mod tests {
         // The 2^64 modulus (radix 2^16, 4-numeral halves) and 96-bit y take the division.
         assert_eq!(reduce(5 << 64 | 7, 1 << 64, 0), 7);
         assert_eq!(reduce(u128::MAX >> 32, 1000, u64::MAX / 1000), (u128::MAX >> 32) % 1000);
+    }
+
+    #[test]
+    fn word_rounds_equal_the_u128_rounds() {
+        // Every d = 8 shape, at the edges: radix 10 up to 9-digit halves,
+        // radix 2^16 with a 2^32 modulus, odd lengths (u < v).
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for (radix, n) in [(10u32, 6usize), (10, 7), (10, 18), (2, 20), (36, 8), (65536, 4), (65535, 4)] {
+            let ff1 = Ff1::new(&[3; 32], radix).unwrap();
+            let p = ff1.prepare(b"tweak", n).unwrap();
+            assert_eq!(p.d, 8, "radix {radix} n {n}");
+            for _ in 0..200 {
+                let (a, b) = (u128::from(next()) % p.mod_u, u128::from(next()) % p.mod_v);
+                for dir in [Dir::Encrypt, Dir::Decrypt] {
+                    let words = ff1.cipher.rounds(&p, a, b, dir);
+                    assert_eq!(words, feistel128(&ff1.cipher, &p, a, b, dir), "radix {radix} n {n}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use core::fmt;
 use std::sync::Arc;
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::audit::{AuditSink, fail_closed};
 use crate::crypto::Context;
@@ -210,19 +210,22 @@ impl FpeKind for IdNumber {
         let seq = src[14..17].iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d - b'0'));
         let parity = seq % 2;
 
-        let t = tweak(Kind::IdNumber, domain, &[&src[..10], &[b'0' + parity as u8]]);
+        let mut t = tweak(Kind::IdNumber, domain, &[&src[..10], &[b'0' + parity as u8]]);
         let x = day_index * SEQ_PER_PARITY + seq / 2;
         let y = ff1.walk(&t, x, days * SEQ_PER_PARITY, dir)?;
 
         let date = crate::Date::from_days_since_epoch(jan1 + i64::from(y / SEQ_PER_PARITY));
         let seq = 2 * (y % SEQ_PER_PARITY) + parity;
-        let mut buf = Zeroizing::new(Vec::with_capacity(18));
+        // The tweak's buffer, wiped and emptied, takes the 18 characters of
+        // the result: one allocation per value instead of two.
+        t.zeroize();
+        let mut buf = t;
         buf.extend_from_slice(&src[..10]);
-        for (v, width) in [(u32::from(date.month()), 2u32), (u32::from(date.day()), 2), (seq, 3)] {
-            for p in (0..width).rev() {
-                buf.push(b'0' + (v / 10u32.pow(p) % 10) as u8);
-            }
-        }
+        // Constant divisors (multiplications), not a power of ten per digit.
+        let (month, day) = (date.month(), date.day());
+        let digit = |v: u32| b'0' + (v % 10) as u8;
+        buf.extend_from_slice(&[b'0' + month / 10, b'0' + month % 10, b'0' + day / 10, b'0' + day % 10]);
+        buf.extend_from_slice(&[digit(seq / 100), digit(seq / 10), digit(seq)]);
         let check = id_check_char(&buf);
         buf.push(check);
         rebuild(buf)
