@@ -38,10 +38,26 @@ fn tokens(c: &mut Criterion) {
             let v: IdNumber = input.parse().unwrap();
             g.bench_function("token", |b| b.iter(|| tokens.token(black_box(&v))));
             g.bench_function("token text", |b| b.iter(|| tokens.token(black_box(&v)).to_text()));
+            let mut out = String::with_capacity(64);
+            g.bench_function("token text, reused buffer", |b| {
+                b.iter(|| {
+                    out.clear();
+                    tokens.token(black_box(&v)).push_text(&mut out);
+                    black_box(out.len())
+                })
+            });
         } else {
             let v: MobilePhone = input.parse().unwrap();
             g.bench_function("token", |b| b.iter(|| tokens.token(black_box(&v))));
             g.bench_function("token text", |b| b.iter(|| tokens.token(black_box(&v)).to_text()));
+            let mut out = String::with_capacity(64);
+            g.bench_function("token text, reused buffer", |b| {
+                b.iter(|| {
+                    out.clear();
+                    tokens.token(black_box(&v)).push_text(&mut out);
+                    black_box(out.len())
+                })
+            });
         }
         g.finish();
     }

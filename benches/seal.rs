@@ -213,6 +213,14 @@ fn bench_gm_token(c: &mut Criterion) {
     });
     g.bench_function("token (gm keyring)", |b| b.iter(|| tokens.token(black_box(&phone))));
     g.bench_function("token text (gm keyring)", |b| b.iter(|| tokens.token(black_box(&phone)).to_text()));
+    let mut out = String::with_capacity(64);
+    g.bench_function("token text, reused buffer (gm keyring)", |b| {
+        b.iter(|| {
+            out.clear();
+            tokens.token(black_box(&phone)).push_text(&mut out);
+            black_box(out.len())
+        })
+    });
     g.finish();
 }
 

@@ -165,6 +165,30 @@ impl Token {
         core::str::from_utf8(&buf[..len]).unwrap_or_default().to_owned()
     }
 
+    /// Append the text form to `out`: what [`Token::to_text`] returns,
+    /// without a new `String` per token when `out` is reused (a column
+    /// writer, a response buffer).
+    ///
+    /// ```
+    /// use desensitize::{Keyring, MobilePhone, pseudo::Domain};
+    ///
+    /// let keyring = Keyring::generate()?;
+    /// let tokens = keyring.pseudonymizer(&Domain::new("analytics")?)?;
+    /// let mut line = String::new();
+    /// for phone in ["13800138000", "13912345678"] {
+    ///     line.clear();
+    ///     let token = tokens.token(&phone.parse::<MobilePhone>()?);
+    ///     token.push_text(&mut line);
+    ///     assert_eq!(line, token.to_text());
+    /// }
+    /// # Ok::<(), desensitize::Error>(())
+    /// ```
+    pub fn push_text(&self, out: &mut String) {
+        let (buf, len) = self.text_bytes();
+        // Digits, dots and base64: ASCII, so the check passes.
+        out.push_str(core::str::from_utf8(&buf[..len]).unwrap_or_default());
+    }
+
     /// The text form's bytes on the stack, and their length: for writers
     /// that append it to their own buffer without an intermediate `String`.
     pub(crate) fn text_bytes(&self) -> ([u8; TOKEN_TEXT_MAX], usize) {
