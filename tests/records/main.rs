@@ -15,4 +15,5 @@ mod fuzz_regressions;
 mod ledger_paths;
 mod policy;
 mod policy_errors;
+mod policy_rules;
 mod protect_errors;

@@ -1,0 +1,86 @@
+//! The checked policy (`Policy::check` -> `Rules`) read field by field:
+//! each action's name and whether it needs keys, the settings' defaults and
+//! the outputs a column writes. Written to kill the survivors of
+//! cargo-mutants over `src/policy/` (tests/mutants/policy.md).
+#![cfg(feature = "toml")]
+
+use desensitize::policy::{Action, Policy, Rules};
+
+fn rules(text: &str) -> Rules {
+    Policy::from_toml(text).unwrap().check().unwrap()
+}
+
+/// One column per action, its name in the policy and its need of keys.
+#[test]
+fn every_action_has_its_policy_name_and_need_of_keys() {
+    let r = rules(
+        r#"table = "t"
+[columns.a_keep]
+action = "keep"
+[columns.b_drop]
+action = "drop"
+[columns.c_mask]
+kind = "mobile_phone"
+action = "mask"
+[columns.d_seal]
+kind = "mobile_phone"
+action = "seal"
+[columns.e_pseudonym]
+kind = "mobile_phone"
+action = "pseudonym"
+domain = "d"
+[columns.f_fpe]
+kind = "mobile_phone"
+action = "fpe"
+domain = "d"
+[columns.g_generalize]
+kind = "address"
+action = "generalize"
+to = "city"
+[columns.h_blind_index]
+kind = "email"
+action = "blind-index"
+bits = 16
+"#,
+    );
+    let got: Vec<(&str, &str, bool)> =
+        r.columns.iter().map(|c| (c.name.as_str(), c.action.name(), c.action.needs_keys())).collect();
+    assert_eq!(
+        got,
+        [
+            ("a_keep", "keep", false),
+            ("b_drop", "drop", false),
+            ("c_mask", "mask", false),
+            ("d_seal", "seal", true),
+            ("e_pseudonym", "pseudonym", true),
+            ("f_fpe", "fpe", true),
+            ("g_generalize", "generalize", false),
+            ("h_blind_index", "blind-index", true),
+        ]
+    );
+    assert!(r.needs_keys());
+    assert_eq!(r.first_needing_keys(), Some("d_seal"));
+}
+
+/// A policy of masks, generalizations, keeps and drops runs without keys.
+#[test]
+fn a_policy_without_keyed_actions_needs_no_keys() {
+    let r = rules(
+        r#"[columns.a]
+action = "keep"
+[columns.b]
+action = "drop"
+[columns.c]
+kind = "mobile_phone"
+action = "mask"
+[columns.d]
+kind = "address"
+action = "generalize"
+to = "province"
+"#,
+    );
+    assert!(!r.needs_keys());
+    assert_eq!(r.first_needing_keys(), None);
+    assert!(r.columns.iter().all(|c| !c.action.needs_keys()));
+    assert!(matches!(r.columns[2].action, Action::Mask(_)));
+}
