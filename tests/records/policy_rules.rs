@@ -4,7 +4,7 @@
 //! cargo-mutants over `src/policy/` (tests/mutants/policy.md).
 #![cfg(feature = "toml")]
 
-use desensitize::policy::{Action, Policy, Rules};
+use desensitize::policy::{Action, Policy, PolicyError, Rules};
 
 fn rules(text: &str) -> Rules {
     Policy::from_toml(text).unwrap().check().unwrap()
@@ -83,4 +83,20 @@ to = "province"
     assert_eq!(r.first_needing_keys(), None);
     assert!(r.columns.iter().all(|c| !c.action.needs_keys()));
     assert!(matches!(r.columns[2].action, Action::Mask(_)));
+}
+
+/// `table` is 1 to 1024 bytes (a seal context's field), both ends included.
+#[test]
+fn table_is_one_to_1024_bytes() {
+    for len in [1, 1024] {
+        let r = rules(&format!("table = \"{}\"\n[columns.a]\naction = \"keep\"", "t".repeat(len)));
+        assert_eq!(r.table.map(|t| t.len()), Some(len));
+    }
+    for len in [0, 1025] {
+        let e = Policy::from_toml(&format!("table = \"{}\"\n[columns.a]\naction = \"keep\"", "t".repeat(len)))
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert_eq!(e, PolicyError::Setting { key: "table", reason: "must be 1 to 1024 bytes".into() });
+    }
 }
