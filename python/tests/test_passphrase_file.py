@@ -79,3 +79,8 @@ def test_an_unreadable_or_binary_passphrase_file_is_named_in_the_error(keyfiles,
     binary.chmod(0o600)
     with pytest.raises(dz.DesensitizeError, match=f"^cannot read passphrase file {binary}: invalid data$"):
         dz.Keyring.open(keys, passphrase_file=binary)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    empty.chmod(0o600)
+    with pytest.raises(dz.DesensitizeError, match=f"^the passphrase file {empty} is empty: write the passphrase"):
+        dz.Keyring.open(keys, passphrase_file=empty)
