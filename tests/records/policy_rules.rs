@@ -100,3 +100,37 @@ fn table_is_one_to_1024_bytes() {
         assert_eq!(e, PolicyError::Setting { key: "table", reason: "must be 1 to 1024 bytes".into() });
     }
 }
+
+fn privacy(unnamed: &str, privacy: &str) -> Result<Rules, String> {
+    let text = format!(
+        "unnamed_columns = \"{unnamed}\"\n[columns.a]\naction = \"keep\"\n[columns.gone]\naction = \"drop\"\n\
+         [privacy]\n{privacy}"
+    );
+    Policy::from_toml(&text).unwrap().check().map_err(|e| e.to_string())
+}
+
+/// A sensitive column is named as one in the errors, the first one included.
+#[test]
+fn a_missing_sensitive_column_is_called_sensitive() {
+    let e = privacy("refuse", "k = 2\nquasi_identifiers = [\"a\"]\nl = 2\nsensitive = [\"zz\"]").unwrap_err();
+    assert_eq!(e, "privacy: quasi_identifiers sensitive column `zz` is not an output column");
+    let e = privacy("refuse", "k = 2\nquasi_identifiers = [\"zz\"]").unwrap_err();
+    assert_eq!(e, "privacy: quasi_identifiers quasi-identifier `zz` is not an output column");
+}
+
+/// With `unnamed_columns = "keep"` a quasi-identifier the policy does not
+/// name may be an input column (the header decides); one the policy drops
+/// is not an output column.
+#[test]
+fn unnamed_keep_defers_unknown_class_columns_to_the_header() {
+    let r = privacy("keep", "k = 2\nquasi_identifiers = [\"age\"]").unwrap();
+    assert_eq!(r.k_anonymity.unwrap().quasi_identifiers, ["age"]);
+    assert_eq!(
+        privacy("refuse", "k = 2\nquasi_identifiers = [\"age\"]").unwrap_err(),
+        "privacy: quasi_identifiers quasi-identifier `age` is not an output column"
+    );
+    assert_eq!(
+        privacy("keep", "k = 2\nquasi_identifiers = [\"gone\"]").unwrap_err(),
+        "privacy: quasi_identifiers quasi-identifier `gone` is not an output column"
+    );
+}
