@@ -93,10 +93,11 @@ fn table_is_one_to_1024_bytes() {
         assert_eq!(r.table.map(|t| t.len()), Some(len));
     }
     for len in [0, 1025] {
-        let e = Policy::from_toml(&format!("table = \"{}\"\n[columns.a]\naction = \"keep\"", "t".repeat(len)))
-            .unwrap()
-            .check()
-            .unwrap_err();
+        let e =
+            Policy::from_toml(&format!("table = \"{}\"\n[columns.a]\naction = \"keep\"", "t".repeat(len)))
+                .unwrap()
+                .check()
+                .unwrap_err();
         assert_eq!(e, PolicyError::Setting { key: "table", reason: "must be 1 to 1024 bytes".into() });
     }
 }
