@@ -112,3 +112,21 @@ fn blind_index_bits_are_bounded_by_the_input_space() {
         "column `c`: bits = 31: index as long as the input space of transform \"full\" on email (~32 bits)"
     ));
 }
+
+/// TOML's `inf` and `nan` are refused, naming the key: they have no JSON
+/// form, and read as an absent key they gave the default silently
+/// (`grid_km = nan` was a 1 km grid, `t = nan` no t-closeness at all).
+#[test]
+fn toml_inf_and_nan_are_refused_not_read_as_absent() {
+    for (body, key) in [
+        ("kind = \"geo_point\"\naction = \"generalize\"\nto = \"grid\"\ngrid_km = nan", "columns.c.grid_km"),
+        ("kind = \"geo_point\"\naction = \"generalize\"\nto = \"grid\"\ngrid_km = -inf", "columns.c.grid_km"),
+    ] {
+        assert_eq!(refused(body), format!("`{key}` is inf or nan: expected a finite number"));
+    }
+    let e = Policy::from_toml(
+        "[columns.a]\naction = \"keep\"\n[privacy]\nk = 2\nquasi_identifiers = [\"a\"]\nt = nan",
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "`privacy.t` is inf or nan: expected a finite number");
+}
