@@ -135,3 +135,22 @@ fn unnamed_keep_defers_unknown_class_columns_to_the_header() {
         "privacy: quasi_identifiers quasi-identifier `gone` is not an output column"
     );
 }
+
+/// `generalize` without `to`: each kind's default fact.
+#[test]
+fn generalize_without_to_takes_the_kinds_default_fact() {
+    let r = rules(
+        "[columns.a]\nkind = \"address\"\naction = \"generalize\"\n\
+         [columns.g]\nkind = \"geo_point\"\naction = \"generalize\"\n\
+         [columns.i]\nkind = \"id_number\"\naction = \"generalize\"\n",
+    );
+    let facts: Vec<&str> = r
+        .columns
+        .iter()
+        .map(|c| match c.action {
+            Action::Generalize(f) => f.as_str(),
+            ref other => panic!("{}: {}", c.name, other.name()),
+        })
+        .collect();
+    assert_eq!(facts, ["city", "geohash", "age_band"]);
+}
