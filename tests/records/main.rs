@@ -16,5 +16,6 @@ mod ledger_paths;
 mod policy;
 mod policy_bounds;
 mod policy_errors;
+mod policy_plan;
 mod policy_rules;
 mod protect_errors;

@@ -1,0 +1,53 @@
+//! What a compiled `Plan` tells about itself: inputs, outputs, the rule of
+//! each input column, unnamed columns kept, the date and the invalid-value
+//! mode (cargo-mutants over `src/policy/plan.rs`, tests/mutants/policy.md).
+#![cfg(feature = "toml")]
+
+use desensitize::Date;
+use desensitize::policy::{Plan, Policy};
+
+const POLICY: &str = r#"today = "2026-11-23"
+unnamed_columns = "keep"
+on_invalid = "mark"
+[columns.phone]
+kind = "mobile_phone"
+action = "mask"
+[columns.id]
+kind = "id_number"
+action = "drop"
+generalize = { province = "prov" }
+"#;
+
+#[test]
+fn a_plan_describes_its_inputs_and_outputs() {
+    let plan =
+        Plan::from_policy(&Policy::from_toml(POLICY).unwrap(), &["phone", "note", "id"], None).unwrap();
+    assert_eq!(plan.input_names(), ["phone", "note", "id"]);
+    assert_eq!(plan.input_index("note"), Some(1));
+    assert_eq!(plan.input_index("id"), Some(2));
+    assert_eq!(plan.input_index("zz"), None);
+    assert_eq!(plan.output_names(), ["phone", "note", "prov"]);
+    let rule_names: Vec<Option<&str>> =
+        (0..4).map(|i| plan.column_rule(i).map(|r| r.name.as_str())).collect();
+    assert_eq!(rule_names, [Some("phone"), None, Some("id"), None]);
+    let kept: Vec<bool> = (0..4).map(|i| plan.keeps_unnamed(i)).collect();
+    assert_eq!(kept, [false, true, false, false]);
+    assert_eq!(plan.today(), Date::new(2026, 11, 23).unwrap());
+    assert!(plan.marks_invalid());
+    assert_eq!(plan.rules().columns.len(), 2);
+    assert_eq!(
+        format!("{plan:?}"),
+        r#"Plan { inputs: ["phone", "note", "id"], outputs: ["phone", "note", "prov"] }"#
+    );
+}
+
+#[test]
+fn unnamed_columns_dropped_are_not_kept_and_errors_fail_the_row() {
+    let text = POLICY
+        .replace("unnamed_columns = \"keep\"", "unnamed_columns = \"drop\"")
+        .replace("on_invalid = \"mark\"\n", "");
+    let plan = Plan::from_policy(&Policy::from_toml(&text).unwrap(), &["phone", "note", "id"], None).unwrap();
+    assert_eq!(plan.output_names(), ["phone", "prov"]);
+    assert!(!plan.keeps_unnamed(1));
+    assert!(!plan.marks_invalid());
+}
