@@ -4,7 +4,7 @@
 #![cfg(feature = "toml")]
 
 use desensitize::Date;
-use desensitize::policy::{Plan, Policy};
+use desensitize::policy::{Cells, ClassCounts, Plan, Policy, Report, Verdict, Withheld};
 
 const POLICY: &str = r#"today = "2026-11-23"
 unnamed_columns = "keep"
@@ -50,4 +50,28 @@ fn unnamed_columns_dropped_are_not_kept_and_errors_fail_the_row() {
     assert_eq!(plan.output_names(), ["phone", "prov"]);
     assert!(!plan.keeps_unnamed(1));
     assert!(!plan.marks_invalid());
+}
+
+/// The counting pass reads the quasi-identifier at its output place when
+/// an unnamed kept column and a kept non-identifier come before it: the
+/// classes are the cities only (A, A, B), so the one B row is withheld.
+#[test]
+fn counting_finds_the_quasi_identifier_behind_other_kept_columns() {
+    let p = Policy::from_toml(
+        "unnamed_columns = \"keep\"\n[columns.uid]\naction = \"keep\"\n[columns.city]\naction = \"keep\"\n\
+         [k_anonymity]\nk = 2\nquasi_identifiers = [\"city\"]",
+    )
+    .unwrap();
+    let plan = Plan::from_policy(&p, &["note", "uid", "city"], None).unwrap();
+    let rows = [["n1", "u1", "A"], ["n2", "u2", "A"], ["n3", "u3", "B"]];
+    let (mut cells, mut classes) = (Cells::new(), ClassCounts::new());
+    for (i, r) in rows.iter().enumerate() {
+        plan.count(i as u64 + 1, &r[..], &mut cells, &mut classes).unwrap();
+    }
+    assert_eq!(classes.classes(), 2);
+    assert_eq!(plan.finish_counting(classes).unwrap().suppressed_records(), 1);
+    let mut report = Report::default();
+    let verdicts: Vec<Verdict> =
+        rows.iter().map(|r| plan.apply(1, &r[..], &mut cells, &mut report).unwrap()).collect();
+    assert_eq!(verdicts, [Verdict::Write, Verdict::Write, Verdict::Withheld(Withheld::KAnonymity)]);
 }
