@@ -82,7 +82,7 @@ kind = "geo_point"
 action = "generalize"
 to = "geohash"
 precision = 6
-generalize = { grid = "grid" }
+generalize = {{ grid = "grid" }}
 grid_km = 10
 """
 

@@ -73,6 +73,11 @@ def run_tests(venv: pathlib.Path, tests: list, timeout: float, env: dict) -> str
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout"
+    if done.returncode not in (0, 1):
+        # 2: collection error or interrupted, 3: internal error, 4: usage,
+        # 5: no tests: the tests did not judge the mutant; stop, do not count it.
+        tail = done.stdout.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"pytest exited {done.returncode} (not a verdict):\n{tail}")
     return "missed" if done.returncode == 0 else "caught"
 
 
