@@ -4,7 +4,7 @@
 #![cfg(feature = "toml")]
 
 use desensitize::Date;
-use desensitize::policy::{Cells, ClassCounts, Plan, Policy, Report, Verdict, Withheld};
+use desensitize::policy::{Cells, ClassCounts, Plan, Policy, Reason, Report, Verdict, Withheld};
 
 const POLICY: &str = r#"today = "2026-11-23"
 unnamed_columns = "keep"
@@ -74,4 +74,26 @@ fn counting_finds_the_quasi_identifier_behind_other_kept_columns() {
     let verdicts: Vec<Verdict> =
         rows.iter().map(|r| plan.apply(1, &r[..], &mut cells, &mut report).unwrap()).collect();
     assert_eq!(verdicts, [Verdict::Write, Verdict::Write, Verdict::Withheld(Withheld::KAnonymity)]);
+}
+
+/// The counting pass reads quasi-identifiers only: a kept column that is
+/// not one is not even checked there (its bad cell fails the row in the
+/// writing pass, once).
+#[test]
+fn counting_reads_only_the_quasi_identifiers() {
+    let p = Policy::from_toml(
+        "[columns.uid]\naction = \"keep\"\n[columns.city]\naction = \"keep\"\n\
+         [k_anonymity]\nk = 2\nquasi_identifiers = [\"city\"]",
+    )
+    .unwrap();
+    let plan = Plan::from_policy(&p, &["uid", "city"], None).unwrap().with_text_output(true);
+    let rows: [[&[u8]; 2]; 2] = [[b"\xff", b"A"], [b"u2", b"A"]];
+    let (mut cells, mut classes) = (Cells::new(), ClassCounts::new());
+    for (i, r) in rows.iter().enumerate() {
+        plan.count(i as u64 + 1, &r[..], &mut cells, &mut classes).unwrap();
+    }
+    assert_eq!(classes.classes(), 1);
+    plan.finish_counting(classes).unwrap();
+    let e = plan.apply(1, &rows[0][..], &mut cells, &mut Report::default()).unwrap_err();
+    assert_eq!((e.column, e.reason), (Some(0), Reason::NotUtf8));
 }
