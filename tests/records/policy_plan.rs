@@ -97,3 +97,37 @@ fn counting_reads_only_the_quasi_identifiers() {
     let e = plan.apply(1, &rows[0][..], &mut cells, &mut Report::default()).unwrap_err();
     assert_eq!((e.column, e.reason), (Some(0), Reason::NotUtf8));
 }
+
+/// Two workers' counts merged (into an empty one, from an empty one, and
+/// with each other) are the counts of the whole table.
+#[test]
+fn class_counts_merge_across_workers() {
+    let p = Policy::from_toml(
+        "[columns.city]\naction = \"keep\"\n[k_anonymity]\nk = 2\nquasi_identifiers = [\"city\"]",
+    )
+    .unwrap();
+    let plan = Plan::from_policy(&p, &["city"], None).unwrap();
+    assert!(plan.needs_counting());
+    let mut cells = Cells::new();
+    let count = |rows: &[&str], first: u64, cells: &mut Cells| {
+        let mut c = ClassCounts::new();
+        for (i, r) in rows.iter().enumerate() {
+            plan.count(first + i as u64, &[*r][..], cells, &mut c).unwrap();
+        }
+        c
+    };
+    let (a, b) = (count(&["A", "B"], 1, &mut cells), count(&["A", "C"], 3, &mut cells));
+    let mut all = ClassCounts::new();
+    all.merge(a);
+    assert_eq!(all.classes(), 2);
+    all.merge(ClassCounts::new());
+    assert_eq!(all.classes(), 2);
+    all.merge(b);
+    assert_eq!(all.classes(), 3);
+    // A: 2 rows, B and C: 1 each.
+    assert_eq!(plan.finish_counting(all).unwrap().suppressed_records(), 2);
+
+    let plain =
+        Plan::from_policy(&Policy::from_toml("[columns.city]\naction = \"keep\"").unwrap(), &["city"], None);
+    assert!(!plain.unwrap().needs_counting());
+}
