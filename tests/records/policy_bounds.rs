@@ -129,4 +129,10 @@ fn toml_inf_and_nan_are_refused_not_read_as_absent() {
     )
     .unwrap_err();
     assert_eq!(e.to_string(), "`privacy.t` is inf or nan: expected a finite number");
+    // Inside an array too (named by the array's key).
+    let e = Policy::from_toml(
+        "[columns.a]\naction = \"keep\"\n[privacy]\nk = 2\nquasi_identifiers = [\"a\", inf]",
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "`privacy.quasi_identifiers` is inf or nan: expected a finite number");
 }
