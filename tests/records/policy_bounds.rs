@@ -136,3 +136,18 @@ fn toml_inf_and_nan_are_refused_not_read_as_absent() {
     .unwrap_err();
     assert_eq!(e.to_string(), "`privacy.quasi_identifiers` is inf or nan: expected a finite number");
 }
+
+/// A JSON error at a character of several bytes points at that character
+/// (serde_json counts bytes; the column here counts characters).
+#[test]
+fn json_errors_at_a_wide_character_point_at_it() {
+    for (text, expected) in [
+        ("{\"table\": \"\\名\"}", "line 1, column 13: invalid escape"),
+        ("{\"table\": tru名}", "line 1, column 14: expected ident"),
+        ("{\"table\": 名}", "line 1, column 11: expected value"),
+        ("{\"table\": 1名}", "line 1, column 12: expected `,` or `}`"),
+        ("{\"名\"名}", "line 1, column 5: expected `:`"),
+    ] {
+        assert_eq!(Policy::from_json(text).unwrap_err().to_string(), expected, "{text}");
+    }
+}
