@@ -131,3 +131,23 @@ fn class_counts_merge_across_workers() {
         Plan::from_policy(&Policy::from_toml("[columns.city]\naction = \"keep\"").unwrap(), &["city"], None);
     assert!(!plain.unwrap().needs_counting());
 }
+
+/// An FPE column writes one cell: a valid mobile number of the same form,
+/// not the input, the same under the same key (column.rs `fpe`).
+#[test]
+fn an_fpe_column_writes_a_phone_of_the_same_form() {
+    let p =
+        Policy::from_toml("[columns.m]\nkind = \"mobile_phone\"\naction = \"fpe\"\ndomain = \"d\"").unwrap();
+    let keyring = std::sync::Arc::new(desensitize::Keyring::generate().unwrap());
+    let plan = Plan::from_policy(&p, &["m"], Some(keyring)).unwrap();
+    let mut cells = Cells::new();
+    let mut out = Vec::new();
+    for _ in 0..2 {
+        plan.apply(1, &["13800138000"][..], &mut cells, &mut Report::default()).unwrap();
+        assert_eq!(cells.len(), 1);
+        out.push(String::from_utf8(cells.get(0).to_vec()).unwrap());
+    }
+    assert_eq!(out[0], out[1]);
+    assert_ne!(out[0], "13800138000");
+    assert!(out[0].parse::<desensitize::MobilePhone>().is_ok(), "{}", out[0]);
+}
