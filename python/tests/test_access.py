@@ -111,3 +111,22 @@ def test_access_arguments_are_checked(keyfiles, guarded, tmp_path):
     # It would reopen without its rules: it does not pickle.
     with pytest.raises(dz.DesensitizeError, match="does not pickle"):
         pickle.dumps(k)
+
+
+AUDITOR_ONLY = {"principals": {"carol": "auditor"}, "roles": {"auditor": {"purposes": ["audit"], "default": "full"}}}
+
+
+@pytest.mark.parametrize("suffix", ["toml", "json"])
+def test_rules_without_budgets_need_no_counter_in_toml_or_json(keyfiles, tmp_path, suffix):
+    # No budget, so no count to share: counter= may be left out; a .json
+    # file is read as JSON (the same rules as TOML otherwise).
+    keys, pass_file = keyfiles
+    rules = tmp_path / f"rules.{suffix}"
+    if suffix == "json":
+        rules.write_text(json.dumps(AUDITOR_ONLY))
+    else:
+        rules.write_text('[principals]\ncarol = "auditor"\n[roles.auditor]\npurposes = ["audit"]\ndefault = "full"\n')
+    k = dz.Keyring.open(keys, passphrase_file=pass_file, audit_log=tmp_path / "a.jsonl", access=rules)
+    phone = sealed(keyfiles, "mobile_phone", "phone", PHONE)
+    out, reasons = dz.open(phone, "mobile_phone", k, table="users", column="phone", purpose="audit", principal="carol")
+    assert out.to_pylist() == [PHONE] and reasons.to_pylist() == [None]

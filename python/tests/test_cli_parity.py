@@ -82,6 +82,8 @@ kind = "geo_point"
 action = "generalize"
 to = "geohash"
 precision = 6
+generalize = {{ grid = "grid" }}
+grid_km = 10
 """
 
 
@@ -108,6 +110,7 @@ def test_blind_index_fpe_and_generalize_match_cli_run(cli, fake, fake_csv, keyfi
                        on_invalid="raise"), "age_band")
     same(dz.generalize(col("address"), "address", "province", on_invalid="raise"), "address")
     same(dz.generalize(col("location"), "geo_point", "geohash", precision=6, on_invalid="raise"), "location")
+    same(dz.generalize(col("location"), "geo_point", "grid", grid_km=10.0, on_invalid="raise"), "grid")
 
     # And `protect`, the whole policy on a record batch, equals the run's rows.
     batch = fake.combine_chunks().to_batches()[0]

@@ -121,3 +121,30 @@ def test_another_provider_with_the_same_id_must_unwrap(keyring, tmp_path):
     before = second.unwraps
     dz.Keyring.open(path, provider=second)
     assert second.unwraps == before
+
+
+def test_a_rotated_file_is_read_again(keyfiles, cli, tmp_path, monkeypatch):
+    # The cache follows the file: after `keys rotate` rewrote it, the same
+    # passphrase gets the new keys, not the ones read first.
+    keys, pass_file = keyfiles
+    copy = tmp_path / "keys.dzk"
+    copy.write_bytes(keys.read_bytes())
+    monkeypatch.setenv("DZ_CACHE_ROTATE", PASSPHRASE)
+    assert dz.Keyring.open(copy, passphrase_env="DZ_CACHE_ROTATE").keys() == [(1, "active")]
+    cli("keys", "rotate", "--keys", copy, "--passphrase-file", pass_file)
+    again = dz.Keyring.open(copy, passphrase_env="DZ_CACHE_ROTATE")
+    assert again.keys() == [(1, "decrypt-only"), (2, "active")]
+
+
+class OtherXor(CountingXor):
+    """The same wrapping as CountingXor under another id."""
+
+    id = "test-cache-other"
+
+
+def test_the_file_records_the_provider_id_and_another_id_is_refused(keyring, tmp_path):
+    path = tmp_path / "kms-id.dzk"
+    keyring.save(path, CountingXor())
+    assert CountingXor.id.encode() in path.read_bytes()
+    with pytest.raises(dz.DesensitizeError, match="key provider"):
+        dz.Keyring.open(path, provider=OtherXor())

@@ -67,3 +67,20 @@ def test_warnings_as_errors_refuse_the_open(keyfiles, tmp_path):
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match="owner-only"):
             dz.Keyring.open(keys, passphrase_file=path)
+
+
+def test_an_unreadable_or_binary_passphrase_file_is_named_in_the_error(keyfiles, tmp_path):
+    keys, _ = keyfiles
+    missing = tmp_path / "missing.txt"
+    with pytest.raises(dz.DesensitizeError, match=f"^cannot read passphrase file {missing}: entity not found$"):
+        dz.Keyring.open(keys, passphrase_file=missing)
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"\xff\xfe\x00passphrase\n")
+    binary.chmod(0o600)
+    with pytest.raises(dz.DesensitizeError, match=f"^cannot read passphrase file {binary}: invalid data$"):
+        dz.Keyring.open(keys, passphrase_file=binary)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    empty.chmod(0o600)
+    with pytest.raises(dz.DesensitizeError, match=f"^the passphrase file {empty} is empty: write the passphrase"):
+        dz.Keyring.open(keys, passphrase_file=empty)

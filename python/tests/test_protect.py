@@ -68,3 +68,42 @@ def test_policy_checks_pickles_and_refuses_k_anonymity_per_batch(keyring):
         dz.protect(pa.record_batch({"other": ["x"]}), per_batch, keyring)
     with pytest.raises(dz.DesensitizeError, match="column id: expected a string array"):
         dz.protect(pa.record_batch({"id": [1], "phone": ["x"], "id_number": ["y"]}), per_batch, keyring)
+
+
+PSEUDO = """
+[columns.phone]
+kind = "mobile_phone"
+action = "pseudonym"
+domain = "analytics"
+"""
+
+
+def test_a_plan_is_not_shared_between_keyrings(monkeypatch):
+    # One policy, one header, two keyrings: each keyring's tokens, never the
+    # plan (and keys) compiled for the other.
+    import base64
+
+    policy = dz.Policy.from_toml(PSEUDO)
+    batch = pa.record_batch({"phone": pa.array(["13800138000"])})
+    tokens = []
+    for seed in (0, 1):
+        monkeypatch.setenv("DZ_PLAN_KEY", base64.b64encode(bytes(range(seed, seed + 32))).decode())
+        keyring = dz.Keyring.from_env("DZ_PLAN_KEY")
+        expected, _ = dz.pseudonym(batch["phone"], "mobile_phone", keyring, domain="analytics")
+        out = dz.protect(batch, policy, keyring)
+        out = out[0] if isinstance(out, tuple) else out
+        assert out["phone"].to_pylist() == expected.to_pylist()
+        tokens.append(expected.to_pylist())
+    assert tokens[0] != tokens[1]
+
+
+def test_privacy_gives_the_model_and_k_anonymity_none():
+    base = '[columns.a]\naction = "keep"\n[columns.s]\naction = "keep"\n'
+    assert dz.Policy.from_toml(base + '[k_anonymity]\nk = 2\nquasi_identifiers = ["a"]\n').privacy is None
+    assert dz.Policy.from_toml(base).privacy is None
+    model = dz.Policy.from_toml(base + '[privacy]\nk = 3\nquasi_identifiers = ["a"]\n').privacy
+    assert model == {"quasi_identifiers": ["a"], "k": 3, "sensitive": [], "t": None, "max_risk": None,
+                     "max_suppression": 0.05}
+    model = dz.Policy.from_toml(base + '[privacy]\nk = 2\nquasi_identifiers = ["a"]\nl = 2\nsensitive = ["s"]\n'
+                                'max_suppression = 1.0\n').privacy
+    assert (model["l"], model["diversity"], model["sensitive"], model["max_suppression"]) == (2, "distinct", ["s"], 1.0)

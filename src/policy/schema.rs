@@ -234,6 +234,10 @@ impl Policy {
     /// ```
     #[cfg(feature = "toml")]
     pub fn from_toml(text: &str) -> Result<Policy, PolicyError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        if let Some(key) = non_finite(&toml::Value::Table(table)) {
+            return Err(PolicyError::Syntax(format!("`{key}` is inf or nan: expected a finite number")));
+        }
         let value: serde_json::Value = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
         Policy::from_value(value, || toml::from_str::<Policy>(text).err().map(|e| toml_error(text, &e)))
     }
@@ -288,6 +292,21 @@ impl Policy {
                 _ => PolicyError::Syntax(message),
             }
         })
+    }
+}
+
+/// The dotted key of a TOML `inf` or `nan`, if any: JSON has no such
+/// number, so the policy's reading (through a JSON value) would take it
+/// for an absent key and its default.
+#[cfg(feature = "toml")]
+fn non_finite(value: &toml::Value) -> Option<String> {
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => Some(String::new()),
+        toml::Value::Array(items) => items.iter().find_map(non_finite),
+        toml::Value::Table(table) => table.iter().find_map(|(k, v)| {
+            non_finite(v).map(|inner| if inner.is_empty() { k.clone() } else { format!("{k}.{inner}") })
+        }),
+        _ => None,
     }
 }
 

@@ -14,5 +14,8 @@ mod derive_ui;
 mod fuzz_regressions;
 mod ledger_paths;
 mod policy;
+mod policy_bounds;
 mod policy_errors;
+mod policy_plan;
+mod policy_rules;
 mod protect_errors;
