@@ -130,10 +130,10 @@ def test_a_rotated_file_is_read_again(keyfiles, cli, tmp_path, monkeypatch):
     copy = tmp_path / "keys.dzk"
     copy.write_bytes(keys.read_bytes())
     monkeypatch.setenv("DZ_CACHE_ROTATE", PASSPHRASE)
-    assert dz.Keyring.open(copy, passphrase_env="DZ_CACHE_ROTATE").keys() == [(1, "active")]
+    assert dz.Keyring.open(copy, passphrase_env="DZ_CACHE_ROTATE").keys() == [(1, "active", "aes")]
     cli("keys", "rotate", "--keys", copy, "--passphrase-file", pass_file)
     again = dz.Keyring.open(copy, passphrase_env="DZ_CACHE_ROTATE")
-    assert again.keys() == [(1, "decrypt-only"), (2, "active")]
+    assert again.keys() == [(1, "decrypt-only", "aes"), (2, "active", "aes")]
 
 
 class OtherXor(CountingXor):
