@@ -151,3 +151,17 @@ fn an_fpe_column_writes_a_phone_of_the_same_form() {
     assert_ne!(out[0], "13800138000");
     assert!(out[0].parse::<desensitize::MobilePhone>().is_ok(), "{}", out[0]);
 }
+
+#[test]
+fn cells_count_what_was_pushed_and_clear_keeps_nothing() {
+    let mut cells = Cells::new();
+    assert!(cells.is_empty());
+    cells.push(b"");
+    assert!(!cells.is_empty(), "an empty cell is still a cell");
+    cells.push(b"138****8000");
+    assert_eq!((cells.len(), cells.get(1)), (2, &b"138****8000"[..]));
+    assert_eq!(cells.iter().collect::<Vec<_>>(), vec![&b""[..], b"138****8000"]);
+    cells.clear();
+    assert!(cells.is_empty());
+    assert_eq!(cells.values(), b"");
+}
