@@ -165,3 +165,13 @@ fn cells_count_what_was_pushed_and_clear_keeps_nothing() {
     assert!(cells.is_empty());
     assert_eq!(cells.values(), b"");
 }
+
+#[test]
+fn fields_count_as_their_slice_or_vec_does() {
+    use desensitize::policy::Fields;
+    let none: Vec<&str> = Vec::new();
+    assert!(Fields::is_empty(&none) && Fields::is_empty(&none[..]));
+    let one = vec![""];
+    assert!(!Fields::is_empty(&one) && !Fields::is_empty(&one[..]), "one empty field is a field");
+    assert_eq!((Fields::len(&one), Fields::field(&one, 0), Fields::field(&one, 1)), (1, &b""[..], &b""[..]));
+}
