@@ -173,5 +173,12 @@ fn fields_count_as_their_slice_or_vec_does() {
     assert!(Fields::is_empty(&none) && Fields::is_empty(&none[..]));
     let one = vec![""];
     assert!(!Fields::is_empty(&one) && !Fields::is_empty(&one[..]), "one empty field is a field");
-    assert_eq!((Fields::len(&one), Fields::field(&one, 0), Fields::field(&one, 1)), (1, &b""[..], &b""[..]));
+    let two = vec!["13800138000", ""];
+    for fields in [Fields::len(&two), Fields::len(&two[..])] {
+        assert_eq!(fields, 2);
+    }
+    assert_eq!(Fields::field(&two, 0), b"13800138000");
+    assert_eq!(Fields::field(&two[..], 0), b"13800138000");
+    assert_eq!((Fields::field(&two, 1), Fields::field(&two, 2)), (&b""[..], &b""[..]));
+    assert_eq!(Fields::text(&two, 0), Some("13800138000"));
 }
