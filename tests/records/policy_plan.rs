@@ -182,3 +182,22 @@ fn fields_count_as_their_slice_or_vec_does() {
     assert_eq!((Fields::field(&two, 1), Fields::field(&two, 2)), (&b""[..], &b""[..]));
     assert_eq!(Fields::text(&two, 0), Some("13800138000"));
 }
+
+#[test]
+fn summaries_merge_every_count() {
+    use desensitize::policy::Summary;
+    let share = |n: u64| {
+        let mut s = Summary::default();
+        (s.rows, s.written, s.invalid, s.minors) = (n, n + 1, n + 2, n + 3);
+        (s.minors_withheld, s.consent_withheld, s.k_suppressed) = (n + 4, n + 5, n + 6);
+        (s.done, s.invalid_by_column) = (vec![n, n], vec![n + 7]);
+        s
+    };
+    let mut all = share(10);
+    all.merge(&share(100));
+    let counts = (all.rows, all.written, all.invalid, all.minors);
+    assert_eq!(counts, (110, 112, 114, 116));
+    let withheld = (all.minors_withheld, all.consent_withheld, all.k_suppressed);
+    assert_eq!(withheld, (118, 120, 122));
+    assert_eq!((all.done, all.invalid_by_column), (vec![110, 110], vec![124]));
+}
