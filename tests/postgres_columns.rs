@@ -202,6 +202,31 @@ mod with_server {
         Ok(())
     }
 
+    /// `people (pid, phone, name)` with `rows` rows: the phone sealed under
+    /// a new keyring's root key, the name under each row's subject key
+    /// (subject `u<pid>`), contexts [`people_ctx`].
+    async fn people_table(pool: &sqlx::PgPool, rows: i64) -> AnyResult<(Keyring, Arc<InMemorySubjectStore>)> {
+        sqlx::query("CREATE TABLE people (pid BIGINT PRIMARY KEY, phone TEXT, name TEXT)")
+            .execute(pool)
+            .await?;
+        let keyring = Keyring::generate()?;
+        let subjects = Arc::new(InMemorySubjectStore::new());
+        let (phone, name): (MobilePhone, PersonName) = (PHONE.parse()?, "张三".parse()?);
+        for row in 1..=rows {
+            let p = keyring.seal(&phone, &people_ctx("phone", row))?;
+            let n =
+                keyring.seal_for(subjects.as_ref(), &format!("u{row}"), &name, &people_ctx("name", row))?;
+            let insert = "INSERT INTO people VALUES ($1, $2, $3)";
+            sqlx::query(insert).bind(row).bind(p).bind(n).execute(pool).await?;
+        }
+        Ok((keyring, subjects))
+    }
+
+    /// The context of `people.column` at row `row`.
+    fn people_ctx(column: &str, row: i64) -> Context {
+        Context::new("people", column).with_row(&row.to_string())
+    }
+
     /// Issue 20, item 9: the documented rotate-then-destroy steps on a table
     /// whose `name` cells are sealed per subject lose nothing.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,20 +236,8 @@ mod with_server {
             return Ok(());
         };
         let pool = connect(&url, "t_rotate_subjects", 2).await?;
-        sqlx::query("CREATE TABLE people (pid BIGINT PRIMARY KEY, phone TEXT, name TEXT)")
-            .execute(&pool)
-            .await?;
-        let mut keyring = Keyring::generate()?;
-        let subjects = Arc::new(InMemorySubjectStore::new());
-        let phone: MobilePhone = PHONE.parse()?;
-        let name: PersonName = "张三".parse()?;
-        let ctx = |column: &str, row: i64| Context::new("people", column).with_row(&row.to_string());
-        for row in 1..=30i64 {
-            let p = keyring.seal(&phone, &ctx("phone", row))?;
-            let n = keyring.seal_for(subjects.as_ref(), &format!("u{row}"), &name, &ctx("name", row))?;
-            let insert = "INSERT INTO people VALUES ($1, $2, $3)";
-            sqlx::query(insert).bind(row).bind(p).bind(n).execute(&pool).await?;
-        }
+        let (mut keyring, subjects) = people_table(&pool, 30).await?;
+        let (phone, name): (MobilePhone, PersonName) = (PHONE.parse()?, "张三".parse()?);
         keyring.rotate()?;
         let plan = RotationPlan::new("people", "pid")?
             .column(SealedColumn::<MobilePhone>::new("phone")?)
@@ -249,9 +262,9 @@ mod with_server {
         for (row, p, n) in rows {
             let p: Sealed<MobilePhone> = p.parse()?;
             let n: Sealed<PersonName> = n.parse()?;
-            assert_eq!(keyring.open(&p, &ctx("phone", row), "t")?, phone);
+            assert_eq!(keyring.open(&p, &people_ctx("phone", row), "t")?, phone);
             assert_eq!(
-                keyring.open_for(subjects.as_ref(), &format!("u{row}"), &n, &ctx("name", row), "t")?,
+                keyring.open_for(subjects.as_ref(), &format!("u{row}"), &n, &people_ctx("name", row), "t")?,
                 name
             );
         }
@@ -271,20 +284,8 @@ mod with_server {
             return Ok(());
         };
         let pool = connect(&url, "t_rotate_gm", 2).await?;
-        sqlx::query("CREATE TABLE people (pid BIGINT PRIMARY KEY, phone TEXT, name TEXT)")
-            .execute(&pool)
-            .await?;
-        let mut keyring = Keyring::generate()?;
-        let subjects = Arc::new(InMemorySubjectStore::new());
-        let phone: MobilePhone = PHONE.parse()?;
-        let name: PersonName = "张三".parse()?;
-        let ctx = |column: &str, row: i64| Context::new("people", column).with_row(&row.to_string());
-        for row in 1..=20i64 {
-            let p = keyring.seal(&phone, &ctx("phone", row))?;
-            let n = keyring.seal_for(subjects.as_ref(), &format!("u{row}"), &name, &ctx("name", row))?;
-            let insert = "INSERT INTO people VALUES ($1, $2, $3)";
-            sqlx::query(insert).bind(row).bind(p).bind(n).execute(&pool).await?;
-        }
+        let (mut keyring, subjects) = people_table(&pool, 20).await?;
+        let (phone, name): (MobilePhone, PersonName) = (PHONE.parse()?, "张三".parse()?);
         let gm = keyring.rotate_to(Suite::Gm)?;
         let plan = RotationPlan::new("people", "pid")?
             .column(SealedColumn::<MobilePhone>::new("phone")?)
@@ -302,17 +303,23 @@ mod with_server {
         for (row, p, n) in rows {
             let p: Sealed<MobilePhone> = p.parse()?;
             assert_eq!((p.key_id(), keyring.suite_of(p.key_id()), p.as_bytes()[0]), (gm, Some(Suite::Gm), 2));
-            assert_eq!(keyring.open(&p, &ctx("phone", row), "t")?, phone);
+            assert_eq!(keyring.open(&p, &people_ctx("phone", row), "t")?, phone);
             let subject = format!("u{row}");
             match subjects.load(&subject)? {
                 Some(SubjectRecord::Active(w)) => assert_eq!((w.as_bytes()[0], w.as_bytes()[1]), (2, 4)),
                 other => panic!("subject key of row {row}: {other:?}"),
             }
             let n: Sealed<PersonName> = n.parse()?;
-            assert_eq!(keyring.open_for(subjects.as_ref(), &subject, &n, &ctx("name", row), "t")?, name);
+            assert_eq!(
+                keyring.open_for(subjects.as_ref(), &subject, &n, &people_ctx("name", row), "t")?,
+                name
+            );
             // New subject seals follow the gm wrap.
-            let fresh = keyring.seal_for(subjects.as_ref(), &subject, &name, &ctx("name", row))?;
-            assert_eq!(keyring.open_for(subjects.as_ref(), &subject, &fresh, &ctx("name", row), "t")?, name);
+            let fresh = keyring.seal_for(subjects.as_ref(), &subject, &name, &people_ctx("name", row))?;
+            assert_eq!(
+                keyring.open_for(subjects.as_ref(), &subject, &fresh, &people_ctx("name", row), "t")?,
+                name
+            );
         }
         Ok(())
     }

@@ -520,15 +520,20 @@ mod tests {
         assert_eq!(&short, b"12345a", "left as it was");
     }
 
-    #[test]
-    fn reduce_by_multiplication_is_exact() {
+    /// A fixed xorshift64 sequence: reproducible test inputs.
+    fn xorshift() -> impl FnMut() -> u64 {
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
+        move || {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             seed
-        };
+        }
+    }
+
+    #[test]
+    fn reduce_by_multiplication_is_exact() {
+        let mut next = xorshift();
         let moduli = [2u64, 3, 10, 1000, 100_000, 10_000_000_000, 1 << 63, u64::MAX - 1, u64::MAX];
         let random: Vec<u64> = (0..2000).map(|_| next() >> (next() % 63)).filter(|&m| m >= 2).collect();
         for m in moduli.into_iter().chain(random) {
@@ -546,13 +551,7 @@ mod tests {
     fn word_rounds_equal_the_u128_rounds() {
         // Every d = 8 shape, at the edges: radix 10 up to 9-digit halves,
         // radix 2^16 with a 2^32 modulus, odd lengths (u < v).
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift();
         for (radix, n) in [(10u32, 6usize), (10, 7), (10, 18), (2, 20), (36, 8), (65536, 4), (65535, 4)] {
             let ff1 = Ff1::new(&[3; 32], radix).unwrap();
             let p = ff1.prepare(b"tweak", n).unwrap();
