@@ -134,9 +134,11 @@ impl Header {
 /// Envelopes are ciphertext, so a fast (not constant-time) table encoder
 /// ([`b64`]) writes them; key material goes through the constant-time `base64ct`.
 pub(crate) fn to_text(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(TEXT_PREFIX.len() + b64::encoded_len(bytes.len()));
-    push_text(bytes, &mut out);
-    out
+    let mut out = Vec::with_capacity(TEXT_PREFIX.len() + b64::encoded_len(bytes.len()));
+    append_text(bytes, &mut out);
+    // Base64 is ASCII: the check cannot fail (and would give "", never a
+    // wrong envelope).
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Append the text form of `bytes` to `out` (see [`to_text`]).
