@@ -263,6 +263,9 @@ fn bench_batch<T: Sealable + Sync>(c: &mut Criterion, name: &str, values: &[T], 
     g.bench_function("seal_text_all (nonce groups), fixed set", |b| {
         b.iter(|| pool.install(|| batch::seal_text_all(&keyring, black_box(values), |_| &ctx)))
     });
+    g.bench_function("seal_all, binary (nonce groups), fixed set", |b| {
+        b.iter(|| pool.install(|| batch::seal_all(&keyring, black_box(values), |_| &ctx)))
+    });
     g.bench_function("seal_text one by one (fresh 24-byte nonces), fixed set", |b| {
         b.iter(|| values.iter().map(|v| keyring.seal_text(black_box(v), &ctx).unwrap()).collect::<Vec<_>>())
     });

@@ -6,7 +6,7 @@
 //!         target/release/examples/seal_instr batch-seal-aes $n; done
 //!     # (instructions at 11000 - at 1000) / 10000 = instructions per value
 //!
-//! Operations: batch-seal-aes, batch-seal-gm, plan-seal, seal-text,
+//! Operations: batch-seal-aes, batch-seal-gm, batch-seal-binary, plan-seal, seal-text,
 //! open-batch-hit, open-batch-miss, open-text, open-batch-hit-gm,
 //! open-batch-miss-gm, token-text, token-text-gm, bare-gcm, bare-sm4-gcm.
 
@@ -44,6 +44,9 @@ fn main() {
     match op {
         "batch-seal-aes" | "batch-seal-gm" => {
             black_box(sealed_batch());
+        }
+        "batch-seal-binary" => {
+            black_box(batch::seal_all(&k, &phones, |_| &ctx));
         }
         "plan-seal" => {
             let policy = Policy::from_json(

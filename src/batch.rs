@@ -1,7 +1,7 @@
 //! Batch operations over slices of values, in parallel with the `rayon` feature.
 //!
 //! Each function is the parallel form of one per-value method
-//! ([`Keyring::seal_text`], [`Keyring::open_text`],
+//! ([`Keyring::seal`], [`Keyring::seal_text`], [`Keyring::open_text`],
 //! [`Pseudonymizer::token`]). It returns one result per input, in input order, and never
 //! stops at the first failure: the caller decides what a failed row means.
 //! With the `rayon` feature the work is spread over rayon's global pool (or
@@ -42,7 +42,7 @@ use crate::error::Result;
 use crate::keys::Keyring;
 use crate::kind::Sealable;
 use crate::pseudo::{Pseudonymizable, Pseudonymizer, Token};
-use crate::seal::Context;
+use crate::seal::{Context, Sealed};
 
 /// Map `f` over `values` with their index, in parallel when `rayon` is on.
 /// Each thread that works on the call checks for a fork once, when it
@@ -86,6 +86,29 @@ fn map_indexed<T: Sync, R: Send>(values: &[T], f: impl Fn(usize, &T) -> R + Sync
 /// ```
 pub fn with_open_cache<R>(f: impl FnOnce() -> R) -> R {
     crate::crypto::group::with_open_cache(f)
+}
+
+/// Seal every value to its binary envelope (see [`Keyring::seal`]): for
+/// BLOB / BYTEA columns. `context` and the nonce groups as for
+/// [`seal_text_all`].
+///
+/// ```
+/// use desensitize::{batch, Context, Keyring, MobilePhone};
+///
+/// let keyring = Keyring::generate()?;
+/// let phones: Vec<MobilePhone> = vec!["13800138000".parse()?; 3];
+/// let ctx = Context::new("users", "phone");
+/// for sealed in batch::seal_all(&keyring, &phones, |_| &ctx) {
+///     assert_eq!(keyring.open(&sealed?, &ctx, "check")?.expose(), "13800138000");
+/// }
+/// # Ok::<(), desensitize::Error>(())
+/// ```
+pub fn seal_all<T: Sealable, C: Borrow<Context>>(
+    keyring: &Keyring,
+    values: &[T],
+    context: impl Fn(usize) -> C + Sync + Send,
+) -> Vec<Result<Sealed<T>>> {
+    map_indexed(values, |i, v| keyring.seal(v, context(i).borrow()))
 }
 
 /// Seal every value straight to the text form (see [`Keyring::seal_text`]).
@@ -153,5 +176,36 @@ mod tests {
         assert!(opened.iter().all(|r| r.is_ok()));
         let shifted: Vec<Result<IdNumber>> = open_text_all(&keyring, &texts, |i| ctx(i + 1), "test");
         assert!(shifted.iter().all(|r| r.is_err()));
+    }
+
+    /// Binary seals inside a batch call take the nonce groups the text
+    /// seals take (one `N[0..12]` per call and thread, distinct
+    /// `N[12..24]`), outside one they draw all 24 bytes, and every one opens.
+    #[test]
+    fn binary_seals_are_grouped_inside_a_call_only() {
+        use std::collections::HashSet;
+        let keyring = Keyring::generate().unwrap();
+        let id: IdNumber = "11010519491231002X".parse().unwrap();
+        let ctx = Context::new("t", "id");
+        let in_call: Vec<Sealed<IdNumber>> = {
+            let _call = ForkChecked::enter().unwrap();
+            (0..64).map(|_| keyring.seal(&id, &ctx).unwrap()).collect()
+        };
+        let single: Vec<Sealed<IdNumber>> = (0..8).map(|_| keyring.seal(&id, &ctx).unwrap()).collect();
+        let halves = |s: &[Sealed<IdNumber>], at: usize| -> usize {
+            s.iter().map(|s| s.as_bytes()[at..at + 12].to_vec()).collect::<HashSet<_>>().len()
+        };
+        assert_eq!((halves(&in_call, 12), halves(&in_call, 24)), (1, 64));
+        assert_eq!(halves(&single, 12), 8);
+        // seal_all is such a call on each thread (rayon may split it into
+        // a few jobs, each its own group).
+        let ids = vec![id.clone(); 256];
+        let all: Vec<Sealed<IdNumber>> =
+            seal_all(&keyring, &ids, |_| &ctx).into_iter().map(|r| r.unwrap()).collect();
+        assert!(halves(&all, 12) < 64, "grouped");
+        assert_eq!(halves(&all, 24), 256);
+        for s in in_call.iter().chain(&single).chain(&all) {
+            assert_eq!(keyring.open(s, &ctx, "test").unwrap(), id);
+        }
     }
 }

@@ -2,8 +2,8 @@
 //! and their text, in-place and re-sealing forms, built on the crypto core's
 //! envelope.
 
-use crate::crypto::aead::{fresh_xnonce, with_scratch};
-use crate::crypto::envelope::{self, ALG_ROOT, Header, TAG_LEN, VERSION_1, XNONCE_LEN};
+use crate::crypto::aead::with_scratch;
+use crate::crypto::envelope::{self, ALG_ROOT, Header, TAG_LEN, VERSION_1};
 use crate::crypto::{Context, ScopeCipher, ScopeKeys};
 use crate::error::{ContextError, Error, Result};
 use crate::keys::Keyring;
@@ -23,17 +23,23 @@ impl<T: Sealable> Sealed<T> {
 
 impl Keyring {
     /// Seal `value` for the place `ctx` under the active key.
+    ///
+    /// The envelope is built on the stack and copied once into the result
+    /// (the path [`Keyring::seal_text`] takes), so inside a batch call
+    /// ([`crate::batch::seal_all`]) its nonce comes from this thread's nonce
+    /// group like a text seal's (SPEC.md §3a.3).
     pub fn seal<T: Sealable>(&self, value: &T, ctx: &Context) -> Result<Sealed<T>> {
-        self.seal_at_xnonce(value, ctx, &fresh_xnonce()?)
+        Sealed::from_vec(self.seal_envelope_with(value, ctx, <[u8]>::to_vec)?)
     }
 
-    /// Seal a v2 envelope under the active key with extended nonce `xnonce`
-    /// (fresh, except in test vectors).
+    /// Seal a v2 envelope under the active key with extended nonce `xnonce`:
+    /// the test-vector hooks' fixed nonces.
+    #[cfg(any(test, feature = "hazmat"))]
     pub(super) fn seal_at_xnonce<T: Sealable>(
         &self,
         value: &T,
         ctx: &Context,
-        xnonce: &[u8; XNONCE_LEN],
+        xnonce: &[u8; envelope::XNONCE_LEN],
     ) -> Result<Sealed<T>> {
         self.seal_header(value, ctx, |id, keys| {
             Header::v2(id, T::KIND, keys.check(ctx.bound_encoded()), xnonce)
@@ -62,6 +68,7 @@ impl Keyring {
     }
 
     /// Seal under the active key with the header `header(key id, keys)` makes.
+    #[cfg(any(test, feature = "hazmat"))]
     fn seal_header<T: Sealable>(
         &self,
         value: &T,
