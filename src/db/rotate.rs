@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::column::{ColumnRotation, check_column, check_identifier};
 use crate::crypto::envelope::{ALG_SUBJECT, Header, from_text};
+use crate::crypto::random::ForkChecked;
 use crate::error::{ConfigError, Error, Result};
 use crate::keys::{Keyring, SubjectKeyStore};
 use crate::seal::Context;
@@ -393,6 +394,11 @@ where
 /// failed values. An open whose audit event cannot be recorded stops the
 /// job ([`Error::AuditFailed`]): no open goes unrecorded, and no batch is
 /// written after one.
+///
+/// One batch is one batch call (as [`crate::batch`]'s): synchronous, on
+/// this thread, one fork check for it, its re-seals drawn from nonce groups
+/// and its opens through the open cache (SPEC.md §3a.3). The guard lives in
+/// this function only, never across the job's `await`s.
 fn plan_updates(
     keyring: &Keyring,
     plan: &RotationPlan,
@@ -400,6 +406,7 @@ fn plan_updates(
     p: &mut RotationProgress,
     failed_keys: &mut Vec<i64>,
 ) -> Result<Vec<RowUpdate>> {
+    let _call = ForkChecked::enter();
     let mut updates = Vec::new();
     for row in rows {
         let mut values = row.values.clone();

@@ -144,6 +144,38 @@ fn writes_between_read_and_update_win_column_by_column() {
     }
 }
 
+/// Each batch of the job is one batch call: its re-seals share a nonce
+/// group (one `N[0..12]` per column and batch, distinct `N[12..24]`), and
+/// every one opens.
+#[test]
+fn each_batch_reseals_in_nonce_groups() {
+    let mut keyring = Keyring::generate().unwrap();
+    let phone: MobilePhone = "13800138000".parse().unwrap();
+    let mut store = Mem::default();
+    for key in 1..=40 {
+        store.rows.insert(key, (vec![Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap())], None));
+    }
+    keyring.rotate().unwrap();
+    let plan = RotationPlan::new("users", "id")
+        .unwrap()
+        .column(SealedColumn::<MobilePhone>::new("phone").unwrap())
+        .batch_size(20);
+    let report = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap();
+    assert_eq!((report.progress.rotated, report.remaining_old), (40, Some(0)));
+    let half = |key: i64, at: usize| {
+        let bytes = crate::crypto::envelope::from_text(store.rows[&key].0[0].as_deref().unwrap()).unwrap();
+        bytes[at..at + 12].to_vec()
+    };
+    let prefixes: std::collections::HashSet<_> = (1..=40).map(|k| half(k, 12)).collect();
+    let tails: std::collections::HashSet<_> = (1..=40).map(|k| half(k, 24)).collect();
+    assert_eq!((prefixes.len(), tails.len()), (2, 40), "one group per batch of 20");
+    assert_eq!(half(1, 12), half(20, 12));
+    for key in 1..=40 {
+        let sealed: Sealed<MobilePhone> = store.rows[&key].0[0].as_deref().unwrap().parse().unwrap();
+        assert_eq!(keyring.open(&sealed, &ctx("phone", key), "t").unwrap(), phone);
+    }
+}
+
 #[test]
 fn a_stopped_job_resumes_after_its_checkpoint() {
     let mut keyring = Keyring::generate().unwrap();
