@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     let seal = best_ns(lines.len(), || {
         let phones = parse().expect("valid numbers");
-        let sealed = batch::seal_text_all(&keyring, &phones, |_| ctx.clone());
+        let sealed = batch::seal_text_all(&keyring, &phones, |_| &ctx);
         std::hint::black_box(sealed).iter().filter(|s| s.is_ok()).count()
     });
     println!("rust_pseudonym_ns {pseudonym:.1}");
