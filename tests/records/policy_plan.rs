@@ -201,3 +201,37 @@ fn summaries_merge_every_count() {
     assert_eq!(withheld, (118, 120, 122));
     assert_eq!((all.done, all.invalid_by_column), (vec![110, 110], vec![124]));
 }
+
+/// The per-column counts of a report: values processed (typed and kept
+/// columns) and values marked invalid, each at its input column; merging
+/// reports adds the counts, vectors of any length, and keeps every reject
+/// in order (kills the `bump`, `add` and `Report::merge` survivors).
+#[test]
+fn reports_count_per_column_and_merge() {
+    let plan =
+        Plan::from_policy(&Policy::from_toml(POLICY).unwrap(), &["phone", "note", "id"], None).unwrap();
+    let rows = [
+        ["13800138000", "a", "11010519491231002X"],
+        ["not a phone", "b", "11010519491231002X"],
+        ["13900139000", "c", "not an id"],
+    ];
+    let (mut first, mut second) = (Report::default(), Report::default());
+    for (i, row) in rows.iter().enumerate() {
+        let report = if i < 2 { &mut first } else { &mut second };
+        plan.apply(i as u64, &row[..], &mut Cells::new(), report).unwrap();
+    }
+    assert_eq!(
+        (first.summary.done.clone(), first.summary.invalid_by_column.clone()),
+        (vec![1, 2, 2], vec![1])
+    );
+    assert_eq!(
+        (second.summary.done.clone(), second.summary.invalid_by_column.clone()),
+        (vec![1, 1], vec![0, 0, 1])
+    );
+    first.merge(second);
+    let s = &first.summary;
+    assert_eq!((s.rows, s.invalid), (3, 2));
+    assert_eq!((s.done.clone(), s.invalid_by_column.clone()), (vec![2, 3, 2], vec![1, 0, 1]));
+    let rejects: Vec<(u64, Option<usize>)> = first.rejects.iter().map(|e| (e.row, e.column)).collect();
+    assert_eq!(rejects, [(1, Some(0)), (2, Some(2))]);
+}
