@@ -235,3 +235,28 @@ fn reports_count_per_column_and_merge() {
     let rejects: Vec<(u64, Option<usize>)> = first.rejects.iter().map(|e| (e.row, e.column)).collect();
     assert_eq!(rejects, [(1, Some(0)), (2, Some(2))]);
 }
+
+/// Under a minors rule each ID-number column writes its own value: the ID
+/// parsed for the age check is handed only to the column it was read from
+/// (kills `*at == i` as `!=` in `Plan::fill`, which gave the last parsed
+/// ID to the other ID column).
+#[test]
+fn two_id_columns_under_a_minors_rule_each_write_their_own() {
+    let p = Policy::from_toml(
+        "today = \"2026-11-23\"\nminors = \"suppress\"\n\
+         [columns.a]\nkind = \"id_number\"\naction = \"mask\"\n\
+         [columns.b]\nkind = \"id_number\"\naction = \"mask\"\n",
+    )
+    .unwrap();
+    let plan = Plan::from_policy(&p, &["a", "b"], None).unwrap();
+    let mut cells = Cells::new();
+    let row = ["44030119800101123X", "310104197505054561"];
+    plan.apply(0, &row[..], &mut cells, &mut Report::default()).unwrap();
+    let a: desensitize::IdNumber = row[0].parse().unwrap();
+    let b: desensitize::IdNumber = row[1].parse().unwrap();
+    use desensitize::{MaskLevel, Sensitive};
+    let want = [a.mask(MaskLevel::Standard), b.mask(MaskLevel::Standard)];
+    let got: Vec<&[u8]> = (0..cells.len()).map(|i| cells.get(i)).collect();
+    assert_eq!(got, [want[0].as_bytes(), want[1].as_bytes()]);
+    assert_ne!(want[0], want[1]);
+}
