@@ -174,6 +174,8 @@ fn consent_withholds_sensitive_columns() {
     assert_eq!(report.rejects.len(), 1);
     assert_eq!(report.rejects[0].column, Some(1));
     assert_eq!(report.summary.consent_withheld, 2);
+    // The unreadable flag is counted as one invalid value, at its column.
+    assert_eq!((report.summary.invalid, report.summary.invalid_by_column.get(1).copied()), (1, Some(1)));
 }
 
 #[test]

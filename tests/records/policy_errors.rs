@@ -414,3 +414,20 @@ fn reasons_from_text_are_typed() {
     let count = Reason::FieldCount { fields: 3, header: 4 };
     assert_eq!(std::borrow::Cow::from(count), "3 fields, the header has 4");
 }
+
+/// Keys not in the policy are named by their 1-based positions, every one
+/// of them and only them, and a named key keeps no value in the message
+/// (kills the `keys_by_position` survivors: the match test and the `+ 1`).
+#[test]
+fn unnamed_keys_are_named_by_their_positions() {
+    let policy =
+        Policy::from_json(r#"{"columns": {"id": {"action": "keep"}, "b": {"action": "drop"}}}"#).unwrap();
+    let keys = ["13800138000", "id", "11010519491231002X", "b", "x"];
+    let err = Plan::from_policy(&policy, &keys, None).unwrap_err().keys_by_position(&keys);
+    assert_eq!(err, PolicyError::UnnamedFields(vec![1, 3, 5]));
+    let text = err.to_string();
+    assert!(!text.contains("13800138000") && !text.contains("11010519491231002X"), "{text}");
+    // Other errors are returned as they are.
+    let other = toml("[columns.a]\nkind = \"phone\"\naction = \"mask\"");
+    assert_eq!(other.clone().keys_by_position(&keys), other);
+}
