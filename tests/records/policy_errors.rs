@@ -431,3 +431,33 @@ fn unnamed_keys_are_named_by_their_positions() {
     let other = toml("[columns.a]\nkind = \"phone\"\naction = \"mask\"");
     assert_eq!(other.clone().keys_by_position(&keys), other);
 }
+
+/// A cause without parameters becomes its static text without a copy
+/// (`Cow::Borrowed`), one with parameters is formatted; and only a library
+/// error has a source, the error itself (kills the `Reason::static_text`
+/// and `Reason::source` survivors).
+#[test]
+fn reasons_give_static_text_unformatted_and_library_errors_as_their_source() {
+    use std::borrow::Cow;
+    use std::error::Error as _;
+    let fixed = [
+        (Reason::NotUtf8, "not valid UTF-8"),
+        (Reason::EmptyRowId, "the row id is empty"),
+        (Reason::RowIdNotUtf8, "the row id is not valid UTF-8"),
+        (Reason::ConsentFlag, "consent flag is not true/false, 1/0 or yes/no"),
+        (Reason::EmptyValue, "empty value"),
+        (Reason::Other("a fixed cause"), "a fixed cause"),
+    ];
+    for (reason, text) in fixed {
+        assert!(reason.source().is_none());
+        assert!(matches!(Cow::from(reason), Cow::Borrowed(t) if t == text), "{text}");
+    }
+    let counted = Reason::FieldCount { fields: 2, header: 3 };
+    let shown = counted.to_string();
+    assert!(matches!(Cow::from(counted), Cow::Owned(t) if t == shown));
+    let library = Reason::from(Error::KeyDestroyed(7));
+    let source = library.source().expect("the library error");
+    assert_eq!(source.to_string(), Error::KeyDestroyed(7).to_string());
+    let invalid = Error::Invalid { kind: Kind::MobilePhone, reason: Invalid::Length };
+    assert!(Reason::from(invalid).source().is_none());
+}
