@@ -147,19 +147,30 @@ fn writes_between_read_and_update_win_column_by_column() {
 /// Each batch of the job is one batch call: its re-seals share a nonce
 /// group (one `N[0..12]` per column and batch, distinct `N[12..24]`), and
 /// every one opens.
-#[test]
-fn each_batch_reseals_in_nonce_groups() {
+/// A one-column table of the same phone at `keys`, sealed under key 1,
+/// and the keyring rotated to key 2; and the plan over it in batches of
+/// `batch` rows.
+fn phone_table(keys: impl IntoIterator<Item = i64>, batch: usize) -> (Keyring, Mem, RotationPlan) {
     let mut keyring = Keyring::generate().unwrap();
-    let phone: MobilePhone = "13800138000".parse().unwrap();
     let mut store = Mem::default();
-    for key in 1..=40 {
-        store.rows.insert(key, (vec![Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap())], None));
+    for key in keys {
+        store.rows.insert(key, (vec![Some(keyring.seal_text(&phone(), &ctx("phone", key)).unwrap())], None));
     }
     keyring.rotate().unwrap();
     let plan = RotationPlan::new("users", "id")
         .unwrap()
         .column(SealedColumn::<MobilePhone>::new("phone").unwrap())
-        .batch_size(20);
+        .batch_size(batch);
+    (keyring, store, plan)
+}
+
+fn phone() -> MobilePhone {
+    "13800138000".parse().unwrap()
+}
+
+#[test]
+fn each_batch_reseals_in_nonce_groups() {
+    let (keyring, mut store, plan) = phone_table(1..=40, 20);
     let report = block_on(rotate(&keyring, &plan, &mut store, |_| ControlFlow::Continue(()))).unwrap();
     assert_eq!((report.progress.rotated, report.remaining_old), (40, Some(0)));
     let half = |key: i64, at: usize| {
@@ -172,23 +183,13 @@ fn each_batch_reseals_in_nonce_groups() {
     assert_eq!(half(1, 12), half(20, 12));
     for key in 1..=40 {
         let sealed: Sealed<MobilePhone> = store.rows[&key].0[0].as_deref().unwrap().parse().unwrap();
-        assert_eq!(keyring.open(&sealed, &ctx("phone", key), "t").unwrap(), phone);
+        assert_eq!(keyring.open(&sealed, &ctx("phone", key), "t").unwrap(), phone());
     }
 }
 
 #[test]
 fn a_stopped_job_resumes_after_its_checkpoint() {
-    let mut keyring = Keyring::generate().unwrap();
-    let phone: MobilePhone = "13800138000".parse().unwrap();
-    let mut store = Mem::default();
-    for key in (10..=200).step_by(10) {
-        store.rows.insert(key, (vec![Some(keyring.seal_text(&phone, &ctx("phone", key)).unwrap())], None));
-    }
-    keyring.rotate().unwrap();
-    let plan = RotationPlan::new("users", "id")
-        .unwrap()
-        .column(SealedColumn::<MobilePhone>::new("phone").unwrap())
-        .batch_size(5);
+    let (keyring, mut store, plan) = phone_table((10..=200).step_by(10), 5);
     let mut batches = 0;
     let report = block_on(rotate(&keyring, &plan, &mut store, |_| {
         batches += 1;
